@@ -1,0 +1,109 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Envelope, KDF_DEFAULT } from '../protocol';
+import {
+	decodePublicIdentity,
+	deriveKeys,
+	fromB64,
+	generateIdentity,
+	openEnvelope,
+	openIdentityBackup,
+	publicIdentity,
+	ready,
+	safetyNumber,
+	sealEnvelope,
+	sealIdentityBackup,
+	toB64,
+	verifyEnvelope,
+	type Identity,
+} from './index';
+
+let alice: Identity;
+let bob: Identity;
+
+beforeAll(async () => {
+	await ready();
+	alice = generateIdentity();
+	bob = generateIdentity();
+});
+
+function flipBit(b64: string, byte = 0): string {
+	const bytes = fromB64(b64);
+	bytes[byte] ^= 1;
+	return toB64(bytes);
+}
+
+function hello(): Envelope {
+	return sealEnvelope({ from: 'alice', to: 'bob', body: { type: 'text', text: 'hello bob' } }, alice, bob.boxPk);
+}
+
+describe('envelope', () => {
+	it('round-trips for the recipient and for the sender', () => {
+		const env = hello();
+		expect(Envelope.safeParse(env).success).toBe(true);
+		const forBob = openEnvelope(env, bob, 'bob', { signPk: alice.signPk, boxPk: alice.boxPk });
+		expect(forBob).toEqual({ ok: true, body: { type: 'text', text: 'hello bob' } });
+		const forAlice = openEnvelope(env, alice, 'alice', { signPk: bob.signPk, boxPk: bob.boxPk });
+		expect(forAlice).toEqual({ ok: true, body: { type: 'text', text: 'hello bob' } });
+	});
+
+	it('rejects a flipped bit in the ciphertext, the nonce or the signature', () => {
+		const peer = { signPk: alice.signPk, boxPk: alice.boxPk };
+		const env = hello();
+		for (const tampered of [
+			{ ...env, ciphertext: flipBit(env.ciphertext, 5) },
+			{ ...env, nonce: flipBit(env.nonce) },
+			{ ...env, signature: flipBit(env.signature, 10) },
+			{ ...env, to: 'carol' },
+			{ ...env, unlockAt: Date.now() + 1000 },
+		]) {
+			expect(openEnvelope(tampered, bob, 'bob', peer)).toEqual({ ok: false, reason: 'bad-signature' });
+			expect(verifyEnvelope(tampered, alice.signPk)).toBe(false);
+		}
+	});
+
+	it('cannot be opened with a wrong key, nor verified against another signer', () => {
+		const env = hello();
+		const mallory = generateIdentity();
+		expect(openEnvelope(env, mallory, 'bob', { signPk: alice.signPk, boxPk: alice.boxPk })).toEqual({
+			ok: false,
+			reason: 'undecryptable',
+		});
+		expect(verifyEnvelope(env, mallory.signPk)).toBe(false);
+	});
+});
+
+describe('key derivation and backup', () => {
+	const salt = new Uint8Array(16).fill(7);
+
+	it('is deterministic and splits into independent keys', () => {
+		const a = deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
+		const b = deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
+		expect(toB64(a.authKey)).toBe(toB64(b.authKey));
+		expect(toB64(a.wrapKey)).toBe(toB64(b.wrapKey));
+		expect(toB64(a.authKey)).not.toBe(toB64(a.wrapKey));
+		const other = deriveKeys('correct horse battery stapler', salt, KDF_DEFAULT);
+		expect(toB64(other.authKey)).not.toBe(toB64(a.authKey));
+	});
+
+	it('restores the identity from its backup and refuses a wrong key', () => {
+		const keys = deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
+		const backup = sealIdentityBackup(alice, keys.wrapKey);
+		const restored = openIdentityBackup(backup, keys.wrapKey);
+		expect(toB64(restored.boxSk)).toBe(toB64(alice.boxSk));
+		expect(toB64(restored.signSk)).toBe(toB64(alice.signSk));
+		const wrong = deriveKeys('not the password!', salt, KDF_DEFAULT);
+		expect(() => openIdentityBackup(backup, wrong.wrapKey)).toThrow(/openWithKey/);
+	});
+});
+
+describe('safety number', () => {
+	it('is the same on both sides, 60 digits, and changes with a key', () => {
+		const a = { username: 'alice', keys: decodePublicIdentity(publicIdentity(alice)) };
+		const b = { username: 'bob', keys: decodePublicIdentity(publicIdentity(bob)) };
+		const n1 = safetyNumber(a, b);
+		expect(n1).toBe(safetyNumber(b, a));
+		expect(n1.replaceAll(' ', '')).toMatch(/^\d{60}$/);
+		const mallory = generateIdentity();
+		expect(safetyNumber(a, { username: 'bob', keys: { signPk: mallory.signPk, boxPk: mallory.boxPk } })).not.toBe(n1);
+	});
+});

@@ -1,0 +1,5 @@
+export * from './sodium';
+export * from './kdf';
+export * from './identity';
+export * from './envelope';
+export * from './safety';

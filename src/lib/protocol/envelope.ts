@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { EpochMs, MessageId, Username, b64Bytes, b64Range } from './common';
+import { LIMITS } from './limits';
+
+export const EnvelopeKind = z.enum(['text']);
+export type EnvelopeKind = z.infer<typeof EnvelopeKind>;
+
+/**
+ * What the sender's browser builds and the hub stores and relays: the header in clear
+ * (the hub needs it to route and to hold time-locks), the body sealed with crypto_box,
+ * header and ciphertext signed with the sender's Ed25519 key.
+ */
+export const Envelope = z.strictObject({
+	v: z.literal(1),
+	id: MessageId,
+	from: Username,
+	to: Username,
+	/** Sender's clock, informative only; ordering uses the hub's times. */
+	sentAt: EpochMs,
+	/** Unlock date by the hub's clock, or null for an ordinary message. */
+	unlockAt: EpochMs.nullable(),
+	/** For a time-locked message: may the recipient see that something is coming? */
+	announce: z.boolean(),
+	kind: EnvelopeKind,
+	nonce: b64Bytes(24),
+	ciphertext: b64Range(16, LIMITS.ciphertextMaxBytes),
+	signature: b64Bytes(64),
+});
+export type Envelope = z.infer<typeof Envelope>;
+
+export const EnvelopeState = z.enum(['live', 'locked', 'released', 'cancelled']);
+export type EnvelopeState = z.infer<typeof EnvelopeState>;
+
+/** An envelope as the hub hands it out: with the hub's times and its place in the sync order. */
+export const StoredEnvelope = Envelope.extend({
+	state: EnvelopeState,
+	storedAt: EpochMs,
+	/** When the hub released a time-locked envelope (null otherwise). */
+	releasedAt: EpochMs.nullable(),
+	/** Position in the recipient's sync order (hub time, zero-padded, then id). */
+	syncKey: z.string().min(1).max(64),
+});
+export type StoredEnvelope = z.infer<typeof StoredEnvelope>;
+
+/** What an announced time-lock shows the recipient before the unlock: no ciphertext. */
+export const SealedNotice = z.strictObject({
+	id: MessageId,
+	from: Username,
+	to: Username,
+	sentAt: EpochMs,
+	unlockAt: EpochMs,
+});
+export type SealedNotice = z.infer<typeof SealedNotice>;
+
+/** The fields covered by the signature, in this order. */
+export type EnvelopeHeader = Omit<Envelope, 'signature'>;

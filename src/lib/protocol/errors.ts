@@ -1,0 +1,65 @@
+/** Error codes returned by REST replies and socket acks. Clients switch on the code, never on the message. */
+export const ERROR_CODES = [
+	'BAD_REQUEST',
+	'PAYLOAD_TOO_LARGE',
+	'UNAUTHENTICATED',
+	'INVALID_CREDENTIALS',
+	'FORBIDDEN',
+	'BAD_ORIGIN',
+	'NOT_FOUND',
+	'USERNAME_TAKEN',
+	'UNKNOWN_RECIPIENT',
+	'SENDER_MISMATCH',
+	'BAD_SIGNATURE',
+	'ID_CONFLICT',
+	'UNLOCK_IN_PAST',
+	'UNLOCK_TOO_FAR',
+	'NOT_CANCELLABLE',
+	'ALREADY_RELEASED',
+	'RATE_LIMITED',
+	'UNAVAILABLE',
+	'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorBody {
+	code: ErrorCode;
+	message: string;
+}
+
+/** HTTP status for each code, used by the REST layer. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+	BAD_REQUEST: 400,
+	PAYLOAD_TOO_LARGE: 413,
+	UNAUTHENTICATED: 401,
+	INVALID_CREDENTIALS: 401,
+	FORBIDDEN: 403,
+	BAD_ORIGIN: 403,
+	NOT_FOUND: 404,
+	USERNAME_TAKEN: 409,
+	UNKNOWN_RECIPIENT: 404,
+	SENDER_MISMATCH: 403,
+	BAD_SIGNATURE: 400,
+	ID_CONFLICT: 409,
+	UNLOCK_IN_PAST: 400,
+	UNLOCK_TOO_FAR: 400,
+	NOT_CANCELLABLE: 409,
+	ALREADY_RELEASED: 409,
+	RATE_LIMITED: 429,
+	UNAVAILABLE: 503,
+	INTERNAL: 500,
+};
+
+/** The reply every socket handler gives through its ack callback. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+export class ProtocolError extends Error {
+	constructor(
+		readonly code: ErrorCode,
+		message: string,
+	) {
+		super(message);
+		this.name = 'ProtocolError';
+	}
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import type { Ack } from './errors';
+import { EpochMs, MessageId } from './common';
+import { Envelope, SealedNotice, StoredEnvelope } from './envelope';
+import { LIMITS } from './limits';
+
+export const SendResult = z.strictObject({
+	id: MessageId,
+	storedAt: EpochMs,
+	syncKey: z.string(),
+	/** True when this id was already stored: resending is idempotent. */
+	duplicate: z.boolean(),
+	state: z.enum(['live', 'locked']),
+});
+export type SendResult = z.infer<typeof SendResult>;
+
+export const SyncRequest = z.strictObject({
+	/** The last syncKey this device holds, or null for everything still on the hub. */
+	after: z.string().max(64).nullable(),
+	limit: z.number().int().min(1).max(LIMITS.syncPageMax).optional(),
+});
+export type SyncRequest = z.infer<typeof SyncRequest>;
+
+export const SyncResult = z.strictObject({
+	envelopes: z.array(StoredEnvelope),
+	/** Announced time-locks addressed to this user that are still sealed. */
+	sealed: z.array(SealedNotice),
+	/** Delivery receipts for messages this user sent. */
+	delivered: z.array(z.strictObject({ id: MessageId, at: EpochMs })),
+	cursor: z.string().nullable(),
+	more: z.boolean(),
+	serverNow: EpochMs,
+});
+export type SyncResult = z.infer<typeof SyncResult>;
+
+export const ReceiptRequest = z.strictObject({
+	ids: z.array(MessageId).min(1).max(LIMITS.receiptIdsMax),
+});
+export type ReceiptRequest = z.infer<typeof ReceiptRequest>;
+
+export const MessageStatus = z.strictObject({
+	id: MessageId,
+	status: z.literal('delivered'),
+	at: EpochMs,
+});
+export type MessageStatus = z.infer<typeof MessageStatus>;
+
+export const TimeSyncResult = z.strictObject({ serverNow: EpochMs });
+export type TimeSyncResult = z.infer<typeof TimeSyncResult>;
+
+export const CancelRequest = z.strictObject({ id: MessageId });
+export type CancelRequest = z.infer<typeof CancelRequest>;
+
+export const LockedItem = StoredEnvelope;
+export const TimelockListResult = z.strictObject({ items: z.array(StoredEnvelope) });
+export type TimelockListResult = z.infer<typeof TimelockListResult>;
+
+export const CancelResult = z.strictObject({ id: MessageId, outcome: z.literal('cancelled') });
+export type CancelResult = z.infer<typeof CancelResult>;
+
+export const Cancelled = z.strictObject({ id: MessageId, from: z.string(), to: z.string() });
+export type Cancelled = z.infer<typeof Cancelled>;
+
+export const SessionEnded = z.strictObject({ reason: z.enum(['logout', 'expired', 'revoked']) });
+export type SessionEnded = z.infer<typeof SessionEnded>;
+
+/** Socket.IO event names, written once. */
+export const EVENTS = {
+	send: 'message:send',
+	sync: 'sync:pull',
+	receipt: 'message:received',
+	timeSync: 'time:sync',
+	timelockList: 'timelock:list',
+	timelockCancel: 'timelock:cancel',
+	messageNew: 'message:new',
+	messageStatus: 'message:status',
+	sealedNew: 'timelock:sealed',
+	cancelled: 'timelock:cancelled',
+	sessionEnded: 'session:ended',
+} as const;
+
+type Reply<T> = (reply: Ack<T>) => void;
+
+export interface ClientToServerEvents {
+	'message:send': (envelope: Envelope, ack: Reply<SendResult>) => void;
+	'sync:pull': (request: SyncRequest, ack: Reply<SyncResult>) => void;
+	'message:received': (request: ReceiptRequest, ack: Reply<{ count: number }>) => void;
+	'time:sync': (request: Record<string, never>, ack: Reply<TimeSyncResult>) => void;
+	'timelock:list': (request: Record<string, never>, ack: Reply<TimelockListResult>) => void;
+	'timelock:cancel': (request: CancelRequest, ack: Reply<CancelResult>) => void;
+}
+
+export interface ServerToClientEvents {
+	'message:new': (envelope: StoredEnvelope) => void;
+	'message:status': (status: MessageStatus) => void;
+	'timelock:sealed': (notice: SealedNotice) => void;
+	'timelock:cancelled': (event: Cancelled) => void;
+	'session:ended': (event: SessionEnded) => void;
+}
+
+/** Every client event's payload schema; the hub parses with these before anything else. */
+export const CLIENT_EVENT_SCHEMAS = {
+	'message:send': Envelope,
+	'sync:pull': SyncRequest,
+	'message:received': ReceiptRequest,
+	'time:sync': z.strictObject({}),
+	'timelock:list': z.strictObject({}),
+	'timelock:cancel': CancelRequest,
+} as const satisfies Record<keyof ClientToServerEvents, z.ZodType>;

@@ -1,0 +1,7 @@
+export * from './limits';
+export * from './errors';
+export * from './common';
+export * from './rest';
+export * from './body';
+export * from './envelope';
+export * from './events';

@@ -1,0 +1,36 @@
+/** Limits shared by the hub, the PWA and the CLI. Changing one is a protocol change. */
+export const LIMITS = {
+	usernameMin: 3,
+	usernameMax: 32,
+	passwordMin: 12,
+	passwordMax: 256,
+	/** Largest ciphertext of one envelope, in bytes (a text body is far below it). */
+	ciphertextMaxBytes: 64 * 1024,
+	/** Longest text a user may write in one message, in characters. */
+	textMaxChars: 16_000,
+	/** Most envelopes one sync page returns. */
+	syncPageMax: 500,
+	/** Most ids one receipt may acknowledge. */
+	receiptIdsMax: 500,
+	/** Sync re-reads this far behind the cursor, so a write that committed late is not skipped. */
+	syncOverlapMs: 10_000,
+	/** Largest Socket.IO frame the hub accepts, in bytes. */
+	socketFrameMaxBytes: 128 * 1024,
+	/** Default and furthest time-lock horizon, in milliseconds (10 years). */
+	timelockHorizonMs: 10 * 365.25 * 24 * 3600 * 1000,
+} as const;
+
+/** Argon2id cost for the master key: libsodium's INTERACTIVE limits (64 MiB, 2 passes). */
+export const KDF_DEFAULT = {
+	alg: 'argon2id13',
+	opslimit: 2,
+	memlimit: 64 * 1024 * 1024,
+} as const;
+
+/** Bounds the hub accepts for stored KDF parameters (so a client cannot store a trivial cost). */
+export const KDF_BOUNDS = {
+	opsMin: 2,
+	opsMax: 10,
+	memMin: 19 * 1024 * 1024,
+	memMax: 1024 * 1024 * 1024,
+} as const;

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { EpochMs, PublicIdentity, Username, UsernameInput, b64Bytes, b64Range } from './common';
+import { KDF_BOUNDS } from './limits';
+
+/** Every REST route, so that no path is written twice. */
+export const ROUTES = {
+	prelogin: '/api/auth/prelogin',
+	register: '/api/auth/register',
+	login: '/api/auth/login',
+	logout: '/api/auth/logout',
+	session: '/api/auth/session',
+	userKeys: (username: string) => `/api/users/${encodeURIComponent(username)}/keys`,
+	userKeysPattern: '/api/users/:username/keys',
+	health: '/api/health',
+	time: '/api/time',
+} as const;
+
+export const KdfParams = z.strictObject({
+	alg: z.literal('argon2id13'),
+	opslimit: z.number().int().min(KDF_BOUNDS.opsMin).max(KDF_BOUNDS.opsMax),
+	memlimit: z.number().int().min(KDF_BOUNDS.memMin).max(KDF_BOUNDS.memMax),
+});
+export type KdfParams = z.infer<typeof KdfParams>;
+
+/** The identity's secret halves, sealed in the browser with wrapKey (crypto_secretbox). */
+export const KeyBackup = z.strictObject({
+	nonce: b64Bytes(24),
+	ciphertext: b64Range(16, 4096),
+});
+export type KeyBackup = z.infer<typeof KeyBackup>;
+
+export const PreloginRequest = z.strictObject({ username: UsernameInput });
+export type PreloginRequest = z.input<typeof PreloginRequest>;
+export const PreloginResponse = z.strictObject({ salt: b64Bytes(16), kdf: KdfParams });
+export type PreloginResponse = z.infer<typeof PreloginResponse>;
+
+export const RegisterRequest = z.strictObject({
+	username: UsernameInput,
+	salt: b64Bytes(16),
+	kdf: KdfParams,
+	authKey: b64Bytes(32),
+	identity: PublicIdentity,
+	keyBackup: KeyBackup,
+});
+export type RegisterRequest = z.input<typeof RegisterRequest>;
+
+export const LoginRequest = z.strictObject({
+	username: UsernameInput,
+	authKey: b64Bytes(32),
+	trustDevice: z.boolean().optional(),
+});
+export type LoginRequest = z.input<typeof LoginRequest>;
+
+export const UserView = z.strictObject({ username: Username, identity: PublicIdentity });
+export type UserView = z.infer<typeof UserView>;
+
+export const SessionView = z.strictObject({
+	user: UserView,
+	expiresAt: EpochMs,
+	serverNow: EpochMs,
+});
+export type SessionView = z.infer<typeof SessionView>;
+
+/** Login and registration both answer with everything a new device needs to restore the identity. */
+export const LoginResponse = z.strictObject({
+	user: UserView,
+	salt: b64Bytes(16),
+	kdf: KdfParams,
+	keyBackup: KeyBackup,
+	expiresAt: EpochMs,
+	serverNow: EpochMs,
+});
+export type LoginResponse = z.infer<typeof LoginResponse>;
+
+export const UserKeysParams = z.strictObject({ username: UsernameInput });
+export const UserKeysResponse = UserView;
+export type UserKeysResponse = UserView;
+
+export const HealthResponse = z.strictObject({
+	status: z.enum(['ok', 'degraded']),
+	db: z.enum(['up', 'down']),
+	serverNow: EpochMs,
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+export const TimeResponse = z.strictObject({ serverNow: EpochMs });
+export type TimeResponse = z.infer<typeof TimeResponse>;

@@ -1,0 +1,20 @@
+import adapter from '@sveltejs/adapter-static';
+import { sveltekit } from '@sveltejs/kit/vite';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+	plugins: [
+		// SvelteKit 3 takes its configuration here (it refuses a svelte.config.js).
+		sveltekit({
+			// An end-to-end encrypted client has nothing to render on a server: a single-page app.
+			adapter: adapter({ fallback: 'index.html', strict: true }),
+			serviceWorker: { register: true },
+		}),
+	],
+	server: {
+		proxy: {
+			'/api': 'http://127.0.0.1:3000',
+			'/socket.io': { target: 'http://127.0.0.1:3000', ws: true },
+		},
+	},
+});

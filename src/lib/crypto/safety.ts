@@ -8,9 +8,9 @@ const VERSION = new Uint8Array([0, 1]);
 function fingerprintDigits(username: string, keys: PublicKeys): string {
 	const s = sodiumSync();
 	const name = utf8(username);
-	let hash = s.crypto_generichash(64, concat(VERSION, keys.signPk, keys.boxPk, name));
+	let hash = s.crypto_generichash(64, concat(VERSION, keys.signPk, keys.boxPk, name), null);
 	for (let i = 0; i < ITERATIONS; i++) {
-		hash = s.crypto_generichash(64, concat(hash, keys.signPk, keys.boxPk));
+		hash = s.crypto_generichash(64, concat(hash, keys.signPk, keys.boxPk), null);
 	}
 	let digits = '';
 	for (let chunk = 0; chunk < 6; chunk++) {
@@ -37,7 +37,10 @@ function concat(...parts: Uint8Array[]): Uint8Array {
  * The safety number of a pair: 60 digits in twelve groups of five, the same on both sides
  * (the two halves are ordered by value, not by who computes it).
  */
-export function safetyNumber(a: { username: string; keys: PublicKeys }, b: { username: string; keys: PublicKeys }): string {
+export function safetyNumber(
+	a: { username: string; keys: PublicKeys },
+	b: { username: string; keys: PublicKeys },
+): string {
 	const halves = [fingerprintDigits(a.username, a.keys), fingerprintDigits(b.username, b.keys)].sort();
 	return (halves[0] + halves[1]).match(/.{5}/g)!.join(' ');
 }

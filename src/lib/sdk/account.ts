@@ -1,0 +1,152 @@
+import {
+	LIMITS,
+	UsernameInput,
+	type KdfParams,
+	type KeyBackup,
+	type LoginResponse,
+	type UserView,
+} from '../protocol';
+import {
+	defaultKdf,
+	deriveKeys,
+	fromB64,
+	generateIdentity,
+	newSalt,
+	openIdentityBackup,
+	publicIdentity,
+	ready,
+	sealIdentityBackup,
+	toB64,
+	type DerivedKeys,
+	type Identity,
+} from '../crypto';
+import { ApiError, type HubApi } from './http';
+
+/** Argon2id and the subkey split; the browser passes one that runs in a Web Worker. */
+export type Deriver = (password: string, salt: Uint8Array, kdf: KdfParams) => Promise<DerivedKeys>;
+
+export const deriveInPlace: Deriver = async (password, salt, kdf) => {
+	await ready();
+	return deriveKeys(password, salt, kdf);
+};
+
+/** A signed-in account on this device: the identity is open, the local key unlocks local data. */
+export interface Account {
+	username: string;
+	user: UserView;
+	identity: Identity;
+	localKey: Uint8Array;
+	/** What a device keeps to unlock again offline: nothing here opens without the password. */
+	sealed: SealedAccount;
+	expiresAt: number;
+	serverNow: number;
+}
+
+export interface SealedAccount {
+	username: string;
+	salt: string;
+	kdf: KdfParams;
+	keyBackup: KeyBackup;
+	user: UserView;
+}
+
+export function checkPassword(password: string): void {
+	if (password.length < LIMITS.passwordMin) {
+		throw new ApiError('BAD_REQUEST', `The password must have at least ${LIMITS.passwordMin} characters.`, 0);
+	}
+	if (password.length > LIMITS.passwordMax) {
+		throw new ApiError('BAD_REQUEST', `The password must have at most ${LIMITS.passwordMax} characters.`, 0);
+	}
+}
+
+export function normaliseUsername(username: string): string {
+	const parsed = UsernameInput.safeParse(username);
+	if (!parsed.success) {
+		throw new ApiError('BAD_REQUEST', 'A username has 3 to 32 letters, digits, "_", "." or "-".', 0);
+	}
+	return parsed.data;
+}
+
+/** Creates the identity and the account; only authKey and sealed or public material leave the device. */
+export async function createAccount(
+	api: HubApi,
+	username: string,
+	password: string,
+	options: { derive?: Deriver } = {},
+): Promise<Account> {
+	const name = normaliseUsername(username);
+	checkPassword(password);
+	await ready();
+	const salt = newSalt();
+	const kdf = defaultKdf();
+	const keys = await (options.derive ?? deriveInPlace)(password, salt, kdf);
+	const identity = generateIdentity();
+	const keyBackup = sealIdentityBackup(identity, keys.wrapKey);
+	const reply = await api.register({
+		username: name,
+		salt: toB64(salt),
+		kdf,
+		authKey: toB64(keys.authKey),
+		identity: publicIdentity(identity),
+		keyBackup,
+	});
+	return toAccount(reply, identity, keys.localKey);
+}
+
+/** Logs in and restores the identity from the key backup (how a new device gets its keys). */
+export async function signIn(
+	api: HubApi,
+	username: string,
+	password: string,
+	options: { derive?: Deriver; trustDevice?: boolean } = {},
+): Promise<Account> {
+	const name = normaliseUsername(username);
+	checkPassword(password);
+	await ready();
+	const pre = await api.prelogin(name);
+	const keys = await (options.derive ?? deriveInPlace)(password, fromB64(pre.salt), pre.kdf);
+	const reply = await api.login({
+		username: name,
+		authKey: toB64(keys.authKey),
+		trustDevice: options.trustDevice,
+	});
+	const identity = openIdentityBackup(reply.keyBackup, keys.wrapKey);
+	const published = publicIdentity(identity);
+	if (published.signPk !== reply.user.identity.signPk || published.boxPk !== reply.user.identity.boxPk) {
+		throw new ApiError('INTERNAL', 'The key backup does not match the published identity.', 0);
+	}
+	return toAccount(reply, identity, keys.localKey);
+}
+
+/** Opens a device's sealed account with the password, without the network. */
+export async function unlockSealed(
+	sealed: SealedAccount,
+	password: string,
+	options: { derive?: Deriver } = {},
+): Promise<{ identity: Identity; localKey: Uint8Array }> {
+	await ready();
+	const keys = await (options.derive ?? deriveInPlace)(password, fromB64(sealed.salt), sealed.kdf);
+	try {
+		return { identity: openIdentityBackup(sealed.keyBackup, keys.wrapKey), localKey: keys.localKey };
+	} catch {
+		throw new ApiError('INVALID_CREDENTIALS', 'Wrong password.', 0);
+	}
+}
+
+function toAccount(reply: LoginResponse, identity: Identity, localKey: Uint8Array): Account {
+	return {
+		username: reply.user.username,
+		user: reply.user,
+		identity,
+		localKey,
+		sealed: {
+			username: reply.user.username,
+			salt: reply.salt,
+			kdf: reply.kdf,
+			keyBackup: reply.keyBackup,
+			user: reply.user,
+		},
+		expiresAt: reply.expiresAt,
+		serverNow: reply.serverNow,
+	};
+}

@@ -1,0 +1,154 @@
+import type { z } from 'zod';
+import {
+	ERROR_CODES,
+	HealthResponse,
+	LoginResponse,
+	PreloginResponse,
+	ROUTES,
+	SessionView,
+	TimeResponse,
+	UserKeysResponse,
+	type ErrorCode,
+	type LoginRequest,
+	type RegisterRequest,
+} from '../protocol';
+
+/** A refusal from the hub (or the network), with the protocol's error code. */
+export class ApiError extends Error {
+	constructor(
+		readonly code: ErrorCode,
+		message: string,
+		readonly status: number,
+	) {
+		super(message);
+		this.name = 'ApiError';
+	}
+}
+
+export interface HubApiOptions {
+	/** The hub's origin, e.g. `http://127.0.0.1:3000`; empty in the browser (same origin). */
+	baseUrl: string;
+	fetch?: typeof fetch;
+	/** Outside a browser: remember the session cookie in memory and send it back. */
+	keepCookies?: boolean;
+	/** Outside a browser: an Origin header to send (tests use it to play a foreign page). */
+	origin?: string;
+}
+
+/** The hub's REST API: every route of `ROUTES`, its body checked against the shared schema. */
+export class HubApi {
+	readonly baseUrl: string;
+	#fetch: typeof fetch;
+	#keepCookies: boolean;
+	#origin: string | undefined;
+	#cookies = new Map<string, string>();
+
+	constructor(options: HubApiOptions) {
+		this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+		this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+		this.#keepCookies = options.keepCookies ?? false;
+		this.#origin = options.origin;
+	}
+
+	/** The cookies this client holds, as a Cookie header (for the socket handshake outside a browser). */
+	cookieHeader(): string | undefined {
+		if (this.#cookies.size === 0) return undefined;
+		return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+	}
+
+	prelogin(username: string): Promise<PreloginResponse> {
+		return this.#request('POST', ROUTES.prelogin, PreloginResponse, { username });
+	}
+
+	register(request: RegisterRequest): Promise<LoginResponse> {
+		return this.#request('POST', ROUTES.register, LoginResponse, request);
+	}
+
+	login(request: LoginRequest): Promise<LoginResponse> {
+		return this.#request('POST', ROUTES.login, LoginResponse, request);
+	}
+
+	async logout(): Promise<void> {
+		await this.#request('POST', ROUTES.logout, null, {});
+		this.#cookies.clear();
+	}
+
+	session(): Promise<SessionView> {
+		return this.#request('GET', ROUTES.session, SessionView);
+	}
+
+	userKeys(username: string): Promise<UserKeysResponse> {
+		return this.#request('GET', ROUTES.userKeys(username.toLowerCase()), UserKeysResponse);
+	}
+
+	health(): Promise<HealthResponse> {
+		return this.#request('GET', ROUTES.health, HealthResponse);
+	}
+
+	time(): Promise<TimeResponse> {
+		return this.#request('GET', ROUTES.time, TimeResponse);
+	}
+
+	async #request<T>(
+		method: 'GET' | 'POST',
+		path: string,
+		schema: z.ZodType<T> | null,
+		body?: unknown,
+	): Promise<T> {
+		const headers: Record<string, string> = { accept: 'application/json' };
+		if (body !== undefined) headers['content-type'] = 'application/json';
+		const cookie = this.cookieHeader();
+		if (cookie) headers.cookie = cookie;
+		if (this.#origin) headers.origin = this.#origin;
+		let response: Response;
+		try {
+			response = await this.#fetch(this.baseUrl + path, {
+				method,
+				headers,
+				body: body === undefined ? undefined : JSON.stringify(body),
+				credentials: 'same-origin',
+			});
+		} catch (error) {
+			throw new ApiError('UNAVAILABLE', `The hub cannot be reached (${(error as Error).message}).`, 0);
+		}
+		if (this.#keepCookies) this.#remember(response);
+		const text = await response.text();
+		let json: unknown = undefined;
+		try {
+			json = text ? JSON.parse(text) : undefined;
+		} catch {
+			// A proxy's HTML error page: fall through to the generic error below.
+		}
+		if (!response.ok) throw toApiError(response.status, json);
+		if (schema === null) return undefined as T;
+		const parsed = schema.safeParse(json);
+		if (!parsed.success) {
+			throw new ApiError(
+				'INTERNAL',
+				`The hub's reply to ${path} does not match the protocol.`,
+				response.status,
+			);
+		}
+		return parsed.data;
+	}
+
+	#remember(response: Response): void {
+		for (const line of response.headers.getSetCookie()) {
+			const [pair, ...attributes] = line.split(';');
+			const eq = pair.indexOf('=');
+			if (eq <= 0) continue;
+			const name = pair.slice(0, eq).trim();
+			const value = pair.slice(eq + 1).trim();
+			const expired = attributes.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '';
+			if (expired) this.#cookies.delete(name);
+			else this.#cookies.set(name, value);
+		}
+	}
+}
+
+function toApiError(status: number, json: unknown): ApiError {
+	const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+	const code = ERROR_CODES.find((c) => c === error?.code) ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
+	const message = typeof error?.message === 'string' ? error.message : `The hub answered ${status}.`;
+	return new ApiError(code, message, status);
+}

@@ -1,0 +1,4 @@
+export * from './http';
+export * from './account';
+export * from './socket';
+export * from './messenger';

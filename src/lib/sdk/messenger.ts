@@ -1,0 +1,238 @@
+import {
+	LIMITS,
+	type Envelope,
+	type EnvelopeState,
+	type SendResult,
+	type StoredEnvelope,
+	type SyncResult,
+} from '../protocol';
+import { fromB64, openEnvelope, sealEnvelope, type PublicKeys } from '../crypto';
+import type { Account } from './account';
+import type { HubApi } from './http';
+import { call, type HubSocket } from './socket';
+
+/** A peer's public keys as this device first saw them (trust on first use). */
+export interface PinnedKeys {
+	username: string;
+	signPk: string;
+	boxPk: string;
+	pinnedAt: number;
+}
+
+export interface PinStore {
+	get(username: string): Promise<PinnedKeys | undefined>;
+	put(pin: PinnedKeys): Promise<void>;
+}
+
+export class MemoryPinStore implements PinStore {
+	#pins = new Map<string, PinnedKeys>();
+	async get(username: string) {
+		return this.#pins.get(username);
+	}
+	async put(pin: PinnedKeys) {
+		this.#pins.set(pin.username, pin);
+	}
+}
+
+/** The hub now publishes other keys for a peer than the ones pinned here: sending stops until the user accepts. */
+export class KeyChangedError extends Error {
+	constructor(
+		readonly username: string,
+		readonly pinned: PinnedKeys,
+		readonly current: { signPk: string; boxPk: string },
+	) {
+		super(`The keys of ${username} have changed since they were pinned.`);
+		this.name = 'KeyChangedError';
+	}
+}
+
+export type MessageProblem = 'bad-signature' | 'undecryptable' | 'bad-body' | 'key-changed';
+
+/** An envelope after verification and decryption on this device. `text` is null whenever a check failed. */
+export interface DecodedMessage {
+	id: string;
+	peer: string;
+	direction: 'in' | 'out';
+	from: string;
+	to: string;
+	sentAt: number;
+	storedAt: number;
+	syncKey: string;
+	state: EnvelopeState;
+	unlockAt: number | null;
+	releasedAt: number | null;
+	announce: boolean;
+	text: string | null;
+	problem: MessageProblem | null;
+}
+
+export interface SendOptions {
+	id?: string;
+	unlockAt?: number | null;
+	announce?: boolean;
+}
+
+/** A sync cursor moved back by the overlap window, so a write that committed late is read again. */
+export function overlapCursor(after: string | null, overlapMs: number = LIMITS.syncOverlapMs): string | null {
+	if (after === null) return null;
+	const match = /^(\d{15})-/.exec(after);
+	if (!match) return null;
+	const ms = Math.max(0, Number(match[1]) - overlapMs);
+	return `${String(ms).padStart(15, '0')}-`;
+}
+
+function toPublicKeys(pin: { signPk: string; boxPk: string }): PublicKeys {
+	return { signPk: fromB64(pin.signPk), boxPk: fromB64(pin.boxPk) };
+}
+
+/** Sends, receives and syncs end-to-end encrypted messages for one signed-in account. */
+export class Messenger {
+	readonly api: HubApi;
+	readonly socket: HubSocket;
+	readonly account: Account;
+	readonly pins: PinStore;
+
+	constructor(options: { api: HubApi; socket: HubSocket; account: Account; pins?: PinStore }) {
+		this.api = options.api;
+		this.socket = options.socket;
+		this.account = options.account;
+		this.pins = options.pins ?? new MemoryPinStore();
+	}
+
+	get username(): string {
+		return this.account.username;
+	}
+
+	/**
+	 * The peer's keys: the pinned ones when this device has them (unless `refresh`), else fetched
+	 * and pinned. With `refresh`, keys that differ from the pin throw KeyChangedError.
+	 */
+	async peerKeys(username: string, options: { refresh?: boolean } = {}): Promise<PinnedKeys> {
+		const peer = username.toLowerCase();
+		if (peer === this.username) {
+			return { username: peer, ...this.account.user.identity, pinnedAt: 0 };
+		}
+		const pinned = await this.pins.get(peer);
+		if (pinned && !options.refresh) return pinned;
+		const current = (await this.api.userKeys(peer)).identity;
+		if (!pinned) {
+			const pin = { username: peer, signPk: current.signPk, boxPk: current.boxPk, pinnedAt: Date.now() };
+			await this.pins.put(pin);
+			return pin;
+		}
+		if (pinned.signPk !== current.signPk || pinned.boxPk !== current.boxPk) {
+			throw new KeyChangedError(peer, pinned, current);
+		}
+		return pinned;
+	}
+
+	/** Re-pins a peer's current keys after the user accepted the change. */
+	async acceptKeyChange(error: KeyChangedError): Promise<PinnedKeys> {
+		const pin = { username: error.username, ...error.current, pinnedAt: Date.now() };
+		await this.pins.put(pin);
+		return pin;
+	}
+
+	/** Builds a signed, encrypted envelope without sending it (for an outbox). */
+	async seal(peer: string, text: string, options: SendOptions = {}): Promise<Envelope> {
+		const keys = await this.peerKeys(peer);
+		return sealEnvelope(
+			{
+				id: options.id,
+				from: this.username,
+				to: keys.username,
+				unlockAt: options.unlockAt ?? null,
+				announce: options.announce ?? false,
+				body: { type: 'text', text },
+			},
+			this.account.identity,
+			fromB64(keys.boxPk),
+		);
+	}
+
+	sendEnvelope(envelope: Envelope, timeoutMs?: number): Promise<SendResult> {
+		return call(this.socket, 'message:send', envelope, timeoutMs);
+	}
+
+	async send(
+		peer: string,
+		text: string,
+		options: SendOptions = {},
+	): Promise<{ envelope: Envelope; result: SendResult }> {
+		const envelope = await this.seal(peer, text, options);
+		return { envelope, result: await this.sendEnvelope(envelope) };
+	}
+
+	/** Verifies and decrypts; a failed check yields `text: null` and the reason, never the text. */
+	async open(stored: StoredEnvelope): Promise<DecodedMessage> {
+		const direction = stored.from === this.username ? 'out' : 'in';
+		const peer = direction === 'out' ? stored.to : stored.from;
+		const decoded: DecodedMessage = {
+			id: stored.id,
+			peer,
+			direction,
+			from: stored.from,
+			to: stored.to,
+			sentAt: stored.sentAt,
+			storedAt: stored.storedAt,
+			syncKey: stored.syncKey,
+			state: stored.state,
+			unlockAt: stored.unlockAt,
+			releasedAt: stored.releasedAt,
+			announce: stored.announce,
+			text: null,
+			problem: null,
+		};
+		const keys = await this.peerKeys(peer);
+		const result = openEnvelope(stored, this.account.identity, this.username, toPublicKeys(keys));
+		if (result.ok) return { ...decoded, text: result.body.text };
+		if (result.reason === 'bad-signature' && direction === 'in') {
+			// Signed with other keys than the pinned ones: say so rather than "forged" when the hub publishes new keys.
+			try {
+				await this.peerKeys(peer, { refresh: true });
+			} catch (error) {
+				if (error instanceof KeyChangedError) return { ...decoded, problem: 'key-changed' };
+			}
+		}
+		return { ...decoded, problem: result.reason };
+	}
+
+	/** One page of envelopes after `after` (exclusive), decrypted. */
+	async sync(after: string | null, limit?: number): Promise<SyncResult & { messages: DecodedMessage[] }> {
+		const page = await call(this.socket, 'sync:pull', { after, limit });
+		const messages: DecodedMessage[] = [];
+		for (const envelope of page.envelopes) messages.push(await this.open(envelope));
+		return { ...page, messages };
+	}
+
+	/**
+	 * Everything since `cursor`: starts a little before it (the overlap window, so nothing committed
+	 * late is skipped; callers drop duplicates by id), then follows pages to the end.
+	 */
+	async syncAll(
+		cursor: string | null,
+		onPage?: (page: SyncResult & { messages: DecodedMessage[] }) => Promise<void> | void,
+	): Promise<{ messages: DecodedMessage[]; cursor: string | null; serverNow: number }> {
+		let after = overlapCursor(cursor);
+		let newest = cursor;
+		const messages: DecodedMessage[] = [];
+		let serverNow: number;
+		for (;;) {
+			const page = await this.sync(after);
+			serverNow = page.serverNow;
+			messages.push(...page.messages);
+			if (onPage) await onPage(page);
+			if (page.cursor && (newest === null || page.cursor > newest)) newest = page.cursor;
+			if (!page.more || page.cursor === after) break;
+			after = page.cursor;
+		}
+		return { messages, cursor: newest, serverNow };
+	}
+
+	/** Tells the hub this device has these incoming messages (the sender sees "delivered"). */
+	async receipt(ids: string[]): Promise<void> {
+		for (let i = 0; i < ids.length; i += LIMITS.receiptIdsMax) {
+			await call(this.socket, 'message:received', { ids: ids.slice(i, i + LIMITS.receiptIdsMax) });
+		}
+	}
+}

@@ -33,7 +33,11 @@ function flipBit(b64: string, byte = 0): string {
 }
 
 function hello(): Envelope {
-	return sealEnvelope({ from: 'alice', to: 'bob', body: { type: 'text', text: 'hello bob' } }, alice, bob.boxPk);
+	return sealEnvelope(
+		{ from: 'alice', to: 'bob', body: { type: 'text', text: 'hello bob' } },
+		alice,
+		bob.boxPk,
+	);
 }
 
 describe('envelope', () => {
@@ -104,6 +108,8 @@ describe('safety number', () => {
 		expect(n1).toBe(safetyNumber(b, a));
 		expect(n1.replaceAll(' ', '')).toMatch(/^\d{60}$/);
 		const mallory = generateIdentity();
-		expect(safetyNumber(a, { username: 'bob', keys: { signPk: mallory.signPk, boxPk: mallory.boxPk } })).not.toBe(n1);
+		expect(
+			safetyNumber(a, { username: 'bob', keys: { signPk: mallory.signPk, boxPk: mallory.boxPk } }),
+		).not.toBe(n1);
 	});
 });

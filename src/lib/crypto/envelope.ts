@@ -88,14 +88,18 @@ export function verifyEnvelope(envelope: Envelope, senderSignPk: Uint8Array): bo
 }
 
 export type OpenResult =
-	| { ok: true; body: MessageBody }
-	| { ok: false; reason: 'bad-signature' | 'undecryptable' | 'bad-body' };
+	{ ok: true; body: MessageBody } | { ok: false; reason: 'bad-signature' | 'undecryptable' | 'bad-body' };
 
 /**
  * Verifies and decrypts an envelope that `me` sent or received. `peer` holds the other
  * party's pinned keys. Never returns text from an envelope that failed either check.
  */
-export function openEnvelope(envelope: Envelope, me: Identity, myUsername: string, peer: PublicKeys): OpenResult {
+export function openEnvelope(
+	envelope: Envelope,
+	me: Identity,
+	myUsername: string,
+	peer: PublicKeys,
+): OpenResult {
 	const s = sodiumSync();
 	const outgoing = envelope.from === myUsername;
 	const senderSignPk = outgoing ? me.signPk : peer.signPk;
@@ -103,7 +107,12 @@ export function openEnvelope(envelope: Envelope, me: Identity, myUsername: strin
 	let plaintext: Uint8Array;
 	try {
 		// crypto_box is symmetric in the shared secret: the sender opens with the recipient's public key.
-		plaintext = s.crypto_box_open_easy(fromB64(envelope.ciphertext), fromB64(envelope.nonce), peer.boxPk, me.boxSk);
+		plaintext = s.crypto_box_open_easy(
+			fromB64(envelope.ciphertext),
+			fromB64(envelope.nonce),
+			peer.boxPk,
+			me.boxSk,
+		);
 	} catch {
 		return { ok: false, reason: 'undecryptable' };
 	}

@@ -64,7 +64,10 @@ export function deserializeIdentity(text: string): Identity {
 }
 
 /** Seals bytes under a 32-byte key with crypto_secretbox and a fresh nonce. */
-export function sealWithKey(plaintext: Uint8Array, key: Uint8Array): { nonce: Uint8Array; ciphertext: Uint8Array } {
+export function sealWithKey(
+	plaintext: Uint8Array,
+	key: Uint8Array,
+): { nonce: Uint8Array; ciphertext: Uint8Array } {
 	const s = sodiumSync();
 	const nonce = s.randombytes_buf(s.crypto_secretbox_NONCEBYTES);
 	return { nonce, ciphertext: s.crypto_secretbox_easy(plaintext, nonce, key) };

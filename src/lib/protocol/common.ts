@@ -46,7 +46,10 @@ export function b64Range(min: number, max: number) {
 /** A UUIDv7: sender-made message ids sort by creation time. */
 export const MessageId = z
 	.string()
-	.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'expected a lower-case UUIDv7');
+	.regex(
+		/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+		'expected a lower-case UUIDv7',
+	);
 
 /** Milliseconds since the Unix epoch. */
 export const EpochMs = z.number().int().min(0).max(8.64e15);

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { LIMITS } from '../src/lib/protocol';
+import { DEFAULT_SERVER, UsageError, parseCommandLine } from './args';
+
+const parse = (line: string[], env: Record<string, string> = {}) => parseCommandLine(line, env);
+
+describe('parseCommandLine', () => {
+	it('shows the help without a command, with help, or with -h', () => {
+		expect(parse([]).command).toEqual({ name: 'help' });
+		expect(parse(['help']).command).toEqual({ name: 'help' });
+		expect(parse(['send', '-h']).command).toEqual({ name: 'help' });
+	});
+
+	it('defaults the server to the local hub, then $HOURGLASS_SERVER, then --server', () => {
+		expect(parse(['read']).server).toBe(DEFAULT_SERVER);
+		expect(parse(['read'], { HOURGLASS_SERVER: 'https://hub.example' }).server).toBe('https://hub.example');
+		expect(parse(['read', '--server', 'http://127.0.0.1:4000/'], { HOURGLASS_SERVER: 'https://x.example' }).server).toBe(
+			'http://127.0.0.1:4000',
+		);
+		expect(parse(['--server=http://localhost:5000', 'read']).server).toBe('http://localhost:5000');
+	});
+
+	it('normalises usernames to lower case', () => {
+		expect(parse(['register', 'Alice']).command).toEqual({ name: 'register', username: 'alice' });
+		expect(parse(['login', 'BOB.smith', '--trust']).command).toEqual({
+			name: 'login',
+			username: 'bob.smith',
+			trust: true,
+		});
+		expect(parse(['--user', 'Carol', 'read']).user).toBe('carol');
+		expect(parse(['read']).user).toBeNull();
+	});
+
+	it('reads a plain send', () => {
+		expect(parse(['send', 'Bob', 'hello there']).command).toEqual({
+			name: 'send',
+			to: 'bob',
+			text: 'hello there',
+			unlockAt: null,
+			announce: false,
+		});
+	});
+
+	it('reads a time-locked, announced send with options in any place', () => {
+		expect(parse(['--announce', 'send', 'bob', '--unlock', '2030-01-31T09:00:00Z', 'see you']).command).toEqual({
+			name: 'send',
+			to: 'bob',
+			text: 'see you',
+			unlockAt: Date.UTC(2030, 0, 31, 9),
+			announce: true,
+		});
+	});
+
+	it('takes text that starts with a dash after --', () => {
+		expect(parse(['send', 'bob', '--', '-- not an option']).command).toMatchObject({ text: '-- not an option' });
+	});
+
+	it('reads logout with and without --forget', () => {
+		expect(parse(['logout']).command).toEqual({ name: 'logout', forget: false });
+		expect(parse(['logout', '--forget']).command).toEqual({ name: 'logout', forget: true });
+	});
+
+	it.each([
+		[['dance'], /unknown command "dance"/],
+		[['register'], /usage: hourglass register <username>/],
+		[['register', 'a'], /not a username/],
+		[['register', 'al ice'], /not a username/],
+		[['login', 'alice', 'extra'], /usage: hourglass login <username>/],
+		[['send', 'bob'], /usage: hourglass send <user> <text>/],
+		[['send', 'bob', 'two', 'words'], /quote the text/],
+		[['send', 'bob', '   '], /empty/],
+		[['send', 'bob', 'x'.repeat(LIMITS.textMaxChars + 1)], /longer than/],
+		[['send', 'bob', 'hi', '--unlock', 'next tuesday'], /--unlock: "next tuesday" is not a date/],
+		[['send', 'bob', 'hi', '--unlock', '31:02:2030:10:00:00'], /no day 31/],
+		[['send', 'bob', 'hi', '--unlock'], /argument missing/],
+		[['send', 'bob', 'hi', '--announce'], /--announce only applies to a time-locked message/],
+		[['read', '--unlock', '2030-01-01'], /--unlock does not apply to "read"/],
+		[['register', 'alice', '--forget'], /--forget does not apply to "register"/],
+		[['read', '--colour'], /Unknown option '--colour'/],
+		[['read', '--server', 'localhost:3000'], /must start with http/],
+		[['read', '--server', 'not a url'], /is not a URL/],
+		[['read', '--server', 'http://127.0.0.1:3000/api'], /only the hub's origin/],
+	])('refuses %j with a usage error', (line, message) => {
+		expect(() => parse(line)).toThrow(UsageError);
+		expect(() => parse(line)).toThrow(message);
+	});
+});

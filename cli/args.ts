@@ -1,0 +1,187 @@
+import { parseArgs } from 'node:util';
+import { LIMITS, UsernameInput } from '../src/lib/protocol';
+import { UnlockDateError, parseUnlockDate } from './unlock';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:3000';
+
+export const USAGE = `Usage: hourglass [--server <url>] [--user <name>] <command>
+
+Commands:
+  register <username>                     create an account and keep its identity on this device
+  login <username> [--trust]              sign this device in (restores the identity from its backup)
+  send <user> <text> [--unlock <date>] [--announce]
+                                          send an end-to-end encrypted message; --unlock time-locks it
+                                          until <date> (ISO 8601, e.g. 2030-01-31T09:00, or
+                                          DD:MM:YYYY:HH:MM:SS, local time unless an offset is given);
+                                          --announce lets the recipient see that something is coming
+  read                                    fetch and print new messages, then exit
+  logout [--forget]                       end the session on the hub; --forget also deletes this
+                                          device's sealed identity, pins and sync cursor
+  help                                    print this help
+
+Options:
+  --server <url>   the hub (default: $HOURGLASS_SERVER or ${DEFAULT_SERVER})
+  --user <name>    which local account to use (default: the last one that signed in on this server)
+
+The password comes from $HOURGLASS_PASSWORD, else a prompt that does not echo (or a line on stdin).
+Local data lives in $HOURGLASS_HOME (default ~/.hourglass), sealed with a key derived from the password.`;
+
+/** Bad input on the command line: exit code 2, with the usage hint. */
+export class UsageError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'UsageError';
+	}
+}
+
+export type Command =
+	| { name: 'register'; username: string }
+	| { name: 'login'; username: string; trust: boolean }
+	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
+	| { name: 'read' }
+	| { name: 'logout'; forget: boolean }
+	| { name: 'help' };
+
+export interface Invocation {
+	/** The hub's origin, e.g. `http://127.0.0.1:3000`. */
+	server: string;
+	/** A local account chosen with --user, already normalised. */
+	user: string | null;
+	command: Command;
+}
+
+const OPTIONS = {
+	server: { type: 'string' },
+	user: { type: 'string' },
+	unlock: { type: 'string' },
+	announce: { type: 'boolean' },
+	trust: { type: 'boolean' },
+	forget: { type: 'boolean' },
+	help: { type: 'boolean', short: 'h' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** Which options each command takes, besides --server, --user and --help. */
+const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
+	register: [],
+	login: ['trust'],
+	send: ['unlock', 'announce'],
+	read: [],
+	logout: ['forget'],
+	help: [],
+};
+
+const ARITY: Record<Command['name'], string[]> = {
+	register: ['<username>'],
+	login: ['<username>'],
+	send: ['<user>', '<text>'],
+	read: [],
+	logout: [],
+	help: [],
+};
+
+/** Parses the command line (without `node` and the script); pure apart from reading `env`. */
+export function parseCommandLine(argv: string[], env: Record<string, string | undefined> = {}): Invocation {
+	let parsed;
+	try {
+		parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+	} catch (error) {
+		throw new UsageError((error as Error).message);
+	}
+	const { values, positionals } = parsed;
+	const server = parseServer(values.server ?? env.HOURGLASS_SERVER ?? DEFAULT_SERVER);
+	const user = values.user === undefined ? null : parseUsername(values.user);
+	if (values.help || positionals.length === 0) return { server, user, command: { name: 'help' } };
+
+	const [name, ...rest] = positionals;
+	if (!isCommandName(name)) throw new UsageError(`unknown command "${name}"`);
+	const allowed = COMMAND_OPTIONS[name];
+	for (const option of ['unlock', 'announce', 'trust', 'forget'] as const) {
+		if (values[option] !== undefined && !allowed.includes(option)) {
+			throw new UsageError(`--${option} does not apply to "${name}"`);
+		}
+	}
+	const expected = ARITY[name];
+	if (rest.length !== expected.length) {
+		const hint = name === 'send' && rest.length > 2 ? ' (quote the text)' : '';
+		throw new UsageError(`usage: ${['hourglass', name, ...expected].join(' ')}${hint}`);
+	}
+
+	return { server, user, command: buildCommand(name, rest, values) };
+}
+
+function buildCommand(
+	name: Command['name'],
+	rest: string[],
+	values: { unlock?: string; announce?: boolean; trust?: boolean; forget?: boolean },
+): Command {
+	switch (name) {
+		case 'register':
+			return { name, username: parseUsername(rest[0]) };
+		case 'login':
+			return { name, username: parseUsername(rest[0]), trust: values.trust ?? false };
+		case 'send': {
+			if (values.announce && values.unlock === undefined) {
+				throw new UsageError('--announce only applies to a time-locked message (add --unlock <date>)');
+			}
+			return {
+				name,
+				to: parseUsername(rest[0]),
+				text: parseText(rest[1]),
+				unlockAt: values.unlock === undefined ? null : parseUnlock(values.unlock),
+				announce: values.announce ?? false,
+			};
+		}
+		case 'logout':
+			return { name, forget: values.forget ?? false };
+		case 'read':
+		case 'help':
+			return { name };
+	}
+}
+
+function isCommandName(name: string): name is Command['name'] {
+	return Object.hasOwn(ARITY, name);
+}
+
+export function parseServer(text: string): string {
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new UsageError(`--server: "${text}" is not a URL (e.g. ${DEFAULT_SERVER})`);
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		throw new UsageError(`--server: "${text}" must start with http:// or https://`);
+	}
+	if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+		throw new UsageError(`--server: give only the hub's origin, e.g. ${url.origin}`);
+	}
+	return url.origin;
+}
+
+function parseUsername(text: string): string {
+	const parsed = UsernameInput.safeParse(text);
+	if (!parsed.success) {
+		throw new UsageError(`"${text}" is not a username (3 to 32 letters, digits, "_", "." or "-")`);
+	}
+	return parsed.data;
+}
+
+function parseText(text: string): string {
+	if (text.trim().length === 0) throw new UsageError('the message is empty');
+	if (text.length > LIMITS.textMaxChars) {
+		throw new UsageError(`the message is longer than ${LIMITS.textMaxChars} characters`);
+	}
+	return text;
+}
+
+function parseUnlock(text: string): number {
+	try {
+		return parseUnlockDate(text);
+	} catch (error) {
+		if (error instanceof UnlockDateError) throw new UsageError(`--unlock: ${error.message}`);
+		throw error;
+	}
+}

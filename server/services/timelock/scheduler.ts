@@ -1,0 +1,313 @@
+import { DueHeap } from './due-heap';
+
+/** A locked envelope as the store's index on `{state, unlockAt}` returns it. */
+export interface LockedRef {
+	id: string;
+	unlockAt: number;
+}
+
+/** Where the scheduler reads what falls due: locked envelopes with `unlockAt <= until`, earliest first. */
+export interface DueSource {
+	dueBefore(until: number, limit: number): Promise<LockedRef[]>;
+}
+
+/**
+ * Releases a batch of due envelopes. It must be idempotent: an id may come again after a refill
+ * raced with a release, and another hub may have released it first.
+ */
+export type ReleaseBatch = (ids: string[]) => Promise<void>;
+
+/** Time, injected so that the unit spec drives the scheduler with a fake clock. */
+export interface SchedulerClock {
+	now(): number;
+	/** Runs `callback` after `delayMs`; returns a function that cancels it. */
+	setTimer(callback: () => void, delayMs: number): () => void;
+}
+
+export const systemClock: SchedulerClock = {
+	now: () => Date.now(),
+	setTimer(callback, delayMs) {
+		const handle = setTimeout(callback, delayMs);
+		return () => clearTimeout(handle);
+	},
+};
+
+export interface SchedulerOptions {
+	source: DueSource;
+	release: ReleaseBatch;
+	clock?: SchedulerClock;
+	/** How far ahead a refill looks. */
+	windowMs?: number;
+	/** How often the window is refilled; shorter than the window so coverage never lapses. */
+	refillEveryMs?: number;
+	/** Most envelopes one refill loads; a full page means the window was cut short. */
+	refillLimit?: number;
+	/** Most ids handed to one release call. */
+	batchMax?: number;
+	/** Most release calls running at once. */
+	concurrency?: number;
+	/** Delay before a failed release or refill is tried again. */
+	retryDelayMs?: number;
+	/** Least time between two reads of a cut-short window. */
+	minRefillGapMs?: number;
+	onError?: (error: unknown, during: 'refill' | 'release') => void;
+}
+
+export interface SchedulerStats {
+	running: boolean;
+	/** Envelopes waiting in memory for their due time. */
+	waiting: number;
+	/** Envelopes being released right now. */
+	releasing: number;
+	/** Every locked envelope due up to this time is known to the scheduler. */
+	coveredUntil: number;
+	lastRefillAt: number | null;
+}
+
+const DEFAULTS = {
+	windowMs: 60_000,
+	refillEveryMs: 20_000,
+	refillLimit: 5_000,
+	batchMax: 250,
+	concurrency: 4,
+	retryDelayMs: 1_000,
+	minRefillGapMs: 200,
+};
+
+/**
+ * Fires each time-locked envelope at its unlock time, by this hub's clock.
+ *
+ * Only the soon-due envelopes (the next `windowMs`) sit in memory, in a min-heap, loaded from
+ * the store's `{state, unlockAt}` index by periodic refills and told of new ones by `notify`.
+ * One timer is armed for the earliest of the next due time and the next refill, whatever the
+ * number of envelopes. Due envelopes go out in batches with bounded concurrency, so batches
+ * grow under load instead of queueing one call per message. Anything already past due when it
+ * is loaded (after a restart, or after downtime) fires at once. The scheduler never decides who
+ * releases: `release` claims each envelope in the store, so several hubs may run one each.
+ */
+export class TimelockScheduler {
+	readonly #source: DueSource;
+	readonly #release: ReleaseBatch;
+	readonly #clock: SchedulerClock;
+	readonly #options: typeof DEFAULTS;
+	readonly #onError: NonNullable<SchedulerOptions['onError']>;
+
+	readonly #heap = new DueHeap();
+	/** id -> due time of every live heap entry; an id absent from it is a forgotten heap entry. */
+	readonly #waiting = new Map<string, number>();
+	readonly #releasing = new Set<string>();
+	readonly #batches = new Set<Promise<void>>();
+	#activeBatches = 0;
+
+	#running = false;
+	#cancelTimer: (() => void) | null = null;
+	#coveredUntil = Number.NEGATIVE_INFINITY;
+	#truncated = false;
+	#nextRefillAt = Number.POSITIVE_INFINITY;
+	#lastRefillAt: number | null = null;
+	#lastRefillAttemptAt = Number.NEGATIVE_INFINITY;
+	#refill: Promise<void> | null = null;
+	#refillAgain = false;
+	/** Ids released while a refill was reading: its (older) answer must not bring them back. */
+	#releasedDuringRefill: Set<string> | null = null;
+
+	constructor(options: SchedulerOptions) {
+		this.#source = options.source;
+		this.#release = options.release;
+		this.#clock = options.clock ?? systemClock;
+		this.#onError = options.onError ?? (() => {});
+		this.#options = {
+			windowMs: options.windowMs ?? DEFAULTS.windowMs,
+			refillEveryMs: options.refillEveryMs ?? DEFAULTS.refillEveryMs,
+			refillLimit: options.refillLimit ?? DEFAULTS.refillLimit,
+			batchMax: options.batchMax ?? DEFAULTS.batchMax,
+			concurrency: options.concurrency ?? DEFAULTS.concurrency,
+			retryDelayMs: options.retryDelayMs ?? DEFAULTS.retryDelayMs,
+			minRefillGapMs: options.minRefillGapMs ?? DEFAULTS.minRefillGapMs,
+		};
+		if (this.#options.refillEveryMs >= this.#options.windowMs) {
+			throw new Error('TimelockScheduler: refillEveryMs must be shorter than windowMs');
+		}
+	}
+
+	/** Loads what is due (including what fell due while no hub ran) and starts firing. */
+	async start(): Promise<void> {
+		if (this.#running) return;
+		this.#running = true;
+		await this.refill();
+	}
+
+	/** Stops firing and waits for the releases under way; what is left stays locked in the store. */
+	async stop(): Promise<void> {
+		this.#running = false;
+		this.#cancelTimer?.();
+		this.#cancelTimer = null;
+		this.#heap.clear();
+		this.#waiting.clear();
+		await Promise.allSettled([...this.#batches, this.#refill ?? Promise.resolve()]);
+	}
+
+	/** A locked envelope was just stored: schedule it now if it falls due before the next refill can. */
+	notify(ref: LockedRef): void {
+		if (!this.#running) return;
+		if (ref.unlockAt > this.#clock.now() + this.#options.windowMs) return;
+		this.#add(ref.id, ref.unlockAt);
+		this.#arm();
+	}
+
+	/** The envelope was cancelled (or released elsewhere): do not fire it. A release under way is not stopped. */
+	forget(id: string): void {
+		this.#waiting.delete(id);
+	}
+
+	stats(): SchedulerStats {
+		return {
+			running: this.#running,
+			waiting: this.#waiting.size,
+			releasing: this.#releasing.size,
+			coveredUntil: this.#coveredUntil,
+			lastRefillAt: this.#lastRefillAt,
+		};
+	}
+
+	/** Reads the next window from the store. Concurrent calls share one read, then read once more. */
+	refill(): Promise<void> {
+		if (this.#refill) {
+			this.#refillAgain = true;
+			return this.#refill;
+		}
+		const run = async () => {
+			do {
+				this.#refillAgain = false;
+				await this.#refillOnce();
+			} while (this.#refillAgain && this.#running);
+		};
+		this.#refill = run().finally(() => {
+			this.#refill = null;
+			this.#arm();
+		});
+		return this.#refill;
+	}
+
+	async #refillOnce(): Promise<void> {
+		if (!this.#running) return;
+		const startedAt = this.#clock.now();
+		this.#lastRefillAttemptAt = startedAt;
+		const until = startedAt + this.#options.windowMs;
+		const limit = this.#options.refillLimit;
+		this.#releasedDuringRefill = new Set();
+		try {
+			const refs = await this.#source.dueBefore(until, limit);
+			if (!this.#running) return;
+			const released = this.#releasedDuringRefill;
+			for (const ref of refs) {
+				if (!released.has(ref.id)) this.#add(ref.id, ref.unlockAt);
+			}
+			this.#truncated = refs.length >= limit;
+			this.#coveredUntil = this.#truncated ? refs[refs.length - 1].unlockAt : until;
+			this.#lastRefillAt = startedAt;
+			this.#nextRefillAt = startedAt + this.#options.refillEveryMs;
+		} catch (error) {
+			this.#onError(error, 'refill');
+			this.#truncated = false;
+			this.#nextRefillAt = this.#clock.now() + this.#options.retryDelayMs;
+		} finally {
+			this.#releasedDuringRefill = null;
+		}
+	}
+
+	#add(id: string, at: number): void {
+		if (this.#waiting.has(id) || this.#releasing.has(id)) return;
+		this.#waiting.set(id, at);
+		this.#heap.push({ id, at });
+	}
+
+	/** The earliest live heap entry, dropping forgotten ones on the way. */
+	#peek() {
+		for (;;) {
+			const top = this.#heap.peek();
+			if (!top || this.#waiting.get(top.id) === top.at) return top;
+			this.#heap.pop();
+		}
+	}
+
+	/**
+	 * A cut-short window (a full page) is read again once half of it has gone out, early enough
+	 * that the next envelopes are in memory before they fall due.
+	 */
+	#needsTopUp(): boolean {
+		return this.#truncated && this.#waiting.size + this.#releasing.size < this.#options.refillLimit / 2;
+	}
+
+	#arm(): void {
+		this.#cancelTimer?.();
+		this.#cancelTimer = null;
+		if (!this.#running) return;
+		if (this.#needsTopUp()) {
+			this.#nextRefillAt = Math.min(
+				this.#nextRefillAt,
+				this.#lastRefillAttemptAt + this.#options.minRefillGapMs,
+			);
+		}
+		let next = this.#refill ? Number.POSITIVE_INFINITY : this.#nextRefillAt;
+		const top = this.#peek();
+		if (top && this.#activeBatches < this.#options.concurrency) next = Math.min(next, top.at);
+		if (!Number.isFinite(next)) return;
+		const delay = Math.max(0, next - this.#clock.now());
+		this.#cancelTimer = this.#clock.setTimer(() => this.#tick(), delay);
+	}
+
+	#tick(): void {
+		this.#cancelTimer = null;
+		if (!this.#running) return;
+		if (this.#clock.now() >= this.#nextRefillAt && !this.#refill) {
+			void this.refill();
+		}
+		this.#pump();
+		this.#arm();
+	}
+
+	/** Starts release batches for everything due, within the concurrency bound. */
+	#pump(): void {
+		const now = this.#clock.now();
+		while (this.#running && this.#activeBatches < this.#options.concurrency) {
+			const batch: string[] = [];
+			for (let top = this.#peek(); top && top.at <= now; top = this.#peek()) {
+				this.#heap.pop();
+				this.#waiting.delete(top.id);
+				batch.push(top.id);
+				if (batch.length >= this.#options.batchMax) break;
+			}
+			if (batch.length === 0) return;
+			this.#startBatch(batch);
+		}
+	}
+
+	#startBatch(ids: string[]): void {
+		this.#activeBatches += 1;
+		for (const id of ids) this.#releasing.add(id);
+		const batch = this.#runBatch(ids).finally(() => {
+			this.#batches.delete(batch);
+			this.#activeBatches -= 1;
+			for (const id of ids) this.#releasing.delete(id);
+			this.#pump();
+			this.#arm();
+		});
+		this.#batches.add(batch);
+	}
+
+	async #runBatch(ids: string[]): Promise<void> {
+		try {
+			await this.#release(ids);
+			for (const id of ids) this.#releasedDuringRefill?.add(id);
+		} catch (error) {
+			this.#onError(error, 'release');
+			// Still locked in the store: try again soon rather than wait for a refill.
+			const retryAt = this.#clock.now() + this.#options.retryDelayMs;
+			for (const id of ids) {
+				this.#releasing.delete(id);
+				if (this.#running) this.#add(id, retryAt);
+			}
+		}
+	}
+}

@@ -14,9 +14,9 @@ describe('parseCommandLine', () => {
 	it('defaults the server to the local hub, then $HOURGLASS_SERVER, then --server', () => {
 		expect(parse(['read']).server).toBe(DEFAULT_SERVER);
 		expect(parse(['read'], { HOURGLASS_SERVER: 'https://hub.example' }).server).toBe('https://hub.example');
-		expect(parse(['read', '--server', 'http://127.0.0.1:4000/'], { HOURGLASS_SERVER: 'https://x.example' }).server).toBe(
-			'http://127.0.0.1:4000',
-		);
+		expect(
+			parse(['read', '--server', 'http://127.0.0.1:4000/'], { HOURGLASS_SERVER: 'https://x.example' }).server,
+		).toBe('http://127.0.0.1:4000');
 		expect(parse(['--server=http://localhost:5000', 'read']).server).toBe('http://localhost:5000');
 	});
 
@@ -42,7 +42,9 @@ describe('parseCommandLine', () => {
 	});
 
 	it('reads a time-locked, announced send with options in any place', () => {
-		expect(parse(['--announce', 'send', 'bob', '--unlock', '2030-01-31T09:00:00Z', 'see you']).command).toEqual({
+		expect(
+			parse(['--announce', 'send', 'bob', '--unlock', '2030-01-31T09:00:00Z', 'see you']).command,
+		).toEqual({
 			name: 'send',
 			to: 'bob',
 			text: 'see you',
@@ -52,7 +54,18 @@ describe('parseCommandLine', () => {
 	});
 
 	it('takes text that starts with a dash after --', () => {
-		expect(parse(['send', 'bob', '--', '-- not an option']).command).toMatchObject({ text: '-- not an option' });
+		expect(parse(['send', 'bob', '--', '-- not an option']).command).toMatchObject({
+			text: '-- not an option',
+		});
+	});
+
+	it('reads safety with and without --accept', () => {
+		expect(parse(['safety', 'Bob']).command).toEqual({ name: 'safety', peer: 'bob', accept: false });
+		expect(parse(['safety', 'bob', '--accept']).command).toEqual({
+			name: 'safety',
+			peer: 'bob',
+			accept: true,
+		});
 	});
 
 	it('reads logout with and without --forget', () => {
@@ -76,6 +89,8 @@ describe('parseCommandLine', () => {
 		[['send', 'bob', 'hi', '--announce'], /--announce only applies to a time-locked message/],
 		[['read', '--unlock', '2030-01-01'], /--unlock does not apply to "read"/],
 		[['register', 'alice', '--forget'], /--forget does not apply to "register"/],
+		[['send', 'bob', 'hi', '--accept'], /--accept does not apply to "send"/],
+		[['safety'], /usage: hourglass safety <user>/],
 		[['read', '--colour'], /Unknown option '--colour'/],
 		[['read', '--server', 'localhost:3000'], /must start with http/],
 		[['read', '--server', 'not a url'], /is not a URL/],

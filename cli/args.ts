@@ -15,6 +15,8 @@ Commands:
                                           DD:MM:YYYY:HH:MM:SS, local time unless an offset is given);
                                           --announce lets the recipient see that something is coming
   read                                    fetch and print new messages, then exit
+  safety <user> [--accept]                print the safety number to compare with <user> in person;
+                                          --accept trusts <user>'s new keys after they changed
   logout [--forget]                       end the session on the hub; --forget also deletes this
                                           device's sealed identity, pins and sync cursor
   help                                    print this help
@@ -39,6 +41,7 @@ export type Command =
 	| { name: 'login'; username: string; trust: boolean }
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
 	| { name: 'read' }
+	| { name: 'safety'; peer: string; accept: boolean }
 	| { name: 'logout'; forget: boolean }
 	| { name: 'help' };
 
@@ -57,6 +60,7 @@ const OPTIONS = {
 	announce: { type: 'boolean' },
 	trust: { type: 'boolean' },
 	forget: { type: 'boolean' },
+	accept: { type: 'boolean' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -68,6 +72,7 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	login: ['trust'],
 	send: ['unlock', 'announce'],
 	read: [],
+	safety: ['accept'],
 	logout: ['forget'],
 	help: [],
 };
@@ -77,6 +82,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	login: ['<username>'],
 	send: ['<user>', '<text>'],
 	read: [],
+	safety: ['<user>'],
 	logout: [],
 	help: [],
 };
@@ -97,7 +103,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 	const [name, ...rest] = positionals;
 	if (!isCommandName(name)) throw new UsageError(`unknown command "${name}"`);
 	const allowed = COMMAND_OPTIONS[name];
-	for (const option of ['unlock', 'announce', 'trust', 'forget'] as const) {
+	for (const option of ['unlock', 'announce', 'trust', 'forget', 'accept'] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
 		}
@@ -114,7 +120,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 function buildCommand(
 	name: Command['name'],
 	rest: string[],
-	values: { unlock?: string; announce?: boolean; trust?: boolean; forget?: boolean },
+	values: { unlock?: string; announce?: boolean; trust?: boolean; forget?: boolean; accept?: boolean },
 ): Command {
 	switch (name) {
 		case 'register':
@@ -133,6 +139,8 @@ function buildCommand(
 				announce: values.announce ?? false,
 			};
 		}
+		case 'safety':
+			return { name, peer: parseUsername(rest[0]), accept: values.accept ?? false };
 		case 'logout':
 			return { name, forget: values.forget ?? false };
 		case 'read':

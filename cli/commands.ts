@@ -1,0 +1,186 @@
+import type { SealedNotice } from '../src/lib/protocol';
+import { decodePublicIdentity, fromB64, ready, safetyNumber } from '../src/lib/crypto';
+import {
+	ApiError,
+	KeyChangedError,
+	createAccount,
+	overlapCursor,
+	signIn,
+	type DecodedMessage,
+} from '../src/lib/sdk';
+import type { Command } from './args';
+import { CookieJar } from './cookies';
+import { formatMessage, formatSealed, formatTime } from './format';
+import { openVault } from './profile';
+import { LocalSession, checkPasswordLength, hubApi, profileFrom, type CliContext } from './session';
+
+/** Runs one parsed command. Throws UsageError, ApiError, ProtocolError, ProfileError or KeyChangedError. */
+export async function runCommand(
+	ctx: CliContext,
+	command: Exclude<Command, { name: 'help' }>,
+): Promise<void> {
+	await ready();
+	switch (command.name) {
+		case 'register':
+			return register(ctx, command.username);
+		case 'login':
+			return login(ctx, command.username, command.trust);
+		case 'send':
+			return withSession(ctx, (session) => send(session, command));
+		case 'read':
+			return withSession(ctx, read);
+		case 'safety':
+			return withSession(ctx, (session) => safety(session, command.peer, command.accept));
+		case 'logout':
+			return withSession(ctx, (session) => logout(session, command.forget));
+	}
+}
+
+async function withSession(ctx: CliContext, run: (session: LocalSession) => Promise<void>): Promise<void> {
+	const session = await LocalSession.open(ctx);
+	try {
+		await run(session);
+	} finally {
+		session.close();
+	}
+}
+
+async function register(ctx: CliContext, username: string): Promise<void> {
+	const password = await ctx.password(`Choose a password for ${username}: `, true);
+	checkPasswordLength(password);
+	const jar = new CookieJar();
+	const account = await createAccount(hubApi(ctx.server, jar), username, password);
+	const { profile } = profileFrom(ctx.server, account, jar, null);
+	ctx.store.write(profile);
+	ctx.store.setCurrent(ctx.server, account.username);
+	ctx.out(`Registered ${account.username} on ${ctx.server}.`);
+	ctx.out(
+		`Your keys stay on this device, sealed with your password: ${ctx.store.path(ctx.server, account.username)}`,
+	);
+}
+
+async function login(ctx: CliContext, username: string, trust: boolean): Promise<void> {
+	const password = await ctx.password(`Password for ${username}: `);
+	checkPasswordLength(password);
+	const jar = new CookieJar();
+	const account = await signIn(hubApi(ctx.server, jar), username, password, { trustDevice: trust });
+	const previous = keptState(ctx, account.username, account.localKey, account.user.identity.signPk);
+	const { profile } = profileFrom(ctx.server, account, jar, previous);
+	ctx.store.write(profile);
+	ctx.store.setCurrent(ctx.server, account.username);
+	ctx.out(`Signed in as ${account.username} on ${ctx.server}${trust ? ' (trusted device)' : ''}.`);
+}
+
+/** Pins, cursor and read ids kept from an earlier sign-in of the same identity on this device. */
+function keptState(ctx: CliContext, username: string, localKey: Uint8Array, signPk: string) {
+	const profile = ctx.store.read(ctx.server, username);
+	if (!profile) return null;
+	try {
+		const vault = openVault(profile.vault, localKey);
+		return vault.user.identity.signPk === signPk ? vault : null;
+	} catch {
+		// Sealed under an older password: start afresh rather than fail the sign-in.
+		return null;
+	}
+}
+
+async function send(session: LocalSession, command: Extract<Command, { name: 'send' }>): Promise<void> {
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	try {
+		// Check the pinned keys against the hub's before encrypting: a changed key blocks sending.
+		await messenger.peerKeys(command.to, { refresh: true });
+		const { envelope, result } = await messenger.send(command.to, command.text, {
+			unlockAt: command.unlockAt,
+			announce: command.announce,
+		});
+		session.vault.seen[envelope.id] = result.syncKey;
+		const again = result.duplicate ? ' (already stored)' : '';
+		if (result.state === 'locked' && envelope.unlockAt !== null) {
+			const told = envelope.announce ? `${envelope.to} sees a sealed message` : `${envelope.to} is not told`;
+			session.ctx.out(
+				`Locked ${envelope.id} for ${envelope.to} until ${formatTime(envelope.unlockAt)}; ${told}.${again}`,
+			);
+		} else {
+			session.ctx.out(`Sent ${envelope.id} to ${envelope.to}.${again}`);
+		}
+	} finally {
+		session.save();
+	}
+}
+
+async function read(session: LocalSession): Promise<void> {
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	const sealed = new Map<string, SealedNotice>();
+	try {
+		const result = await messenger.syncAll(session.vault.cursor, (page) => {
+			for (const notice of page.sealed) sealed.set(notice.id, notice);
+		});
+		// The overlap window returns some messages again: print each id once, ever.
+		const fresh = [...new Map(result.messages.map((m) => [m.id, m])).values()].filter(
+			(m) => session.vault.seen[m.id] === undefined,
+		);
+		for (const message of fresh) session.ctx.out(formatMessage(message));
+		if (fresh.length === 0) session.ctx.out('No new messages.');
+		for (const notice of [...sealed.values()].sort((a, b) => a.unlockAt - b.unlockAt)) {
+			session.ctx.out(formatSealed(notice, result.serverNow));
+		}
+		rememberRead(session, fresh, result.cursor);
+		const received = fresh.filter((m) => m.direction === 'in' && m.text !== null).map((m) => m.id);
+		if (received.length > 0) await messenger.receipt(received);
+	} finally {
+		session.save();
+	}
+}
+
+/** Moves the cursor and keeps only the read ids that the next sync's overlap can return again. */
+function rememberRead(session: LocalSession, fresh: DecodedMessage[], cursor: string | null): void {
+	const seen = session.vault.seen;
+	for (const message of fresh) seen[message.id] = message.syncKey;
+	const floor = overlapCursor(cursor);
+	if (floor !== null) {
+		for (const [id, syncKey] of Object.entries(seen)) if (syncKey < floor) delete seen[id];
+	}
+	session.vault.cursor = cursor;
+}
+
+async function safety(session: LocalSession, peer: string, accept: boolean): Promise<void> {
+	await session.ensureSignedIn();
+	const messenger = session.offlineMessenger();
+	let pin;
+	try {
+		pin = await messenger.peerKeys(peer, { refresh: true });
+	} catch (error) {
+		if (!(error instanceof KeyChangedError) || !accept) throw error;
+		pin = await messenger.acceptKeyChange(error);
+		session.ctx.out(`Accepted the new keys of ${peer}. Compare the new safety number with them in person.`);
+	} finally {
+		session.save();
+	}
+	const number = safetyNumber(
+		{ username: session.username, keys: decodePublicIdentity(session.vault.user.identity) },
+		{ username: pin.username, keys: { signPk: fromB64(pin.signPk), boxPk: fromB64(pin.boxPk) } },
+	);
+	session.ctx.out(`Safety number for ${session.username} and ${pin.username} (the same on both sides):`);
+	session.ctx.out(number);
+}
+
+async function logout(session: LocalSession, forget: boolean): Promise<void> {
+	if (session.jar.header() !== undefined) {
+		try {
+			await session.api.logout();
+		} catch (error) {
+			// A session the hub already ended is as good as ended now.
+			if (!(error instanceof ApiError) || error.code !== 'UNAUTHENTICATED') throw error;
+		}
+	}
+	session.jar.clear();
+	if (forget) {
+		session.ctx.store.remove(session.ctx.server, session.username);
+		session.ctx.out(`Signed out ${session.username} and deleted this device's copy of its keys.`);
+		return;
+	}
+	session.save();
+	session.ctx.out(`Signed out ${session.username}. Its sealed keys stay on this device.`);
+}

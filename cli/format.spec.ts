@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DecodedMessage } from '../src/lib/sdk';
+import { formatDuration, formatMessage, formatSealed, formatTime, safeText } from './format';
+
+const previousTz = process.env.TZ;
+beforeAll(() => {
+	process.env.TZ = 'UTC';
+});
+afterAll(() => {
+	if (previousTz === undefined) delete process.env.TZ;
+	else process.env.TZ = previousTz;
+});
+
+const T0 = Date.UTC(2030, 0, 31, 9, 0, 0);
+
+function message(overrides: Partial<DecodedMessage> = {}): DecodedMessage {
+	return {
+		id: '0190a0b0-0000-7000-8000-000000000000',
+		peer: 'bob',
+		direction: 'in',
+		from: 'bob',
+		to: 'alice',
+		sentAt: T0,
+		storedAt: T0,
+		syncKey: '001895994800000-x',
+		state: 'live',
+		unlockAt: null,
+		releasedAt: null,
+		announce: false,
+		text: 'hello',
+		problem: null,
+		...overrides,
+	};
+}
+
+describe('safeText', () => {
+	it('escapes terminal control sequences and bidi overrides but keeps newlines and tabs', () => {
+		expect(safeText('\u001b]0;pwned\u0007red\u001b[31m')).toBe('\\u{1b}]0;pwned\\u{7}red\\u{1b}[31m');
+		expect(safeText('abc\u202edcba')).toBe('abc\\u{202e}dcba');
+		expect(safeText('line\r')).toBe('line\\u{d}');
+		expect(safeText('a\tb\nc — ünïcödé 🙂')).toBe('a\tb\nc — ünïcödé 🙂');
+	});
+});
+
+describe('formatTime and formatDuration', () => {
+	it('prints local time to the second', () => {
+		expect(formatTime(T0 + 5_250)).toBe('2030-01-31 09:00:05');
+	});
+
+	it('rounds durations up and picks two units', () => {
+		expect(formatDuration(-5)).toBe('0s');
+		expect(formatDuration(1)).toBe('1s');
+		expect(formatDuration(59_001)).toBe('1m 0s');
+		expect(formatDuration(3_725_000)).toBe('1h 2m');
+		expect(formatDuration(2 * 86_400_000 + 3 * 3_600_000)).toBe('2d 3h');
+	});
+});
+
+describe('formatMessage', () => {
+	it('prints sender, recipient, time and text', () => {
+		expect(formatMessage(message())).toBe('[2030-01-31 09:00:00] bob → alice: hello');
+	});
+
+	it('indents the following lines of a multi-line text', () => {
+		expect(formatMessage(message({ text: 'one\ntwo' }))).toBe(
+			'[2030-01-31 09:00:00] bob → alice: one\n    two',
+		);
+	});
+
+	it('marks a time-locked message with its sent and unlocked times', () => {
+		const line = formatMessage(
+			message({ unlockAt: T0 + 60_000, releasedAt: T0 + 60_200, state: 'released', sentAt: T0 - 1000 }),
+		);
+		expect(line).toBe(
+			'[2030-01-31 09:01:00] bob → alice (time-locked: sent 2030-01-31 08:59:59, unlocked 2030-01-31 09:01:00): hello',
+		);
+	});
+
+	it('never prints text for a message that failed verification', () => {
+		const line = formatMessage(message({ text: null, problem: 'bad-signature' }));
+		expect(line).toContain('signature does not verify');
+		expect(line).not.toContain('hello');
+	});
+
+	it('escapes control characters in the text', () => {
+		expect(formatMessage(message({ text: 'hi\u001b[2J' }))).toBe(
+			'[2030-01-31 09:00:00] bob → alice: hi\\u{1b}[2J',
+		);
+	});
+});
+
+describe('formatSealed', () => {
+	it('shows who and when by the hub clock', () => {
+		const notice = { id: message().id, from: 'bob', to: 'alice', sentAt: T0, unlockAt: T0 + 90_000 };
+		expect(formatSealed(notice, T0)).toBe('sealed: bob → alice, unlocks 2030-01-31 09:01:30 (in 1m 30s)');
+	});
+});

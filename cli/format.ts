@@ -1,0 +1,67 @@
+import type { SealedNotice } from '../src/lib/protocol';
+import type { DecodedMessage, MessageProblem } from '../src/lib/sdk';
+
+/**
+ * Message text made safe for a terminal: control characters (which could move the cursor,
+ * rewrite earlier lines or change the window title) and bidirectional overrides (which could
+ * make text read differently than it is) are shown as `\u{…}` escapes. Newlines and tabs stay.
+ */
+export function safeText(text: string): string {
+	return text.replace(
+		// eslint-disable-next-line no-control-regex -- matching control characters is the point
+		/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+		(c) => `\\u{${c.codePointAt(0)!.toString(16)}}`,
+	);
+}
+
+function pad(n: number, width = 2): string {
+	return String(n).padStart(width, '0');
+}
+
+/** Local time as `YYYY-MM-DD HH:MM:SS`. */
+export function formatTime(ms: number): string {
+	const d = new Date(ms);
+	return (
+		`${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+		`${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+	);
+}
+
+/** A short duration: `45s`, `3m 20s`, `2h 5m`, `4d 3h`. */
+export function formatDuration(ms: number): string {
+	const seconds = Math.max(0, Math.ceil(ms / 1000));
+	if (seconds < 60) return `${seconds}s`;
+	const minutes = Math.floor(seconds / 60);
+	if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
+	const hours = Math.floor(minutes / 60);
+	if (hours < 24) return `${hours}h ${minutes % 60}m`;
+	return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
+
+const PROBLEMS: Record<MessageProblem, string> = {
+	'bad-signature': 'not shown: its signature does not verify (forged or damaged)',
+	undecryptable: 'not shown: it cannot be decrypted with this account’s keys',
+	'bad-body': 'not shown: its content is not a valid message',
+	'key-changed': 'not shown: the sender’s keys changed since they were pinned on this device',
+};
+
+/** One message as printed by `read`; the text never appears when a check failed. */
+export function formatMessage(message: DecodedMessage): string {
+	const when = formatTime(message.releasedAt ?? message.storedAt);
+	const lock =
+		message.unlockAt === null
+			? ''
+			: ` (time-locked: sent ${formatTime(message.sentAt)}, unlocked ${formatTime(message.releasedAt ?? message.unlockAt)})`;
+	const head = `[${when}] ${message.from} → ${message.to}${lock}:`;
+	if (message.text === null) return `${head} [${PROBLEMS[message.problem ?? 'bad-body']}]`;
+	const [first, ...more] = safeText(message.text).split('\n');
+	return [`${head} ${first}`, ...more.map((line) => `    ${line}`)].join('\n');
+}
+
+/** An announced time-lock that is still sealed: who, and when it opens by the hub's clock. */
+export function formatSealed(notice: SealedNotice, serverNow: number): string {
+	return (
+		`sealed: ${notice.from} → ${notice.to}, unlocks ${formatTime(notice.unlockAt)} ` +
+		`(in ${formatDuration(notice.unlockAt - serverNow)})`
+	);
+}

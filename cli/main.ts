@@ -1,0 +1,68 @@
+import { ProtocolError } from '../src/lib/protocol';
+import { ApiError, KeyChangedError } from '../src/lib/sdk';
+import { USAGE, UsageError, parseCommandLine } from './args';
+import { runCommand } from './commands';
+import { readPassword } from './password';
+import { ProfileError, ProfileStore, defaultHome } from './profile';
+
+/** Exit codes: 0 done, 1 refused by the hub or failed, 2 bad input on the command line. */
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+	let invocation;
+	try {
+		invocation = parseCommandLine(argv, env);
+	} catch (error) {
+		if (!(error instanceof UsageError)) throw error;
+		process.stderr.write(`hourglass: ${error.message}\nRun "hourglass help" for the commands.\n`);
+		return EXIT.usage;
+	}
+	const { server, user, command } = invocation;
+	if (command.name === 'help') {
+		process.stdout.write(`${USAGE}\n`);
+		return EXIT.ok;
+	}
+	const ctx = {
+		server,
+		user,
+		store: new ProfileStore(defaultHome(env)),
+		password: (prompt: string, confirm?: boolean) => readPassword(prompt, { env, confirm }),
+		out: (line: string) => process.stdout.write(`${line}\n`),
+	};
+	try {
+		await runCommand(ctx, command);
+		return EXIT.ok;
+	} catch (error) {
+		return report(error);
+	}
+}
+
+function report(error: unknown): number {
+	const fail = (code: string, message: string, exit: number = EXIT.failed) => {
+		process.stderr.write(`hourglass: ${code}: ${message}\n`);
+		return exit;
+	};
+	if (error instanceof UsageError) {
+		process.stderr.write(`hourglass: ${error.message}\n`);
+		return EXIT.usage;
+	}
+	if (error instanceof ApiError || error instanceof ProtocolError) {
+		// A refusal made before any request (a bad username or password) is bad input too.
+		const local = error instanceof ApiError && error.status === 0 && error.code === 'BAD_REQUEST';
+		return fail(error.code, error.message, local ? EXIT.usage : EXIT.failed);
+	}
+	if (error instanceof KeyChangedError) {
+		return fail(
+			'KEY_CHANGED',
+			`${error.message}\n  Nothing was sent. Check with ${error.username} in person, then run ` +
+				`"hourglass safety ${error.username} --accept" and compare the new safety number.`,
+		);
+	}
+	if (error instanceof ProfileError) {
+		const code = error.kind === 'wrong-password' ? 'INVALID_CREDENTIALS' : 'LOCAL_DATA';
+		return fail(code, error.message, error.kind === 'missing' ? EXIT.usage : EXIT.failed);
+	}
+	return fail('INTERNAL', error instanceof Error ? error.message : String(error));
+}
+
+process.exitCode = await main(process.argv.slice(2), process.env);

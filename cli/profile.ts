@@ -1,0 +1,193 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { KdfParams, KeyBackup, UserView, b64Bytes } from '../src/lib/protocol';
+import {
+	deserializeIdentity,
+	fromB64,
+	fromUtf8,
+	openWithKey,
+	sealWithKey,
+	serializeIdentity,
+	toB64,
+	utf8,
+	type Identity,
+} from '../src/lib/crypto';
+import type { PinnedKeys } from '../src/lib/sdk';
+
+/**
+ * What this device keeps for one account on one hub. The file itself is readable JSON with only
+ * what is public or already sealed (salt, KDF cost, the key backup); everything else — the
+ * identity's secret keys, the session cookie, pinned keys, the sync cursor — is in `vault`,
+ * sealed with the account's localKey, which only the password unlocks.
+ */
+export interface Profile {
+	v: 1;
+	server: string;
+	username: string;
+	salt: string;
+	kdf: KdfParams;
+	keyBackup: KeyBackup;
+	vault: { nonce: string; ciphertext: string };
+}
+
+/** The opened vault. */
+export interface Vault {
+	identity: Identity;
+	user: UserView;
+	/** Session cookies by name, so one command's session serves the next. */
+	cookies: Record<string, string>;
+	pins: Record<string, PinnedKeys>;
+	/** The newest sync key this device has read. */
+	cursor: string | null;
+	/** Ids already printed, by sync key; only those inside the sync overlap window are kept. */
+	seen: Record<string, string>;
+}
+
+const ProfileFile = z.strictObject({
+	v: z.literal(1),
+	server: z.string(),
+	username: z.string(),
+	salt: b64Bytes(16),
+	kdf: KdfParams,
+	keyBackup: KeyBackup,
+	vault: z.strictObject({ nonce: z.string(), ciphertext: z.string() }),
+});
+
+const PinFile = z.strictObject({
+	username: z.string(),
+	signPk: z.string(),
+	boxPk: z.string(),
+	pinnedAt: z.number(),
+});
+
+const VaultFile = z.strictObject({
+	v: z.literal(1),
+	identity: z.string(),
+	user: UserView,
+	cookies: z.record(z.string(), z.string()),
+	pins: z.record(z.string(), PinFile),
+	cursor: z.string().nullable(),
+	seen: z.record(z.string(), z.string()),
+});
+
+const CurrentFile = z.record(z.string(), z.string());
+
+/** The local store failed: a missing account, a wrong password, a damaged file. */
+export class ProfileError extends Error {
+	constructor(
+		readonly kind: 'missing' | 'wrong-password' | 'damaged',
+		message: string,
+	) {
+		super(message);
+		this.name = 'ProfileError';
+	}
+}
+
+export function defaultHome(env: Record<string, string | undefined>): string {
+	return env.HOURGLASS_HOME || join(homedir(), '.hourglass');
+}
+
+/** A file-name-safe form of a hub origin: `http://127.0.0.1:3000` → `http_127.0.0.1_3000`. */
+export function serverKey(server: string): string {
+	return server.replace(/^(https?):\/\//, '$1_').replace(/[^A-Za-z0-9.-]/g, '_');
+}
+
+export class ProfileStore {
+	constructor(readonly home: string) {}
+
+	path(server: string, username: string): string {
+		return join(this.home, serverKey(server), `${username}.json`);
+	}
+
+	/** The account that last signed in on this server, if any. */
+	current(server: string): string | null {
+		return this.#readCurrent()[serverKey(server)] ?? null;
+	}
+
+	setCurrent(server: string, username: string | null): void {
+		const current = this.#readCurrent();
+		if (username === null) delete current[serverKey(server)];
+		else current[serverKey(server)] = username;
+		writePrivate(join(this.home, 'current.json'), JSON.stringify(current, null, '\t'));
+	}
+
+	read(server: string, username: string): Profile | null {
+		const text = readIfExists(this.path(server, username));
+		if (text === null) return null;
+		let json: unknown;
+		try {
+			json = JSON.parse(text);
+		} catch {
+			throw new ProfileError('damaged', `${this.path(server, username)} is not valid JSON`);
+		}
+		const parsed = ProfileFile.safeParse(json);
+		if (!parsed.success) throw new ProfileError('damaged', `${this.path(server, username)} is damaged`);
+		return parsed.data;
+	}
+
+	write(profile: Profile): void {
+		writePrivate(this.path(profile.server, profile.username), JSON.stringify(profile, null, '\t'));
+	}
+
+	remove(server: string, username: string): void {
+		rmSync(this.path(server, username), { force: true });
+		if (this.current(server) === username) this.setCurrent(server, null);
+	}
+
+	#readCurrent(): Record<string, string> {
+		const text = readIfExists(join(this.home, 'current.json'));
+		if (text === null) return {};
+		try {
+			const parsed = CurrentFile.safeParse(JSON.parse(text));
+			return parsed.success ? parsed.data : {};
+		} catch {
+			return {};
+		}
+	}
+}
+
+export function sealVault(vault: Vault, localKey: Uint8Array): Profile['vault'] {
+	const text = JSON.stringify({
+		v: 1,
+		identity: serializeIdentity(vault.identity),
+		user: vault.user,
+		cookies: vault.cookies,
+		pins: vault.pins,
+		cursor: vault.cursor,
+		seen: vault.seen,
+	});
+	const { nonce, ciphertext } = sealWithKey(utf8(text), localKey);
+	return { nonce: toB64(nonce), ciphertext: toB64(ciphertext) };
+}
+
+export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault {
+	let plaintext: Uint8Array;
+	try {
+		plaintext = openWithKey(fromB64(sealed.ciphertext), fromB64(sealed.nonce), localKey);
+	} catch {
+		throw new ProfileError('wrong-password', 'Wrong password for the account kept on this device.');
+	}
+	const parsed = VaultFile.safeParse(JSON.parse(fromUtf8(plaintext)));
+	if (!parsed.success) throw new ProfileError('damaged', 'The sealed local data is damaged.');
+	const { identity, user, cookies, pins, cursor, seen } = parsed.data;
+	return { identity: deserializeIdentity(identity), user, cookies, pins, cursor, seen };
+}
+
+function readIfExists(path: string): string | null {
+	try {
+		return readFileSync(path, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+		throw error;
+	}
+}
+
+/** Owner-only file, replaced atomically so an interrupted write never leaves half a profile. */
+function writePrivate(path: string, text: string): void {
+	mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+	const temporary = `${path}.${process.pid}.tmp`;
+	writeFileSync(temporary, text + '\n', { mode: 0o600 });
+	renameSync(temporary, path);
+}

@@ -59,7 +59,12 @@ function report(error: unknown): number {
 		);
 	}
 	if (error instanceof ProfileError) {
-		const code = error.kind === 'wrong-password' ? 'INVALID_CREDENTIALS' : 'LOCAL_DATA';
+		const codes = {
+			missing: 'NO_LOCAL_ACCOUNT',
+			'wrong-password': 'INVALID_CREDENTIALS',
+			damaged: 'LOCAL_DATA_DAMAGED',
+		};
+		const code = codes[error.kind];
 		return fail(code, error.message, error.kind === 'missing' ? EXIT.usage : EXIT.failed);
 	}
 	return fail('INTERNAL', error instanceof Error ? error.message : String(error));

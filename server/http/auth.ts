@@ -1,0 +1,91 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+	LoginRequest,
+	PreloginRequest,
+	ProtocolError,
+	RegisterRequest,
+	ROUTES,
+} from '../../src/lib/protocol';
+import type { HubContext } from '../context';
+import type { SessionRecord } from '../store';
+import { clearCookieOptions, sessionCookieOptions, type CookiePolicy } from './cookies';
+import { parseOr400 } from './errors';
+
+const MINUTE = 60_000;
+
+/** The session of a REST request, from its cookie; null when none is live. */
+export function sessionOf(
+	ctx: HubContext,
+	policy: CookiePolicy,
+	request: FastifyRequest,
+): Promise<SessionRecord | null> {
+	return ctx.services.auth.authenticate(request.cookies[policy.name]);
+}
+
+export async function requireSession(
+	ctx: HubContext,
+	policy: CookiePolicy,
+	request: FastifyRequest,
+): Promise<SessionRecord> {
+	const session = await sessionOf(ctx, policy, request);
+	if (!session) throw new ProtocolError('UNAUTHENTICATED', 'Sign in first.');
+	return session;
+}
+
+/** prelogin, register, login, logout, session. Rate-limited per IP, and login per username too. */
+export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: CookiePolicy): void {
+	const { auth } = ctx.services;
+	const perIp = { rateLimit: { max: ctx.config.authRatePerIpPerMinute, timeWindow: MINUTE } };
+	// Failed logins per username: the canonical name is known only once the body is parsed.
+	const loginName = new WeakMap<FastifyRequest, string>();
+	const failedLogins = app.createRateLimit({
+		max: ctx.config.authRatePerUserPerMinute,
+		timeWindow: MINUTE,
+		keyGenerator: (request) => `login:${loginName.get(request) ?? ''}`,
+	});
+	const userAgent = (request: FastifyRequest) => String(request.headers['user-agent'] ?? '');
+
+	app.post(ROUTES.prelogin, { config: perIp }, async (request) => {
+		const body = parseOr400(PreloginRequest, request.body, 'prelogin request');
+		return auth.prelogin(body.username);
+	});
+
+	app.post(ROUTES.register, { config: perIp }, async (request, reply) => {
+		const body = parseOr400(RegisterRequest, request.body, 'registration');
+		const opened = await auth.register(body, userAgent(request));
+		reply.setCookie(policy.name, opened.token, sessionCookieOptions(policy, opened.session, ctx.now()));
+		return reply.code(201).send(opened.reply);
+	});
+
+	app.post(ROUTES.login, { config: perIp }, async (request, reply) => {
+		const body = parseOr400(LoginRequest, request.body, 'login');
+		loginName.set(request, body.username);
+		// Only failures count, so guessing at an account cannot lock its owner out after one success.
+		const status = await failedLogins(request, { increment: false });
+		if (!status.isAllowed && status.isExceeded) {
+			throw new ProtocolError('RATE_LIMITED', 'Too many failed sign-ins for this account; wait a minute.');
+		}
+		let opened;
+		try {
+			opened = await auth.login(body, userAgent(request));
+		} catch (error) {
+			if (error instanceof ProtocolError && error.code === 'INVALID_CREDENTIALS') await failedLogins(request);
+			throw error;
+		}
+		reply.setCookie(policy.name, opened.token, sessionCookieOptions(policy, opened.session, ctx.now()));
+		return reply.send(opened.reply);
+	});
+
+	app.post(ROUTES.logout, { config: perIp }, async (request, reply) => {
+		const ended = await auth.logout(request.cookies[policy.name]);
+		// The session is gone from the database first, so no socket can re-check it back to life.
+		if (ended) ctx.notify.endSession(ended.id, 'logout');
+		reply.clearCookie(policy.name, clearCookieOptions(policy));
+		return reply.code(204).send();
+	});
+
+	app.get(ROUTES.session, async (request) => {
+		const session = await requireSession(ctx, policy, request);
+		return auth.sessionView(session);
+	});
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { createAdapter } from '@socket.io/redis-adapter';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createClient } from 'redis';
+import { ready } from '../src/lib/crypto';
+import { isHttps, type HubConfig } from './config';
+import type { HubContext, HubExtension, HubHooks, HubServices } from './context';
+import { authRoutes } from './http/auth';
+import { cookiePolicy } from './http/cookies';
+import { installErrorHandler } from './http/errors';
+import {
+	contentSecurityPolicy,
+	inlineScriptHashes,
+	installOriginGuard,
+	installSecurityHeaders,
+	securityHeaders,
+} from './http/security';
+import { findStaticSite, installStatic } from './http/static';
+import { systemRoutes } from './http/system';
+import { userRoutes } from './http/users';
+import { createLogger, type Logger } from './logger';
+import { createMetrics } from './metrics';
+import { AuthService } from './services/auth';
+import { MaintenanceService } from './services/maintenance';
+import { MessageService } from './services/messages';
+import { Notifier } from './services/notify';
+import { attachSocketHandlers, createSocketServer } from './socket';
+import type { HubServer } from './socket/types';
+import { openStore } from './store';
+
+export type { HubContext, HubExtension, HubHooks, HubServices } from './context';
+
+/** Largest REST body: a registration (keys and the sealed backup) is far below it. */
+const REST_BODY_LIMIT = 32 * 1024;
+const SWEEP_EVERY_MS = 60_000;
+
+export interface CreateHubOptions {
+	config: HubConfig;
+	mongoUri: string;
+	logger?: Logger;
+	/** Extensions (the time-lock scheduler): see HubExtension in server/context.ts. */
+	hooks?: HubHooks;
+	/** The hub's clock; tests may pass another. */
+	now?: () => number;
+}
+
+export interface Hub {
+	app: FastifyInstance;
+	io: HubServer;
+	services: HubServices;
+	context: HubContext;
+	/** Listens on config.host:config.port (0 = any free port) and resolves with the URL. */
+	start(): Promise<{ url: string; port: number }>;
+	/** Stops the extension, sockets, HTTP and the database connection. Safe to call twice. */
+	stop(): Promise<void>;
+}
+
+/**
+ * Builds a hub: the built PWA, the REST API and Socket.IO on one port, over one database.
+ * Nothing happens at import time; everything this returns is owned by the caller.
+ */
+export async function createHub(options: CreateHubOptions): Promise<Hub> {
+	const { config, mongoUri } = options;
+	const logger = options.logger ?? createLogger(config);
+	const now = options.now ?? Date.now;
+	await ready();
+	const store = await openStore(mongoUri);
+	let redis: ReturnType<typeof createClient>[] = [];
+	try {
+		const app = Fastify({
+			loggerInstance: logger.child({ component: 'http' }),
+			bodyLimit: REST_BODY_LIMIT,
+			trustProxy: config.trustProxy,
+			...(config.tls
+				? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } }
+				: {}),
+		}) as unknown as FastifyInstance;
+		// Known once listening when PUBLIC_ORIGIN is not set: the hub's own URL.
+		let allowedOrigin = config.publicOrigin ?? '';
+		const https = isHttps(config);
+		const policy = cookiePolicy(https);
+		const site = findStaticSite(config.staticDir);
+		const headers = securityHeaders({
+			csp: contentSecurityPolicy(site ? inlineScriptHashes(site.indexHtml) : []),
+			https,
+		});
+
+		const io = createSocketServer(app.server, { allowedOrigin: () => allowedOrigin, headers });
+		if (config.redisUrl) {
+			const pub = createClient({ url: config.redisUrl });
+			const sub = pub.duplicate();
+			redis = [pub, sub];
+			for (const client of redis)
+				client.on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'));
+			await Promise.all(redis.map((client) => client.connect()));
+			io.adapter(createAdapter(pub, sub));
+		}
+
+		const notify = new Notifier(io);
+		const metrics = createMetrics();
+		const auth = new AuthService(store, config, now);
+		await auth.init();
+		const services: HubServices = {
+			auth,
+			messages: new MessageService(store, config, now),
+			maintenance: new MaintenanceService(store, config, notify, now, logger),
+		};
+		const context: HubContext = {
+			hubId: randomUUID(),
+			config,
+			logger,
+			now,
+			store,
+			io,
+			notify,
+			metrics,
+			services,
+		};
+		const extension: HubExtension = (await options.hooks?.setup(context)) ?? {};
+
+		await app.register(fastifyCookie);
+		await app.register(fastifyRateLimit, { global: false });
+		installErrorHandler(app, logger);
+		installSecurityHeaders(app, headers);
+		installOriginGuard(app, () => allowedOrigin);
+		authRoutes(app, context, policy);
+		userRoutes(app, context, policy);
+		systemRoutes(app, context);
+		await installStatic(app, site);
+		attachSocketHandlers(context, extension, policy);
+
+		let stopping: Promise<void> | null = null;
+		return {
+			app,
+			io,
+			services,
+			context,
+			async start() {
+				await app.listen({ port: config.port, host: config.host });
+				const { port } = app.server.address() as AddressInfo;
+				const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+				const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+				allowedOrigin ||= new URL(url).origin;
+				services.maintenance.start(SWEEP_EVERY_MS);
+				await extension.start?.();
+				logger.info({ url, origin: allowedOrigin, pwa: site ? site.root : null }, 'hub listening');
+				return { url, port };
+			},
+			stop() {
+				stopping ??= (async () => {
+					try {
+						await extension.stop?.();
+					} catch (error) {
+						logger.error({ err: error }, 'extension stop failed');
+					}
+					services.maintenance.stop();
+					// Disconnects every socket, closes the engine and the HTTP server; Fastify then finishes its own close.
+					await io.close();
+					await app.close();
+					await Promise.all(redis.map((client) => client.close()));
+					await store.close();
+				})();
+				return stopping;
+			},
+		};
+	} catch (error) {
+		for (const client of redis) if (client.isOpen) client.destroy();
+		await store.close();
+		throw error;
+	}
+}

@@ -1,0 +1,45 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface HubMetrics {
+	registry: Registry;
+	messagesStored: Counter<'state'>;
+	ackLatency: Histogram<'event' | 'outcome'>;
+	/** Reads the number of sockets connected to this hub at scrape time. */
+	setSocketCounter(count: () => number): void;
+}
+
+/** Metrics in a registry of their own: several hubs in one process (tests) never share counters. */
+export function createMetrics(): HubMetrics {
+	const registry = new Registry();
+	collectDefaultMetrics({ register: registry, prefix: 'hourglass_process_' });
+	let countSockets: () => number = () => 0;
+	new Gauge({
+		name: 'hourglass_connected_sockets',
+		help: 'Socket.IO connections open on this hub.',
+		registers: [registry],
+		collect() {
+			this.set(countSockets());
+		},
+	});
+	const messagesStored = new Counter({
+		name: 'hourglass_messages_stored_total',
+		help: 'Envelopes stored by this hub (resends not counted), by initial state.',
+		labelNames: ['state'] as const,
+		registers: [registry],
+	});
+	const ackLatency = new Histogram({
+		name: 'hourglass_ack_latency_seconds',
+		help: 'Time from receiving a client event to acknowledging it.',
+		labelNames: ['event', 'outcome'] as const,
+		buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+		registers: [registry],
+	});
+	return {
+		registry,
+		messagesStored,
+		ackLatency,
+		setSocketCounter(count) {
+			countSockets = count;
+		},
+	};
+}

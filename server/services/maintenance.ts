@@ -1,0 +1,83 @@
+import type { Logger } from 'pino';
+import type { HubConfig } from '../config';
+import type { Store } from '../store';
+import type { Notifier } from './notify';
+
+const BATCH = 500;
+
+export interface SweepReport {
+	sessionsEnded: number;
+	envelopesPurged: number;
+}
+
+/**
+ * What a TTL index would do, done in code (FerretDB has no TTL indexes): ends idle sessions
+ * and their sockets, purges envelopes delivered more than RETENTION_DAYS ago and cancelled
+ * ones as old. Every hub may sweep; deletes are idempotent, so several sweepers agree.
+ */
+export class MaintenanceService {
+	#timer: NodeJS.Timeout | null = null;
+	#running: Promise<SweepReport> | null = null;
+
+	constructor(
+		private readonly store: Store,
+		private readonly config: HubConfig,
+		private readonly notify: Notifier,
+		private readonly now: () => number,
+		private readonly logger: Logger,
+	) {}
+
+	start(everyMs: number): void {
+		this.stop();
+		this.#timer = setInterval(() => {
+			this.sweep().catch((error: unknown) => this.logger.warn({ err: error }, 'maintenance sweep failed'));
+		}, everyMs);
+		this.#timer.unref();
+	}
+
+	stop(): void {
+		if (this.#timer) clearInterval(this.#timer);
+		this.#timer = null;
+	}
+
+	/** One sweep; a call while one runs waits for that one instead of starting another. */
+	sweep(): Promise<SweepReport> {
+		this.#running ??= this.#sweep().finally(() => {
+			this.#running = null;
+		});
+		return this.#running;
+	}
+
+	async #sweep(): Promise<SweepReport> {
+		const now = this.now();
+		let sessionsEnded = 0;
+		for (;;) {
+			const ids = await this.store.sessions.expired(now, BATCH);
+			await this.store.sessions.deleteMany(ids);
+			for (const id of ids) this.notify.endSession(id, 'expired');
+			sessionsEnded += ids.length;
+			if (ids.length < BATCH) break;
+		}
+		const cutoff = now - this.config.retentionDays * 86_400_000;
+		let envelopesPurged = 0;
+		for (;;) {
+			const receipts = await this.store.receipts.olderThan(cutoff, BATCH);
+			const ids = receipts.map((r) => r.id);
+			// Envelopes first: a crash in between leaves a receipt that the next sweep retries.
+			await this.store.envelopes.deleteMany(ids);
+			await this.store.receipts.deleteMany(ids);
+			envelopesPurged += ids.length;
+			if (ids.length < BATCH) break;
+		}
+		for (;;) {
+			const ids = await this.store.envelopes.cancelledBefore(cutoff, BATCH);
+			await this.store.envelopes.deleteMany(ids);
+			envelopesPurged += ids.length;
+			if (ids.length < BATCH) break;
+		}
+		if (sessionsEnded + envelopesPurged > 0) {
+			this.logger.info({ sessionsEnded, envelopesPurged }, 'maintenance sweep');
+		}
+		return { sessionsEnded, envelopesPurged };
+	}
+}

@@ -1,0 +1,186 @@
+import { fromB64, verifyEnvelope } from '../../src/lib/crypto';
+import {
+	LIMITS,
+	ProtocolError,
+	type Envelope,
+	type PublicIdentity,
+	type SendResult,
+	type StoredEnvelope,
+	type SyncRequest,
+	type SyncResult,
+} from '../../src/lib/protocol';
+import type { HubConfig } from '../config';
+import { syncKeyOf, syncKeyTime, type Store } from '../store';
+
+export const SYNC_DEFAULT_LIMIT = 200;
+/** Receipts one sync reply carries at most; the rest come with the next cursor. */
+const SYNC_RECEIPTS_MAX = 1000;
+/** Public keys are immutable and users are never deleted yet, so they can be cached without expiry. */
+const KEY_CACHE_MAX = 10_000;
+
+export interface SendOutcome {
+	result: SendResult;
+	stored: StoredEnvelope;
+	/** False for a resend of an envelope already stored: nothing is emitted again. */
+	fresh: boolean;
+}
+
+export interface ReceiptOutcome {
+	count: number;
+	/** Receipts recorded by this call (a repeated receipt is not announced twice). */
+	recorded: { id: string; from: string; at: number }[];
+}
+
+/** The envelope fields the sender controls: a resend must match all of them to count as the same. */
+const ENVELOPE_FIELDS = [
+	'v',
+	'id',
+	'from',
+	'to',
+	'sentAt',
+	'unlockAt',
+	'announce',
+	'kind',
+	'nonce',
+	'ciphertext',
+	'signature',
+] as const satisfies readonly (keyof Envelope)[];
+
+export function sameEnvelope(a: Envelope, b: Envelope): boolean {
+	return ENVELOPE_FIELDS.every((field) => a[field] === b[field]);
+}
+
+/** The relay: checks an envelope's sender, recipient, signature and unlock date, stores it, syncs it. */
+export class MessageService {
+	#keys = new Map<string, PublicIdentity>();
+
+	constructor(
+		private readonly store: Store,
+		private readonly config: HubConfig,
+		private readonly now: () => number,
+	) {}
+
+	/** Checks and stores one envelope for `sender` (the session's user). Idempotent by id. */
+	async send(sender: string, envelope: Envelope): Promise<SendOutcome> {
+		if (envelope.from !== sender) {
+			throw new ProtocolError('SENDER_MISMATCH', 'The envelope is not from the signed-in user.');
+		}
+		const now = this.now();
+		if (envelope.unlockAt !== null) {
+			const problem =
+				envelope.unlockAt <= now
+					? new ProtocolError('UNLOCK_IN_PAST', 'The unlock date has passed by the hub clock.')
+					: envelope.unlockAt > now + this.config.timelockHorizonDays * 86_400_000
+						? new ProtocolError(
+								'UNLOCK_TOO_FAR',
+								`The unlock date is more than ${this.config.timelockHorizonDays} days ahead.`,
+							)
+						: null;
+			if (problem) {
+				// A resend of what was stored before the date passed is still the same message.
+				const previous = await this.#duplicateOf(envelope);
+				if (previous) return previous;
+				throw problem;
+			}
+		}
+		const [senderKeys, recipientKeys] = await Promise.all([this.#keysOf(sender), this.#keysOf(envelope.to)]);
+		if (!recipientKeys) throw new ProtocolError('UNKNOWN_RECIPIENT', 'No user has this name.');
+		if (!senderKeys) throw new ProtocolError('UNAUTHENTICATED', 'This account no longer exists.');
+		if (!verifyEnvelope(envelope, fromB64(senderKeys.signPk))) {
+			throw new ProtocolError('BAD_SIGNATURE', "The signature does not match the sender's key.");
+		}
+		const stored: StoredEnvelope = {
+			...pickEnvelope(envelope),
+			state: envelope.unlockAt === null ? 'live' : 'locked',
+			storedAt: now,
+			releasedAt: null,
+			syncKey: syncKeyOf(now, envelope.id),
+		};
+		if (await this.store.envelopes.insert(stored)) {
+			return { result: resultOf(stored, false), stored, fresh: true };
+		}
+		const previous = await this.#duplicateOf(envelope);
+		if (previous) return previous;
+		throw new ProtocolError('ID_CONFLICT', 'Another message already has this id.');
+	}
+
+	/** One page of what `username` missed since `after`: never a locked envelope addressed to them. */
+	async sync(username: string, request: SyncRequest): Promise<SyncResult> {
+		const limit = Math.min(request.limit ?? SYNC_DEFAULT_LIMIT, LIMITS.syncPageMax);
+		const [page, sealed, receipts] = await Promise.all([
+			this.store.envelopes.page(username, request.after, limit),
+			this.store.envelopes.sealedFor(username, LIMITS.syncPageMax),
+			this.store.receipts.forSender(username, syncKeyTime(request.after), SYNC_RECEIPTS_MAX),
+		]);
+		const last = page.envelopes.at(-1);
+		return {
+			envelopes: page.envelopes,
+			sealed,
+			delivered: receipts.map((r) => ({ id: r.id, at: r.at })),
+			cursor: last ? last.syncKey : request.after,
+			more: page.more,
+			serverNow: this.now(),
+		};
+	}
+
+	/** Records that a device of `recipient` holds these envelopes. Ids not addressed to them are ignored. */
+	async receipt(recipient: string, ids: string[]): Promise<ReceiptOutcome> {
+		const unique = [...new Set(ids)];
+		const mine = await this.store.envelopes.deliverable(unique, recipient);
+		const at = this.now();
+		const inserted = await Promise.all(
+			mine.map(async (e) =>
+				(await this.store.receipts.insert({ id: e.id, from: e.from, to: recipient, at })) ? e : null,
+			),
+		);
+		return {
+			count: mine.length,
+			recorded: inserted.filter((e) => e !== null).map((e) => ({ id: e.id, from: e.from, at })),
+		};
+	}
+
+	async #duplicateOf(envelope: Envelope): Promise<SendOutcome | null> {
+		const stored = await this.store.envelopes.get(envelope.id);
+		if (!stored) return null;
+		if (!sameEnvelope(stored, envelope))
+			throw new ProtocolError('ID_CONFLICT', 'Another message already has this id.');
+		return { result: resultOf(stored, true), stored, fresh: false };
+	}
+
+	async #keysOf(username: string): Promise<PublicIdentity | null> {
+		const cached = this.#keys.get(username);
+		if (cached) return cached;
+		const user = await this.store.users.get(username);
+		if (!user) return null;
+		if (this.#keys.size >= KEY_CACHE_MAX) this.#keys.clear();
+		this.#keys.set(username, user.identity);
+		return user.identity;
+	}
+}
+
+function pickEnvelope(e: Envelope): Envelope {
+	return {
+		v: e.v,
+		id: e.id,
+		from: e.from,
+		to: e.to,
+		sentAt: e.sentAt,
+		unlockAt: e.unlockAt,
+		announce: e.announce,
+		kind: e.kind,
+		nonce: e.nonce,
+		ciphertext: e.ciphertext,
+		signature: e.signature,
+	};
+}
+
+function resultOf(stored: StoredEnvelope, duplicate: boolean): SendResult {
+	return {
+		id: stored.id,
+		storedAt: stored.storedAt,
+		syncKey: stored.syncKey,
+		duplicate,
+		// A resend of a time-locked message reports it as locked whatever became of it since.
+		state: stored.unlockAt === null ? 'live' : 'locked',
+	};
+}

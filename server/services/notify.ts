@@ -1,0 +1,60 @@
+import type {
+	Cancelled,
+	MessageStatus,
+	SealedNotice,
+	SessionEnded,
+	StoredEnvelope,
+} from '../../src/lib/protocol';
+import { EVENTS } from '../../src/lib/protocol';
+import type { HubServer } from '../socket/types';
+
+/** Socket.IO rooms: every socket joins its user's room and its session's room. */
+export const rooms = {
+	user: (username: string) => `user:${username}`,
+	session: (sessionId: string) => `session:${sessionId}`,
+};
+
+/**
+ * Every server-to-client event goes out through here, by room, so it reaches the right devices
+ * on whichever hub they are connected to (the Redis adapter carries rooms across hubs).
+ */
+export class Notifier {
+	constructor(private readonly io: HubServer) {}
+
+	/** A stored envelope to the given parties' devices, except the socket that sent it. */
+	messageNew(
+		envelope: StoredEnvelope,
+		to: { recipient: boolean; sender: boolean },
+		exceptSocketId?: string,
+	): void {
+		const targets: string[] = [];
+		if (to.recipient) targets.push(rooms.user(envelope.to));
+		if (to.sender) targets.push(rooms.user(envelope.from));
+		if (targets.length === 0) return;
+		const operator = exceptSocketId ? this.io.to(targets).except(exceptSocketId) : this.io.to(targets);
+		operator.emit(EVENTS.messageNew, envelope);
+	}
+
+	/** An announced time-lock: the recipient learns that something is coming, and when; no ciphertext. */
+	sealed(notice: SealedNotice): void {
+		this.io.to(rooms.user(notice.to)).emit(EVENTS.sealedNew, notice);
+	}
+
+	status(sender: string, status: MessageStatus): void {
+		this.io.to(rooms.user(sender)).emit(EVENTS.messageStatus, status);
+	}
+
+	cancelled(event: Cancelled, to: { recipient: boolean; sender: boolean }): void {
+		const targets: string[] = [];
+		if (to.recipient) targets.push(rooms.user(event.to));
+		if (to.sender) targets.push(rooms.user(event.from));
+		if (targets.length > 0) this.io.to(targets).emit(EVENTS.cancelled, event);
+	}
+
+	/** Tells every socket of a session why it ends, then disconnects them all (on every hub). */
+	endSession(sessionId: string, reason: SessionEnded['reason']): void {
+		const room = rooms.session(sessionId);
+		this.io.to(room).emit(EVENTS.sessionEnded, { reason });
+		this.io.in(room).disconnectSockets();
+	}
+}

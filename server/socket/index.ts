@@ -1,0 +1,62 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { Server } from 'socket.io';
+import { EVENTS, LIMITS, ProtocolError } from '../../src/lib/protocol';
+import type { HubContext, HubExtension } from '../context';
+import type { CookiePolicy } from '../http/cookies';
+import { rooms } from '../services/notify';
+import { originCheck, sessionMiddleware } from './auth';
+import { bindEvent, type BindDeps } from './handler';
+import { bindMessageEvents } from './messages';
+import type { EventHandler, HubServer, HubSocket } from './types';
+
+export interface SocketServerOptions {
+	allowedOrigin: () => string;
+	/** Added to the engine's HTTP responses (polling and the upgrade), like every other response. */
+	headers: Record<string, string>;
+}
+
+/** The Socket.IO server on the hub's HTTP server; no handlers yet (see attachSocketHandlers). */
+export function createSocketServer(
+	server: HttpServer | HttpsServer,
+	options: SocketServerOptions,
+): HubServer {
+	const io: HubServer = new Server(server, {
+		maxHttpBufferSize: LIMITS.socketFrameMaxBytes,
+		allowRequest: originCheck(options.allowedOrigin),
+		serveClient: false,
+	});
+	io.engine.on('headers', (headers: Record<string, string>) => {
+		Object.assign(headers, options.headers);
+	});
+	return io;
+}
+
+const unavailable =
+	<E extends 'timelock:list' | 'timelock:cancel'>(): EventHandler<E> =>
+	() =>
+		Promise.reject(new ProtocolError('UNAVAILABLE', 'Time-locks are not available on this hub.'));
+
+/** Session check on the handshake, rooms, and every client event of the protocol. */
+export function attachSocketHandlers(ctx: HubContext, extension: HubExtension, policy: CookiePolicy): void {
+	const { io } = ctx;
+	const deps: BindDeps = {
+		logger: ctx.logger,
+		metrics: ctx.metrics,
+		auth: ctx.services.auth,
+		notify: ctx.notify,
+		now: ctx.now,
+	};
+	sessionMiddleware(io, ctx.services.auth, policy, ctx.now, ctx.logger);
+	ctx.metrics.setSocketCounter(() => io.of('/').sockets.size);
+	io.on('connection', (socket: HubSocket) => {
+		void socket.join([rooms.user(socket.data.username), rooms.session(socket.data.sessionId)]);
+		bindMessageEvents(ctx, deps, socket, extension);
+		// Time-lock listing and cancelling live in the time-lock extension (server/socket/timelock.ts).
+		bindEvent(deps, socket, EVENTS.timelockList, extension.handlers?.['timelock:list'] ?? unavailable());
+		bindEvent(deps, socket, EVENTS.timelockCancel, extension.handlers?.['timelock:cancel'] ?? unavailable());
+		socket.on('error', (error) =>
+			ctx.logger.debug({ err: error, user: socket.data.username }, 'socket error'),
+		);
+	});
+}

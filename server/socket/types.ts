@@ -1,0 +1,53 @@
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type {
+	Ack,
+	CLIENT_EVENT_SCHEMAS,
+	ClientToServerEvents,
+	ServerToClientEvents,
+} from '../../src/lib/protocol';
+
+/** What the session middleware puts on every socket: identity comes from here, never from a payload. */
+export interface SocketData {
+	username: string;
+	sessionId: string;
+	/** When the session was last confirmed in the database (it is re-checked now and then). */
+	checkedAt: number;
+}
+
+// Hubs talk to each other only through the adapter's rooms; no inter-server events of our own.
+export type InterServerEvents = Record<string, never>;
+
+export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export type ClientEvent = keyof ClientToServerEvents;
+
+/** The payload of a client event after parsing with its shared schema. */
+export type EventPayload<E extends ClientEvent> = z.output<(typeof CLIENT_EVENT_SCHEMAS)[E]>;
+
+/** The data of a successful ack for a client event, read off the event map. */
+export type EventResult<E extends ClientEvent> = Parameters<ClientToServerEvents[E]>[1] extends (
+	reply: Ack<infer T>,
+) => void
+	? T
+	: never;
+
+/** The signed-in user a socket speaks for. */
+export interface Actor {
+	username: string;
+	sessionId: string;
+}
+
+export interface HandlerCall {
+	actor: Actor;
+	socket: HubSocket;
+	/** Runs `fn` once the ack has been sent: save, then acknowledge, then emit. */
+	afterAck(fn: () => void | Promise<void>): void;
+}
+
+/** A client event's logic: gets the parsed payload, returns the ack's data or throws a ProtocolError. */
+export type EventHandler<E extends ClientEvent> = (
+	payload: EventPayload<E>,
+	call: HandlerCall,
+) => Promise<EventResult<E>>;

@@ -1,0 +1,85 @@
+import mongoose, { type Connection } from 'mongoose';
+import { claimsRepo, type ClaimsRepo } from './claims';
+import { envelopesRepo, type EnvelopesRepo } from './envelopes';
+import { defineModels } from './models';
+import { receiptsRepo, type ReceiptsRepo } from './receipts';
+import { sessionsRepo, type SessionsRepo } from './sessions';
+import { settingsRepo, type SettingsRepo } from './settings';
+import { usersRepo, type UsersRepo } from './users';
+
+export type { ClaimRecord, ClaimsRepo } from './claims';
+export type { EnvelopePage, EnvelopesRepo } from './envelopes';
+export { syncKeyOf, syncKeyTime } from './envelopes';
+export type { ReceiptRecord, ReceiptsRepo } from './receipts';
+export type { SessionRecord, SessionsRepo } from './sessions';
+export type { SettingsRepo } from './settings';
+export type { UserRecord, UsersRepo } from './users';
+export { toUserView } from './users';
+
+/** The hub's only door to the database. Nothing outside server/store/ sees mongoose. */
+export interface Store {
+	users: UsersRepo;
+	sessions: SessionsRepo;
+	settings: SettingsRepo;
+	envelopes: EnvelopesRepo;
+	receipts: ReceiptsRepo;
+	claims: ClaimsRepo;
+	/** True when the database answers a ping within `timeoutMs`. */
+	ping(timeoutMs?: number): Promise<boolean>;
+	close(): Promise<void>;
+}
+
+export async function openStore(uri: string): Promise<Store> {
+	// Commands fail at once while disconnected instead of queueing: health and acks stay truthful.
+	const conn: Connection = await mongoose
+		.createConnection(uri, { bufferCommands: false, serverSelectionTimeoutMS: 10_000 })
+		.asPromise();
+	const models = await defineModels(conn);
+	return {
+		users: usersRepo(models),
+		sessions: sessionsRepo(models),
+		settings: settingsRepo(models),
+		envelopes: envelopesRepo(models),
+		receipts: receiptsRepo(models),
+		claims: claimsRepo(models),
+		async ping(timeoutMs = 2000) {
+			const db = conn.db;
+			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;
+			let timer: NodeJS.Timeout | undefined;
+			const timeout = new Promise<boolean>((done) => {
+				timer = setTimeout(() => done(false), timeoutMs);
+			});
+			try {
+				return await Promise.race([db.command({ ping: 1 }).then(() => true), timeout]);
+			} catch {
+				return false;
+			} finally {
+				clearTimeout(timer);
+			}
+		},
+		async close() {
+			await conn.close();
+		},
+	};
+}
+
+const UNAVAILABLE_ERRORS = new Set([
+	'MongoNetworkError',
+	'MongoNetworkTimeoutError',
+	'MongoServerSelectionError',
+	'MongooseServerSelectionError',
+	'MongoNotConnectedError',
+	'MongoTopologyClosedError',
+	'MongoPoolClearedError',
+]);
+
+/** True for errors that mean "the database cannot be reached" rather than a bug: reply UNAVAILABLE. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+	if (!(error instanceof Error)) return false;
+	if (UNAVAILABLE_ERRORS.has(error.name)) return true;
+	// bufferCommands is off: mongoose refuses at once while the connection is closed.
+	return (
+		error.name === 'MongooseError' &&
+		/before initial connection|connection .*closed|Connection was force closed/i.test(error.message)
+	);
+}

@@ -1,0 +1,191 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/*
+ * The documents as stored. Every _id is a natural key (username, session hash, message id), so
+ * a claim is a unique-index insert and nothing relies on updates to a shared document.
+ * Schemas stay inside the MongoDB subset that FerretDB 1.24 honours (docs/PROTOCOL.md, DESIGN.md).
+ */
+
+export interface UserDoc {
+	_id: string;
+	salt: string;
+	kdf: { alg: 'argon2id13'; opslimit: number; memlimit: number };
+	/** PHC string of Argon2id(authKey): the hub never holds the password or the authKey itself. */
+	authHash: string;
+	identity: { signPk: string; boxPk: string };
+	keyBackup: { nonce: string; ciphertext: string };
+	createdAt: number;
+}
+
+export interface SessionDoc {
+	/** sha256 of the cookie's token: a database leak gives no usable session. */
+	_id: string;
+	username: string;
+	createdAt: number;
+	lastSeenAt: number;
+	expiresAt: number;
+	trusted: boolean;
+	userAgent: string;
+}
+
+export interface SettingDoc {
+	_id: string;
+	value: string;
+}
+
+export interface EnvelopeDoc {
+	_id: string;
+	v: 1;
+	from: string;
+	to: string;
+	sentAt: number;
+	unlockAt: number | null;
+	announce: boolean;
+	kind: 'text';
+	nonce: string;
+	ciphertext: string;
+	signature: string;
+	state: 'live' | 'locked' | 'released' | 'cancelled';
+	storedAt: number;
+	releasedAt: number | null;
+	syncKey: string;
+}
+
+export interface ReceiptDoc {
+	/** The envelope's id: one delivery receipt per envelope. */
+	_id: string;
+	from: string;
+	to: string;
+	at: number;
+}
+
+export interface ClaimDoc {
+	/** What is claimed, e.g. `settle:<envelope id>`; the first insert wins. */
+	_id: string;
+	outcome: string;
+	owner: string;
+	at: number;
+}
+
+const options = { versionKey: false, strict: true, minimize: false } as const;
+
+const userSchema = new Schema<UserDoc>(
+	{
+		_id: { type: String, required: true },
+		salt: { type: String, required: true },
+		kdf: {
+			alg: { type: String, required: true },
+			opslimit: { type: Number, required: true },
+			memlimit: { type: Number, required: true },
+		},
+		authHash: { type: String, required: true },
+		identity: {
+			signPk: { type: String, required: true },
+			boxPk: { type: String, required: true },
+		},
+		keyBackup: {
+			nonce: { type: String, required: true },
+			ciphertext: { type: String, required: true },
+		},
+		createdAt: { type: Number, required: true },
+	},
+	{ ...options, collection: 'users' },
+);
+
+const sessionSchema = new Schema<SessionDoc>(
+	{
+		_id: { type: String, required: true },
+		username: { type: String, required: true },
+		createdAt: { type: Number, required: true },
+		lastSeenAt: { type: Number, required: true },
+		expiresAt: { type: Number, required: true },
+		trusted: { type: Boolean, required: true },
+		userAgent: { type: String, default: '' },
+	},
+	{ ...options, collection: 'sessions' },
+);
+sessionSchema.index({ expiresAt: 1 });
+sessionSchema.index({ username: 1 });
+
+const settingSchema = new Schema<SettingDoc>(
+	{
+		_id: { type: String, required: true },
+		value: { type: String, required: true },
+	},
+	{ ...options, collection: 'settings' },
+);
+
+const envelopeSchema = new Schema<EnvelopeDoc>(
+	{
+		_id: { type: String, required: true },
+		v: { type: Number, required: true },
+		from: { type: String, required: true },
+		to: { type: String, required: true },
+		sentAt: { type: Number, required: true },
+		unlockAt: { type: Number, default: null },
+		announce: { type: Boolean, required: true },
+		kind: { type: String, required: true },
+		nonce: { type: String, required: true },
+		ciphertext: { type: String, required: true },
+		signature: { type: String, required: true },
+		state: { type: String, required: true, enum: ['live', 'locked', 'released', 'cancelled'] },
+		storedAt: { type: Number, required: true },
+		releasedAt: { type: Number, default: null },
+		syncKey: { type: String, required: true },
+	},
+	{ ...options, collection: 'envelopes' },
+);
+envelopeSchema.index({ to: 1, syncKey: 1 });
+envelopeSchema.index({ from: 1, syncKey: 1 });
+envelopeSchema.index({ state: 1, unlockAt: 1 });
+envelopeSchema.index({ to: 1, state: 1, unlockAt: 1 });
+
+const receiptSchema = new Schema<ReceiptDoc>(
+	{
+		_id: { type: String, required: true },
+		from: { type: String, required: true },
+		to: { type: String, required: true },
+		at: { type: Number, required: true },
+	},
+	{ ...options, collection: 'receipts' },
+);
+receiptSchema.index({ from: 1, at: 1 });
+receiptSchema.index({ at: 1 });
+
+const claimSchema = new Schema<ClaimDoc>(
+	{
+		_id: { type: String, required: true },
+		outcome: { type: String, required: true },
+		owner: { type: String, required: true },
+		at: { type: Number, required: true },
+	},
+	{ ...options, collection: 'claims' },
+);
+
+export interface Models {
+	users: Model<UserDoc>;
+	sessions: Model<SessionDoc>;
+	settings: Model<SettingDoc>;
+	envelopes: Model<EnvelopeDoc>;
+	receipts: Model<ReceiptDoc>;
+	claims: Model<ClaimDoc>;
+}
+
+/** Compiles the models on one connection (never on mongoose's global one) and builds their indexes. */
+export async function defineModels(conn: Connection): Promise<Models> {
+	const models: Models = {
+		users: conn.model<UserDoc>('User', userSchema),
+		sessions: conn.model<SessionDoc>('Session', sessionSchema),
+		settings: conn.model<SettingDoc>('Setting', settingSchema),
+		envelopes: conn.model<EnvelopeDoc>('Envelope', envelopeSchema),
+		receipts: conn.model<ReceiptDoc>('Receipt', receiptSchema),
+		claims: conn.model<ClaimDoc>('Claim', claimSchema),
+	};
+	await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
+	return models;
+}
+
+/** E11000: the unique index refused an insert. The only signal claims rely on. */
+export function isDuplicateKey(error: unknown): boolean {
+	return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}

@@ -1,0 +1,135 @@
+import { Dexie, type EntityTable } from 'dexie';
+import { fromB64, fromUtf8, openWithKey, sealWithKey, toB64, utf8 } from '../crypto';
+import type { Envelope } from '../protocol';
+import type { MessageProblem, PinStore, PinnedKeys, SealedAccount } from '../sdk';
+
+/** Text sealed at rest with the account's localKey (crypto_secretbox), base64url. */
+export interface SealedText {
+	nonce: string;
+	ciphertext: string;
+}
+
+export type MessageStatus =
+	/** Outgoing, waiting in the outbox. */
+	| 'sending'
+	/** Outgoing, stored by the hub (live or still locked). */
+	| 'sent'
+	/** Outgoing, a device of the recipient has it. */
+	| 'delivered'
+	/** Outgoing, refused by the hub: `error` says why. */
+	| 'failed'
+	/** Outgoing time-lock that the sender cancelled before its unlock. */
+	| 'cancelled'
+	/** Incoming, checked (text, or `problem` when a check failed). */
+	| 'received'
+	/** Incoming announced time-lock: the sender and the unlock date, nothing to read yet. */
+	| 'sealed';
+
+export interface MessageRow {
+	id: string;
+	peer: string;
+	direction: 'in' | 'out';
+	status: MessageStatus;
+	/** Place in the conversation: the unlock time of a time-lock, else the hub's storage time. */
+	order: number;
+	sentAt: number;
+	storedAt: number | null;
+	unlockAt: number | null;
+	releasedAt: number | null;
+	announce: boolean;
+	text: SealedText | null;
+	problem: MessageProblem | null;
+	error: string | null;
+}
+
+export interface ConversationRow {
+	peer: string;
+	lastAt: number;
+	unread: number;
+}
+
+export interface MetaRow {
+	key: 'cursor';
+	value: string | null;
+}
+
+export interface OutboxRow {
+	seq?: number;
+	id: string;
+	peer: string;
+	envelope: Envelope;
+}
+
+export interface AccountRow {
+	key: 'self';
+	sealed: SealedAccount;
+}
+
+/** One IndexedDB database per account, so two people sharing a browser never mix histories. */
+export class AccountDb extends Dexie {
+	conversations!: EntityTable<ConversationRow, 'peer'>;
+	messages!: EntityTable<MessageRow, 'id'>;
+	pins!: EntityTable<PinnedKeys, 'username'>;
+	meta!: EntityTable<MetaRow, 'key'>;
+	outbox!: EntityTable<OutboxRow, 'seq'>;
+	account!: EntityTable<AccountRow, 'key'>;
+
+	constructor(username: string) {
+		super(accountDbName(username));
+		this.version(1).stores({
+			conversations: 'peer, lastAt',
+			messages: 'id, [peer+order], status',
+			pins: 'username',
+			meta: 'key',
+			outbox: '++seq, &id',
+			account: 'key',
+		});
+	}
+
+	async sealedAccount(): Promise<SealedAccount | undefined> {
+		return (await this.account.get('self'))?.sealed;
+	}
+
+	async saveSealedAccount(sealed: SealedAccount): Promise<void> {
+		await this.account.put({ key: 'self', sealed });
+	}
+
+	async cursor(): Promise<string | null> {
+		return (await this.meta.get('cursor'))?.value ?? null;
+	}
+
+	async saveCursor(value: string | null): Promise<void> {
+		await this.meta.put({ key: 'cursor', value });
+	}
+}
+
+export function accountDbName(username: string): string {
+	return `hourglass-${username}`;
+}
+
+/** True when this browser holds a database for the account (without creating one). */
+export async function hasAccountDb(username: string): Promise<boolean> {
+	return Dexie.exists(accountDbName(username));
+}
+
+export function sealText(text: string, localKey: Uint8Array): SealedText {
+	const { nonce, ciphertext } = sealWithKey(utf8(text), localKey);
+	return { nonce: toB64(nonce), ciphertext: toB64(ciphertext) };
+}
+
+export function openText(sealed: SealedText, localKey: Uint8Array): string {
+	return fromUtf8(openWithKey(fromB64(sealed.ciphertext), fromB64(sealed.nonce), localKey));
+}
+
+/** The SDK's PinStore on IndexedDB: peers' keys as first seen, kept across sessions. */
+export class DexiePinStore implements PinStore {
+	constructor(private readonly db: AccountDb) {}
+
+	async get(username: string): Promise<PinnedKeys | undefined> {
+		return this.db.pins.get(username);
+	}
+
+	async put(pin: PinnedKeys): Promise<void> {
+		await this.db.pins.put(pin);
+	}
+}

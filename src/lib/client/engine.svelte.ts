@@ -1,0 +1,261 @@
+import { decodePublicIdentity, fromB64, safetyNumber } from '../crypto';
+import {
+	UsernameInput,
+	type Cancelled,
+	type MessageStatus,
+	type SealedNotice,
+	type StoredEnvelope,
+} from '../protocol';
+import {
+	ApiError,
+	KeyChangedError,
+	Messenger,
+	type Account,
+	type DecodedMessage,
+	type HubApi,
+	type PinnedKeys,
+} from '../sdk';
+import { Connection } from './connection.svelte';
+import { Conversations } from './conversations.svelte';
+import { AccountDb, DexiePinStore } from './db';
+import { notifier } from './notify.svelte';
+import { Outbox, type ComposeOptions } from './outbox.svelte';
+import { describeCountdown } from './strings';
+import { Timelocks } from './timelocks.svelte';
+
+export interface EngineEvents {
+	/** The hub ended the session (logout elsewhere in this browser, expiry, revocation). */
+	signedOut(reason: 'logout' | 'expired' | 'revoked'): void;
+}
+
+/**
+ * Everything one unlocked account runs: the socket, the sync engine, the outbox, the time-locks.
+ * Writes from the hub are applied one at a time (a sync page, a live message), so a message that
+ * arrives live while a sync is under way is stored once and in order.
+ */
+export class ChatEngine {
+	readonly account: Account;
+	readonly db: AccountDb;
+	readonly connection: Connection;
+	readonly conversations: Conversations;
+	readonly messenger: Messenger;
+	readonly outbox: Outbox;
+	readonly timelocks: Timelocks;
+	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
+	#syncing = $state(false);
+	#queue: Promise<void> = Promise.resolve();
+
+	constructor(api: HubApi, account: Account, db: AccountDb, events: EngineEvents) {
+		this.account = account;
+		this.db = db;
+		this.connection = new Connection(api, {
+			online: () => this.#onOnline(),
+			signedOut: (reason) => events.signedOut(reason),
+		});
+		this.messenger = new Messenger({
+			api,
+			socket: this.connection.socket,
+			account,
+			pins: new DexiePinStore(db),
+		});
+		this.conversations = new Conversations(db, account.localKey);
+		this.outbox = new Outbox(db, this.conversations, this.messenger, () => this.connection.clock.exact());
+		this.timelocks = new Timelocks(this.messenger);
+		this.outbox.onLocked = () => void this.timelocks.refresh();
+	}
+
+	get username(): string {
+		return this.account.username;
+	}
+
+	get clock() {
+		return this.connection.clock;
+	}
+
+	/** True while a sync with the hub runs. */
+	get syncing(): boolean {
+		return this.#syncing;
+	}
+
+	async start(): Promise<void> {
+		await this.conversations.load();
+		await this.outbox.load();
+		const socket = this.connection.socket;
+		socket.on('message:new', (envelope) => void this.#serial(() => this.#onMessage(envelope)));
+		socket.on('message:status', (status) => void this.#serial(() => this.#onStatus(status)));
+		socket.on('timelock:sealed', (notice) => void this.#serial(() => this.#onSealed(notice)));
+		socket.on('timelock:cancelled', (event) => void this.#serial(() => this.#onCancelled(event)));
+		this.connection.start();
+	}
+
+	stop(): void {
+		this.connection.socket.off('message:new');
+		this.connection.socket.off('message:status');
+		this.connection.socket.off('timelock:sealed');
+		this.connection.socket.off('timelock:cancelled');
+		this.connection.stop();
+		this.db.close();
+	}
+
+	/** Validates a username, fetches and pins the peer's keys, and opens an empty conversation. */
+	async startConversation(input: string): Promise<string> {
+		const parsed = UsernameInput.safeParse(input);
+		if (!parsed.success) throw new Error('A username has 3 to 32 letters, digits, "_", "." or "-".');
+		const peer = parsed.data;
+		if (peer === this.username) throw new Error('That is you. Start a conversation with someone else.');
+		const pinned = await this.db.pins.get(peer);
+		if (!pinned) {
+			if (this.connection.state !== 'online') {
+				throw new ApiError('UNAVAILABLE', 'Connect to the hub to start a new conversation.', 0);
+			}
+			await this.messenger.peerKeys(peer);
+		}
+		await this.conversations.ensure(peer, this.clock.exact());
+		return peer;
+	}
+
+	async openConversation(peer: string): Promise<void> {
+		await this.conversations.open(peer);
+		if (this.connection.state === 'online') await this.checkKeys(peer);
+	}
+
+	/** Compares the peer's published keys with the pinned ones; a change blocks sending. */
+	async checkKeys(peer: string): Promise<void> {
+		try {
+			await this.messenger.peerKeys(peer, { refresh: true });
+			this.#setAlert(peer, null);
+		} catch (error) {
+			if (error instanceof KeyChangedError) this.#setAlert(peer, error);
+			// Offline or the hub is busy: keep what is pinned, check again on the next connect.
+		}
+	}
+
+	keyAlert(peer: string): KeyChangedError | null {
+		return this.#keyAlerts[peer] ?? null;
+	}
+
+	/** The user compared the new safety number and accepts the new keys. */
+	async acceptKeys(peer: string): Promise<void> {
+		const alert = this.keyAlert(peer);
+		if (!alert) return;
+		await this.messenger.acceptKeyChange(alert);
+		this.#setAlert(peer, null);
+	}
+
+	async pinnedKeys(peer: string): Promise<PinnedKeys | undefined> {
+		return this.db.pins.get(peer);
+	}
+
+	/** The safety number of this account and `peer`'s pinned keys, as 12 groups of 5 digits. */
+	async safetyNumber(peer: string): Promise<string | null> {
+		const pin = await this.pinnedKeys(peer);
+		if (!pin) return null;
+		return safetyNumber(
+			{ username: this.username, keys: decodePublicIdentity(this.account.user.identity) },
+			{ username: peer, keys: { signPk: fromB64(pin.signPk), boxPk: fromB64(pin.boxPk) } },
+		);
+	}
+
+	/** Queues a message; refuses while the peer's keys changed and the user has not accepted them. */
+	async send(peer: string, text: string, options: ComposeOptions): Promise<void> {
+		const alert = this.keyAlert(peer);
+		if (alert) throw alert;
+		try {
+			await this.outbox.compose(peer, text, options);
+		} catch (error) {
+			if (error instanceof KeyChangedError) this.#setAlert(peer, error);
+			throw error;
+		}
+	}
+
+	async cancelLock(id: string): Promise<void> {
+		await this.timelocks.cancel(id);
+		await this.conversations.cancelled(id);
+	}
+
+	#setAlert(peer: string, alert: KeyChangedError | null): void {
+		const next = { ...this.#keyAlerts };
+		if (alert) next[peer] = alert;
+		else delete next[peer];
+		this.#keyAlerts = next;
+	}
+
+	#serial(job: () => Promise<void>): Promise<void> {
+		const run = this.#queue.then(job);
+		this.#queue = run.catch((error: unknown) => console.error('hourglass: sync step failed', error));
+		return this.#queue;
+	}
+
+	async #onOnline(): Promise<void> {
+		await this.#serial(() => this.#pull());
+		await this.outbox.flush();
+		await this.timelocks.refresh();
+		const open = this.conversations.peer;
+		if (open) await this.checkKeys(open);
+	}
+
+	/** Pulls every page after the stored cursor, stores it, and acknowledges what arrived. */
+	async #pull(): Promise<void> {
+		this.#syncing = true;
+		try {
+			const stillSealed = new Set<string>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this sync
+			let cursor = await this.db.cursor();
+			const unlocked: DecodedMessage[] = [];
+			await this.messenger.syncAll(cursor, async (page) => {
+				const fresh = await this.conversations.ingest(page.messages);
+				for (const notice of page.sealed) stillSealed.add(notice.id);
+				await this.conversations.addSealed(page.sealed);
+				await this.conversations.markDelivered(page.delivered);
+				const incoming = page.messages.filter((m) => m.direction === 'in').map((m) => m.id);
+				if (incoming.length > 0) await this.messenger.receipt(incoming);
+				unlocked.push(...fresh.filter((m) => m.unlockAt !== null));
+				if (page.cursor && (cursor === null || page.cursor > cursor)) {
+					cursor = page.cursor;
+					await this.db.saveCursor(cursor);
+				}
+			});
+			await this.conversations.reconcileSealed(stillSealed);
+			for (const m of unlocked.slice(-3)) this.#announceUnlock(m);
+		} finally {
+			this.#syncing = false;
+		}
+	}
+
+	async #onMessage(envelope: StoredEnvelope): Promise<void> {
+		const decoded = await this.messenger.open(envelope);
+		if (decoded.problem === 'key-changed') await this.checkKeys(decoded.peer);
+		const fresh = await this.conversations.ingest([decoded]);
+		if (decoded.direction === 'in') await this.messenger.receipt([decoded.id]);
+		for (const m of fresh) {
+			if (m.unlockAt !== null) this.#announceUnlock(m);
+			else if (this.conversations.peer !== m.peer || document.visibilityState !== 'visible') {
+				notifier.announce('info', `New message from ${m.peer}`, m.text ?? '', m.peer);
+			}
+		}
+	}
+
+	async #onStatus(status: MessageStatus): Promise<void> {
+		await this.conversations.markDelivered([{ id: status.id, at: status.at }]);
+	}
+
+	async #onSealed(notice: SealedNotice): Promise<void> {
+		const fresh = await this.conversations.addSealed([notice]);
+		if (fresh.length === 0) return;
+		const wait = describeCountdown(notice.unlockAt - this.clock.exact());
+		notifier.announce(
+			'info',
+			`${notice.from} sent you a time-locked message`,
+			`It unlocks in ${wait}.`,
+			notice.from,
+		);
+	}
+
+	async #onCancelled(event: Cancelled): Promise<void> {
+		if (event.from === this.username) this.timelocks.remove(event.id);
+		await this.conversations.cancelled(event.id);
+	}
+
+	#announceUnlock(m: DecodedMessage): void {
+		notifier.announce('unlock', `Time-locked message from ${m.peer} unlocked`, m.text ?? '', m.peer);
+	}
+}

@@ -1,0 +1,66 @@
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { LIMITS } from '../protocol';
+
+export interface Strength {
+	/** 0 (guessed at once) to 4 (very hard to guess). */
+	score: 0 | 1 | 2 | 3 | 4;
+	label: string;
+	warning: string | null;
+	suggestions: string[];
+	/** May this password be used for a new account? */
+	acceptable: boolean;
+	/** Why not, when it may not. */
+	reason: string | null;
+}
+
+const LABELS = ['Very weak', 'Weak', 'Fair', 'Strong', 'Very strong'] as const;
+/** Below this zxcvbn score a password is refused: common, breached-pattern or easy to guess. */
+const MIN_SCORE = 3;
+
+let checker: Promise<ZxcvbnFactory> | null = null;
+
+/** The dictionaries weigh a few hundred kB: they load on first use, not with the app. */
+function loadChecker(): Promise<ZxcvbnFactory> {
+	checker ??= (async () => {
+		const [{ ZxcvbnFactory }, common, en] = await Promise.all([
+			import('@zxcvbn-ts/core'),
+			import('@zxcvbn-ts/language-common'),
+			import('@zxcvbn-ts/language-en'),
+		]);
+		return new ZxcvbnFactory({
+			translations: en.translations,
+			graphs: common.adjacencyGraphs,
+			dictionary: { ...common.dictionary, ...en.dictionary },
+			useLevenshteinDistance: true,
+		});
+	})();
+	return checker;
+}
+
+/** Starts loading the checker early (when the sign-up form appears). */
+export function preloadStrength(): void {
+	void loadChecker();
+}
+
+/** Length first (at least 12, no composition rules), then how guessable it is. */
+export async function checkStrength(password: string, userInputs: string[] = []): Promise<Strength> {
+	const zxcvbn = await loadChecker();
+	const result = zxcvbn.check(password.slice(0, 100), userInputs);
+	const score = result.score;
+	const tooShort = password.length < LIMITS.passwordMin;
+	const tooLong = password.length > LIMITS.passwordMax;
+	let reason: string | null = null;
+	if (tooShort) reason = `Use at least ${LIMITS.passwordMin} characters.`;
+	else if (tooLong) reason = `Use at most ${LIMITS.passwordMax} characters.`;
+	else if (score < MIN_SCORE) {
+		reason = result.feedback.warning ?? 'This password is too easy to guess. Add a few uncommon words.';
+	}
+	return {
+		score,
+		label: LABELS[score],
+		warning: result.feedback.warning,
+		suggestions: result.feedback.suggestions,
+		acceptable: reason === null,
+		reason,
+	};
+}

@@ -1,0 +1,81 @@
+import type { ErrorCode } from '../protocol';
+import { ApiError, KeyChangedError } from '../sdk';
+import { ProtocolError } from '../protocol';
+
+/** What the user reads for each refusal the hub can give. Clients switch on the code, never the message. */
+const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
+	USERNAME_TAKEN: 'That username is already taken. Choose another one.',
+	INVALID_CREDENTIALS: 'Wrong username or password.',
+	RATE_LIMITED: 'Too many attempts. Wait a minute, then try again.',
+	UNAVAILABLE: 'The hub cannot be reached. Check your connection and try again.',
+	UNAUTHENTICATED: 'Your session has ended. Sign in again.',
+	NOT_FOUND: 'There is no user with that name.',
+	UNKNOWN_RECIPIENT: 'There is no user with that name.',
+	PAYLOAD_TOO_LARGE: 'This message is too long.',
+	BAD_SIGNATURE: 'The hub refused the message signature.',
+	UNLOCK_IN_PAST: 'The unlock time must be in the future.',
+	UNLOCK_TOO_FAR: 'The unlock time is too far ahead (at most 10 years).',
+	NOT_CANCELLABLE: 'This message can no longer be cancelled.',
+	ALREADY_RELEASED: 'Too late: this message has already been unlocked.',
+	INTERNAL: 'The hub had a problem. Try again later.',
+};
+
+export function errorText(error: unknown): string {
+	if (error instanceof KeyChangedError) {
+		return `The safety number with ${error.username} has changed. Check it before sending.`;
+	}
+	if (error instanceof ApiError || error instanceof ProtocolError) {
+		return ERROR_TEXT[error.code] ?? error.message;
+	}
+	return error instanceof Error ? error.message : String(error);
+}
+
+export function errorCode(error: unknown): ErrorCode | null {
+	return error instanceof ApiError || error instanceof ProtocolError ? error.code : null;
+}
+
+export const PROBLEM_TEXT = {
+	'bad-signature': 'This message could not be verified.',
+	undecryptable: 'This message could not be verified.',
+	'bad-body': 'This message could not be verified.',
+	'key-changed': 'This message could not be verified: the sender’s keys have changed.',
+} as const;
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+const timeSeconds = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+
+/** A time of day today, else a date and time, in the user's time zone. */
+export function formatWhen(ms: number, now = Date.now()): string {
+	const d = new Date(ms);
+	const today = new Date(now);
+	return d.toDateString() === today.toDateString() ? timeOnly.format(d) : dateTime.format(d);
+}
+
+export function formatExact(ms: number): string {
+	return `${new Date(ms).toLocaleDateString()} ${timeSeconds.format(ms)}`;
+}
+
+/** Time left as "2 d 03:04:05", "03:04:05" or "04:05". */
+export function formatCountdown(ms: number): string {
+	const total = Math.max(0, Math.ceil(ms / 1000));
+	const days = Math.floor(total / 86400);
+	const hours = Math.floor((total % 86400) / 3600);
+	const minutes = Math.floor((total % 3600) / 60);
+	const seconds = total % 60;
+	const two = (n: number) => String(n).padStart(2, '0');
+	const clock =
+		hours > 0 || days > 0
+			? `${two(hours)}:${two(minutes)}:${two(seconds)}`
+			: `${two(minutes)}:${two(seconds)}`;
+	return days > 0 ? `${days} d ${clock}` : clock;
+}
+
+/** Spoken form of a countdown, for screen readers. */
+export function describeCountdown(ms: number): string {
+	const total = Math.max(0, Math.ceil(ms / 1000));
+	if (total < 60) return `${total} seconds`;
+	if (total < 3600) return `${Math.round(total / 60)} minutes`;
+	if (total < 86400) return `${Math.round(total / 3600)} hours`;
+	return `${Math.round(total / 86400)} days`;
+}

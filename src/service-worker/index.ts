@@ -1,0 +1,83 @@
+import { version } from '$app/env';
+import { assets, immutable, prerendered } from '$app/manifest';
+import { self } from '$app/service-worker';
+
+/**
+ * Offline shell: the built app and the static files are cached at install, so the app opens with no
+ * network and reads its history from IndexedDB. Nothing the hub answers dynamically is ever cached.
+ */
+const CACHE = `hourglass-${version}`;
+const SHELL = '/index.html';
+
+const PRECACHE = [
+	...new Set([
+		SHELL,
+		...immutable.map((f) => f.path),
+		...assets.map((f) => f.path),
+		...prerendered.map((f) => f.path),
+	]),
+].map((path) => (path.startsWith('/') ? path : `/${path}`));
+
+/** Live data: sessions, keys, envelopes, metrics. Always the network, never a cache. */
+function isLive(pathname: string): boolean {
+	return (
+		pathname.startsWith('/api/') ||
+		pathname === '/api' ||
+		pathname.startsWith('/socket.io/') ||
+		pathname === '/metrics' ||
+		pathname.startsWith('/metrics/')
+	);
+}
+
+self.addEventListener('install', (event) => {
+	event.waitUntil(
+		(async () => {
+			const cache = await caches.open(CACHE);
+			await cache.addAll(PRECACHE);
+			await self.skipWaiting();
+		})(),
+	);
+});
+
+self.addEventListener('activate', (event) => {
+	event.waitUntil(
+		(async () => {
+			for (const key of await caches.keys()) {
+				if (key !== CACHE && key.startsWith('hourglass-')) await caches.delete(key);
+			}
+			await self.clients.claim();
+		})(),
+	);
+});
+
+async function shell(request: Request): Promise<Response> {
+	const cache = await caches.open(CACHE);
+	const cached = await cache.match(SHELL);
+	if (cached) return cached;
+	return fetch(request);
+}
+
+async function asset(request: Request): Promise<Response> {
+	const cache = await caches.open(CACHE);
+	const cached = await cache.match(request);
+	if (cached) return cached;
+	const response = await fetch(request);
+	// Built files are content-hashed: a copy fetched after install is safe to keep.
+	if (response.ok && new URL(request.url).pathname.startsWith('/_app/immutable/')) {
+		await cache.put(request, response.clone());
+	}
+	return response;
+}
+
+self.addEventListener('fetch', (event) => {
+	const request = event.request;
+	if (request.method !== 'GET') return;
+	const url = new URL(request.url);
+	if (url.origin !== self.location.origin || isLive(url.pathname)) return;
+	// Every page of the single-page app is the same shell; the router takes it from there.
+	if (request.mode === 'navigate') {
+		event.respondWith(shell(request));
+		return;
+	}
+	event.respondWith(asset(request));
+});

@@ -76,6 +76,15 @@ describe('formatMessage', () => {
 		);
 	});
 
+	it('shows a message still locked (as its sender sees it) as locked, not unlocked', () => {
+		const line = formatMessage(
+			message({ direction: 'out', unlockAt: T0 + 60_000, state: 'locked', sentAt: T0 }),
+		);
+		expect(line).toBe(
+			'[2030-01-31 09:00:00] bob → alice (locked until 2030-01-31 09:01:00, sent 2030-01-31 09:00:00): hello',
+		);
+	});
+
 	it('never prints text for a message that failed verification', () => {
 		const line = formatMessage(message({ text: null, problem: 'bad-signature' }));
 		expect(line).toContain('signature does not verify');

@@ -48,14 +48,18 @@ const PROBLEMS: Record<MessageProblem, string> = {
 /** One message as printed by `read`; the text never appears when a check failed. */
 export function formatMessage(message: DecodedMessage): string {
 	const when = formatTime(message.releasedAt ?? message.storedAt);
-	const lock =
-		message.unlockAt === null
-			? ''
-			: ` (time-locked: sent ${formatTime(message.sentAt)}, unlocked ${formatTime(message.releasedAt ?? message.unlockAt)})`;
+	const lock = message.unlockAt === null ? '' : ` (${lockState(message, message.unlockAt)})`;
 	const head = `[${when}] ${message.from} → ${message.to}${lock}:`;
 	if (message.text === null) return `${head} [${PROBLEMS[message.problem ?? 'bad-body']}]`;
 	const [first, ...more] = safeText(message.text).split('\n');
 	return [`${head} ${first}`, ...more.map((line) => `    ${line}`)].join('\n');
+}
+
+function lockState(message: DecodedMessage, unlockAt: number): string {
+	const sent = `sent ${formatTime(message.sentAt)}`;
+	if (message.state === 'locked') return `locked until ${formatTime(unlockAt)}, ${sent}`;
+	if (message.state === 'cancelled') return `time-lock cancelled, ${sent}`;
+	return `time-locked: ${sent}, unlocked ${formatTime(message.releasedAt ?? unlockAt)}`;
 }
 
 /** An announced time-lock that is still sealed: who, and when it opens by the hub's clock. */

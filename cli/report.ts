@@ -1,0 +1,41 @@
+import { ProtocolError } from '../src/lib/protocol';
+import { ApiError, KeyChangedError } from '../src/lib/sdk';
+import { UsageError } from './args';
+import { ProfileError } from './profile';
+
+/** Exit codes: 0 done, 1 refused by the hub or failed, 2 bad input on the command line. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** Prints an error as `hourglass: CODE: message` on stderr and returns the exit code. */
+export function report(error: unknown): number {
+	const fail = (code: string, message: string, exit: number = EXIT.failed) => {
+		process.stderr.write(`hourglass: ${code}: ${message}\n`);
+		return exit;
+	};
+	if (error instanceof UsageError) {
+		process.stderr.write(`hourglass: ${error.message}\n`);
+		return EXIT.usage;
+	}
+	if (error instanceof ApiError || error instanceof ProtocolError) {
+		// A refusal made before any request (a bad username or password) is bad input too.
+		const local = error instanceof ApiError && error.status === 0 && error.code === 'BAD_REQUEST';
+		return fail(error.code, error.message, local ? EXIT.usage : EXIT.failed);
+	}
+	if (error instanceof KeyChangedError) {
+		return fail(
+			'KEY_CHANGED',
+			`${error.message}\n  Nothing was sent. Check with ${error.username} in person, then run ` +
+				`"hourglass safety ${error.username} --accept" and compare the new safety number.`,
+		);
+	}
+	if (error instanceof ProfileError) {
+		const codes = {
+			missing: 'NO_LOCAL_ACCOUNT',
+			'wrong-password': 'INVALID_CREDENTIALS',
+			damaged: 'LOCAL_DATA_DAMAGED',
+		};
+		const code = codes[error.kind];
+		return fail(code, error.message, error.kind === 'missing' ? EXIT.usage : EXIT.failed);
+	}
+	return fail('INTERNAL', error instanceof Error ? error.message : String(error));
+}

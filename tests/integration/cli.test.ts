@@ -1,0 +1,230 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub } from '../helpers/hub';
+
+/**
+ * The CLI as a user runs it: each command a separate process (through tsx, as `npm run cli`
+ * does), each user with their own HOURGLASS_HOME, against a real hub and database.
+ */
+
+const ROOT = process.cwd();
+const PASSWORD = 'cli test password 0123';
+const COMMAND_TIMEOUT_MS = 30_000;
+
+interface Run {
+	code: number | null;
+	stdout: string;
+	stderr: string;
+}
+
+let hub: Awaited<ReturnType<typeof startTestHub>>;
+const homes: string[] = [];
+
+function newHome(): string {
+	const home = mkdtempSync(join(tmpdir(), 'hourglass-cli-'));
+	homes.push(home);
+	return home;
+}
+
+function run(node: string[], home: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, [...node, ...args], {
+			cwd: ROOT,
+			env: {
+				...process.env,
+				HOURGLASS_HOME: home,
+				HOURGLASS_SERVER: hub.url,
+				HOURGLASS_PASSWORD: PASSWORD,
+				...env,
+			},
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+		const timer = setTimeout(() => {
+			child.kill('SIGKILL');
+			reject(new Error(`hourglass ${args.join(' ')} did not exit within ${COMMAND_TIMEOUT_MS} ms`));
+		}, COMMAND_TIMEOUT_MS);
+		child.on('error', reject);
+		child.on('close', (code) => {
+			clearTimeout(timer);
+			resolve({ code, stdout, stderr });
+		});
+	});
+}
+
+const cli = (home: string, args: string[], env?: Record<string, string>) =>
+	run(['--import', 'tsx', join(ROOT, 'cli/main.ts')], home, args, env);
+
+/**
+ * Runs `read` until what it printed, all runs together, matches; fails at the deadline.
+ * (A release happens on the hub's schedule; each run is a full command, so this is no busy loop.)
+ */
+async function readUntil(home: string, pattern: RegExp, timeoutMs: number): Promise<string> {
+	const deadline = Date.now() + timeoutMs;
+	let seen = '';
+	while (Date.now() < deadline) {
+		const result = await cli(home, ['read']);
+		expect(result.code, result.stderr).toBe(0);
+		seen += result.stdout;
+		if (pattern.test(seen)) return seen;
+	}
+	throw new Error(`read never printed ${pattern} within ${timeoutMs} ms; it printed:\n${seen}`);
+}
+
+/** Local time as DD:MM:YYYY:HH:MM:SS, the form of the first version of the product. */
+function legacyDate(ms: number): string {
+	const d = new Date(ms);
+	const p = (n: number) => String(n).padStart(2, '0');
+	return `${p(d.getDate())}:${p(d.getMonth() + 1)}:${d.getFullYear()}:${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+describe('the hourglass CLI against a real hub', () => {
+	let alice: string;
+	let bob: string;
+
+	beforeAll(async () => {
+		hub = await startTestHub({ name: 'cli' });
+		alice = newHome();
+		bob = newHome();
+	});
+
+	afterAll(async () => {
+		await hub?.stop();
+		for (const home of homes) rmSync(home, { recursive: true, force: true });
+	});
+
+	it('registers two users and keeps each identity sealed on disk', async () => {
+		const [a, b] = await Promise.all([cli(alice, ['register', 'alice']), cli(bob, ['register', 'Bob'])]);
+		expect(a.code, a.stderr).toBe(0);
+		expect(a.stdout).toContain(`Registered alice on ${hub.url}`);
+		expect(b.code, b.stderr).toBe(0);
+		expect(b.stdout).toContain('Registered bob');
+
+		const dir = readdirSync(alice).find((name) => name.startsWith('http_'))!;
+		const file = join(alice, dir, 'alice.json');
+		expect(statSync(file).mode & 0o077).toBe(0);
+		const text = readFileSync(file, 'utf8');
+		const profile = JSON.parse(text) as Record<string, unknown>;
+		expect(Object.keys(profile).sort()).toEqual([
+			'kdf',
+			'keyBackup',
+			'salt',
+			'server',
+			'username',
+			'v',
+			'vault',
+		]);
+		expect(text).not.toContain(PASSWORD);
+		expect(text).not.toMatch(/signSk|boxSk|cookie|session/i);
+	});
+
+	it('sends a message that the recipient reads once', async () => {
+		const sent = await cli(alice, ['send', 'bob', 'hello from the command line']);
+		expect(sent.code, sent.stderr).toBe(0);
+		expect(sent.stdout).toMatch(/^Sent [0-9a-f-]{36} to bob\.$/m);
+
+		const first = await cli(bob, ['read']);
+		expect(first.code, first.stderr).toBe(0);
+		expect(first.stdout).toMatch(/\] alice → bob: hello from the command line$/m);
+
+		const second = await cli(bob, ['read']);
+		expect(second.code, second.stderr).toBe(0);
+		expect(second.stdout).not.toContain('hello from the command line');
+		expect(second.stdout).toContain('No new messages.');
+	});
+
+	it('replies the other way', async () => {
+		const sent = await cli(bob, ['send', 'alice', 'hi alice, line one\nline two']);
+		expect(sent.code, sent.stderr).toBe(0);
+		const read = await cli(alice, ['read']);
+		expect(read.code, read.stderr).toBe(0);
+		expect(read.stdout).toMatch(/\] bob → alice: hi alice, line one\n {4}line two$/m);
+	});
+
+	it('restores the identity on a second device from the key backup and reads the history', async () => {
+		const device = newHome();
+		const login = await cli(device, ['login', 'bob']);
+		expect(login.code, login.stderr).toBe(0);
+		expect(login.stdout).toContain('Signed in as bob');
+		const read = await cli(device, ['read']);
+		expect(read.code, read.stderr).toBe(0);
+		expect(read.stdout).toContain('alice → bob: hello from the command line');
+	});
+
+	it('does not deliver a time-locked message before its unlock date, then does', async () => {
+		const unlockAt = Date.now() + 8_000;
+		// Announced, in ISO form; and a second, silent one in the legacy form, a second later.
+		const [announced, silent] = await Promise.all([
+			cli(alice, ['send', 'bob', 'opens later', '--unlock', new Date(unlockAt).toISOString(), '--announce']),
+			cli(alice, ['send', 'bob', 'quiet surprise', '--unlock', legacyDate(unlockAt + 1_000)]),
+		]);
+		expect(announced.code, announced.stderr).toBe(0);
+		expect(announced.stdout).toMatch(/^Locked [0-9a-f-]{36} for bob until .*; bob sees a sealed message\.$/m);
+		expect(silent.code, silent.stderr).toBe(0);
+		expect(silent.stdout).toMatch(/; bob is not told\.$/m);
+
+		const early = await cli(bob, ['read']);
+		expect(
+			Date.now(),
+			'the early read must finish before the unlock for this test to mean anything',
+		).toBeLessThan(unlockAt);
+		expect(early.code, early.stderr).toBe(0);
+		expect(early.stdout).not.toContain('opens later');
+		expect(early.stdout).not.toContain('quiet surprise');
+		// Only the announced one shows, as a sealed notice without its content.
+		expect(early.stdout.match(/^sealed: alice → bob, unlocks /gm)).toHaveLength(1);
+
+		const late = await readUntil(bob, /quiet surprise[^]*opens later|opens later[^]*quiet surprise/, 30_000);
+		const timeLocked = /^\[.*\] alice → bob \(time-locked: sent .*, unlocked .*\): (.*)$/gm;
+		expect([...late.matchAll(timeLocked)].map((m) => m[1]).sort()).toEqual(['opens later', 'quiet surprise']);
+		const after = await cli(bob, ['read']);
+		expect(after.stdout).toContain('No new messages.');
+		expect(after.stdout).not.toMatch(/^sealed:/m);
+	});
+
+	it('refuses bad input with exit code 2 and hub refusals with their code', async () => {
+		const badDate = await cli(alice, ['send', 'bob', 'x', '--unlock', '31:02:2030:10:00:00']);
+		expect(badDate.code).toBe(2);
+		expect(badDate.stderr).toContain('--unlock');
+
+		const past = await cli(alice, ['send', 'bob', 'x', '--unlock', '2001-01-01T00:00:00Z']);
+		expect(past.code).toBe(1);
+		expect(past.stderr).toContain('UNLOCK_IN_PAST');
+
+		const nobody = await cli(alice, ['send', 'nobody-here', 'x']);
+		expect(nobody.code).toBe(1);
+		expect(nobody.stderr).toMatch(/hourglass: (NOT_FOUND|UNKNOWN_RECIPIENT):/);
+
+		const wrong = await cli(alice, ['read'], { HOURGLASS_PASSWORD: 'not the password at all' });
+		expect(wrong.code).toBe(1);
+		expect(wrong.stderr).toContain('INVALID_CREDENTIALS');
+
+		const stranger = await cli(newHome(), ['read']);
+		expect(stranger.code).toBe(2);
+		expect(stranger.stderr).toContain('NO_LOCAL_ACCOUNT');
+
+		const noPassword = await cli(alice, ['read'], { HOURGLASS_PASSWORD: '' });
+		expect(noPassword.code).toBe(2);
+		expect(noPassword.stderr).toContain('no password');
+	});
+
+	it('logs out, and signs in again by itself on the next command', async () => {
+		const out = await cli(alice, ['logout']);
+		expect(out.code, out.stderr).toBe(0);
+		expect(out.stdout).toContain('Signed out alice');
+		const sent = await cli(alice, ['send', 'bob', 'after logout']);
+		expect(sent.code, sent.stderr).toBe(0);
+	});
+
+	it('runs as the bin entry', async () => {
+		const help = await run([join(ROOT, 'bin/hourglass.js')], newHome(), ['help']);
+		expect(help.code).toBe(0);
+		expect(help.stdout).toContain('Usage: hourglass');
+	});
+});

@@ -1,0 +1,52 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { io as connect } from 'socket.io-client';
+import {
+	EVENTS,
+	LIMITS,
+	type ClientToServerEvents,
+	type ServerToClientEvents,
+	type StoredEnvelope,
+} from '../../src/lib/protocol';
+import type { HubSocket } from '../../src/lib/sdk';
+
+/**
+ * The baseline: a bare Socket.IO relay on the protocol's own events and payloads, with none of
+ * the hub's work — no session, no validation, no signature check, no storage. A client names
+ * itself in the handshake; an envelope goes to the room named by its `to`.
+ */
+export interface BareRelay {
+	url: string;
+	connect(username: string): HubSocket;
+	close(): Promise<void>;
+}
+
+export async function startBareRelay(): Promise<BareRelay> {
+	const http = createServer();
+	const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
+		maxHttpBufferSize: LIMITS.socketFrameMaxBytes,
+		serveClient: false,
+	});
+	let sequence = 0;
+	io.on('connection', (socket) => {
+		const username = String(socket.handshake.auth.username);
+		void socket.join(username);
+		socket.on(EVENTS.send, (envelope, ack) => {
+			const storedAt = Date.now();
+			// The same fields the hub adds, so the relayed frames have the hub's sizes.
+			const syncKey = `${String(storedAt).padStart(15, '0')}-${String(sequence++).padStart(8, '0')}`;
+			const relayed: StoredEnvelope = { ...envelope, state: 'live', storedAt, releasedAt: null, syncKey };
+			io.to(envelope.to).emit(EVENTS.messageNew, relayed);
+			ack({ ok: true, data: { id: envelope.id, storedAt, syncKey, duplicate: false, state: 'live' } });
+		});
+	});
+	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+	const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+	return {
+		url,
+		connect: (username) =>
+			connect(url, { transports: ['websocket'], auth: { username }, reconnection: false }),
+		close: () => new Promise<void>((resolve) => void io.close(() => resolve())),
+	};
+}

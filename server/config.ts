@@ -55,7 +55,7 @@ const Env = z
 		TIMELOCK_HORIZON_DAYS: positiveInt(HORIZON_MAX_DAYS).default(3650),
 		STATIC_DIR: z.string().min(1).default('build'),
 		TRUST_PROXY: boolean.default(false),
-		AUTH_RATE_PER_IP_PER_MINUTE: positiveInt(1_000_000).default(30),
+		AUTH_RATE_PER_IP_PER_MINUTE: positiveInt(1_000_000).default(60),
 		AUTH_RATE_PER_USER_PER_MINUTE: positiveInt(1_000_000).default(10),
 	})
 	.superRefine((env, ctx) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
 	LoginRequest,
 	PreloginRequest,
@@ -35,7 +35,17 @@ export async function requireSession(
 /** prelogin, register, login, logout, session. Rate-limited per IP, and login per username too. */
 export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: CookiePolicy): void {
 	const { auth } = ctx.services;
-	const perIp = { rateLimit: { max: ctx.config.authRatePerIpPerMinute, timeWindow: MINUTE } };
+	// One budget per IP shared by every auth route (a route-level config would count each route apart).
+	const authPerIp = app.createRateLimit({ max: ctx.config.authRatePerIpPerMinute, timeWindow: MINUTE });
+	const perIp = {
+		onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+			const limit = await authPerIp(request);
+			if (!limit.isAllowed && limit.isExceeded) {
+				reply.header('retry-after', String(limit.ttlInSeconds));
+				throw new ProtocolError('RATE_LIMITED', 'Too many requests from this address; wait a minute.');
+			}
+		},
+	};
 	// Failed logins per username: the canonical name is known only once the body is parsed.
 	const loginName = new WeakMap<FastifyRequest, string>();
 	const failedLogins = app.createRateLimit({
@@ -45,24 +55,25 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 	});
 	const userAgent = (request: FastifyRequest) => String(request.headers['user-agent'] ?? '');
 
-	app.post(ROUTES.prelogin, { config: perIp }, async (request) => {
+	app.post(ROUTES.prelogin, perIp, async (request) => {
 		const body = parseOr400(PreloginRequest, request.body, 'prelogin request');
 		return auth.prelogin(body.username);
 	});
 
-	app.post(ROUTES.register, { config: perIp }, async (request, reply) => {
+	app.post(ROUTES.register, perIp, async (request, reply) => {
 		const body = parseOr400(RegisterRequest, request.body, 'registration');
 		const opened = await auth.register(body, userAgent(request));
 		reply.setCookie(policy.name, opened.token, sessionCookieOptions(policy, opened.session, ctx.now()));
 		return reply.code(201).send(opened.reply);
 	});
 
-	app.post(ROUTES.login, { config: perIp }, async (request, reply) => {
+	app.post(ROUTES.login, perIp, async (request, reply) => {
 		const body = parseOr400(LoginRequest, request.body, 'login');
 		loginName.set(request, body.username);
 		// Only failures count, so guessing at an account cannot lock its owner out after one success.
 		const status = await failedLogins(request, { increment: false });
-		if (!status.isAllowed && status.isExceeded) {
+		// A peek does not count this request, so the budget is spent once nothing remains.
+		if (!status.isAllowed && status.remaining <= 0) {
 			throw new ProtocolError('RATE_LIMITED', 'Too many failed sign-ins for this account; wait a minute.');
 		}
 		let opened;
@@ -76,7 +87,7 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 		return reply.send(opened.reply);
 	});
 
-	app.post(ROUTES.logout, { config: perIp }, async (request, reply) => {
+	app.post(ROUTES.logout, perIp, async (request, reply) => {
 		const ended = await auth.logout(request.cookies[policy.name]);
 		// The session is gone from the database first, so no socket can re-check it back to life.
 		if (ended) ctx.notify.endSession(ended.id, 'logout');

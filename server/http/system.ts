@@ -4,7 +4,7 @@ import type { HubContext } from '../context';
 
 /** Health (for load balancers), the hub clock (for countdowns), and Prometheus metrics. */
 export function systemRoutes(app: FastifyInstance, ctx: HubContext): void {
-	app.get(ROUTES.health, { config: { rateLimit: false } }, async (_request, reply) => {
+	app.get(ROUTES.health, async (_request, reply) => {
 		const up = await ctx.store.ping();
 		const body: HealthResponse = {
 			status: up ? 'ok' : 'degraded',

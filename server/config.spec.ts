@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, isHttps, loadConfig, redactConfig, redactUri } from './config';
+
+describe('loadConfig', () => {
+	it('gives the documented defaults for an empty environment', () => {
+		const config = loadConfig({});
+		expect(config).toMatchObject({
+			port: 3000,
+			host: '127.0.0.1',
+			publicOrigin: null,
+			mongodbUri: null,
+			dataDir: '.data',
+			logLevel: 'info',
+			sessionIdleMinutes: 15,
+			sessionTrustedDays: 30,
+			tls: null,
+			redisUrl: null,
+			retentionDays: 7,
+			timelockHorizonDays: 3650,
+			staticDir: 'build',
+		});
+		expect(isHttps(config)).toBe(false);
+	});
+
+	it('reads and converts every variable', () => {
+		const config = loadConfig({
+			PORT: '8080',
+			HOST: '0.0.0.0',
+			PUBLIC_ORIGIN: 'https://chat.example.org/',
+			MONGODB_URI: 'mongodb://db:27017/hourglass',
+			SESSION_IDLE_MINUTES: '30',
+			TLS_CERT: '/etc/cert.pem',
+			TLS_KEY: '/etc/key.pem',
+			REDIS_URL: 'redis://cache:6379',
+			TRUST_PROXY: 'true',
+			NODE_ENV: 'production',
+		});
+		expect(config.port).toBe(8080);
+		expect(config.publicOrigin).toBe('https://chat.example.org');
+		expect(config.tls).toEqual({ cert: '/etc/cert.pem', key: '/etc/key.pem' });
+		expect(config.trustProxy).toBe(true);
+		expect(isHttps(config)).toBe(true);
+	});
+
+	it('names every bad variable in one error', () => {
+		let error: unknown;
+		try {
+			loadConfig({
+				PORT: 'eighty',
+				SESSION_IDLE_MINUTES: '0',
+				LOG_LEVEL: 'loud',
+				PUBLIC_ORIGIN: 'https://x.org/app',
+			});
+		} catch (e) {
+			error = e;
+		}
+		expect(error).toBeInstanceOf(ConfigError);
+		const message = (error as Error).message;
+		for (const name of ['PORT', 'SESSION_IDLE_MINUTES', 'LOG_LEVEL', 'PUBLIC_ORIGIN'])
+			expect(message).toContain(name);
+	});
+
+	it('refuses TLS_CERT without TLS_KEY, a horizon past ten years and a non-mongodb URI', () => {
+		expect(() => loadConfig({ TLS_CERT: '/etc/cert.pem' })).toThrow(/TLS_KEY/);
+		expect(() => loadConfig({ TIMELOCK_HORIZON_DAYS: '4000' })).toThrow(/TIMELOCK_HORIZON_DAYS/);
+		expect(() => loadConfig({ MONGODB_URI: 'postgres://db' })).toThrow(/MONGODB_URI/);
+	});
+
+	it('takes defaults from CONFIG_FILE and lets the environment win', () => {
+		const dir = mkdtempSync(join(tmpdir(), 'hg-config-'));
+		const file = join(dir, 'hub.json');
+		writeFileSync(file, JSON.stringify({ PORT: 4000, RETENTION_DAYS: 3 }));
+		const config = loadConfig({ CONFIG_FILE: file, PORT: '5000' });
+		expect(config.port).toBe(5000);
+		expect(config.retentionDays).toBe(3);
+		writeFileSync(file, JSON.stringify({ PROT: 4000 }));
+		expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/unknown setting PROT/);
+		expect(() => loadConfig({ CONFIG_FILE: join(dir, 'missing.json') })).toThrow(/CONFIG_FILE/);
+	});
+});
+
+describe('redaction', () => {
+	it('hides credentials inside URIs and keeps the rest readable', () => {
+		expect(redactUri('mongodb://admin:s3cret@db:27017/hg?authSource=admin')).toBe(
+			'mongodb://***@db:27017/hg?authSource=admin',
+		);
+		expect(redactUri('rediss://:pw@cache:6380')).toBe('rediss://***@cache:6380');
+		expect(redactUri('mongodb://db/hg?password=x&w=1')).toBe('mongodb://db/hg?password=***&w=1');
+		const shown = JSON.stringify(
+			redactConfig(
+				loadConfig({ MONGODB_URI: 'mongodb://u:hunter2@db/hg', REDIS_URL: 'redis://u:hunter3@r' }),
+			),
+		);
+		expect(shown).not.toContain('hunter2');
+		expect(shown).not.toContain('hunter3');
+		expect(shown).toContain('db/hg');
+	});
+});

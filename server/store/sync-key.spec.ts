@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { syncKeyOf, syncKeyTime } from './envelopes';
+
+describe('sync keys', () => {
+	const id = '01890a5d-ac96-774b-bcce-b302099a8057';
+	it('sort as text in the order of their times, ties broken by id', () => {
+		const keys = [
+			syncKeyOf(1_000, id),
+			syncKeyOf(999, id),
+			syncKeyOf(1_700_000_000_000, id),
+			syncKeyOf(1_000, '0' + id),
+		];
+		const sorted = [...keys].sort();
+		expect(sorted.map(syncKeyTime)).toEqual([999, 1_000, 1_000, 1_700_000_000_000]);
+	});
+	it('give their time back, and 0 for no cursor', () => {
+		expect(syncKeyTime(syncKeyOf(1_795_000_000_123, id))).toBe(1_795_000_000_123);
+		expect(syncKeyTime(null)).toBe(0);
+		expect(syncKeyTime('garbage')).toBe(0);
+	});
+});

@@ -1,0 +1,305 @@
+import type { Connection } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromB64, generateIdentity, newMessageId, sealEnvelope, toB64 } from '../../src/lib/crypto';
+import { LIMITS, ProtocolError, type Ack, type Envelope } from '../../src/lib/protocol';
+import { call, connectHub } from '../../src/lib/sdk';
+import { sessionIdOf } from '../../server/services/auth';
+import { openTestDb } from '../helpers/db';
+import { startTestHub, type TestHub } from '../helpers/hub';
+import {
+	newUser,
+	rawEmit,
+	signInUser,
+	uniqueName,
+	waitForConnect,
+	waitForDisconnect,
+	waitForEvent,
+	type TestClient,
+} from '../helpers/users';
+
+let hub: TestHub;
+let db: Connection;
+let alice: TestClient;
+let bob: TestClient;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+	hub = await startTestHub({ name: 'messaging' });
+	db = await openTestDb(hub.mongoUri);
+	alice = await newUser(hub.url, uniqueName('alice'));
+	bob = await newUser(hub.url, uniqueName('bob'));
+	clients.push(alice, bob);
+});
+
+afterAll(async () => {
+	for (const client of clients) client.close();
+	await db?.close();
+	await hub?.stop();
+});
+
+/** What the hub answers a refused call: the error code. */
+async function refusal(promise: Promise<unknown>): Promise<string> {
+	try {
+		await promise;
+	} catch (error) {
+		if (error instanceof ProtocolError) return error.code;
+		throw error;
+	}
+	throw new Error('the hub accepted what it should have refused');
+}
+
+async function hubStillAnswers(client: TestClient): Promise<void> {
+	const { serverNow } = await call(client.socket, 'time:sync', {});
+	expect(Math.abs(serverNow - Date.now())).toBeLessThan(5_000);
+	expect((await client.api.health()).status).toBe('ok');
+}
+
+function envelopeFor(
+	from: TestClient,
+	to: TestClient,
+	text: string,
+	overrides: Partial<Envelope> = {},
+): Envelope {
+	const sealed = sealEnvelope(
+		{ from: from.username, to: to.username, body: { type: 'text', text } },
+		from.account.identity,
+		to.account.identity.boxPk,
+	);
+	return { ...sealed, ...overrides };
+}
+
+describe('live messaging', () => {
+	it('delivers a message live from alice to bob, and a reply from bob to alice, both readable', async () => {
+		const atBob = waitForEvent(bob.socket, 'message:new', (e) => e.from === alice.username);
+		const sent = await alice.messenger.send(bob.username, 'hello bob');
+		expect(sent.result).toMatchObject({ id: sent.envelope.id, duplicate: false, state: 'live' });
+		const received = await atBob;
+		expect(received).toMatchObject({ id: sent.envelope.id, state: 'live', syncKey: sent.result.syncKey });
+		expect((await bob.messenger.open(received)).text).toBe('hello bob');
+
+		const atAlice = waitForEvent(alice.socket, 'message:new', (e) => e.from === bob.username);
+		const reply = await bob.messenger.send(alice.username, 'hi alice');
+		const back = await atAlice;
+		expect(back.id).toBe(reply.envelope.id);
+		expect((await alice.messenger.open(back)).text).toBe('hi alice');
+	});
+
+	it("shows a sent message on the sender's other devices, but not echoed to the sending socket", async () => {
+		const aliceLaptop = await signInUser(hub.url, alice.username);
+		clients.push(aliceLaptop);
+		const onLaptop = waitForEvent(aliceLaptop.socket, 'message:new', (e) => e.to === bob.username);
+		const echoed = waitForEvent(alice.socket, 'message:new', (e) => e.to === bob.username, 1_500).then(
+			() => true,
+			() => false,
+		);
+		const sent = await alice.messenger.send(bob.username, 'from my phone');
+		const copy = await onLaptop;
+		expect(copy.id).toBe(sent.envelope.id);
+		expect((await aliceLaptop.messenger.open(copy)).text).toBe('from my phone');
+		expect(await echoed).toBe(false);
+	});
+
+	it('tells the sender when a device of the recipient has the message', async () => {
+		const sent = await alice.messenger.send(bob.username, 'did you get this?');
+		const status = waitForEvent(alice.socket, 'message:status', (s) => s.id === sent.envelope.id);
+		await bob.messenger.receipt([sent.envelope.id]);
+		expect(await status).toMatchObject({ id: sent.envelope.id, status: 'delivered' });
+		const page = await alice.messenger.sync(sent.result.syncKey.slice(0, 15) + '-');
+		expect(page.delivered.map((d) => d.id)).toContain(sent.envelope.id);
+		// Receipts only count for messages addressed to the caller.
+		expect(await call(alice.socket, 'message:received', { ids: [sent.envelope.id] })).toEqual({ count: 0 });
+	});
+});
+
+describe('sync after a reconnect', () => {
+	it('hands bob what he missed, in order, after his cursor, page by page', async () => {
+		const before = await bob.messenger.syncAll(null);
+		const cursor = before.cursor;
+		bob.socket.close();
+		const texts = ['one', 'two', 'three', 'four', 'five'];
+		const ids: string[] = [];
+		for (const text of texts) ids.push((await alice.messenger.send(bob.username, text)).envelope.id);
+
+		await bob.reconnect();
+		const first = await bob.messenger.sync(cursor, 2);
+		expect(first.more).toBe(true);
+		expect(first.messages.map((m) => m.text)).toEqual(['one', 'two']);
+		const second = await bob.messenger.sync(first.cursor, 2);
+		const third = await bob.messenger.sync(second.cursor, 2);
+		expect([...second.messages, ...third.messages].map((m) => m.text)).toEqual(['three', 'four', 'five']);
+		expect(third.more).toBe(false);
+		const empty = await bob.messenger.sync(third.cursor);
+		expect(empty.envelopes).toEqual([]);
+		expect(empty.cursor).toBe(third.cursor);
+
+		const all = await bob.messenger.syncAll(cursor);
+		const missed = all.messages.filter((m) => ids.includes(m.id));
+		expect(missed.map((m) => m.text)).toEqual(texts);
+		expect(missed.every((m) => m.problem === null && m.direction === 'in')).toBe(true);
+	});
+
+	it("returns the sender's own messages to her other devices too", async () => {
+		const sent = await alice.messenger.send(bob.username, 'for the record');
+		const laptop = await signInUser(hub.url, alice.username);
+		clients.push(laptop);
+		const all = await laptop.messenger.syncAll(null);
+		const mine = all.messages.find((m) => m.id === sent.envelope.id);
+		expect(mine).toMatchObject({ direction: 'out', text: 'for the record' });
+	});
+});
+
+describe('idempotent sending', () => {
+	it('stores a resent envelope once and says it was a duplicate', async () => {
+		const envelope = await alice.messenger.seal(bob.username, 'only once');
+		const first = await alice.messenger.sendEnvelope(envelope);
+		const again = await alice.messenger.sendEnvelope(envelope);
+		expect(again).toEqual({ ...first, duplicate: true });
+		expect(await db.collection('envelopes').countDocuments({ _id: envelope.id as never })).toBe(1);
+		const page = await bob.messenger.syncAll(null);
+		expect(page.messages.filter((m) => m.id === envelope.id)).toHaveLength(1);
+	});
+
+	it('refuses another message under an id already used: ID_CONFLICT', async () => {
+		const first = await alice.messenger.send(bob.username, 'original');
+		const clash = await alice.messenger.seal(bob.username, 'impostor', { id: first.envelope.id });
+		expect(await refusal(alice.messenger.sendEnvelope(clash))).toBe('ID_CONFLICT');
+		const stored = await bob.messenger.syncAll(null);
+		expect(stored.messages.find((m) => m.id === first.envelope.id)?.text).toBe('original');
+	});
+});
+
+describe('refusals (each with its code, the hub still up afterwards)', () => {
+	it('refuses an envelope whose sender is not the signed-in user: SENDER_MISMATCH', async () => {
+		const forged = envelopeFor(bob, alice, 'I am bob, honest');
+		expect(await refusal(call(alice.socket, 'message:send', forged))).toBe('SENDER_MISMATCH');
+		await hubStillAnswers(alice);
+	});
+
+	it('refuses a tampered ciphertext and a signature by another key: BAD_SIGNATURE', async () => {
+		const envelope = envelopeFor(alice, bob, 'untouched');
+		const bytes = fromB64(envelope.ciphertext);
+		bytes[3] ^= 0x01;
+		const tampered = { ...envelope, ciphertext: toB64(bytes) };
+		expect(await refusal(call(alice.socket, 'message:send', tampered))).toBe('BAD_SIGNATURE');
+
+		const mallory = generateIdentity();
+		const signedByMallory = sealEnvelope(
+			{ from: alice.username, to: bob.username, body: { type: 'text', text: 'trust me' } },
+			mallory,
+			bob.account.identity.boxPk,
+		);
+		expect(await refusal(call(alice.socket, 'message:send', signedByMallory))).toBe('BAD_SIGNATURE');
+		expect(
+			await db
+				.collection('envelopes')
+				.countDocuments({ _id: { $in: [envelope.id, signedByMallory.id] } as never }),
+		).toBe(0);
+		await hubStillAnswers(alice);
+	});
+
+	it('refuses a recipient that does not exist: UNKNOWN_RECIPIENT', async () => {
+		const envelope = sealEnvelope(
+			{ from: alice.username, to: uniqueName('ghost'), body: { type: 'text', text: 'anyone?' } },
+			alice.account.identity,
+			bob.account.identity.boxPk,
+		);
+		expect(await refusal(call(alice.socket, 'message:send', envelope))).toBe('UNKNOWN_RECIPIENT');
+	});
+
+	it('refuses a ciphertext over the limit: PAYLOAD_TOO_LARGE', async () => {
+		const envelope = envelopeFor(alice, bob, 'small');
+		const huge = {
+			...envelope,
+			ciphertext: 'A'.repeat(Math.ceil(((LIMITS.ciphertextMaxBytes + 1) * 4) / 3)),
+		};
+		expect(await refusal(call(alice.socket, 'message:send', huge))).toBe('PAYLOAD_TOO_LARGE');
+		await hubStillAnswers(alice);
+	});
+
+	it('drops a connection whose frame exceeds the transport limit, and serves the next one', async () => {
+		const heavy = await signInUser(hub.url, alice.username);
+		clients.push(heavy);
+		const dropped = waitForDisconnect(heavy.socket);
+		heavy.socket.emit(
+			'time:sync',
+			{ padding: 'x'.repeat(LIMITS.socketFrameMaxBytes + 1024) } as never,
+			() => {},
+		);
+		expect(await dropped).toMatch(/transport/);
+		await heavy.reconnect();
+		await hubStillAnswers(heavy);
+	});
+
+	it('answers malformed events with BAD_REQUEST and ignores events without an ack', async () => {
+		const bad = (reply: unknown) =>
+			(reply as Ack<unknown>).ok === false && (reply as { error: { code: string } }).error.code;
+		expect(bad(await rawEmit(alice.socket, 'message:send', [{}]))).toBe('BAD_REQUEST');
+		expect(bad(await rawEmit(alice.socket, 'message:send', ['not an envelope']))).toBe('BAD_REQUEST');
+		expect(bad(await rawEmit(alice.socket, 'message:send', [null]))).toBe('BAD_REQUEST');
+		expect(
+			bad(await rawEmit(alice.socket, 'message:send', [{ ...envelopeFor(alice, bob, 'x'), extra: 1 }])),
+		).toBe('BAD_REQUEST');
+		expect(
+			bad(await rawEmit(alice.socket, 'sync:pull', [{ after: null, limit: LIMITS.syncPageMax + 1 }])),
+		).toBe('BAD_REQUEST');
+		expect(bad(await rawEmit(alice.socket, 'message:received', [{ ids: ['not-a-uuid'] }]))).toBe(
+			'BAD_REQUEST',
+		);
+		expect(bad(await rawEmit(alice.socket, 'time:sync', []))).toBe('BAD_REQUEST');
+		expect(bad(await rawEmit(alice.socket, 'time:sync', [{}, 'extra']))).toBe('BAD_REQUEST');
+		// No ack callback: nothing to answer, nothing stored, nothing crashes.
+		const silent = envelopeFor(alice, bob, 'sent without an ack');
+		(alice.socket as unknown as { emit(event: string, ...args: unknown[]): void }).emit(
+			'message:send',
+			silent,
+		);
+		(alice.socket as unknown as { emit(event: string, ...args: unknown[]): void }).emit('sync:pull', 42);
+		// An event the protocol does not have gets no answer either.
+		expect(await rawEmit(alice.socket, 'admin:drop-everything', [{}], 1_000)).toBeNull();
+		await hubStillAnswers(alice);
+		expect(alice.socket.connected).toBe(true);
+		expect(await db.collection('envelopes').countDocuments({ _id: silent.id as never })).toBe(0);
+	});
+
+	it('keeps a fresh id unused after a refusal, so the message can be sent properly', async () => {
+		const id = newMessageId();
+		const forged = { ...envelopeFor(bob, alice, 'x'), id };
+		expect(await refusal(call(alice.socket, 'message:send', forged))).toBe('SENDER_MISMATCH');
+		const ok = await alice.messenger.send(bob.username, 'now properly', { id });
+		expect(ok.result.duplicate).toBe(false);
+	});
+});
+
+describe('unauthenticated sockets', () => {
+	it('refuses a socket without a session cookie, and one with an unknown token: UNAUTHENTICATED', async () => {
+		for (const cookie of [undefined, 'hg_session=not-a-real-session']) {
+			const socket = connectHub(hub.url, { cookie, autoConnect: false });
+			socket.io.opts.reconnection = false;
+			const error = await waitForConnect(socket).then(
+				() => null,
+				(e: Error & { data?: { code?: string } }) => e,
+			);
+			socket.close();
+			expect(error?.data?.code).toBe('UNAUTHENTICATED');
+		}
+		await hubStillAnswers(alice);
+	});
+
+	it('refuses a session that went idle past its expiry', async () => {
+		const idle = await signInUser(hub.url, bob.username);
+		idle.close();
+		const token = /hg_session=([^;]+)/.exec(idle.api.cookieHeader() ?? '')?.[1] ?? '';
+		await db
+			.collection('sessions')
+			.updateOne({ _id: sessionIdOf(token) as never }, { $set: { expiresAt: Date.now() - 1000 } });
+		const socket = connectHub(hub.url, { cookie: idle.api.cookieHeader(), autoConnect: false });
+		socket.io.opts.reconnection = false;
+		const error = await waitForConnect(socket).then(
+			() => null,
+			(e: Error & { data?: { code?: string } }) => e,
+		);
+		socket.close();
+		expect(error?.data?.code).toBe('UNAUTHENTICATED');
+		await expect(idle.api.session()).rejects.toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
+	});
+});

@@ -1,0 +1,139 @@
+import type { Connection } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProtocolError, SealedNotice } from '../../src/lib/protocol';
+import { call } from '../../src/lib/sdk';
+import { openTestDb } from '../helpers/db';
+import { startTestHub, type TestHub } from '../helpers/hub';
+import { newUser, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+let hub: TestHub;
+let db: Connection;
+let alice: TestClient;
+let aliceLaptop: TestClient;
+let bob: TestClient;
+
+beforeAll(async () => {
+	// No time-lock extension here: these tests pin down the core's storage half, with nothing released.
+	hub = await startTestHub({ name: 'timelock_core', env: { TIMELOCK_HORIZON_DAYS: '30' } });
+	db = await openTestDb(hub.mongoUri);
+	alice = await newUser(hub.url, uniqueName('alice'));
+	bob = await newUser(hub.url, uniqueName('bob'));
+	aliceLaptop = await signInUser(hub.url, alice.username);
+});
+
+afterAll(async () => {
+	for (const client of [alice, aliceLaptop, bob]) client?.close();
+	await db?.close();
+	await hub?.stop();
+});
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+	try {
+		await promise;
+	} catch (error) {
+		if (error instanceof ProtocolError) return error.code;
+		throw error;
+	}
+	throw new Error('the hub accepted what it should have refused');
+}
+
+/** True when `event` arrives on the socket within `ms` (for "must not arrive" checks). */
+function arrives(promise: Promise<unknown>): Promise<boolean> {
+	return promise.then(
+		() => true,
+		() => false,
+	);
+}
+
+describe('time-locked envelopes before their unlock', () => {
+	it("are stored locked, shown to the sender's devices, and never handed to the recipient", async () => {
+		const bobSawIt = arrives(
+			waitForEvent(bob.socket, 'message:new', (e) => e.from === alice.username, 1_500),
+		);
+		const bobWasTold = arrives(waitForEvent(bob.socket, 'timelock:sealed', () => true, 1_500));
+		const onLaptop = waitForEvent(aliceLaptop.socket, 'message:new', (e) => e.state === 'locked');
+		const sent = await alice.messenger.send(bob.username, 'not yet', { unlockAt: Date.now() + HOUR });
+		expect(sent.result).toMatchObject({ state: 'locked', duplicate: false });
+		expect(await onLaptop).toMatchObject({ id: sent.envelope.id, state: 'locked', releasedAt: null });
+
+		const stored = await db.collection('envelopes').findOne({ _id: sent.envelope.id as never });
+		expect(stored).toMatchObject({ state: 'locked', unlockAt: sent.envelope.unlockAt });
+
+		const page = await bob.messenger.sync(null);
+		expect(page.envelopes.map((e) => e.id)).not.toContain(sent.envelope.id);
+		expect(page.sealed.map((n) => n.id)).not.toContain(sent.envelope.id);
+		expect(await call(bob.socket, 'message:received', { ids: [sent.envelope.id] })).toEqual({ count: 0 });
+		expect(await bobSawIt).toBe(false);
+		expect(await bobWasTold).toBe(false);
+
+		// The sender's own sync does list it, as locked.
+		const own = await aliceLaptop.messenger.syncAll(null);
+		expect(own.messages.find((m) => m.id === sent.envelope.id)).toMatchObject({
+			state: 'locked',
+			text: 'not yet',
+		});
+	});
+
+	it('when announced, tell the recipient that something is coming and when, with no ciphertext', async () => {
+		const notice = waitForEvent(bob.socket, 'timelock:sealed', (n) => n.from === alice.username);
+		const unlockAt = Date.now() + 2 * HOUR;
+		const sent = await alice.messenger.send(bob.username, 'a surprise', { unlockAt, announce: true });
+		const seen = await notice;
+		expect(SealedNotice.parse(seen)).toEqual({
+			id: sent.envelope.id,
+			from: alice.username,
+			to: bob.username,
+			sentAt: sent.envelope.sentAt,
+			unlockAt,
+		});
+		expect(Object.keys(seen).sort()).toEqual(['from', 'id', 'sentAt', 'to', 'unlockAt']);
+		const page = await bob.messenger.sync(null);
+		expect(page.sealed.find((n) => n.id === sent.envelope.id)).toEqual(seen);
+		expect(page.envelopes.map((e) => e.id)).not.toContain(sent.envelope.id);
+	});
+
+	it('refuse an unlock date in the past and one beyond the horizon', async () => {
+		expect(
+			await refusal(alice.messenger.send(bob.username, 'too late', { unlockAt: Date.now() - 1_000 })),
+		).toBe('UNLOCK_IN_PAST');
+		expect(
+			await refusal(alice.messenger.send(bob.username, 'too far', { unlockAt: Date.now() + 31 * DAY })),
+		).toBe('UNLOCK_TOO_FAR');
+		expect(
+			(await alice.messenger.send(bob.username, 'just in', { unlockAt: Date.now() + 29 * DAY })).result.state,
+		).toBe('locked');
+	});
+
+	it('reach the recipient’s sync after their cursor once released through the store seam', async () => {
+		const before = await bob.messenger.syncAll(null);
+		const sent = await alice.messenger.send(bob.username, 'released now', { unlockAt: Date.now() + HOUR });
+		const { store, now, hubId } = hub.hub.context;
+		expect(
+			await store.claims.claim({
+				key: `settle:${sent.envelope.id}`,
+				outcome: 'released',
+				owner: hubId,
+				at: now(),
+			}),
+		).toBe(true);
+		expect(
+			await store.claims.claim({
+				key: `settle:${sent.envelope.id}`,
+				outcome: 'cancelled',
+				owner: 'x',
+				at: now(),
+			}),
+		).toBe(false);
+		expect(await store.envelopes.markReleased(sent.envelope.id, now())).toBe(true);
+		expect(await store.envelopes.markReleased(sent.envelope.id, now())).toBe(false);
+
+		const after = await bob.messenger.syncAll(before.cursor);
+		const message = after.messages.find((m) => m.id === sent.envelope.id);
+		expect(message).toMatchObject({ state: 'released', text: 'released now' });
+		expect(message?.releasedAt).toBeGreaterThanOrEqual(sent.result.storedAt);
+		expect(await call(bob.socket, 'message:received', { ids: [sent.envelope.id] })).toEqual({ count: 1 });
+	});
+});

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startTestHub, type TestHub } from '../helpers/hub';
+import {
+	DESKTOP,
+	PHONE,
+	launchChromium,
+	messageLog,
+	openConversation,
+	openPerson,
+	register,
+	screenshot,
+	send,
+	serviceWorkerReady,
+	startConversation,
+	uniqueName,
+	type Person,
+} from './support';
+
+let hub: TestHub;
+let browser: Browser;
+let alice: Person;
+let bob: Person;
+
+beforeAll(async () => {
+	hub = await startTestHub({ name: 'e2e_chat' });
+	browser = await launchChromium();
+	alice = await openPerson(browser, hub.url, uniqueName('alice'), DESKTOP);
+	bob = await openPerson(browser, hub.url, uniqueName('bob'), PHONE);
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await hub?.stop();
+});
+
+describe('two people in two browsers', () => {
+	it('register, find each other and chat both ways live', async () => {
+		await register(alice);
+		await register(bob);
+
+		await startConversation(alice, bob.name);
+		await send(alice, 'Hello Bob, only you can read this.');
+
+		// Bob's list updates live: the conversation appears with its preview and an unread count.
+		const row = bob.page.locator(`[data-peer="${alice.name}"]`);
+		await row.waitFor({ timeout: 15_000 });
+		await expect.poll(() => row.textContent()).toContain('Hello Bob, only you can read this.');
+		expect(await row.locator('[data-unread]').getAttribute('data-unread')).toBe('1');
+
+		await openConversation(bob, alice.name);
+		await messageLog(bob).getByText('Hello Bob, only you can read this.').waitFor();
+		// Alice's copy goes sending → sent → delivered once Bob's device has it.
+		await alice.page.locator('[data-status="delivered"]').waitFor({ timeout: 15_000 });
+
+		await send(bob, 'Hi Alice!\nGot it, loud and clear.');
+		await messageLog(alice).getByText('Got it, loud and clear.').waitFor({ timeout: 15_000 });
+		await bob.page.locator('[data-status="delivered"]').waitFor({ timeout: 15_000 });
+
+		// Text is text: markup a peer sends is shown, never interpreted.
+		await send(alice, '<b>not bold</b> <a href="https://example.com">not a link</a>');
+		const shown = messageLog(bob).getByText('<b>not bold</b>', { exact: false });
+		await shown.waitFor({ timeout: 15_000 });
+		expect(await messageLog(bob).locator('b, a[href="https://example.com"]').count()).toBe(0);
+	});
+
+	it('shows the same 60-digit safety number on both sides', async () => {
+		await alice.page.getByRole('button', { name: 'Details' }).click();
+		await bob.page.getByRole('button', { name: 'Details' }).click();
+		const a = await alice.page.locator('[data-safety-number]').getAttribute('data-safety-number');
+		const b = await bob.page.locator('[data-safety-number]').getAttribute('data-safety-number');
+		expect(a).toMatch(/^(\d{5} ){11}\d{5}$/);
+		expect(b).toBe(a);
+		await screenshot(alice, 'conversation.png');
+		await bob.page.getByRole('button', { name: 'Details' }).click();
+		await screenshot(bob, 'conversation-mobile.png');
+	});
+
+	it('reads the history offline after a reload, and delivers what was written offline', async () => {
+		await serviceWorkerReady(bob);
+		await bob.context.setOffline(true);
+		await bob.page.locator('[data-connection="offline"]').waitFor({ timeout: 10_000 });
+
+		await bob.page.reload();
+		await messageLog(bob).getByText('Hello Bob, only you can read this.').waitFor({ timeout: 15_000 });
+		await messageLog(bob).getByText('Got it, loud and clear.').waitFor();
+		expect(await bob.page.locator('[data-connection]').getAttribute('data-connection')).toBe('offline');
+
+		await send(bob, 'Written on the train, no signal.');
+		const pending = bob.page.locator('[data-status="sending"]');
+		await pending.waitFor();
+		expect(await pending.textContent()).toContain('Written on the train, no signal.');
+		await screenshot(bob, 'offline-outbox-mobile.png');
+
+		await bob.context.setOffline(false);
+		await messageLog(alice).getByText('Written on the train, no signal.').waitFor({ timeout: 30_000 });
+		await bob.page.locator('[data-status="sending"]').waitFor({ state: 'detached', timeout: 15_000 });
+		await bob.page
+			.locator('li[data-status="delivered"]', { hasText: 'Written on the train, no signal.' })
+			.waitFor({ timeout: 15_000 });
+		// Delivered once: no duplicate after the reconnect's sync.
+		expect(await messageLog(alice).getByText('Written on the train, no signal.').count()).toBe(1);
+	});
+
+	it('reopens straight into the app after a reload, and asks for the password in a new tab', async () => {
+		await alice.page.reload();
+		await messageLog(alice).getByText('Got it, loud and clear.').waitFor({ timeout: 15_000 });
+
+		// sessionStorage is per tab: a second tab of the same browser must unlock first.
+		const tab = await alice.context.newPage();
+		await tab.goto('/');
+		await tab.getByRole('button', { name: 'Unlock' }).waitFor({ timeout: 15_000 });
+		await tab.getByLabel('Password', { exact: true }).fill('not the password at all');
+		await tab.getByRole('button', { name: 'Unlock' }).click();
+		await tab.getByRole('alert').getByText('Wrong').waitFor({ timeout: 15_000 });
+		await tab.close();
+	});
+
+	it('raised no error in either browser', () => {
+		expect(alice.errors).toEqual([]);
+		expect(bob.errors).toEqual([]);
+	});
+});

@@ -1,0 +1,134 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCREENSHOTS = resolve(ROOT, 'docs/screenshots');
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 360, height: 740 };
+
+/** A password zxcvbn rates strong, so sign-up is not refused for being guessable. */
+export const PASSWORD = 'amber orbit canyon lantern 42';
+
+export function launchChromium(): Promise<Browser> {
+	return chromium.launch({
+		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+		args: [
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-quic',
+			'--no-first-run',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+		],
+	});
+}
+
+export interface Person {
+	name: string;
+	context: BrowserContext;
+	page: Page;
+	/** Page errors and console errors, to fail the test with what the browser saw. */
+	errors: string[];
+}
+
+/** A unique username per run: the tests share one database server. */
+export function uniqueName(base: string): string {
+	return `${base}${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(0, 32);
+}
+
+export async function openPerson(
+	browser: Browser,
+	baseUrl: string,
+	name: string,
+	viewport: { width: number; height: number },
+	options: { clockSkewMs?: number } = {},
+): Promise<Person> {
+	const context = await browser.newContext({
+		viewport,
+		baseURL: baseUrl,
+		locale: 'en-GB',
+		timezoneId: 'UTC',
+	});
+	if (options.clockSkewMs) {
+		// A device whose clock is wrong: the app must count down by the hub's clock, not this one.
+		await context.addInitScript((skew: number) => {
+			const realNow = Date.now.bind(Date);
+			Date.now = () => realNow() + skew;
+		}, options.clockSkewMs);
+	}
+	const page = await context.newPage();
+	const errors: string[] = [];
+	page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+	page.on('console', (message) => {
+		// A request refused while the test switched the network off is expected; anything else is a bug.
+		if (
+			message.type() === 'error' &&
+			!/net::ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(message.text())
+		) {
+			errors.push(`console: ${message.text()}`);
+		}
+	});
+	return { name, context, page, errors };
+}
+
+/** Creates the account through the UI: the labelled form, the strength check, Argon2id in a worker. */
+export async function register(person: Person): Promise<void> {
+	const { page } = person;
+	await page.goto('/');
+	await page.getByRole('button', { name: 'Create account' }).first().click();
+	await page.getByLabel('Username', { exact: true }).fill(person.name);
+	await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+	await page.locator('form').getByRole('button', { name: 'Create account' }).click();
+	await page.waitForURL('**/chat', { timeout: 30_000 });
+	await page.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
+}
+
+export async function startConversation(person: Person, peer: string): Promise<void> {
+	const { page } = person;
+	await page.getByLabel('New conversation').fill(peer);
+	await page.getByRole('button', { name: 'Start' }).click();
+	await page.waitForURL(`**/chat/${peer}`);
+}
+
+export async function openConversation(person: Person, peer: string): Promise<void> {
+	await person.page.locator(`[data-peer="${peer}"] a`).click();
+	await person.page.waitForURL(`**/chat/${peer}`);
+}
+
+export async function send(person: Person, text: string): Promise<void> {
+	await person.page.getByLabel('Message', { exact: true }).fill(text);
+	await person.page.getByLabel('Message', { exact: true }).press('Enter');
+}
+
+/** The conversation's message list (the live log), where a message shows once it is readable. */
+export function messageLog(person: Person) {
+	return person.page.getByRole('log');
+}
+
+/** Resolves when the service worker is active, i.e. the shell is precached and offline reloads work. */
+export async function serviceWorkerReady(person: Person): Promise<void> {
+	await person.page.evaluate(async () => {
+		const registration = await navigator.serviceWorker.ready;
+		if (!registration.active) throw new Error('no active service worker');
+	});
+}
+
+export async function screenshot(person: Person, file: string): Promise<void> {
+	mkdirSync(SCREENSHOTS, { recursive: true });
+	// Toasts come and go: the pictures in the docs show the screen itself.
+	await person.page.evaluate(() => {
+		for (const close of document.querySelectorAll<HTMLButtonElement>('button[aria-label="Dismiss"]'))
+			close.click();
+	});
+	await person.page.getByRole('button', { name: 'Dismiss' }).first().waitFor({ state: 'detached' });
+	await person.page.screenshot({ path: resolve(SCREENSHOTS, file), animations: 'disabled' });
+}
+
+/** The value a datetime-local input takes for an instant, in the browser's time zone (UTC here). */
+export function toLocalInput(ms: number): string {
+	return new Date(ms).toISOString().slice(0, 19);
+}

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startTestHub, type TestHub } from '../helpers/hub';
+import {
+	DESKTOP,
+	PHONE,
+	launchChromium,
+	messageLog,
+	openConversation,
+	openPerson,
+	register,
+	screenshot,
+	send,
+	startConversation,
+	toLocalInput,
+	uniqueName,
+	type Person,
+} from './support';
+
+/** Bob's phone runs three hours slow; his countdowns must still follow the hub's clock. */
+const BOB_CLOCK_SKEW_MS = -3 * 3600_000;
+/** How late after its unlock time a message may appear on an open screen. */
+const LATENESS_MS = 3_000;
+
+let hub: TestHub;
+let browser: Browser;
+let alice: Person;
+let bob: Person;
+
+beforeAll(async () => {
+	hub = await startTestHub({ name: 'e2e_timelock' });
+	browser = await launchChromium();
+	alice = await openPerson(browser, hub.url, uniqueName('alice'), DESKTOP);
+	bob = await openPerson(browser, hub.url, uniqueName('bob'), PHONE, { clockSkewMs: BOB_CLOCK_SKEW_MS });
+	await register(alice);
+	await register(bob);
+	await startConversation(alice, bob.name);
+	await send(alice, 'Something is coming.');
+	await bob.page.locator(`[data-peer="${alice.name}"]`).waitFor({ timeout: 15_000 });
+	await openConversation(bob, alice.name);
+	await messageLog(bob).getByText('Something is coming.').waitFor();
+	// Set once: if Bob's page ever reloaded, this would be gone.
+	await bob.page.evaluate(() => {
+		(window as unknown as { noReload: boolean }).noReload = true;
+	});
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await hub?.stop();
+});
+
+/** Alice locks `text` through the composer's "Lock until…" picker; resolves once the hub stored it. */
+async function lock(text: string, secondsAhead: number, announce: boolean): Promise<number> {
+	const page = alice.page;
+	// The picker has one-second steps: unlock on a whole second.
+	const unlockAt = Math.ceil((Date.now() + secondsAhead * 1000) / 1000) * 1000;
+	await page.getByRole('button', { name: 'Lock until…' }).click();
+	await page.getByRole('button', { name: 'Custom' }).click();
+	await page.getByLabel(/Unlock date and time/).fill(toLocalInput(unlockAt));
+	await page.getByLabel(/^Announce/).setChecked(announce);
+	await send(alice, text);
+	await page
+		.locator('li[data-status="sent"][data-timelocked="locked"]', { hasText: text })
+		.waitFor({ timeout: 10_000 });
+	return unlockAt;
+}
+
+async function expectNoReload(): Promise<void> {
+	expect(await bob.page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
+}
+
+describe('time-locked messages in the browser', () => {
+	it('unannounced: the recipient sees nothing before the unlock, then the message arrives live', async () => {
+		const text = 'Unannounced: happy birthday!';
+		const unlockAt = await lock(text, 8, false);
+
+		// Sent after the lock was stored: the hub relays to Bob in order, so anything it told him
+		// about the lock would have arrived before this marker.
+		await send(alice, 'marker after the unannounced lock');
+		await messageLog(bob).getByText('marker after the unannounced lock').waitFor({ timeout: 10_000 });
+		expect(Date.now()).toBeLessThan(unlockAt);
+		expect(await bob.page.locator('li[data-status="sealed"]').count()).toBe(0);
+		expect(await bob.page.getByText(text).count()).toBe(0);
+		expect(await bob.page.getByText('sent you a time-locked message').count()).toBe(0);
+
+		const arrived = messageLog(bob).locator('li[data-timelocked="unlocked"]', { hasText: text });
+		await arrived.waitFor({ timeout: 20_000 });
+		const seenAt = Date.now();
+		expect(seenAt).toBeGreaterThanOrEqual(unlockAt);
+		expect(seenAt - unlockAt).toBeLessThan(LATENESS_MS);
+		expect(await arrived.textContent()).toMatch(/Time-locked · sent .+ · unlocked/);
+		await bob.page.getByText(`Time-locked message from ${alice.name} unlocked`).first().waitFor();
+		await expectNoReload();
+	});
+
+	it('announced: a sealed placeholder counts down by the hub clock, then turns into the message', async () => {
+		const text = 'Announced: the answer is 42.';
+		const unlockAt = await lock(text, 10, true);
+
+		const placeholder = messageLog(bob).locator('li[data-status="sealed"]');
+		await placeholder.waitFor({ timeout: 10_000 });
+		const id = await placeholder.getAttribute('data-id');
+		expect(await placeholder.textContent()).toContain(`Sealed message from ${alice.name}`);
+		expect(await bob.page.getByText(text).count()).toBe(0);
+
+		// Bob's clock is three hours slow, yet the countdown shows seconds, and it ticks.
+		const countdown = placeholder.locator('time.countdown');
+		const first = (await countdown.textContent()) ?? '';
+		expect(first.trim()).toMatch(/^00:(0\d|10)$/);
+		await expect.poll(() => countdown.textContent(), { timeout: 3_000 }).not.toBe(first);
+
+		await screenshot(bob, 'timelock-sealed-mobile.png');
+		await screenshot(alice, 'timelock-sender.png');
+
+		const released = messageLog(bob).locator(`li[data-id="${id}"][data-status="received"]`);
+		await released.waitFor({ timeout: 20_000 });
+		const seenAt = Date.now();
+		expect(seenAt).toBeGreaterThanOrEqual(unlockAt);
+		expect(seenAt - unlockAt).toBeLessThan(LATENESS_MS);
+		expect(await released.textContent()).toContain(text);
+		expect(await released.getAttribute('data-timelocked')).toBe('unlocked');
+		expect(await messageLog(bob).locator('li[data-status="sealed"]').count()).toBe(0);
+		await expectNoReload();
+		await screenshot(bob, 'timelock-unlocked-mobile.png');
+	});
+
+	it('the sender lists a sealed message with its countdown and cancels it; the placeholder goes', async () => {
+		const text = 'Announced, then cancelled.';
+		await lock(text, 120, true);
+		const placeholder = messageLog(bob).locator('li[data-status="sealed"]');
+		await placeholder.waitFor({ timeout: 10_000 });
+
+		await alice.page.getByRole('link', { name: 'Sealed' }).click();
+		const item = alice.page.locator('li', { hasText: text });
+		await item.waitFor({ timeout: 10_000 });
+		expect(await item.locator('time.countdown').textContent()).toMatch(/^\s*0[12]:\d\d\s*$/);
+		await screenshot(alice, 'sealed-view.png');
+
+		alice.page.once('dialog', (dialog) => void dialog.accept());
+		await item.getByRole('button', { name: 'Cancel' }).click();
+		await item.waitFor({ state: 'detached', timeout: 10_000 });
+		await placeholder.waitFor({ state: 'detached', timeout: 10_000 });
+		await expectNoReload();
+	});
+
+	it('raised no error in either browser', () => {
+		expect(alice.errors).toEqual([]);
+		expect(bob.errors).toEqual([]);
+	});
+});

@@ -1,0 +1,126 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateIdentity, publicIdentity, randomBytes, ready, toB64 } from '../src/lib/crypto';
+import {
+	ProfileError,
+	ProfileStore,
+	openVault,
+	sealVault,
+	serverKey,
+	type Profile,
+	type Vault,
+} from './profile';
+
+const SERVER = 'http://127.0.0.1:3000';
+let home: string;
+
+beforeAll(async () => {
+	await ready();
+});
+
+afterEach(() => {
+	if (home) rmSync(home, { recursive: true, force: true });
+});
+
+function vault(): Vault {
+	const identity = generateIdentity();
+	return {
+		identity,
+		user: { username: 'alice', identity: publicIdentity(identity) },
+		cookies: { hg_session: 'token-value' },
+		pins: { bob: { username: 'bob', signPk: 'a'.repeat(43), boxPk: 'b'.repeat(43), pinnedAt: 1 } },
+		cursor: '000001895994800000-x',
+		seen: { id1: '000001895994800000-x' },
+	};
+}
+
+function profile(sealed: Profile['vault']): Profile {
+	return {
+		v: 1,
+		server: SERVER,
+		username: 'alice',
+		salt: 'A'.repeat(22),
+		kdf: { alg: 'argon2id13', opslimit: 2, memlimit: 64 * 1024 * 1024 },
+		keyBackup: { nonce: 'n'.repeat(32), ciphertext: 'c'.repeat(64) },
+		vault: sealed,
+	};
+}
+
+describe('serverKey', () => {
+	it('makes a readable, file-name-safe key per origin', () => {
+		expect(serverKey('http://127.0.0.1:3000')).toBe('http_127.0.0.1_3000');
+		expect(serverKey('https://chat.example.org')).toBe('https_chat.example.org');
+		expect(serverKey('http://[::1]:3000')).toBe('http____1__3000');
+	});
+});
+
+describe('the sealed vault', () => {
+	it('opens with the same local key and gives back everything', () => {
+		const key = randomBytes(32);
+		const original = vault();
+		const opened = openVault(sealVault(original, key), key);
+		expect(publicIdentity(opened.identity)).toEqual(publicIdentity(original.identity));
+		expect(opened.identity.boxSk).toEqual(original.identity.boxSk);
+		expect(opened.identity.signSk).toEqual(original.identity.signSk);
+		expect({ ...opened, identity: null }).toEqual({ ...original, identity: null });
+	});
+
+	it('refuses another key as a wrong password', () => {
+		const sealed = sealVault(vault(), randomBytes(32));
+		expect(() => openVault(sealed, randomBytes(32))).toThrow(ProfileError);
+		try {
+			openVault(sealed, randomBytes(32));
+		} catch (error) {
+			expect((error as ProfileError).kind).toBe('wrong-password');
+		}
+	});
+
+	it('keeps no secret in clear', () => {
+		const key = randomBytes(32);
+		const original = vault();
+		const text = JSON.stringify(sealVault(original, key));
+		expect(text).not.toContain('token-value');
+		expect(text).not.toContain(toB64(original.identity.boxSk));
+		expect(text).not.toContain(toB64(original.identity.signSk));
+	});
+});
+
+describe('ProfileStore', () => {
+	it('writes owner-only files and reads them back', () => {
+		home = mkdtempSync(join(tmpdir(), 'hourglass-profile-'));
+		const store = new ProfileStore(home);
+		const key = randomBytes(32);
+		const written = profile(sealVault(vault(), key));
+		store.write(written);
+		store.setCurrent(SERVER, 'alice');
+		expect(statSync(store.path(SERVER, 'alice')).mode & 0o777).toBe(0o600);
+		expect(statSync(join(home, serverKey(SERVER))).mode & 0o777).toBe(0o700);
+		expect(store.read(SERVER, 'alice')).toEqual(written);
+		expect(store.current(SERVER)).toBe('alice');
+		expect(store.current('https://other.example')).toBeNull();
+		expect(store.read(SERVER, 'bob')).toBeNull();
+	});
+
+	it('forgets an account and the pointer to it', () => {
+		home = mkdtempSync(join(tmpdir(), 'hourglass-profile-'));
+		const store = new ProfileStore(home);
+		store.write(profile(sealVault(vault(), randomBytes(32))));
+		store.setCurrent(SERVER, 'alice');
+		store.remove(SERVER, 'alice');
+		expect(store.read(SERVER, 'alice')).toBeNull();
+		expect(store.current(SERVER)).toBeNull();
+	});
+
+	it('reports a damaged file instead of crashing on it', () => {
+		home = mkdtempSync(join(tmpdir(), 'hourglass-profile-'));
+		const store = new ProfileStore(home);
+		store.write(profile(sealVault(vault(), randomBytes(32))));
+		const path = store.path(SERVER, 'alice');
+		writeFileSync(path, readFileSync(path, 'utf8').replace('"v": 1', '"v": 9'));
+		expect(() => store.read(SERVER, 'alice')).toThrow(/damaged/);
+		writeFileSync(path, '{ not json');
+		expect(() => store.read(SERVER, 'alice')).toThrow(/not valid JSON/);
+	});
+});

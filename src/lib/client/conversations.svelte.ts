@@ -68,6 +68,13 @@ export class Conversations {
 		await this.#refresh(peer);
 	}
 
+	async markRead(peer: string): Promise<void> {
+		const row = await this.#db.conversations.get(peer);
+		if (!row || row.unread === 0) return;
+		await this.#db.conversations.update(peer, { unread: 0 });
+		await this.#refresh(null);
+	}
+
 	close(peer: string): void {
 		if (this.#peer !== peer) return;
 		this.#peer = null;

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../protocol';
+import { ApiError } from '../sdk';
+import { describeCountdown, errorText, formatCountdown } from './strings';
+
+describe('formatCountdown', () => {
+	it('shows minutes and seconds, then hours, then days', () => {
+		expect(formatCountdown(5_000)).toBe('00:05');
+		expect(formatCountdown(65_000)).toBe('01:05');
+		expect(formatCountdown(3_600_000 + 2_000)).toBe('01:00:02');
+		expect(formatCountdown(2 * 86_400_000 + 3_723_000)).toBe('2 d 01:02:03');
+	});
+
+	it('rounds up, so it reads 00:00 only at the unlock, and never goes negative', () => {
+		expect(formatCountdown(1)).toBe('00:01');
+		expect(formatCountdown(0)).toBe('00:00');
+		expect(formatCountdown(-5_000)).toBe('00:00');
+	});
+
+	it('has a coarse spoken form', () => {
+		expect(describeCountdown(9_000)).toBe('9 seconds');
+		expect(describeCountdown(10 * 60_000)).toBe('10 minutes');
+		expect(describeCountdown(3 * 86_400_000)).toBe('3 days');
+	});
+});
+
+describe('errorText', () => {
+	it('speaks of the code, not the hub message', () => {
+		expect(errorText(new ApiError('USERNAME_TAKEN', 'E11000 duplicate key', 409))).toMatch(/already taken/);
+		expect(errorText(new ApiError('INVALID_CREDENTIALS', 'nope', 401))).toBe('Wrong username or password.');
+		expect(errorText(new ApiError('RATE_LIMITED', 'slow down', 429))).toMatch(/Too many attempts/);
+		expect(errorText(new ApiError('UNAVAILABLE', 'fetch failed', 0))).toMatch(/cannot be reached/);
+		expect(errorText(new ProtocolError('UNLOCK_IN_PAST', 'x'))).toMatch(/future/);
+	});
+});

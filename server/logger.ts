@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { HubConfig } from './config';
 
 export type { Logger };
@@ -28,13 +28,17 @@ export const REDACT_PATHS = [
 ];
 
 /**
- * The hub's logger: JSON lines (pretty-printed in development), with secrets and ciphertext
- * replaced by "[redacted]" wherever a caller passes them by mistake.
+ * The hub's logger: JSON lines (pretty-printed in development, unless a destination is given),
+ * with secrets and ciphertext replaced by "[redacted]" wherever a caller passes them by mistake.
  */
-export function createLogger(config: Pick<HubConfig, 'logLevel' | 'nodeEnv'>): Logger {
+export function createLogger(
+	config: Pick<HubConfig, 'logLevel' | 'nodeEnv'>,
+	destination?: DestinationStream,
+): Logger {
+	const options = { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+	if (destination) return pino(options, destination);
 	return pino({
-		level: config.logLevel,
-		redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+		...options,
 		...(config.nodeEnv === 'development'
 			? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } }
 			: {}),

@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newMessageId } from '../../src/lib/crypto';
 import { ProtocolError, SealedNotice } from '../../src/lib/protocol';
 import { call } from '../../src/lib/sdk';
 import { openTestDb } from '../helpers/db';
@@ -16,8 +17,12 @@ let aliceLaptop: TestClient;
 let bob: TestClient;
 
 beforeAll(async () => {
-	// No time-lock extension here: these tests pin down the core's storage half, with nothing released.
-	hub = await startTestHub({ name: 'timelock_core', env: { TIMELOCK_HORIZON_DAYS: '30' } });
+	// An empty extension: these tests pin down the core's storage half, with no scheduler releasing anything.
+	hub = await startTestHub({
+		name: 'timelock_core',
+		env: { TIMELOCK_HORIZON_DAYS: '30' },
+		hooks: { setup: () => ({}) },
+	});
 	db = await openTestDb(hub.mongoUri);
 	alice = await newUser(hub.url, uniqueName('alice'));
 	bob = await newUser(hub.url, uniqueName('bob'));
@@ -135,5 +140,10 @@ describe('time-locked envelopes before their unlock', () => {
 		expect(message).toMatchObject({ state: 'released', text: 'released now' });
 		expect(message?.releasedAt).toBeGreaterThanOrEqual(sent.result.storedAt);
 		expect(await call(bob.socket, 'message:received', { ids: [sent.envelope.id] })).toEqual({ count: 1 });
+	});
+
+	it('leave listing and cancelling to the time-lock extension: UNAVAILABLE without one', async () => {
+		expect(await refusal(call(alice.socket, 'timelock:list', {}))).toBe('UNAVAILABLE');
+		expect(await refusal(call(alice.socket, 'timelock:cancel', { id: newMessageId() }))).toBe('UNAVAILABLE');
 	});
 });

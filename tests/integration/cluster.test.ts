@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestHub, type TestHub } from '../helpers/hub';
+import { startRedis, type TestRedis } from '../helpers/redis';
+import { connectHub } from '../../src/lib/sdk';
+import {
+	newUser,
+	signInUser,
+	uniqueName,
+	waitForConnect,
+	waitForDisconnect,
+	waitForEvent,
+	type TestClient,
+} from '../helpers/users';
+
+let redis: TestRedis;
+let hubA: TestHub;
+let hubB: TestHub;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+	redis = await startRedis();
+	hubA = await startTestHub({ name: 'cluster', redisUrl: redis.url });
+	hubB = await startTestHub({ name: 'cluster', redisUrl: redis.url, mongoUri: hubA.mongoUri });
+});
+
+afterAll(async () => {
+	for (const client of clients) client.close();
+	await hubA?.stop();
+	await hubB?.stop();
+	await redis?.stop();
+});
+
+describe('two hubs over one database and Redis', () => {
+	it('relay a message live to a recipient connected to the other hub, and its receipt back', async () => {
+		const alice = await newUser(hubA.url, uniqueName('alice'));
+		const bob = await newUser(hubB.url, uniqueName('bob'));
+		const aliceOnB = await signInUser(hubB.url, alice.username);
+		clients.push(alice, bob, aliceOnB);
+
+		const atBob = waitForEvent(bob.socket, 'message:new', (e) => e.from === alice.username);
+		const atAliceOnB = waitForEvent(aliceOnB.socket, 'message:new', (e) => e.from === alice.username);
+		const sent = await alice.messenger.send(bob.username, 'across hubs');
+		expect((await bob.messenger.open(await atBob)).text).toBe('across hubs');
+		expect((await atAliceOnB).id).toBe(sent.envelope.id);
+
+		const status = waitForEvent(alice.socket, 'message:status', (s) => s.id === sent.envelope.id);
+		await bob.messenger.receipt([sent.envelope.id]);
+		expect((await status).status).toBe('delivered');
+	});
+
+	it('end a session on every hub at logout, including its sockets on the other hub', async () => {
+		const carol = await newUser(hubA.url, uniqueName('carol'));
+		clients.push(carol);
+		const sameSessionOnB = connectHub(hubB.url, { cookie: carol.api.cookieHeader() });
+		await waitForConnect(sameSessionOnB);
+		const ended = waitForEvent(sameSessionOnB, 'session:ended');
+		const dropped = waitForDisconnect(sameSessionOnB);
+		await carol.api.logout();
+		expect(await ended).toEqual({ reason: 'logout' });
+		expect(await dropped).toBe('io server disconnect');
+		sameSessionOnB.close();
+	});
+});

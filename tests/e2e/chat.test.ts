@@ -3,6 +3,7 @@ import type { Browser } from 'playwright-core';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	DESKTOP,
+	PASSWORD,
 	PHONE,
 	launchChromium,
 	messageLog,
@@ -102,7 +103,7 @@ describe('two people in two browsers', () => {
 		expect(await messageLog(alice).getByText('Written on the train, no signal.').count()).toBe(1);
 	});
 
-	it('reopens straight into the app after a reload, and asks for the password in a new tab', async () => {
+	it('reopens straight into the app after a reload; a new tab asks for the password and unlocks offline', async () => {
 		await alice.page.reload();
 		await messageLog(alice).getByText('Got it, loud and clear.').waitFor({ timeout: 15_000 });
 
@@ -113,6 +114,18 @@ describe('two people in two browsers', () => {
 		await tab.getByLabel('Password', { exact: true }).fill('not the password at all');
 		await tab.getByRole('button', { name: 'Unlock' }).click();
 		await tab.getByRole('alert').getByText('Wrong').waitFor({ timeout: 15_000 });
+
+		// The right password opens the sealed keys and history with no network at all.
+		await alice.context.setOffline(true);
+		await tab.getByLabel('Password', { exact: true }).fill(PASSWORD);
+		await tab.getByRole('button', { name: 'Unlock' }).click();
+		await tab.waitForURL('**/chat', { timeout: 30_000 });
+		await openConversation({ ...alice, page: tab }, bob.name);
+		await messageLog({ ...alice, page: tab })
+			.getByText('Written on the train, no signal.')
+			.waitFor();
+		await alice.context.setOffline(false);
+		await tab.locator('[data-connection="online"]').waitFor({ timeout: 20_000 });
 		await tab.close();
 	});
 

@@ -115,6 +115,7 @@ export class ChatEngine {
 	}
 
 	async openConversation(peer: string): Promise<void> {
+		notifier.dismissPeer(peer);
 		await this.conversations.open(peer);
 		if (this.connection.state === 'online') await this.checkKeys(peer);
 	}

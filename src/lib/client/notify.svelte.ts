@@ -37,6 +37,11 @@ class Notifier {
 		this.#toasts = this.#toasts.filter((t) => t.id !== id);
 	}
 
+	/** The user opened that conversation: its toasts have done their job. */
+	dismissPeer(peer: string): void {
+		this.#toasts = this.#toasts.filter((t) => t.peer !== peer);
+	}
+
 	/** Asks for the permission; browsers only allow it from a user's gesture. */
 	async requestPermission(): Promise<void> {
 		if (typeof Notification === 'undefined') return;

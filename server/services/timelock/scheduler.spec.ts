@@ -384,6 +384,28 @@ describe('TimelockScheduler', () => {
 		await h.scheduler.stop();
 	});
 
+	it('tries an envelope again when the release hands it back', async () => {
+		const calls: [string[], number][] = [];
+		const h = harness({
+			async release(ids) {
+				calls.push([ids, h.clock.now()]);
+				// The first time, another hub's claim is still pending: look again at T0 + 5000.
+				return calls.length === 1 ? [{ id: 'x', at: T0 + 5_000 }] : undefined;
+			},
+		});
+		h.store('x', T0 + 1_000);
+		h.store('y', T0 + 1_000);
+		await h.scheduler.start();
+		await h.clock.advanceTo(T0 + 4_999);
+		expect(calls).toEqual([[['x', 'y'], T0 + 1_000]]);
+		await h.clock.advanceTo(T0 + 10_000);
+		expect(calls).toEqual([
+			[['x', 'y'], T0 + 1_000],
+			[['x'], T0 + 5_000],
+		]);
+		await h.scheduler.stop();
+	});
+
 	it('stops: no timer left, nothing fires, and it waits for the release under way', async () => {
 		const h = harness();
 		h.store('under-way', T0 + 1_000);

@@ -11,11 +11,18 @@ export interface DueSource {
 	dueBefore(until: number, limit: number): Promise<LockedRef[]>;
 }
 
+/** Try this envelope again at `at` (its decision is not final yet, e.g. another hub's claim is pending). */
+export interface Retry {
+	id: string;
+	at: number;
+}
+
 /**
  * Releases a batch of due envelopes. It must be idempotent: an id may come again after a refill
- * raced with a release, and another hub may have released it first.
+ * raced with a release, and another hub may have released it first. It may hand back ids to
+ * try again later.
  */
-export type ReleaseBatch = (ids: string[]) => Promise<void>;
+export type ReleaseBatch = (ids: string[]) => Promise<Retry[] | void>;
 
 /** Time, injected so that the unit spec drives the scheduler with a fake clock. */
 export interface SchedulerClock {
@@ -286,28 +293,28 @@ export class TimelockScheduler {
 	#startBatch(ids: string[]): void {
 		this.#activeBatches += 1;
 		for (const id of ids) this.#releasing.add(id);
-		const batch = this.#runBatch(ids).finally(() => {
+		const batch = this.#runBatch(ids).then((retries) => {
 			this.#batches.delete(batch);
 			this.#activeBatches -= 1;
 			for (const id of ids) this.#releasing.delete(id);
+			if (this.#running) for (const retry of retries) this.#add(retry.id, retry.at);
 			this.#pump();
 			this.#arm();
 		});
 		this.#batches.add(batch);
 	}
 
-	async #runBatch(ids: string[]): Promise<void> {
+	/** Runs one release call; never rejects: a failed batch is retried whole, as still locked in the store. */
+	async #runBatch(ids: string[]): Promise<Retry[]> {
 		try {
-			await this.#release(ids);
-			for (const id of ids) this.#releasedDuringRefill?.add(id);
+			const retries = (await this.#release(ids)) ?? [];
+			const retried = new Set(retries.map((r) => r.id));
+			for (const id of ids) if (!retried.has(id)) this.#releasedDuringRefill?.add(id);
+			return retries;
 		} catch (error) {
 			this.#onError(error, 'release');
-			// Still locked in the store: try again soon rather than wait for a refill.
-			const retryAt = this.#clock.now() + this.#options.retryDelayMs;
-			for (const id of ids) {
-				this.#releasing.delete(id);
-				if (this.#running) this.#add(id, retryAt);
-			}
+			const at = this.#clock.now() + this.#options.retryDelayMs;
+			return ids.map((id) => ({ id, at }));
 		}
 	}
 }

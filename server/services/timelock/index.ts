@@ -1,0 +1,130 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { HubContext, HubExtension, HubHooks } from '../../context';
+import { timelockHandlers } from '../../socket/timelock';
+import { TimelockScheduler, type SchedulerOptions } from './scheduler';
+import { TimelockService } from './service';
+
+export { TimelockScheduler } from './scheduler';
+export { TimelockService } from './service';
+
+export interface TimelockOptions {
+	/** Scheduler tuning; the clock is always the hub's. */
+	scheduler?: Omit<SchedulerOptions, 'source' | 'release' | 'clock'>;
+	claimStaleMs?: number;
+}
+
+/** Release decisions are kept this long after the retention period, then purged. */
+const DECISION_KEEP_EXTRA_MS = 24 * 3_600_000;
+const PURGE_EVERY_MS = 3_600_000;
+
+/**
+ * The time-lock extension of a hub: its scheduler releases due envelopes, its handlers answer
+ * `timelock:list` and `timelock:cancel`. Every hub over the same database runs one.
+ */
+export function timelockHooks(options: TimelockOptions = {}): HubHooks {
+	return { setup: (ctx) => setupTimelocks(ctx, options) };
+}
+
+function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension {
+	const logger = ctx.logger.child({ component: 'timelock' });
+	const registers = [ctx.metrics.registry];
+	const released = new Counter({
+		name: 'hourglass_timelock_released_total',
+		help: 'Time-locked envelopes this hub released.',
+		registers,
+	});
+	const lateness = new Histogram({
+		name: 'hourglass_timelock_release_lateness_seconds',
+		help: 'How long after its unlock time (hub clock) this hub released an envelope.',
+		buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+		registers,
+	});
+	const claimsLost = new Counter({
+		name: 'hourglass_timelock_claims_lost_total',
+		help: 'Releases this hub attempted that another decision (another hub, or a cancel) had already taken.',
+		registers,
+	});
+	const cancelled = new Counter({
+		name: 'hourglass_timelock_cancelled_total',
+		help: 'Time-locked envelopes cancelled by their sender on this hub.',
+		registers,
+	});
+	const errors = new Counter({
+		name: 'hourglass_timelock_errors_total',
+		help: 'Scheduler refills and release batches that failed (retried).',
+		labelNames: ['during'] as const,
+		registers,
+	});
+
+	const service = new TimelockService({
+		store: ctx.store,
+		notify: ctx.notify,
+		now: ctx.now,
+		hubId: ctx.hubId,
+		logger,
+		claimStaleMs: options.claimStaleMs,
+		onReleased: (_envelope, latenessMs) => {
+			released.inc();
+			lateness.observe(Math.max(0, latenessMs) / 1000);
+		},
+		onClaimLost: () => claimsLost.inc(),
+	});
+	const scheduler = new TimelockScheduler({
+		...options.scheduler,
+		clock: {
+			now: ctx.now,
+			setTimer(callback, delayMs) {
+				const handle = setTimeout(callback, delayMs);
+				return () => clearTimeout(handle);
+			},
+		},
+		source: service,
+		release: (ids) => service.release(ids),
+		onError: (error, during) => {
+			errors.inc({ during });
+			logger.warn({ err: error, during }, 'time-lock scheduler step failed; retrying');
+		},
+	});
+	new Gauge({
+		name: 'hourglass_timelock_waiting',
+		help: 'Locked envelopes due within the scheduler window, held in memory by this hub.',
+		registers,
+		collect() {
+			this.set(scheduler.stats().waiting);
+		},
+	});
+
+	let purgeTimer: NodeJS.Timeout | null = null;
+	const purge = async () => {
+		const keepMs = ctx.config.retentionDays * 86_400_000 + DECISION_KEEP_EXTRA_MS;
+		const removed = await ctx.store.releases.purgeBefore(ctx.now() - keepMs);
+		if (removed > 0) logger.info({ removed }, 'purged old time-lock decisions');
+	};
+
+	return {
+		onLockedStored(stored) {
+			const ref = service.remember(stored);
+			if (ref) scheduler.notify(ref);
+		},
+		handlers: timelockHandlers(ctx, service, {
+			onCancelled: (id) => {
+				scheduler.forget(id);
+				cancelled.inc();
+			},
+		}),
+		async start() {
+			await scheduler.start();
+			const stats = scheduler.stats();
+			logger.info({ waiting: stats.waiting, hub: ctx.hubId }, 'time-lock scheduler started');
+			purgeTimer = setInterval(() => {
+				purge().catch((error: unknown) => logger.warn({ err: error }, 'purging time-lock decisions failed'));
+			}, PURGE_EVERY_MS);
+			purgeTimer.unref();
+		},
+		async stop() {
+			if (purgeTimer) clearInterval(purgeTimer);
+			await scheduler.stop();
+			service.clear();
+		},
+	};
+}

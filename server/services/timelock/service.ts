@@ -1,0 +1,242 @@
+import type { Logger } from 'pino';
+import {
+	LIMITS,
+	ProtocolError,
+	type CancelResult,
+	type Cancelled,
+	type StoredEnvelope,
+} from '../../../src/lib/protocol';
+import type { Notifier } from '../notify';
+import { syncKeyOf, type ReleaseRecord, type Store } from '../../store';
+import type { LockedRef, Retry } from './scheduler';
+
+export interface TimelockServiceOptions {
+	store: Store;
+	notify: Notifier;
+	now: () => number;
+	/** This hub, as written in the decisions it takes. */
+	hubId: string;
+	logger: Logger;
+	/**
+	 * How long another hub's "released" decision may stay unapplied before this hub completes it
+	 * (that hub crashed between its claim and its update). Shorter would risk two live events.
+	 */
+	claimStaleMs?: number;
+	/** Called once per envelope this hub released, with how late it went out. */
+	onReleased?: (envelope: StoredEnvelope, latenessMs: number) => void;
+	/** Called when another hub had already decided an envelope this hub tried to release. */
+	onClaimLost?: (id: string) => void;
+}
+
+export interface CancelOutcome {
+	result: CancelResult;
+	event: Cancelled;
+	/** Whether the recipient was told the message was coming, and so is told it will not. */
+	announce: boolean;
+}
+
+const CLAIM_STALE_MS = 10_000;
+
+/**
+ * Releases, cancels and lists time-locked envelopes.
+ *
+ * Every decision is one unique-index insert in `releases` (see server/store/releases.ts): the
+ * first insert for an envelope id wins, on any hub, so a release and a cancel can never both
+ * happen and no envelope is released twice. Only after winning does the hub update the envelope
+ * (locked → released or cancelled) and then tell devices: save, then emit.
+ */
+export class TimelockService {
+	readonly #store: Store;
+	readonly #notify: Notifier;
+	readonly #now: () => number;
+	readonly #hubId: string;
+	readonly #logger: Logger;
+	readonly #claimStaleMs: number;
+	readonly #onReleased: NonNullable<TimelockServiceOptions['onReleased']>;
+	readonly #onClaimLost: NonNullable<TimelockServiceOptions['onClaimLost']>;
+	/** Locked envelopes the scheduler holds, so a release needs no read (envelopes are immutable until decided). */
+	readonly #pending = new Map<string, StoredEnvelope>();
+
+	constructor(options: TimelockServiceOptions) {
+		this.#store = options.store;
+		this.#notify = options.notify;
+		this.#now = options.now;
+		this.#hubId = options.hubId;
+		this.#logger = options.logger;
+		this.#claimStaleMs = options.claimStaleMs ?? CLAIM_STALE_MS;
+		this.#onReleased = options.onReleased ?? (() => {});
+		this.#onClaimLost = options.onClaimLost ?? (() => {});
+	}
+
+	/** The scheduler's source: locked envelopes due by `until`, kept at hand for their release. */
+	async dueBefore(until: number, limit: number): Promise<LockedRef[]> {
+		const envelopes = await this.#store.envelopes.lockedDueBy(until, limit);
+		const refs: LockedRef[] = [];
+		for (const envelope of envelopes) {
+			if (envelope.unlockAt === null) continue;
+			this.#pending.set(envelope.id, envelope);
+			refs.push({ id: envelope.id, unlockAt: envelope.unlockAt });
+		}
+		return refs;
+	}
+
+	/** A locked envelope was just stored on this hub. */
+	remember(envelope: StoredEnvelope): LockedRef | null {
+		if (envelope.state !== 'locked' || envelope.unlockAt === null) return null;
+		this.#pending.set(envelope.id, envelope);
+		return { id: envelope.id, unlockAt: envelope.unlockAt };
+	}
+
+	forget(id: string): void {
+		this.#pending.delete(id);
+	}
+
+	clear(): void {
+		this.#pending.clear();
+	}
+
+	/**
+	 * Releases what is due among `ids`: claims them in one insert, then marks each released and
+	 * pushes it to the devices of both parties. Completes a decision another hub left half done.
+	 */
+	async release(ids: string[]): Promise<Retry[]> {
+		const at = this.#now();
+		const envelopes = await this.#load(ids);
+		// Never before its unlock time by this hub's clock, and only what is still locked.
+		const due = envelopes.filter((e) => e.state === 'locked' && e.unlockAt !== null && e.unlockAt <= at);
+		const retries: Retry[] = [];
+		for (const e of envelopes) {
+			if (e.state !== 'locked') this.#pending.delete(e.id);
+			else if (e.unlockAt !== null && e.unlockAt > at) retries.push({ id: e.id, at: e.unlockAt });
+		}
+		if (due.length === 0) return retries;
+
+		const won = await this.#store.releases.claim(
+			due.map((e) => e.id),
+			'released',
+			at,
+			this.#hubId,
+		);
+		const lost = due.filter((e) => !won.has(e.id));
+		const decisions = new Map<string, ReleaseRecord>();
+		for (const record of await this.#store.releases.get(lost.map((e) => e.id))) {
+			decisions.set(record.id, record);
+		}
+
+		for (const envelope of due) {
+			const mine = won.has(envelope.id);
+			const decision = mine
+				? { id: envelope.id, outcome: 'released', at, hub: this.#hubId }
+				: decisions.get(envelope.id);
+			if (!mine) this.#onClaimLost(envelope.id);
+			if (!decision) {
+				// Lost the insert, yet no record reads back: let the next attempt see it.
+				retries.push({ id: envelope.id, at: at + this.#claimStaleMs });
+				continue;
+			}
+			// A decision someone else is applying right now must be left to them, or devices would hear of it
+			// twice: another hub's, or a cancel under way here. Ours to finish: our own earlier release
+			// that failed half way, or any decision left unapplied for longer than a crash would explain.
+			const finishable =
+				mine ||
+				(decision.outcome === 'released' && decision.hub === this.#hubId) ||
+				decision.at <= at - this.#claimStaleMs;
+			if (!finishable) {
+				retries.push({ id: envelope.id, at: decision.at + this.#claimStaleMs });
+				continue;
+			}
+			if (decision.outcome === 'released') await this.#applyRelease(envelope, decision.at);
+			else await this.#applyCancel(envelope);
+			this.#pending.delete(envelope.id);
+		}
+		return retries;
+	}
+
+	/** Cancels a locked envelope for its sender, unless its release has been decided or has come due. */
+	async cancel(username: string, id: string): Promise<CancelOutcome> {
+		const envelope = await this.#store.envelopes.get(id);
+		if (!envelope || !visibleTo(envelope, username)) {
+			throw new ProtocolError('NOT_FOUND', 'No such message.');
+		}
+		if (envelope.from !== username) {
+			throw new ProtocolError('FORBIDDEN', 'Only the sender can cancel a time-locked message.');
+		}
+		if (envelope.unlockAt === null) {
+			throw new ProtocolError('NOT_CANCELLABLE', 'This message was not time-locked.');
+		}
+		if (envelope.state === 'released') {
+			throw new ProtocolError('ALREADY_RELEASED', 'This message has already been delivered.');
+		}
+		if (envelope.state === 'cancelled') {
+			throw new ProtocolError('NOT_CANCELLABLE', 'This message was already cancelled.');
+		}
+		const at = this.#now();
+		if (envelope.unlockAt <= at) {
+			throw new ProtocolError(
+				'ALREADY_RELEASED',
+				'The unlock time has come: the message is being delivered.',
+			);
+		}
+		const won = await this.#store.releases.claim([id], 'cancelled', at, this.#hubId);
+		if (!won.has(id)) {
+			const [decision] = await this.#store.releases.get([id]);
+			if (decision?.outcome === 'released') {
+				throw new ProtocolError('ALREADY_RELEASED', 'This message has already been delivered.');
+			}
+			// Cancelled moments ago by another device: that cancel is being applied.
+			if (decision?.outcome !== 'cancelled' || decision.at > at - this.#claimStaleMs) {
+				throw new ProtocolError('NOT_CANCELLABLE', 'This message was already cancelled.');
+			}
+			// Cancelled long ago, yet still locked: that cancel stopped half way. Finish it.
+		}
+		await this.#store.envelopes.markCancelled(id);
+		this.#pending.delete(id);
+		const event: Cancelled = { id, from: envelope.from, to: envelope.to };
+		return { result: { id, outcome: 'cancelled' }, event, announce: envelope.announce };
+	}
+
+	/** The sender's own still-locked envelopes, soonest unlock first. */
+	list(username: string): Promise<StoredEnvelope[]> {
+		return this.#store.envelopes.lockedFrom(username, LIMITS.syncPageMax);
+	}
+
+	async #load(ids: string[]): Promise<StoredEnvelope[]> {
+		const found: StoredEnvelope[] = [];
+		for (const id of ids) {
+			const envelope = this.#pending.get(id) ?? (await this.#store.envelopes.get(id));
+			if (envelope) found.push(envelope);
+		}
+		return found;
+	}
+
+	async #applyRelease(envelope: StoredEnvelope, releasedAt: number): Promise<void> {
+		if (!(await this.#store.envelopes.markReleased(envelope.id, releasedAt))) return;
+		const released: StoredEnvelope = {
+			...envelope,
+			state: 'released',
+			releasedAt,
+			syncKey: syncKeyOf(releasedAt, envelope.id),
+		};
+		this.#notify.messageNew(released, { recipient: true, sender: true });
+		this.#onReleased(released, releasedAt - (envelope.unlockAt ?? releasedAt));
+	}
+
+	async #applyCancel(envelope: StoredEnvelope): Promise<void> {
+		if (!(await this.#store.envelopes.markCancelled(envelope.id))) return;
+		this.#logger.info({ id: envelope.id }, 'completed a cancel left half done');
+		this.#notify.cancelled(
+			{ id: envelope.id, from: envelope.from, to: envelope.to },
+			{ sender: true, recipient: envelope.announce },
+		);
+	}
+}
+
+/**
+ * Whether `username` may learn that this envelope exists: its sender always; its recipient once
+ * it is delivered, or before that only if the sender announced it. Anyone else: never.
+ */
+function visibleTo(envelope: StoredEnvelope, username: string): boolean {
+	if (envelope.from === username) return true;
+	if (envelope.to !== username) return false;
+	return envelope.state === 'live' || envelope.state === 'released' || envelope.announce;
+}

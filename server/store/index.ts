@@ -3,6 +3,7 @@ import { claimsRepo, type ClaimsRepo } from './claims';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { defineModels } from './models';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
+import { releasesRepo, type ReleasesRepo } from './releases';
 import { sessionsRepo, type SessionsRepo } from './sessions';
 import { settingsRepo, type SettingsRepo } from './settings';
 import { usersRepo, type UsersRepo } from './users';
@@ -11,6 +12,7 @@ export type { ClaimRecord, ClaimsRepo } from './claims';
 export type { EnvelopePage, EnvelopesRepo } from './envelopes';
 export { syncKeyOf, syncKeyTime } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
+export type { ReleaseOutcome, ReleaseRecord, ReleasesRepo } from './releases';
 export type { SessionRecord, SessionsRepo } from './sessions';
 export type { SettingsRepo } from './settings';
 export type { UserRecord, UsersRepo } from './users';
@@ -24,6 +26,8 @@ export interface Store {
 	envelopes: EnvelopesRepo;
 	receipts: ReceiptsRepo;
 	claims: ClaimsRepo;
+	/** Time-lock decisions (released or cancelled), one per envelope. */
+	releases: ReleasesRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -42,6 +46,7 @@ export async function openStore(uri: string): Promise<Store> {
 		envelopes: envelopesRepo(models),
 		receipts: receiptsRepo(models),
 		claims: claimsRepo(models),
+		releases: await releasesRepo(conn),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

@@ -14,12 +14,11 @@ import { cookiePolicy } from './http/cookies';
 import { installErrorHandler } from './http/errors';
 import {
 	contentSecurityPolicy,
-	inlineScriptHashes,
 	installOriginGuard,
 	installSecurityHeaders,
 	securityHeaders,
 } from './http/security';
-import { findStaticSite, installStatic } from './http/static';
+import { findStaticSite, installStatic, type Shell } from './http/static';
 import { systemRoutes } from './http/system';
 import { userRoutes } from './http/users';
 import { createLogger, type Logger } from './logger';
@@ -84,10 +83,16 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		const https = isHttps(config);
 		const policy = cookiePolicy(https);
 		const site = findStaticSite(config.staticDir);
-		const headers = securityHeaders({
-			csp: contentSecurityPolicy(site ? inlineScriptHashes(site.indexHtml) : []),
-			https,
-		});
+		// Recomputed only when the shell changes (a rebuild of the PWA while the hub runs).
+		let headersFor: { shell: Shell | null; headers: Record<string, string> } | null = null;
+		const headers = () => {
+			const shell = site?.shell() ?? null;
+			if (headersFor?.shell !== shell) {
+				const csp = contentSecurityPolicy(shell?.scriptHashes ?? []);
+				headersFor = { shell, headers: securityHeaders({ csp, https }) };
+			}
+			return headersFor.headers;
+		};
 
 		const io = createSocketServer(app.server, { allowedOrigin: () => allowedOrigin, headers });
 		if (config.redisUrl) {

@@ -51,9 +51,9 @@ export function isUncachedPath(url: string): boolean {
 	return url.startsWith('/api/') || url === '/api' || url.startsWith('/metrics');
 }
 
-export function installSecurityHeaders(app: FastifyInstance, headers: Record<string, string>): void {
+export function installSecurityHeaders(app: FastifyInstance, headers: () => Record<string, string>): void {
 	app.addHook('onSend', async (request, reply, payload) => {
-		reply.headers(headers);
+		reply.headers(headers());
 		if (isUncachedPath(request.url)) reply.header('cache-control', 'no-store');
 		return payload;
 	});

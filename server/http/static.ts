@@ -1,20 +1,64 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './errors';
+import { inlineScriptHashes } from './security';
 
-export interface StaticSite {
-	root: string;
-	indexHtml: string;
+/** How often the shell's file is checked for a rebuild at most. */
+const SHELL_RECHECK_MS = 1_000;
+
+export interface Shell {
+	html: string;
+	/** CSP hashes of its inline scripts. */
+	scriptHashes: string[];
+}
+
+/**
+ * The built PWA in STATIC_DIR. Its index.html (the shell) is re-read when the file changes, so
+ * a rebuild while the hub runs serves the new page with a CSP that allows its new boot script.
+ */
+export class StaticSite {
+	readonly root: string;
+	readonly #index: string;
+	#shell: Shell;
+	#mtimeMs: number;
+	#checkedAt = 0;
+
+	constructor(root: string) {
+		this.root = root;
+		this.#index = join(root, 'index.html');
+		this.#mtimeMs = statSync(this.#index).mtimeMs;
+		this.#shell = readShell(this.#index);
+	}
+
+	shell(): Shell {
+		const now = Date.now();
+		if (now - this.#checkedAt >= SHELL_RECHECK_MS) {
+			this.#checkedAt = now;
+			try {
+				const mtimeMs = statSync(this.#index).mtimeMs;
+				if (mtimeMs !== this.#mtimeMs) {
+					this.#shell = readShell(this.#index);
+					this.#mtimeMs = mtimeMs;
+				}
+			} catch {
+				// Mid-rebuild the file may be missing for a moment: keep serving the last good shell.
+			}
+		}
+		return this.#shell;
+	}
+}
+
+function readShell(path: string): Shell {
+	const html = readFileSync(path, 'utf8');
+	return { html, scriptHashes: inlineScriptHashes(html) };
 }
 
 /** The built PWA, if STATIC_DIR holds one; the API runs without it. */
 export function findStaticSite(staticDir: string): StaticSite | null {
 	const root = resolve(staticDir);
-	const index = join(root, 'index.html');
-	if (!existsSync(index)) return null;
-	return { root, indexHtml: readFileSync(index, 'utf8') };
+	return existsSync(join(root, 'index.html')) ? new StaticSite(root) : null;
 }
 
 /** Cache rules: hashed build assets forever; the shell and the service worker revalidated every time. */
@@ -38,16 +82,19 @@ export async function installStatic(app: FastifyInstance, site: StaticSite | nul
 	if (site) {
 		await app.register(fastifyStatic, {
 			root: site.root,
+			// index.html is answered below from the checked shell, so its body always matches the CSP.
+			index: false,
 			cacheControl: false,
 			setHeaders: (reply, path) => {
 				reply.header('cache-control', cacheControlFor(path));
 			},
 		});
 	}
+	const sendShell = (reply: FastifyReply, shellSite: StaticSite) =>
+		reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(shellSite.shell().html);
+	if (site) app.get('/', (_request, reply) => sendShell(reply, site));
 	app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-		if (site && wantsShell(request)) {
-			return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(site.indexHtml);
-		}
+		if (site && wantsShell(request)) return sendShell(reply, site);
 		return sendError(reply, 'NOT_FOUND', 'Nothing here.');
 	});
 }

@@ -13,7 +13,7 @@ import type { EventHandler, HubServer, HubSocket } from './types';
 export interface SocketServerOptions {
 	allowedOrigin: () => string;
 	/** Added to the engine's HTTP responses (polling and the upgrade), like every other response. */
-	headers: Record<string, string>;
+	headers: () => Record<string, string>;
 }
 
 /** The Socket.IO server on the hub's HTTP server; no handlers yet (see attachSocketHandlers). */
@@ -27,7 +27,7 @@ export function createSocketServer(
 		serveClient: false,
 	});
 	io.engine.on('headers', (headers: Record<string, string>) => {
-		Object.assign(headers, options.headers);
+		Object.assign(headers, options.headers());
 	});
 	return io;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,30 @@ describe('security headers', () => {
 		expect(asset.headers.get('cache-control')).toContain('immutable');
 		const manifest = await fetch(hub.url + '/manifest.webmanifest');
 		expectSecurityHeaders(manifest);
+	});
+
+	it('follow a rebuild of the PWA while the hub runs: the new boot script is allowed, the old one no more', async () => {
+		const newBoot = '\n\t\t\t__sveltekit_boot = { base: "", version: "2" };\n\t\t';
+		writeFileSync(join(site, 'index.html'), INDEX_HTML.replace(BOOT_SCRIPT, newBoot));
+		utimesSync(join(site, 'index.html'), new Date(), new Date(Date.now() + 5_000));
+		const newHash = `'sha256-${createHash('sha256').update(newBoot).digest('base64')}'`;
+		const oldHash = `'sha256-${createHash('sha256').update(BOOT_SCRIPT).digest('base64')}'`;
+		try {
+			let page: Response | null = null;
+			// The shell is re-checked at most once a second: poll for the change, bounded.
+			for (const started = Date.now(); Date.now() - started < 5_000;) {
+				page = await fetch(hub.url + '/chat/someone', { headers: { accept: 'text/html' } });
+				if ((page.headers.get('content-security-policy') ?? '').includes(newHash)) break;
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+			const csp = page?.headers.get('content-security-policy') ?? '';
+			expect(csp).toContain(newHash);
+			expect(csp).not.toContain(oldHash);
+			expect(await page?.text()).toContain('version: "2"');
+		} finally {
+			writeFileSync(join(site, 'index.html'), INDEX_HTML);
+			utimesSync(join(site, 'index.html'), new Date(), new Date(Date.now() + 10_000));
+		}
 	});
 
 	it('serve the service worker uncached, so a new version is picked up at once', async () => {

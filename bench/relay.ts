@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../server/config';
 import { startDatabase, type RunningDatabase } from '../server/db/embedded';
 import { createHub, type Hub } from '../server/hub';
+import { timelockHooks } from '../server/services/timelock';
 import type { Envelope } from '../src/lib/protocol';
 import { ready, sealEnvelope } from '../src/lib/crypto';
 import { HubApi, connectHub, createAccount, type Account, type HubSocket } from '../src/lib/sdk';
@@ -171,7 +172,8 @@ async function main(): Promise<number> {
 			AUTH_RATE_PER_IP_PER_MINUTE: '1000000',
 			AUTH_RATE_PER_USER_PER_MINUTE: '1000000',
 		});
-		hub = await createHub({ config, mongoUri: db.uri });
+		// The hub as production composes it, time-lock scheduler included (idle here: nothing is locked).
+		hub = await createHub({ config, mongoUri: db.uri, hooks: timelockHooks() });
 		const { url } = await hub.start();
 
 		process.stderr.write(`bench: signing up ${options.pairs * 2} users and sealing envelopes…\n`);

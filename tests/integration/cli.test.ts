@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timelockHooks } from '../../server/services/timelock';
 import { startTestHub } from '../helpers/hub';
 
 /**
@@ -89,7 +90,7 @@ describe('the hourglass CLI against a real hub', () => {
 	let bob: string;
 
 	beforeAll(async () => {
-		hub = await startTestHub({ name: 'cli' });
+		hub = await startTestHub({ name: 'cli', hooks: timelockHooks() });
 		alice = newHome();
 		bob = newHome();
 	});
@@ -158,7 +159,8 @@ describe('the hourglass CLI against a real hub', () => {
 	});
 
 	it('does not deliver a time-locked message before its unlock date, then does', async () => {
-		const unlockAt = Date.now() + 8_000;
+		// Far enough ahead for two sends and a read, each a whole process, even on a busy machine.
+		const unlockAt = Date.now() + 15_000;
 		// Announced, in ISO form; and a second, silent one in the legacy form, a second later.
 		const [announced, silent] = await Promise.all([
 			cli(alice, ['send', 'bob', 'opens later', '--unlock', new Date(unlockAt).toISOString(), '--announce']),
@@ -180,7 +182,11 @@ describe('the hourglass CLI against a real hub', () => {
 		// Only the announced one shows, as a sealed notice without its content.
 		expect(early.stdout.match(/^sealed: alice → bob, unlocks /gm)).toHaveLength(1);
 
-		const late = await readUntil(bob, /quiet surprise[^]*opens later|opens later[^]*quiet surprise/, 30_000);
+		const late = await readUntil(
+			bob,
+			/quiet surprise[^]*opens later|opens later[^]*quiet surprise/,
+			unlockAt + 20_000 - Date.now(),
+		);
 		const timeLocked = /^\[.*\] alice → bob \(time-locked: sent .*, unlocked .*\): (.*)$/gm;
 		expect([...late.matchAll(timeLocked)].map((m) => m[1]).sort()).toEqual(['opens later', 'quiet surprise']);
 		const after = await cli(bob, ['read']);

@@ -149,6 +149,39 @@ describe('time-locked messages in the browser', () => {
 		await expectNoReload();
 	});
 
+	it('a device offline at the unlock gets the message at its next sync, in its place by unlock time', async () => {
+		await bob.context.setOffline(true);
+		await bob.page.locator('[data-connection="offline"]').waitFor({ timeout: 10_000 });
+
+		await alice.page.getByRole('link', { name: 'Chats' }).click();
+		await openConversation(alice, bob.name);
+		const text = 'Locked while Bob was offline.';
+		await lock(text, 6, false);
+		await send(alice, 'Sent before the unlock.');
+		// Alice's own copy turns "unlocked" when the hub clock passes the unlock time.
+		await alice.page
+			.locator('li[data-timelocked="unlocked"]', { hasText: text })
+			.waitFor({ timeout: 20_000 });
+		await send(alice, 'Sent after the unlock.');
+		await alice.page
+			.locator('li[data-status="sent"], li[data-status="delivered"]', { hasText: 'Sent after the unlock.' })
+			.waitFor({ timeout: 10_000 });
+
+		await bob.context.setOffline(false);
+		await messageLog(bob).getByText('Sent after the unlock.').waitFor({ timeout: 30_000 });
+		const order = await messageLog(bob)
+			.locator('li p.text')
+			.evaluateAll((nodes) => nodes.map((n) => n.textContent));
+		const at = (t: string) => order.indexOf(t);
+		expect(at('Sent before the unlock.')).toBeGreaterThanOrEqual(0);
+		expect(at(text)).toBeGreaterThan(at('Sent before the unlock.'));
+		expect(at('Sent after the unlock.')).toBeGreaterThan(at(text));
+		expect(await messageLog(bob).locator('li[data-timelocked="unlocked"]', { hasText: text }).count()).toBe(
+			1,
+		);
+		await expectNoReload();
+	});
+
 	it('raised no error in either browser', () => {
 		expect(alice.errors).toEqual([]);
 		expect(bob.errors).toEqual([]);

@@ -19,6 +19,8 @@ describe('formatCountdown', () => {
 
 	it('has a coarse spoken form', () => {
 		expect(describeCountdown(9_000)).toBe('9 seconds');
+		expect(describeCountdown(1_000)).toBe('1 second');
+		expect(describeCountdown(3_600_000)).toBe('1 hour');
 		expect(describeCountdown(10 * 60_000)).toBe('10 minutes');
 		expect(describeCountdown(3 * 86_400_000)).toBe('3 days');
 	});

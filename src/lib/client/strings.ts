@@ -74,8 +74,9 @@ export function formatCountdown(ms: number): string {
 /** Spoken form of a countdown, for screen readers. */
 export function describeCountdown(ms: number): string {
 	const total = Math.max(0, Math.ceil(ms / 1000));
-	if (total < 60) return `${total} seconds`;
-	if (total < 3600) return `${Math.round(total / 60)} minutes`;
-	if (total < 86400) return `${Math.round(total / 3600)} hours`;
-	return `${Math.round(total / 86400)} days`;
+	const unit = (n: number, name: string) => `${n} ${name}${n === 1 ? '' : 's'}`;
+	if (total < 60) return unit(total, 'second');
+	if (total < 3600) return unit(Math.round(total / 60), 'minute');
+	if (total < 86400) return unit(Math.round(total / 3600), 'hour');
+	return unit(Math.round(total / 86400), 'day');
 }

@@ -28,6 +28,18 @@ export interface ReleasesRepo {
 	get(ids: string[]): Promise<ReleaseRecord[]>;
 	/** Removes decisions taken before `before`, long after their envelopes were settled. */
 	purgeBefore(before: number): Promise<number>;
+	/** Says that `hub` is alive at `at` (one document per hub, written only by that hub). */
+	heartbeat(hub: string, at: number): Promise<void>;
+	/** Which of `hubs` said they were alive at or after `since`. */
+	aliveSince(hubs: string[], since: number): Promise<Set<string>>;
+	/** Forgets hubs silent since before `before`. */
+	forgetHubsBefore(before: number): Promise<void>;
+}
+
+interface HubDoc {
+	/** The hub's random per-process id. */
+	_id: string;
+	seenAt: number;
 }
 
 const schema = new Schema<ReleaseDoc>(
@@ -40,10 +52,19 @@ const schema = new Schema<ReleaseDoc>(
 	{ versionKey: false, strict: true, collection: 'releases' },
 );
 
-/** The releases collection on the hub's connection; its only index is the unique _id. */
+const hubSchema = new Schema<HubDoc>(
+	{
+		_id: { type: String, required: true },
+		seenAt: { type: Number, required: true },
+	},
+	{ versionKey: false, strict: true, collection: 'timelock_hubs' },
+);
+
+/** The releases collection on the hub's connection (its only index is the unique _id), and the hubs' heartbeats. */
 export async function releasesRepo(conn: Connection): Promise<ReleasesRepo> {
 	const model: Model<ReleaseDoc> = conn.model<ReleaseDoc>('Release', schema);
-	await model.init();
+	const hubs: Model<HubDoc> = conn.model<HubDoc>('TimelockHub', hubSchema);
+	await Promise.all([model.init(), hubs.init()]);
 	// The driver's collection, typed with our string _id (mongoose types it for ObjectId ids).
 	const collection = model.collection as unknown as mongo.Collection<ReleaseDoc>;
 	return {
@@ -71,6 +92,17 @@ export async function releasesRepo(conn: Connection): Promise<ReleasesRepo> {
 		async purgeBefore(before) {
 			const result = await model.deleteMany({ at: { $lt: before } });
 			return result.deletedCount;
+		},
+		async heartbeat(hub, at) {
+			await hubs.updateOne({ _id: hub }, { $set: { seenAt: at } }, { upsert: true });
+		},
+		async aliveSince(ids, since) {
+			if (ids.length === 0) return new Set();
+			const docs = await hubs.find({ _id: { $in: ids } }).lean<HubDoc[]>();
+			return new Set(docs.filter((d) => d.seenAt >= since).map((d) => d._id));
+		},
+		async forgetHubsBefore(before) {
+			await hubs.deleteMany({ seenAt: { $lt: before } });
 		},
 	};
 }

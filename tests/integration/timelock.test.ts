@@ -269,6 +269,52 @@ describe('cancelling', () => {
 	});
 });
 
+describe('a decision a crashed hub took but never applied', () => {
+	it('is completed once: a release is delivered, late but once', async () => {
+		const unlockAt = Date.now() + 1_200;
+		const sent = await alice.messenger.send(bob.username, 'half done', { unlockAt });
+		const id = sent.envelope.id;
+		const arrives = waitForEvent(bob.socket, 'message:new', (e) => e.id === id);
+		// The crashed hub's claim, written a minute ago; its envelope update never happened.
+		await db.collection('releases').insertOne({
+			_id: id as never,
+			outcome: 'released',
+			at: Date.now() - 60_000,
+			hub: 'crashed-hub',
+		});
+		const envelope = await arrives;
+		expect(envelope).toMatchObject({ state: 'released' });
+		expect(envelope.releasedAt).toBeGreaterThanOrEqual(unlockAt);
+		const page = await bob.messenger.syncAll(null);
+		expect(page.messages.filter((m) => m.id === id)).toHaveLength(1);
+		expect(await db.collection('releases').findOne({ _id: id as never })).toMatchObject({
+			hub: 'crashed-hub',
+		});
+		expect(tracesOf(bob.socket, id).messageNew).toHaveLength(1);
+	});
+
+	it('is completed once: a cancel stays cancelled and the recipient never receives it', async () => {
+		const unlockAt = Date.now() + 1_200;
+		const sent = await alice.messenger.send(bob.username, 'half cancelled', { unlockAt, announce: true });
+		const id = sent.envelope.id;
+		const told = waitForEvent(alice.socket, 'timelock:cancelled', (c) => c.id === id);
+		const bobTold = waitForEvent(bob.socket, 'timelock:cancelled', (c) => c.id === id);
+		await db.collection('releases').insertOne({
+			_id: id as never,
+			outcome: 'cancelled',
+			at: Date.now() - 60_000,
+			hub: 'crashed-hub',
+		});
+		expect(await told).toEqual({ id, from: alice.username, to: bob.username });
+		expect(await bobTold).toEqual({ id, from: alice.username, to: bob.username });
+		expect(await db.collection('envelopes').findOne({ _id: id as never })).toMatchObject({
+			state: 'cancelled',
+		});
+		expect(tracesOf(bob.socket, id).messageNew).toEqual([]);
+		expect((await bob.messenger.syncAll(null)).messages.map((m) => m.id)).not.toContain(id);
+	});
+});
+
 describe('bad input', () => {
 	it('gets a clear code each time, and loses nothing', async () => {
 		const keep = await alice.messenger.send(bob.username, 'kept', { unlockAt: Date.now() + HOUR });

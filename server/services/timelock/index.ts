@@ -11,11 +11,14 @@ export interface TimelockOptions {
 	/** Scheduler tuning; the clock is always the hub's. */
 	scheduler?: Omit<SchedulerOptions, 'source' | 'release' | 'clock'>;
 	claimStaleMs?: number;
+	hubDeadMs?: number;
 }
 
 /** Release decisions are kept this long after the retention period, then purged. */
 const DECISION_KEEP_EXTRA_MS = 24 * 3_600_000;
 const PURGE_EVERY_MS = 3_600_000;
+/** A hub says it is alive this often; others take it for dead after a few missed beats (HUB_DEAD_MS). */
+const HEARTBEAT_EVERY_MS = 5_000;
 
 /**
  * The time-lock extension of a hub: its scheduler releases due envelopes, its handlers answer
@@ -63,6 +66,7 @@ function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension
 		hubId: ctx.hubId,
 		logger,
 		claimStaleMs: options.claimStaleMs,
+		hubDeadMs: options.hubDeadMs,
 		onReleased: (_envelope, latenessMs) => {
 			released.inc();
 			lateness.observe(Math.max(0, latenessMs) / 1000);
@@ -94,11 +98,19 @@ function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension
 		},
 	});
 
-	let purgeTimer: NodeJS.Timeout | null = null;
+	const timers: NodeJS.Timeout[] = [];
 	const purge = async () => {
 		const keepMs = ctx.config.retentionDays * 86_400_000 + DECISION_KEEP_EXTRA_MS;
 		const removed = await ctx.store.releases.purgeBefore(ctx.now() - keepMs);
+		await ctx.store.releases.forgetHubsBefore(ctx.now() - DECISION_KEEP_EXTRA_MS);
 		if (removed > 0) logger.info({ removed }, 'purged old time-lock decisions');
+	};
+	const every = (ms: number, task: () => Promise<void>, what: string) => {
+		const timer = setInterval(() => {
+			task().catch((error: unknown) => logger.warn({ err: error }, `${what} failed`));
+		}, ms);
+		timer.unref();
+		timers.push(timer);
 	};
 
 	return {
@@ -113,16 +125,16 @@ function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension
 			},
 		}),
 		async start() {
+			// Alive before it decides anything, so no other hub mistakes its fresh decisions for a crash's.
+			await service.heartbeat();
+			every(HEARTBEAT_EVERY_MS, () => service.heartbeat(), 'time-lock heartbeat');
+			every(PURGE_EVERY_MS, purge, 'purging time-lock decisions');
 			await scheduler.start();
 			const stats = scheduler.stats();
 			logger.info({ waiting: stats.waiting, hub: ctx.hubId }, 'time-lock scheduler started');
-			purgeTimer = setInterval(() => {
-				purge().catch((error: unknown) => logger.warn({ err: error }, 'purging time-lock decisions failed'));
-			}, PURGE_EVERY_MS);
-			purgeTimer.unref();
 		},
 		async stop() {
-			if (purgeTimer) clearInterval(purgeTimer);
+			for (const timer of timers.splice(0)) clearInterval(timer);
 			await scheduler.stop();
 			service.clear();
 		},

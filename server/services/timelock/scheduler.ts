@@ -76,7 +76,9 @@ const DEFAULTS = {
 	refillEveryMs: 20_000,
 	refillLimit: 5_000,
 	batchMax: 250,
-	concurrency: 4,
+	// One writer: the database serialises writes anyway (FerretDB's SQLite most of all); under load
+	// batches grow instead of contending.
+	concurrency: 1,
 	retryDelayMs: 1_000,
 	minRefillGapMs: 200,
 };

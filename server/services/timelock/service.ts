@@ -18,9 +18,11 @@ export interface TimelockServiceOptions {
 	hubId: string;
 	logger: Logger;
 	/**
-	 * How long another hub's "released" decision may stay unapplied before this hub completes it
-	 * (that hub crashed between its claim and its update). Shorter would risk two live events.
+	 * A hub that has not said it is alive for this long is taken for dead: the decisions it took and
+	 * never applied (it crashed between its claim and its update) are completed by another hub.
 	 */
+	hubDeadMs?: number;
+	/** How long a cancel on this hub may take before a still-locked "cancelled" envelope is finished by the scheduler. */
 	claimStaleMs?: number;
 	/** Called once per envelope this hub released, with how late it went out. */
 	onReleased?: (envelope: StoredEnvelope, latenessMs: number) => void;
@@ -36,6 +38,7 @@ export interface CancelOutcome {
 }
 
 const CLAIM_STALE_MS = 10_000;
+const HUB_DEAD_MS = 20_000;
 
 /**
  * Releases, cancels and lists time-locked envelopes.
@@ -52,6 +55,7 @@ export class TimelockService {
 	readonly #hubId: string;
 	readonly #logger: Logger;
 	readonly #claimStaleMs: number;
+	readonly #hubDeadMs: number;
 	readonly #onReleased: NonNullable<TimelockServiceOptions['onReleased']>;
 	readonly #onClaimLost: NonNullable<TimelockServiceOptions['onClaimLost']>;
 	/** Locked envelopes the scheduler holds, so a release needs no read (envelopes are immutable until decided). */
@@ -64,8 +68,14 @@ export class TimelockService {
 		this.#hubId = options.hubId;
 		this.#logger = options.logger;
 		this.#claimStaleMs = options.claimStaleMs ?? CLAIM_STALE_MS;
+		this.#hubDeadMs = options.hubDeadMs ?? HUB_DEAD_MS;
 		this.#onReleased = options.onReleased ?? (() => {});
 		this.#onClaimLost = options.onClaimLost ?? (() => {});
+	}
+
+	/** Tells the other hubs this one is alive (its pending decisions are its own to apply). */
+	heartbeat(): Promise<void> {
+		return this.#store.releases.heartbeat(this.#hubId, this.#now());
 	}
 
 	/** The scheduler's source: locked envelopes due by `until`, kept at hand for their release. */
@@ -100,6 +110,16 @@ export class TimelockService {
 	 * pushes it to the devices of both parties. Completes a decision another hub left half done.
 	 */
 	async release(ids: string[]): Promise<Retry[]> {
+		try {
+			return await this.#release(ids);
+		} catch (error) {
+			// Read them afresh next time: some may have been claimed or released before the failure.
+			for (const id of ids) this.#pending.delete(id);
+			throw error;
+		}
+	}
+
+	async #release(ids: string[]): Promise<Retry[]> {
 		const at = this.#now();
 		const envelopes = await this.#load(ids);
 		// Never before its unlock time by this hub's clock, and only what is still locked.
@@ -122,30 +142,26 @@ export class TimelockService {
 		for (const record of await this.#store.releases.get(lost.map((e) => e.id))) {
 			decisions.set(record.id, record);
 		}
+		const alive = await this.#aliveHubs([...decisions.values()], at);
 
 		for (const envelope of due) {
 			const mine = won.has(envelope.id);
-			const decision = mine
+			const decision: ReleaseRecord | undefined = mine
 				? { id: envelope.id, outcome: 'released', at, hub: this.#hubId }
 				: decisions.get(envelope.id);
-			if (!mine) this.#onClaimLost(envelope.id);
-			if (!decision) {
-				// Lost the insert, yet no record reads back: let the next attempt see it.
-				retries.push({ id: envelope.id, at: at + this.#claimStaleMs });
-				continue;
-			}
-			// A decision someone else is applying right now must be left to them, or devices would hear of it
-			// twice: another hub's, or a cancel under way here. Ours to finish: our own earlier release
-			// that failed half way, or any decision left unapplied for longer than a crash would explain.
-			const finishable =
-				mine ||
-				(decision.outcome === 'released' && decision.hub === this.#hubId) ||
-				decision.at <= at - this.#claimStaleMs;
+			if (!mine && decision?.hub !== this.#hubId) this.#onClaimLost(envelope.id);
+			// A decision someone else is applying right now is left to them, or devices would hear of it
+			// twice: a live hub's (however slow), or a cancel under way here. Ours to finish: our own
+			// release that failed half way, or a decision whose hub has died since.
+			const finishable = decision !== undefined && (mine || this.#mayFinish(decision, at, alive));
 			if (!finishable) {
-				retries.push({ id: envelope.id, at: decision.at + this.#claimStaleMs });
+				// Look again, from the database, once only a crash could explain it still being locked.
+				this.#pending.delete(envelope.id);
+				retries.push({ id: envelope.id, at: (decision?.at ?? at) + this.#claimStaleMs });
 				continue;
 			}
-			if (decision.outcome === 'released') await this.#applyRelease(envelope, decision.at);
+			// Released now, whenever it was decided: the sync order must place it after every cursor.
+			if (decision.outcome === 'released') await this.#applyRelease(envelope, at);
 			else await this.#applyCancel(envelope);
 			this.#pending.delete(envelope.id);
 		}
@@ -184,10 +200,13 @@ export class TimelockService {
 				throw new ProtocolError('ALREADY_RELEASED', 'This message has already been delivered.');
 			}
 			// Cancelled moments ago by another device: that cancel is being applied.
-			if (decision?.outcome !== 'cancelled' || decision.at > at - this.#claimStaleMs) {
+			if (
+				decision?.outcome !== 'cancelled' ||
+				!this.#mayFinish(decision, at, await this.#aliveHubs([decision], at))
+			) {
 				throw new ProtocolError('NOT_CANCELLABLE', 'This message was already cancelled.');
 			}
-			// Cancelled long ago, yet still locked: that cancel stopped half way. Finish it.
+			// Cancelled, yet still locked, and nobody is finishing it: that cancel stopped half way. Finish it.
 		}
 		await this.#store.envelopes.markCancelled(id);
 		this.#pending.delete(id);
@@ -200,13 +219,26 @@ export class TimelockService {
 		return this.#store.envelopes.lockedFrom(username, LIMITS.syncPageMax);
 	}
 
+	/** Whether this hub may apply a decision it did not just take. */
+	#mayFinish(decision: ReleaseRecord, at: number, alive: Set<string>): boolean {
+		if (decision.hub !== this.#hubId) return !alive.has(decision.hub);
+		// Only this hub's scheduler releases here, one attempt at a time; a cancel here gets its own time.
+		return decision.outcome === 'released' || decision.at <= at - this.#claimStaleMs;
+	}
+
+	async #aliveHubs(decisions: ReleaseRecord[], at: number): Promise<Set<string>> {
+		const others = [...new Set(decisions.map((d) => d.hub).filter((hub) => hub !== this.#hubId))];
+		return this.#store.releases.aliveSince(others, at - this.#hubDeadMs);
+	}
+
+	/** The envelopes, from what the scheduler loaded when it can, else from the database. */
 	async #load(ids: string[]): Promise<StoredEnvelope[]> {
-		const found: StoredEnvelope[] = [];
+		const envelopes: StoredEnvelope[] = [];
 		for (const id of ids) {
 			const envelope = this.#pending.get(id) ?? (await this.#store.envelopes.get(id));
-			if (envelope) found.push(envelope);
+			if (envelope) envelopes.push(envelope);
 		}
-		return found;
+		return envelopes;
 	}
 
 	async #applyRelease(envelope: StoredEnvelope, releasedAt: number): Promise<void> {

@@ -1,0 +1,168 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Connection } from 'mongoose';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { StoredEnvelope } from '../../src/lib/protocol';
+import { call } from '../../src/lib/sdk';
+import { openTestDb } from '../helpers/db';
+import { testDatabaseUri } from '../helpers/hub';
+import { newUser, uniqueName, waitForConnect, waitForEvent, type TestClient } from '../helpers/users';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function freePort(): Promise<number> {
+	return new Promise((done, fail) => {
+		const server = createServer();
+		server.once('error', fail);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			server.close(() =>
+				typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
+			);
+		});
+	});
+}
+
+/** The hub as an operator runs it (`tsx server/main.ts`), one process, so SIGKILL leaves nothing behind. */
+function startHubProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+	const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
+		cwd: ROOT,
+		env: { ...process.env, ...env },
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let output = '';
+	return new Promise((done, fail) => {
+		const timer = setTimeout(() => fail(new Error(`the hub did not start:\n${output}`)), 60_000);
+		const onData = (chunk: Buffer) => {
+			output += chunk.toString();
+			const match = /running at (\S+)/.exec(output);
+			if (match) {
+				clearTimeout(timer);
+				done({ child, url: match[1] });
+			}
+		};
+		child.stdout?.on('data', onData);
+		child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+		child.once('exit', (code) => {
+			clearTimeout(timer);
+			fail(new Error(`the hub exited (${code}) before it started:\n${output}`));
+		});
+	});
+}
+
+function exited(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+	return new Promise((done) => child.once('exit', () => done()));
+}
+
+/** Waits until the hub's clock has passed `t` (the scenario is about time passing while no hub runs). */
+function until(t: number): Promise<void> {
+	return new Promise((done) => setTimeout(done, Math.max(0, t - Date.now())));
+}
+
+const children: ChildProcess[] = [];
+const clients: TestClient[] = [];
+let db: Connection | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-timelock-restart-'));
+
+afterAll(async () => {
+	for (const client of clients) client.close();
+	for (const child of children) {
+		if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+		await exited(child);
+	}
+	await db?.close();
+	rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('a hub killed while messages are locked', () => {
+	it('delivers every one of them once after a restart past their unlock, none twice', async () => {
+		const mongoUri = testDatabaseUri('timelock_restart');
+		const port = await freePort();
+		const env = {
+			MONGODB_URI: mongoUri,
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			NODE_ENV: 'test',
+			LOG_LEVEL: 'warn',
+			DATA_DIR: dataDir,
+			STATIC_DIR: join(dataDir, 'no-pwa'),
+			AUTH_RATE_PER_IP_PER_MINUTE: '100000',
+			AUTH_RATE_PER_USER_PER_MINUTE: '100000',
+		};
+		const first = await startHubProcess(env);
+		children.push(first.child);
+		const alice = await newUser(first.url, uniqueName('alice'));
+		const bob = await newUser(first.url, uniqueName('bob'));
+		clients.push(alice, bob);
+		const heard: StoredEnvelope[] = [];
+		bob.socket.on('message:new', (envelope) => heard.push(envelope));
+
+		const base = Date.now() + 3_000;
+		const sent: { id: string; text: string; unlockAt: number }[] = [];
+		for (let i = 0; i < 12; i += 1) {
+			const unlockAt = base + i * 100;
+			const text = `locked ${i}`;
+			const { envelope, result } = await alice.messenger.send(bob.username, text, {
+				unlockAt,
+				announce: i % 2 === 0,
+			});
+			expect(result.state).toBe('locked');
+			sent.push({ id: envelope.id, text, unlockAt });
+		}
+		// A message that is due only after the restart is handled by the scheduler, not the catch-up.
+		const later = await alice.messenger.send(bob.username, 'after the restart', { unlockAt: base + 12_000 });
+		expect(Date.now()).toBeLessThan(base);
+
+		first.child.kill('SIGKILL');
+		await exited(first.child);
+		expect(heard).toEqual([]);
+
+		// No hub runs while the messages fall due.
+		await until(base + 12 * 100 + 1_000);
+		const second = await startHubProcess(env);
+		children.push(second.child);
+		expect(second.url).toBe(first.url);
+		// bob's socket.io client reconnects by itself; sync then fills in what went out while it was away.
+		await waitForConnect(bob.socket, 20_000);
+		const ids = sent.map((s) => s.id);
+		let synced = (await bob.messenger.syncAll(null)).messages.filter((m) => ids.includes(m.id));
+		// The catch-up may still be under way when bob reconnects: what it releases next comes live.
+		for (let round = 0; round < ids.length && synced.length < ids.length; round += 1) {
+			await waitForEvent(bob.socket, 'message:new', (e) => ids.includes(e.id), 2_000).catch(() => undefined);
+			synced = (await bob.messenger.syncAll(null)).messages.filter((m) => ids.includes(m.id));
+		}
+		expect(synced.map((m) => m.id).sort()).toEqual([...ids].sort());
+		for (const message of synced) {
+			const original = sent.find((s) => s.id === message.id);
+			expect(message).toMatchObject({ state: 'released', text: original?.text, problem: null });
+			expect(message.releasedAt).toBeGreaterThanOrEqual(base + 12 * 100 + 1_000);
+		}
+		for (const id of ids) expect(heard.filter((e) => e.id === id).length).toBeLessThanOrEqual(1);
+
+		db = await openTestDb(mongoUri);
+		const decisions = await db
+			.collection('releases')
+			.find({ _id: { $in: ids as never[] } })
+			.toArray();
+		expect(decisions).toHaveLength(ids.length);
+		expect(decisions.every((d) => d.outcome === 'released')).toBe(true);
+		expect(
+			await db.collection('envelopes').countDocuments({ _id: { $in: ids as never[] }, state: 'released' }),
+		).toBe(ids.length);
+
+		// The restarted hub's scheduler still releases what falls due later, live, once.
+		const live = waitForEvent(bob.socket, 'message:new', (e) => e.id === later.envelope.id, 20_000);
+		await waitForConnect(alice.socket, 20_000);
+		expect((await call(alice.socket, 'timelock:list', {})).items.map((e) => e.id)).toEqual([
+			later.envelope.id,
+		]);
+		expect(await live).toMatchObject({ state: 'released' });
+		expect(heard.filter((e) => e.id === later.envelope.id)).toHaveLength(1);
+		for (const id of ids) expect(heard.filter((e) => e.id === id).length).toBeLessThanOrEqual(1);
+	});
+});

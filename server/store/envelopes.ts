@@ -54,6 +54,8 @@ const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
 
 export function envelopesRepo(models: Models): EnvelopesRepo {
 	const { envelopes } = models;
+	const isLocked = async (id: string) =>
+		(await envelopes.findById(id, { state: 1 }).lean<Pick<EnvelopeDoc, 'state'>>())?.state === 'locked';
 	return {
 		async insert(e) {
 			try {
@@ -136,18 +138,19 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 				.lean<EnvelopeDoc[]>();
 			return docs.map(toStoredEnvelope);
 		},
+		// The claim makes the caller the only writer, so the state is read first and the update filters
+		// on _id alone: the one filter FerretDB's SQLite backend pushes down (any other reads every document).
 		async markReleased(id, releasedAt) {
+			if (!(await isLocked(id))) return false;
 			const result = await envelopes.updateOne(
-				{ _id: id, state: 'locked' },
+				{ _id: id },
 				{ $set: { state: 'released', releasedAt, syncKey: syncKeyOf(releasedAt, id) } },
 			);
 			return result.modifiedCount > 0;
 		},
 		async markCancelled(id) {
-			const result = await envelopes.updateOne(
-				{ _id: id, state: 'locked' },
-				{ $set: { state: 'cancelled' } },
-			);
+			if (!(await isLocked(id))) return false;
+			const result = await envelopes.updateOne({ _id: id }, { $set: { state: 'cancelled' } });
 			return result.modifiedCount > 0;
 		},
 		async deliverable(ids, to) {

@@ -129,6 +129,25 @@ describe('two people in two browsers', () => {
 		await tab.close();
 	});
 
+	it('logs out everywhere: the hub session ends, the other tab follows, nothing stays unlocked', async () => {
+		const tab = await alice.context.newPage();
+		await tab.goto('/');
+		await tab.getByLabel('Password', { exact: true }).fill(PASSWORD);
+		await tab.getByRole('button', { name: 'Unlock' }).click();
+		await tab.waitForURL('**/chat', { timeout: 30_000 });
+		await tab.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
+
+		await tab.getByLabel(/^Account menu/).click();
+		await tab.getByRole('button', { name: 'Log out' }).click();
+		await tab.getByRole('button', { name: 'Unlock' }).waitFor({ timeout: 15_000 });
+		expect(await tab.evaluate(() => sessionStorage.getItem('hourglass.unlocked'))).toBeNull();
+
+		// The first tab shares the cookie: the hub ends its socket too, and it locks itself.
+		await alice.page.getByRole('button', { name: 'Unlock' }).waitFor({ timeout: 15_000 });
+		expect(await alice.page.evaluate(() => sessionStorage.getItem('hourglass.unlocked'))).toBeNull();
+		await tab.close();
+	});
+
 	it('raised no error in either browser', () => {
 		expect(alice.errors).toEqual([]);
 		expect(bob.errors).toEqual([]);

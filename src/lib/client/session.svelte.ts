@@ -133,6 +133,18 @@ class Session {
 			serverNow: Date.now(),
 		};
 		try {
+			// A session this browser already holds (another tab) is kept: one session per browser,
+			// so logging out anywhere ends it for every tab.
+			const current = await this.api.session();
+			if (current.user.username === sealed.username) {
+				account.expiresAt = current.expiresAt;
+				return account;
+			}
+		} catch (error) {
+			if (error instanceof ApiError && error.code === 'UNAVAILABLE' && !requireHub) return account;
+			if (!(error instanceof ApiError && error.code === 'UNAUTHENTICATED')) throw error;
+		}
+		try {
 			const reply = await this.api.login({ username: sealed.username, authKey: toB64(keys.authKey) });
 			account.expiresAt = reply.expiresAt;
 		} catch (error) {

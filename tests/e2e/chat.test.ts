@@ -101,6 +101,67 @@ describe('two people in two browsers', () => {
 			.waitFor({ timeout: 15_000 });
 		// Delivered once: no duplicate after the reconnect's sync.
 		expect(await messageLog(alice).getByText('Written on the train, no signal.').count()).toBe(1);
+
+		// The offline copy is the app itself: nothing the hub answers live was ever cached.
+		const cached = await bob.page.evaluate(async () => {
+			const urls: string[] = [];
+			for (const name of await caches.keys()) {
+				for (const request of await (await caches.open(name)).keys())
+					urls.push(new URL(request.url).pathname);
+			}
+			return urls;
+		});
+		expect(cached).toContain('/index.html');
+		expect(cached.filter((path) => /^\/(api|socket\.io|metrics)(\/|$)/.test(path))).toEqual([]);
+	});
+
+	it('keeps the history sealed at rest: IndexedDB holds no message text and no secret key', async () => {
+		const dump = await bob.page.evaluate(async (name) => {
+			const open = indexedDB.open(name);
+			const db = await new Promise<IDBDatabase>((resolve, reject) => {
+				open.onsuccess = () => resolve(open.result);
+				open.onerror = () => reject(open.error);
+			});
+			const out: Record<string, unknown[]> = {};
+			for (const store of Array.from(db.objectStoreNames)) {
+				const all = db.transaction(store).objectStore(store).getAll();
+				out[store] = await new Promise<unknown[]>((resolve) => (all.onsuccess = () => resolve(all.result)));
+			}
+			db.close();
+			return JSON.stringify(out);
+		}, `hourglass-${bob.name}`);
+		expect(dump).toContain('"messages"');
+		for (const text of [
+			'Hello Bob, only you can read this.',
+			'Got it, loud and clear.',
+			'Written on the train',
+		]) {
+			expect(dump).not.toContain(text);
+		}
+		expect(dump).not.toMatch(/signSk|boxSk|localKey|wrapKey/);
+	});
+
+	it('is installable: a manifest with a name, start URL, standalone display and 192/512 PNG icons', async () => {
+		const response = await alice.page.request.get('/manifest.webmanifest');
+		expect(response.ok()).toBe(true);
+		const manifest = (await response.json()) as {
+			name: string;
+			short_name: string;
+			start_url: string;
+			display: string;
+			theme_color: string;
+			icons: { src: string; sizes: string; type: string }[];
+		};
+		expect(manifest).toMatchObject({ short_name: 'Hourglass', start_url: '/', display: 'standalone' });
+		expect(manifest.theme_color).toMatch(/^#[0-9a-f]{6}$/i);
+		for (const size of [192, 512]) {
+			const icon = manifest.icons.find((i) => i.sizes === `${size}x${size}` && i.type === 'image/png');
+			expect(icon, `${size} icon`).toBeDefined();
+			const png = await (await alice.page.request.get(icon!.src)).body();
+			// PNG signature, then the IHDR width and height.
+			expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+			expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([size, size]);
+		}
 	});
 
 	it('reopens straight into the app after a reload; a new tab asks for the password and unlocks offline', async () => {

@@ -9,11 +9,6 @@ export class HubClock {
 	#local = $state(Date.now());
 	#timer: ReturnType<typeof setTimeout> | null = null;
 
-	/** Milliseconds to add to the device clock to get the hub's. */
-	get offset(): number {
-		return this.#offset;
-	}
-
 	/** The hub's time, refreshed every second: read it in templates to get a live countdown. */
 	get now(): number {
 		return this.#local + this.#offset;

@@ -208,11 +208,6 @@ export class Conversations {
 		await this.#refresh(row.peer);
 	}
 
-	/** Re-reads from IndexedDB after another part of the app wrote to it. */
-	async reload(peer: string | null): Promise<void> {
-		await this.#refresh(peer);
-	}
-
 	#isWatching(peer: string): boolean {
 		return this.#peer === peer && document.visibilityState === 'visible';
 	}

@@ -1,4 +1,4 @@
-export type ToastKind = 'info' | 'success' | 'error' | 'unlock';
+export type ToastKind = 'info' | 'unlock';
 
 export interface Toast {
 	id: number;
@@ -27,7 +27,7 @@ class Notifier {
 		return this.#permission;
 	}
 
-	toast(kind: ToastKind, title: string, body = '', peer: string | null = null): void {
+	#toast(kind: ToastKind, title: string, body: string, peer: string | null): void {
 		const toast = { id: this.#nextId++, kind, title, body, peer };
 		this.#toasts = [...this.#toasts, toast];
 		setTimeout(() => this.dismiss(toast.id), TOAST_MS);
@@ -50,7 +50,7 @@ class Notifier {
 
 	/** A toast always; a system notification too when permitted and the page is hidden. */
 	announce(kind: ToastKind, title: string, body: string, peer: string | null): void {
-		this.toast(kind, title, body, peer);
+		this.#toast(kind, title, body, peer);
 		if (this.#permission !== 'granted' || document.visibilityState === 'visible') return;
 		try {
 			// No message text on the lock screen: the title says who, the app shows what.

@@ -1,6 +1,5 @@
-import type { ErrorCode } from '../protocol';
+import { ProtocolError, type ErrorCode } from '../protocol';
 import { ApiError, KeyChangedError } from '../sdk';
-import { ProtocolError } from '../protocol';
 
 /** What the user reads for each refusal the hub can give. Clients switch on the code, never the message. */
 const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
@@ -28,10 +27,6 @@ export function errorText(error: unknown): string {
 		return ERROR_TEXT[error.code] ?? error.message;
 	}
 	return error instanceof Error ? error.message : String(error);
-}
-
-export function errorCode(error: unknown): ErrorCode | null {
-	return error instanceof ApiError || error instanceof ProtocolError ? error.code : null;
 }
 
 export const PROBLEM_TEXT = {

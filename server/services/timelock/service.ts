@@ -160,8 +160,7 @@ export class TimelockService {
 				retries.push({ id: envelope.id, at: (decision?.at ?? at) + this.#claimStaleMs });
 				continue;
 			}
-			// Released now, whenever it was decided: the sync order must place it after every cursor.
-			if (decision.outcome === 'released') await this.#applyRelease(envelope, at);
+			if (decision.outcome === 'released') await this.#applyRelease(envelope);
 			else await this.#applyCancel(envelope);
 			this.#pending.delete(envelope.id);
 		}
@@ -241,7 +240,9 @@ export class TimelockService {
 		return envelopes;
 	}
 
-	async #applyRelease(envelope: StoredEnvelope, releasedAt: number): Promise<void> {
+	async #applyRelease(envelope: StoredEnvelope): Promise<void> {
+		// Released when it becomes visible, whenever it was decided: the sync order places it after every cursor.
+		const releasedAt = this.#now();
 		if (!(await this.#store.envelopes.markReleased(envelope.id, releasedAt))) return;
 		const released: StoredEnvelope = {
 			...envelope,

@@ -1,5 +1,6 @@
 import { decodePublicIdentity, fromB64, safetyNumber } from '../crypto';
 import {
+	ProtocolError,
 	UsernameInput,
 	type Cancelled,
 	type MessageStatus,
@@ -183,7 +184,11 @@ export class ChatEngine {
 
 	#serial(job: () => Promise<void>): Promise<void> {
 		const run = this.#queue.then(job);
-		this.#queue = run.catch((error: unknown) => console.error('hourglass: sync step failed', error));
+		this.#queue = run.catch((error: unknown) => {
+			// The connection dropped mid-step: the next connect syncs again from the stored cursor.
+			if (error instanceof ProtocolError && error.code === 'UNAVAILABLE') return;
+			console.error('hourglass: sync step failed', error);
+		});
 		return this.#queue;
 	}
 

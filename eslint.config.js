@@ -48,11 +48,22 @@ export default ts.config(
 				{
 					patterns: [
 						{ group: ['node:*'], message: 'protocol and crypto must not depend on Node.' },
-						{ group: ['$app/*', '$lib/*', 'svelte', 'svelte/*'], message: 'protocol and crypto must not depend on SvelteKit.' },
+						{
+							group: ['$app/*', '$lib/*', 'svelte', 'svelte/*'],
+							message: 'protocol and crypto must not depend on SvelteKit.',
+						},
 					],
 				},
 			],
-			'no-restricted-globals': ['error', 'window', 'document', 'localStorage', 'indexedDB', 'process', 'Buffer'],
+			'no-restricted-globals': [
+				'error',
+				'window',
+				'document',
+				'localStorage',
+				'indexedDB',
+				'process',
+				'Buffer',
+			],
 		},
 	},
 );

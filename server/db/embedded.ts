@@ -42,9 +42,13 @@ export async function startDatabase(options: DatabaseOptions): Promise<RunningDa
 		const dbPath = join(options.dataDir, 'mongod');
 		mkdirSync(dbPath, { recursive: true });
 		log(`starting mongod (${mongod}) on 127.0.0.1:${port}, data in ${dbPath}`);
-		const child = spawn(mongod, ['--dbpath', dbPath, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'], {
-			stdio: ['ignore', 'ignore', 'pipe'],
-		});
+		const child = spawn(
+			mongod,
+			['--dbpath', dbPath, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'],
+			{
+				stdio: ['ignore', 'ignore', 'pipe'],
+			},
+		);
 		return own('mongod', child, port, dbName);
 	}
 	const binary = ferretdbBinary(options.rootDir, log);
@@ -82,7 +86,12 @@ export function ferretdbBinary(rootDir: string, log: (message: string) => void =
 	return binary;
 }
 
-async function own(kind: DatabaseKind, child: ChildProcess, port: number, dbName: string): Promise<RunningDatabase> {
+async function own(
+	kind: DatabaseKind,
+	child: ChildProcess,
+	port: number,
+	dbName: string,
+): Promise<RunningDatabase> {
 	let stderr = '';
 	child.stderr?.on('data', (chunk: Buffer) => {
 		stderr = (stderr + chunk.toString()).slice(-4000);

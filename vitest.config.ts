@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // (protocol, crypto), the hub, or a browser driven through playwright-core.
 export default defineConfig({
 	test: {
+		// The JSON report feeds the plain closing line that .ci/run prints (scripts/test-summary.mjs).
+		reporters: ['default', 'json'],
+		outputFile: { json: 'test-results/vitest.json' },
 		projects: [
 			{
 				test: {

@@ -176,9 +176,10 @@ describe('time-locked messages in the browser', () => {
 		expect(at('Sent before the unlock.')).toBeGreaterThanOrEqual(0);
 		expect(at(text)).toBeGreaterThan(at('Sent before the unlock.'));
 		expect(at('Sent after the unlock.')).toBeGreaterThan(at(text));
-		expect(await messageLog(bob).locator('li[data-timelocked="unlocked"]', { hasText: text }).count()).toBe(
-			1,
-		);
+		const item = messageLog(bob).locator('li', { hasText: text });
+		const html = await messageLog(bob).evaluate((log) => log.outerHTML);
+		expect(await item.count(), html).toBe(1);
+		expect(await item.getAttribute('data-timelocked'), html).toBe('unlocked');
 		await expectNoReload();
 	});
 

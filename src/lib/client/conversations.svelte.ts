@@ -2,6 +2,7 @@ import { Dexie } from 'dexie';
 import type { SealedNotice } from '../protocol';
 import type { DecodedMessage } from '../sdk';
 import { openText, sealText, type AccountDb, type MessageRow } from './db';
+import { orderOf } from './timeline';
 
 /** A message as the UI shows it: the text opened from its sealed form, or null. */
 export interface MessageView extends Omit<MessageRow, 'text'> {
@@ -303,11 +304,6 @@ export class Conversations {
 			if (this.#peer === peer) this.#messages = rows.reverse().map((row) => this.#view(row));
 		}
 	}
-}
-
-/** A time-lock takes its place at its unlock time; anything else at the hub's storage time. */
-export function orderOf(m: { unlockAt: number | null; storedAt: number | null; sentAt: number }): number {
-	return m.unlockAt ?? m.storedAt ?? m.sentAt;
 }
 
 function activityTime(m: DecodedMessage): number {

@@ -1,7 +1,7 @@
 import { ProtocolError } from '../protocol';
 import type { Messenger } from '../sdk';
 import type { Conversations } from './conversations.svelte';
-import { orderOf } from './conversations.svelte';
+import { orderOf } from './timeline';
 import type { AccountDb } from './db';
 import { errorText } from './strings';
 

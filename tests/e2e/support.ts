@@ -4,7 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SCREENSHOTS = resolve(ROOT, 'docs/screenshots');
+/**
+ * Screenshots go to test-results/ (ignored) so a test run leaves the tree clean; with
+ * UPDATE_SCREENSHOTS=1 they replace the committed ones under docs/screenshots/.
+ */
+export const SCREENSHOTS = resolve(
+	ROOT,
+	process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots',
+);
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 360, height: 740 };

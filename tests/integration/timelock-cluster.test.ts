@@ -135,7 +135,7 @@ describe('two hubs over one database, with Redis', () => {
 		await Promise.race([
 			all,
 			new Promise((_, fail) =>
-				setTimeout(() => fail(new Error(`only ${heard.size} arrived`)), base + 30_000 - Date.now()),
+				setTimeout(() => fail(new Error(`only ${heard.size} arrived`)), base + 60_000 - Date.now()),
 			),
 		]);
 		// A last lock due after the burst: once it arrives, any late duplicate would have too.
@@ -172,6 +172,6 @@ describe('two hubs over one database, with Redis', () => {
 		);
 		// A correctness bound, not a performance goal (bench/timelock.ts measures that): on FerretDB's
 		// SQLite backend every envelope update is serialised, so a burst of 200 takes seconds.
-		expect(lateness[COUNT - 1]).toBeLessThan(20_000);
-	});
+		expect(lateness[COUNT - 1]).toBeLessThan(45_000);
+	}, 120_000);
 });

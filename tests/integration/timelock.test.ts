@@ -363,3 +363,20 @@ describe('bad input', () => {
 		expect(page.messages.find((m) => m.id === live.envelope.id)).toMatchObject({ text: 'live' });
 	});
 });
+
+describe('what an operator sees', () => {
+	it('exposes releases, lateness, cancels and the waiting count in /metrics', async () => {
+		const response = await fetch(`${hub.url}/metrics`);
+		expect(response.status).toBe(200);
+		const text = await response.text();
+		const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+		expect(value('hourglass_timelock_released_total')).toBeGreaterThanOrEqual(3);
+		expect(value('hourglass_timelock_cancelled_total')).toBeGreaterThanOrEqual(1);
+		expect(value('hourglass_timelock_release_lateness_seconds_count')).toBe(
+			value('hourglass_timelock_released_total'),
+		);
+		expect(value('hourglass_timelock_waiting')).toBeGreaterThanOrEqual(0);
+		// Counts only: no envelope content reaches the metrics.
+		expect(text).not.toContain('ciphertext');
+	});
+});

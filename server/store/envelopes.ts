@@ -69,6 +69,8 @@ export interface EnvelopesRepo {
 }
 
 const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
+/** Envelopes per release update: bounds how long one update holds FerretDB's write lock. */
+const RELEASE_SLICE = 50;
 
 export function envelopesRepo(models: Models): EnvelopesRepo {
 	const { envelopes } = models;
@@ -183,11 +185,17 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			const locked = await envelopes.find({ _id: { $in: ids }, state: 'locked' }).lean<EnvelopeDoc[]>();
 			if (locked.length === 0) return [];
 			const lockedIds = locked.map((d) => d._id);
-			const result = await envelopes.updateMany(
-				{ _id: { $in: lockedIds }, state: 'locked' },
-				{ $set: { state: 'released', releasedAt, syncAt: releasedAt } },
-			);
-			if (result.modifiedCount === locked.length) {
+			// In slices: FerretDB's SQLite backend writes each matched document in turn and holds the
+			// database's write lock meanwhile, so one long update would fail other writers (SQLITE_BUSY).
+			let modified = 0;
+			for (let i = 0; i < lockedIds.length; i += RELEASE_SLICE) {
+				const result = await envelopes.updateMany(
+					{ _id: { $in: lockedIds.slice(i, i + RELEASE_SLICE) }, state: 'locked' },
+					{ $set: { state: 'released', releasedAt, syncAt: releasedAt } },
+				);
+				modified += result.modifiedCount;
+			}
+			if (modified === locked.length) {
 				return locked.map((d) =>
 					toStoredEnvelope({ ...d, state: 'released', releasedAt, syncAt: releasedAt }),
 				);

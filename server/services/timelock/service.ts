@@ -253,14 +253,25 @@ export class TimelockService {
 		if (batch.length === 0) return;
 		// Released when it becomes visible, whenever it was decided: the sync order places it after every cursor.
 		const releasedAt = this.#now();
-		const released = new Map(
-			(
-				await this.#store.envelopes.releaseMany(
-					batch.map((e) => e.id),
-					releasedAt,
-				)
-			).map((e) => [e.id, e]),
-		);
+		const ids = batch.map((e) => e.id);
+		let stored: StoredEnvelope[];
+		try {
+			stored = await this.#store.envelopes.releaseMany(ids, releasedAt);
+		} catch (error) {
+			// The update is not atomic on every database: tell devices of what it saved, then fail the batch (retried).
+			const saved = await this.#store.envelopes.getMany(ids);
+			this.#emitReleased(
+				batch,
+				saved.filter((e) => e.state === 'released' && e.releasedAt === releasedAt),
+				releasedAt,
+			);
+			throw error;
+		}
+		this.#emitReleased(batch, stored, releasedAt);
+	}
+
+	#emitReleased(batch: StoredEnvelope[], stored: StoredEnvelope[], releasedAt: number): void {
+		const released = new Map(stored.map((e) => [e.id, e]));
 		for (const envelope of batch) {
 			const stored = released.get(envelope.id);
 			if (!stored) continue;

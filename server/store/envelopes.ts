@@ -16,6 +16,16 @@ export function syncKeyTime(key: string | null): number {
 	return digits ? Number(digits[1]) : 0;
 }
 
+/**
+ * A cursor as (time, id), so pages filter on the stored number. The SDK's overlap cursor
+ * (`NNNNNNNNNNNNNNN-`, no id) is (time, ''), which every id at that time follows, as in text order.
+ * Null for a cursor that is not a syncKey: the page then starts from the beginning.
+ */
+export function parseSyncKey(key: string): { at: number; id: string } | null {
+	const parts = /^(\d{15})(?:-(.*))?$/s.exec(key);
+	return parts ? { at: Number(parts[1]), id: parts[2] ?? '' } : null;
+}
+
 export interface EnvelopePage {
 	envelopes: StoredEnvelope[];
 	more: boolean;
@@ -25,6 +35,8 @@ export interface EnvelopesRepo {
 	/** False when the id is already stored (the unique _id decides, so a resend is stored once). */
 	insert(envelope: StoredEnvelope): Promise<boolean>;
 	get(id: string): Promise<StoredEnvelope | null>;
+	/** The stored envelopes among `ids`, in no particular order, in one query. */
+	getMany(ids: string[]): Promise<StoredEnvelope[]>;
 	/**
 	 * One sync page for `username`: envelopes addressed to them that are deliverable (live or
 	 * released — never locked or cancelled) and every envelope they sent, after `after`, in order.
@@ -41,6 +53,12 @@ export interface EnvelopesRepo {
 	 * Call only after winning the envelope's claim. False when it was no longer locked.
 	 */
 	markReleased(id: string, releasedAt: number): Promise<boolean>;
+	/**
+	 * markReleased for a batch, in one read and one update whatever its size. Call only after winning
+	 * every envelope's claim. Returns the envelopes this call released, as released; those no longer
+	 * locked are left as they are.
+	 */
+	releaseMany(ids: string[], releasedAt: number): Promise<StoredEnvelope[]>;
 	/** locked → cancelled. Call only after winning the envelope's claim. */
 	markCancelled(id: string): Promise<boolean>;
 	/** Which of `ids` are addressed to `to` and deliverable, with their senders. */
@@ -51,6 +69,8 @@ export interface EnvelopesRepo {
 }
 
 const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
+/** Envelopes per release update: bounds how long one update holds FerretDB's write lock. */
+const RELEASE_SLICE = 50;
 
 export function envelopesRepo(models: Models): EnvelopesRepo {
 	const { envelopes } = models;
@@ -74,7 +94,7 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 					state: e.state,
 					storedAt: e.storedAt,
 					releasedAt: e.releasedAt,
-					syncKey: e.syncKey,
+					syncAt: syncKeyTime(e.syncKey),
 				});
 				return true;
 			} catch (error) {
@@ -86,25 +106,35 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			const doc = await envelopes.findById(id).lean<EnvelopeDoc>();
 			return doc ? toStoredEnvelope(doc) : null;
 		},
+		async getMany(ids) {
+			if (ids.length === 0) return [];
+			const docs = await envelopes.find({ _id: { $in: ids } }).lean<EnvelopeDoc[]>();
+			return docs.map(toStoredEnvelope);
+		},
 		async page(username, after, limit) {
-			const since = after === null ? {} : { syncKey: { $gt: after } };
-			// Two indexed queries ({to, syncKey} and {from, syncKey}) merged here, instead of one $or.
+			const cursor = after === null ? null : parseSyncKey(after);
+			// After (at, id) in (syncAt, _id) order: the same order as the syncKey text.
+			const since = cursor
+				? { $or: [{ syncAt: { $gt: cursor.at } }, { syncAt: cursor.at, _id: { $gt: cursor.id } }] }
+				: {};
+			const order = { syncAt: 1, _id: 1 } as const;
+			// Two indexed queries ({to, syncAt, _id} and {from, syncAt, _id}) merged here, instead of one $or.
 			const [received, sent] = await Promise.all([
 				envelopes
 					.find({ to: username, state: { $in: DELIVERABLE }, ...since })
-					.sort({ syncKey: 1 })
+					.sort(order)
 					.limit(limit + 1)
 					.lean<EnvelopeDoc[]>(),
 				envelopes
 					.find({ from: username, ...since })
-					.sort({ syncKey: 1 })
+					.sort(order)
 					.limit(limit + 1)
 					.lean<EnvelopeDoc[]>(),
 			]);
 			const byId = new Map<string, EnvelopeDoc>();
 			for (const doc of [...received, ...sent]) byId.set(doc._id, doc);
 			const merged = [...byId.values()].sort((a, b) =>
-				a.syncKey < b.syncKey ? -1 : a.syncKey > b.syncKey ? 1 : 0,
+				a.syncAt !== b.syncAt ? a.syncAt - b.syncAt : a._id < b._id ? -1 : a._id > b._id ? 1 : 0,
 			);
 			return { envelopes: merged.slice(0, limit).map(toStoredEnvelope), more: merged.length > limit };
 		},
@@ -144,9 +174,35 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			if (!(await isLocked(id))) return false;
 			const result = await envelopes.updateOne(
 				{ _id: id },
-				{ $set: { state: 'released', releasedAt, syncKey: syncKeyOf(releasedAt, id) } },
+				{ $set: { state: 'released', releasedAt, syncAt: releasedAt } },
 			);
 			return result.modifiedCount > 0;
+		},
+		// One read and one update for the whole batch: each filter scans the table once on FerretDB's
+		// SQLite backend, so a batch costs two scans instead of two per envelope.
+		async releaseMany(ids, releasedAt) {
+			if (ids.length === 0) return [];
+			const locked = await envelopes.find({ _id: { $in: ids }, state: 'locked' }).lean<EnvelopeDoc[]>();
+			if (locked.length === 0) return [];
+			const lockedIds = locked.map((d) => d._id);
+			// In slices: FerretDB's SQLite backend writes each matched document in turn and holds the
+			// database's write lock meanwhile, so one long update would fail other writers (SQLITE_BUSY).
+			let modified = 0;
+			for (let i = 0; i < lockedIds.length; i += RELEASE_SLICE) {
+				const result = await envelopes.updateMany(
+					{ _id: { $in: lockedIds.slice(i, i + RELEASE_SLICE) }, state: 'locked' },
+					{ $set: { state: 'released', releasedAt, syncAt: releasedAt } },
+				);
+				modified += result.modifiedCount;
+			}
+			if (modified === locked.length) {
+				return locked.map((d) =>
+					toStoredEnvelope({ ...d, state: 'released', releasedAt, syncAt: releasedAt }),
+				);
+			}
+			// Fewer changed than were locked (the caller's claims should prevent it): say only what this call did.
+			const after = await envelopes.find({ _id: { $in: lockedIds } }).lean<EnvelopeDoc[]>();
+			return after.filter((d) => d.state === 'released' && d.releasedAt === releasedAt).map(toStoredEnvelope);
 		},
 		async markCancelled(id) {
 			if (!(await isLocked(id))) return false;
@@ -190,6 +246,6 @@ export function toStoredEnvelope(doc: EnvelopeDoc): StoredEnvelope {
 		state: doc.state,
 		storedAt: doc.storedAt,
 		releasedAt: doc.releasedAt ?? null,
-		syncKey: doc.syncKey,
+		syncKey: syncKeyOf(doc.syncAt, doc._id),
 	};
 }

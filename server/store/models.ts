@@ -48,7 +48,8 @@ export interface EnvelopeDoc {
 	state: 'live' | 'locked' | 'released' | 'cancelled';
 	storedAt: number;
 	releasedAt: number | null;
-	syncKey: string;
+	/** The hub time of the envelope's place in the sync order; the protocol's syncKey is this + id. */
+	syncAt: number;
 }
 
 export interface ReceiptDoc {
@@ -131,12 +132,12 @@ const envelopeSchema = new Schema<EnvelopeDoc>(
 		state: { type: String, required: true, enum: ['live', 'locked', 'released', 'cancelled'] },
 		storedAt: { type: Number, required: true },
 		releasedAt: { type: Number, default: null },
-		syncKey: { type: String, required: true },
+		syncAt: { type: Number, required: true },
 	},
 	{ ...options, collection: 'envelopes' },
 );
-envelopeSchema.index({ to: 1, syncKey: 1 });
-envelopeSchema.index({ from: 1, syncKey: 1 });
+envelopeSchema.index({ to: 1, syncAt: 1, _id: 1 });
+envelopeSchema.index({ from: 1, syncAt: 1, _id: 1 });
 envelopeSchema.index({ state: 1, unlockAt: 1 });
 envelopeSchema.index({ to: 1, state: 1, unlockAt: 1 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { syncKeyOf, syncKeyTime } from './envelopes';
+import { parseSyncKey, syncKeyOf, syncKeyTime } from './envelopes';
 
 describe('sync keys', () => {
 	const id = '01890a5d-ac96-774b-bcce-b302099a8057';
@@ -17,5 +17,11 @@ describe('sync keys', () => {
 		expect(syncKeyTime(syncKeyOf(1_795_000_000_123, id))).toBe(1_795_000_000_123);
 		expect(syncKeyTime(null)).toBe(0);
 		expect(syncKeyTime('garbage')).toBe(0);
+	});
+	it('parse into (time, id), the overlap cursor with an empty id, and nothing else', () => {
+		expect(parseSyncKey(syncKeyOf(1_795_000_000_123, id))).toEqual({ at: 1_795_000_000_123, id });
+		expect(parseSyncKey('001795000000123-')).toEqual({ at: 1_795_000_000_123, id: '' });
+		expect(parseSyncKey('garbage')).toBeNull();
+		expect(parseSyncKey('1795000000123-x')).toBeNull();
 	});
 });

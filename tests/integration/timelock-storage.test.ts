@@ -142,6 +142,37 @@ describe('time-locked envelopes before their unlock', () => {
 		expect(await call(bob.socket, 'message:received', { ids: [sent.envelope.id] })).toEqual({ count: 1 });
 	});
 
+	it('release a batch at once, in one position of the sync order, and only what is still locked', async () => {
+		const before = await bob.messenger.syncAll(null);
+		const sent = await Promise.all(
+			['one', 'two', 'three'].map((text) =>
+				alice.messenger.send(bob.username, text, { unlockAt: Date.now() + HOUR }),
+			),
+		);
+		const ids = sent.map((s) => s.envelope.id);
+		const { store } = hub.hub.context;
+		const at = Date.now();
+		expect(await store.envelopes.markReleased(ids[0], at - 5)).toBe(true);
+		const released = await store.envelopes.releaseMany([...ids, newMessageId()], at);
+		expect(released.map((e) => e.id).sort()).toEqual(ids.slice(1).sort());
+		for (const e of released) expect(e).toMatchObject({ state: 'released', releasedAt: at });
+		expect(await store.envelopes.releaseMany(ids, at + 1)).toEqual([]);
+
+		const after = await bob.messenger.syncAll(before.cursor);
+		const got = after.messages.filter((m) => ids.includes(m.id));
+		// The one released earlier first, then the batch (one release time) in id order.
+		expect(got.map((m) => m.id)).toEqual([ids[0], ...ids.slice(1).sort()]);
+		for (const m of got) expect(m.syncKey).toBe(`${String(m.releasedAt).padStart(15, '0')}-${m.id}`);
+		// The SDK's overlap cursor (time, no id) still returns every envelope at that time.
+		const overlap = await bob.messenger.sync(`${String(at).padStart(15, '0')}-`);
+		expect(
+			overlap.messages
+				.filter((m) => ids.includes(m.id))
+				.map((m) => m.id)
+				.sort(),
+		).toEqual(ids.slice(1).sort());
+	});
+
 	it('leave listing and cancelling to the time-lock extension: UNAVAILABLE without one', async () => {
 		expect(await refusal(call(alice.socket, 'timelock:list', {}))).toBe('UNAVAILABLE');
 		expect(await refusal(call(alice.socket, 'timelock:cancel', { id: newMessageId() }))).toBe('UNAVAILABLE');

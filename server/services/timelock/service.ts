@@ -7,7 +7,7 @@ import {
 	type StoredEnvelope,
 } from '../../../src/lib/protocol';
 import type { Notifier } from '../notify';
-import { syncKeyOf, type ReleaseRecord, type Store } from '../../store';
+import type { ReleaseRecord, Store } from '../../store';
 import type { LockedRef, Retry } from './scheduler';
 
 export interface TimelockServiceOptions {
@@ -144,6 +144,7 @@ export class TimelockService {
 		}
 		const alive = await this.#aliveHubs([...decisions.values()], at);
 
+		const toRelease: StoredEnvelope[] = [];
 		for (const envelope of due) {
 			const mine = won.has(envelope.id);
 			const decision: ReleaseRecord | undefined = mine
@@ -160,10 +161,15 @@ export class TimelockService {
 				retries.push({ id: envelope.id, at: (decision?.at ?? at) + this.#claimStaleMs });
 				continue;
 			}
-			if (decision.outcome === 'released') await this.#applyRelease(envelope);
-			else await this.#applyCancel(envelope);
-			this.#pending.delete(envelope.id);
+			if (decision.outcome === 'released') {
+				toRelease.push(envelope);
+			} else {
+				await this.#applyCancel(envelope);
+				this.#pending.delete(envelope.id);
+			}
 		}
+		await this.#applyReleases(toRelease);
+		for (const envelope of toRelease) this.#pending.delete(envelope.id);
 		return retries;
 	}
 
@@ -230,28 +236,48 @@ export class TimelockService {
 		return this.#store.releases.aliveSince(others, at - this.#hubDeadMs);
 	}
 
-	/** The envelopes, from what the scheduler loaded when it can, else from the database. */
+	/** The envelopes, from what the scheduler loaded when it can, else from the database in one query. */
 	async #load(ids: string[]): Promise<StoredEnvelope[]> {
+		const missing = ids.filter((id) => !this.#pending.has(id));
+		const read = new Map((await this.#store.envelopes.getMany(missing)).map((e) => [e.id, e]));
 		const envelopes: StoredEnvelope[] = [];
 		for (const id of ids) {
-			const envelope = this.#pending.get(id) ?? (await this.#store.envelopes.get(id));
+			const envelope = this.#pending.get(id) ?? read.get(id);
 			if (envelope) envelopes.push(envelope);
 		}
 		return envelopes;
 	}
 
-	async #applyRelease(envelope: StoredEnvelope): Promise<void> {
+	/** Releases a batch whose claims are ours to apply in one update, then tells devices: save, then emit. */
+	async #applyReleases(batch: StoredEnvelope[]): Promise<void> {
+		if (batch.length === 0) return;
 		// Released when it becomes visible, whenever it was decided: the sync order places it after every cursor.
 		const releasedAt = this.#now();
-		if (!(await this.#store.envelopes.markReleased(envelope.id, releasedAt))) return;
-		const released: StoredEnvelope = {
-			...envelope,
-			state: 'released',
-			releasedAt,
-			syncKey: syncKeyOf(releasedAt, envelope.id),
-		};
-		this.#notify.messageNew(released, { recipient: true, sender: true });
-		this.#onReleased(released, releasedAt - (envelope.unlockAt ?? releasedAt));
+		const ids = batch.map((e) => e.id);
+		let stored: StoredEnvelope[];
+		try {
+			stored = await this.#store.envelopes.releaseMany(ids, releasedAt);
+		} catch (error) {
+			// The update is not atomic on every database: tell devices of what it saved, then fail the batch (retried).
+			const saved = await this.#store.envelopes.getMany(ids);
+			this.#emitReleased(
+				batch,
+				saved.filter((e) => e.state === 'released' && e.releasedAt === releasedAt),
+				releasedAt,
+			);
+			throw error;
+		}
+		this.#emitReleased(batch, stored, releasedAt);
+	}
+
+	#emitReleased(batch: StoredEnvelope[], stored: StoredEnvelope[], releasedAt: number): void {
+		const released = new Map(stored.map((e) => [e.id, e]));
+		for (const envelope of batch) {
+			const stored = released.get(envelope.id);
+			if (!stored) continue;
+			this.#notify.messageNew(stored, { recipient: true, sender: true });
+			this.#onReleased(stored, releasedAt - (envelope.unlockAt ?? releasedAt));
+		}
 	}
 
 	async #applyCancel(envelope: StoredEnvelope): Promise<void> {

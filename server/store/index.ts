@@ -1,5 +1,4 @@
 import mongoose, { type Connection } from 'mongoose';
-import { claimsRepo, type ClaimsRepo } from './claims';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { defineModels } from './models';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
@@ -8,7 +7,6 @@ import { sessionsRepo, type SessionsRepo } from './sessions';
 import { settingsRepo, type SettingsRepo } from './settings';
 import { usersRepo, type UsersRepo } from './users';
 
-export type { ClaimRecord, ClaimsRepo } from './claims';
 export type { EnvelopePage, EnvelopesRepo } from './envelopes';
 export { syncKeyOf, syncKeyTime } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
@@ -25,7 +23,6 @@ export interface Store {
 	settings: SettingsRepo;
 	envelopes: EnvelopesRepo;
 	receipts: ReceiptsRepo;
-	claims: ClaimsRepo;
 	/** Time-lock decisions (released or cancelled), one per envelope. */
 	releases: ReleasesRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
@@ -45,7 +42,6 @@ export async function openStore(uri: string): Promise<Store> {
 		settings: settingsRepo(models),
 		envelopes: envelopesRepo(models),
 		receipts: receiptsRepo(models),
-		claims: claimsRepo(models),
 		releases: await releasesRepo(conn),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;

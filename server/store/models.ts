@@ -60,14 +60,6 @@ export interface ReceiptDoc {
 	at: number;
 }
 
-export interface ClaimDoc {
-	/** What is claimed, e.g. `settle:<envelope id>`; the first insert wins. */
-	_id: string;
-	outcome: string;
-	owner: string;
-	at: number;
-}
-
 const options = { versionKey: false, strict: true, minimize: false } as const;
 
 const userSchema = new Schema<UserDoc>(
@@ -153,23 +145,12 @@ const receiptSchema = new Schema<ReceiptDoc>(
 receiptSchema.index({ from: 1, at: 1 });
 receiptSchema.index({ at: 1 });
 
-const claimSchema = new Schema<ClaimDoc>(
-	{
-		_id: { type: String, required: true },
-		outcome: { type: String, required: true },
-		owner: { type: String, required: true },
-		at: { type: Number, required: true },
-	},
-	{ ...options, collection: 'claims' },
-);
-
 export interface Models {
 	users: Model<UserDoc>;
 	sessions: Model<SessionDoc>;
 	settings: Model<SettingDoc>;
 	envelopes: Model<EnvelopeDoc>;
 	receipts: Model<ReceiptDoc>;
-	claims: Model<ClaimDoc>;
 }
 
 /** Compiles the models on one connection (never on mongoose's global one) and builds their indexes. */
@@ -180,7 +161,6 @@ export async function defineModels(conn: Connection): Promise<Models> {
 		settings: conn.model<SettingDoc>('Setting', settingSchema),
 		envelopes: conn.model<EnvelopeDoc>('Envelope', envelopeSchema),
 		receipts: conn.model<ReceiptDoc>('Receipt', receiptSchema),
-		claims: conn.model<ClaimDoc>('Claim', claimSchema),
 	};
 	await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
 	return models;

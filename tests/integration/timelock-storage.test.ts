@@ -116,22 +116,9 @@ describe('time-locked envelopes before their unlock', () => {
 		const before = await bob.messenger.syncAll(null);
 		const sent = await alice.messenger.send(bob.username, 'released now', { unlockAt: Date.now() + HOUR });
 		const { store, now, hubId } = hub.hub.context;
-		expect(
-			await store.claims.claim({
-				key: `settle:${sent.envelope.id}`,
-				outcome: 'released',
-				owner: hubId,
-				at: now(),
-			}),
-		).toBe(true);
-		expect(
-			await store.claims.claim({
-				key: `settle:${sent.envelope.id}`,
-				outcome: 'cancelled',
-				owner: 'x',
-				at: now(),
-			}),
-		).toBe(false);
+		const id = sent.envelope.id;
+		expect([...(await store.releases.claim([id], 'released', now(), hubId))]).toEqual([id]);
+		expect([...(await store.releases.claim([id], 'cancelled', now(), 'x'))]).toEqual([]);
 		expect(await store.envelopes.markReleased(sent.envelope.id, now())).toBe(true);
 		expect(await store.envelopes.markReleased(sent.envelope.id, now())).toBe(false);
 

@@ -6,25 +6,16 @@
  *   npm run bench -- [--pairs 20] [--messages 100] [--window 4] [--text 200] [--timeout 120]
  *                    [--mongodb-uri mongodb://…]   (default: an embedded database in a temp dir)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../server/config';
-import { startDatabase, type RunningDatabase } from '../server/db/embedded';
-import { createHub, type Hub } from '../server/hub';
-import { timelockHooks } from '../server/services/timelock';
 import type { Envelope } from '../src/lib/protocol';
 import { ready, sealEnvelope } from '../src/lib/crypto';
-import { HubApi, connectHub, createAccount, type Account, type HubSocket } from '../src/lib/sdk';
+import type { HubSocket } from '../src/lib/sdk';
+import { makePairs, startBenchHub, type BenchHub, type Pair } from './lib/harness';
 import { startBareRelay, type BareRelay } from './lib/bare-relay';
 import { connected, runPhase, type Lane, type PhaseResult } from './lib/load';
 import { fixed, table } from './lib/stats';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WARMUP_PER_LANE = 3;
-const PASSWORD = 'bench password, not secret';
 
 interface Options {
 	pairs: number;
@@ -62,34 +53,6 @@ function readOptions(argv: string[]): Options {
 		timeoutMs: int('timeout', values.timeout, 5, 3600) * 1000,
 		mongodbUri: values['mongodb-uri'],
 	};
-}
-
-interface Pair {
-	sender: Account;
-	recipient: Account;
-	senderSocket: HubSocket;
-	recipientSocket: HubSocket;
-}
-
-/** Two accounts per pair, each with its own signed-in socket. */
-async function makePairs(url: string, count: number, runId: string): Promise<Pair[]> {
-	const join = async (username: string) => {
-		const api = new HubApi({ baseUrl: url, keepCookies: true });
-		const account = await createAccount(api, username, PASSWORD);
-		const socket = await connected(connectHub(url, { cookie: api.cookieHeader() }));
-		return { account, socket };
-	};
-	const pairs: Pair[] = [];
-	for (let i = 0; i < count; i++) {
-		const [s, r] = await Promise.all([join(`s${i}-${runId}`), join(`r${i}-${runId}`)]);
-		pairs.push({
-			sender: s.account,
-			recipient: r.account,
-			senderSocket: s.socket,
-			recipientSocket: r.socket,
-		});
-	}
-	return pairs;
 }
 
 /** Every envelope signed and encrypted before any clock starts. */
@@ -145,9 +108,7 @@ async function main(): Promise<number> {
 	const options = readOptions(process.argv.slice(2));
 	await ready();
 	const runId = Date.now().toString(36);
-	const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-bench-'));
-	let db: RunningDatabase | null = null;
-	let hub: Hub | null = null;
+	let bench: BenchHub | null = null;
 	let bare: BareRelay | null = null;
 	const sockets: HubSocket[] = [];
 	const overall = setTimeout(() => {
@@ -157,27 +118,11 @@ async function main(): Promise<number> {
 	overall.unref();
 	try {
 		process.stderr.write('bench: starting the database and the hub…\n');
-		db = await startDatabase({
-			mongodbUri: options.mongodbUri,
-			dataDir,
-			rootDir: ROOT,
-			dbName: `bench_${runId}`,
-		});
-		const config = loadConfig({
-			PORT: '0',
-			HOST: '127.0.0.1',
-			NODE_ENV: 'production',
-			LOG_LEVEL: 'warn',
-			DATA_DIR: dataDir,
-			AUTH_RATE_PER_IP_PER_MINUTE: '1000000',
-			AUTH_RATE_PER_USER_PER_MINUTE: '1000000',
-		});
-		// The hub as production composes it, time-lock scheduler included (idle here: nothing is locked).
-		hub = await createHub({ config, mongoUri: db.uri, hooks: timelockHooks() });
-		const { url } = await hub.start();
+		bench = await startBenchHub('bench', options.mongodbUri);
+		const { url } = bench;
 
 		process.stderr.write(`bench: signing up ${options.pairs * 2} users and sealing envelopes…\n`);
-		const pairs = await makePairs(url, options.pairs, runId);
+		const pairs = await makePairs(url, options.pairs, '', runId);
 		for (const p of pairs) sockets.push(p.senderSocket, p.recipientSocket);
 		const text = 'x'.repeat(options.text);
 		const sealed = pairs.map((pair) => sealAll(pair, WARMUP_PER_LANE + options.messages, text));
@@ -218,14 +163,12 @@ async function main(): Promise<number> {
 			options.timeoutMs,
 		);
 
-		process.stdout.write(`${report(options, db.kind, envelopeBytes, hubResult, bareResult)}\n`);
+		process.stdout.write(`${report(options, bench.dbKind, envelopeBytes, hubResult, bareResult)}\n`);
 		return hubResult.lost + bareResult.lost + hubResult.refused + bareResult.refused === 0 ? 0 : 1;
 	} finally {
 		for (const socket of sockets) socket.disconnect();
 		await bare?.close();
-		await hub?.stop();
-		await db?.stop();
-		rmSync(dataDir, { recursive: true, force: true });
+		await bench?.close();
 		clearTimeout(overall);
 	}
 }

@@ -11,24 +11,16 @@
  *   npx tsx bench/timelock.ts [--messages 10000] [--window 10] [--pairs 10] [--in-flight 8]
  *                             [--timeout 600] [--mongodb-uri mongodb://…]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../server/config';
-import { startDatabase, type RunningDatabase } from '../server/db/embedded';
-import { createHub, type Hub } from '../server/hub';
-import { timelockHooks } from '../server/services/timelock';
+import type { Hub } from '../server/hub';
 import { ready, sealEnvelope } from '../src/lib/crypto';
 import { EVENTS, type Envelope, type StoredEnvelope } from '../src/lib/protocol';
-import { HubApi, call, connectHub, createAccount, type Account, type HubSocket } from '../src/lib/sdk';
-import { connected, runPhase, type Lane, type PhaseResult } from './lib/load';
+import { call, type HubSocket } from '../src/lib/sdk';
+import { makePairs, startBenchHub, type BenchHub, type Pair } from './lib/harness';
+import { runPhase, type Lane, type PhaseResult } from './lib/load';
 import { fixed, summarize, table, type LatencySummary } from './lib/stats';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PASSWORD = 'bench password, not secret';
 const TEXT = 'a time-locked message of ordinary length, sealed until its date';
 
 interface Options {
@@ -67,33 +59,6 @@ function readOptions(argv: string[]): Options {
 		timeoutMs: int('timeout', values.timeout, 10, 3600) * 1000,
 		mongodbUri: values['mongodb-uri'],
 	};
-}
-
-interface Pair {
-	sender: Account;
-	recipient: Account;
-	senderSocket: HubSocket;
-	recipientSocket: HubSocket;
-}
-
-async function makePairs(url: string, count: number, runId: string): Promise<Pair[]> {
-	const join = async (username: string) => {
-		const api = new HubApi({ baseUrl: url, keepCookies: true });
-		const account = await createAccount(api, username, PASSWORD);
-		const socket = await connected(connectHub(url, { cookie: api.cookieHeader() }));
-		return { account, socket };
-	};
-	const pairs: Pair[] = [];
-	for (let i = 0; i < count; i++) {
-		const [s, r] = await Promise.all([join(`ts${i}-${runId}`), join(`tr${i}-${runId}`)]);
-		pairs.push({
-			sender: s.account,
-			recipient: r.account,
-			senderSocket: s.socket,
-			recipientSocket: r.socket,
-		});
-	}
-	return pairs;
 }
 
 /** Message i goes through pair i mod P; unlockAt(i) gives its unlock date (or null). */
@@ -312,9 +277,7 @@ async function main(): Promise<number> {
 	const options = readOptions(process.argv.slice(2));
 	await ready();
 	const runId = Date.now().toString(36);
-	const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-bench-timelock-'));
-	let db: RunningDatabase | null = null;
-	let hub: Hub | null = null;
+	let bench: BenchHub | null = null;
 	const sockets: HubSocket[] = [];
 	const overall = setTimeout(() => {
 		process.stderr.write('bench: overall time limit reached, stopping\n');
@@ -323,25 +286,10 @@ async function main(): Promise<number> {
 	overall.unref();
 	try {
 		process.stderr.write('bench: starting the database and the hub…\n');
-		db = await startDatabase({
-			mongodbUri: options.mongodbUri,
-			dataDir,
-			rootDir: ROOT,
-			dbName: `bench_timelock_${runId}`,
-		});
-		const config = loadConfig({
-			PORT: '0',
-			HOST: '127.0.0.1',
-			NODE_ENV: 'production',
-			LOG_LEVEL: 'warn',
-			DATA_DIR: dataDir,
-			AUTH_RATE_PER_IP_PER_MINUTE: '1000000',
-			AUTH_RATE_PER_USER_PER_MINUTE: '1000000',
-		});
-		hub = await createHub({ config, mongoUri: db.uri, hooks: timelockHooks() });
-		const { url } = await hub.start();
+		bench = await startBenchHub('bench-timelock', options.mongodbUri);
+		const { hub, url } = bench;
 		process.stderr.write(`bench: signing up ${options.pairs * 2} users…\n`);
-		const pairs = await makePairs(url, options.pairs, runId);
+		const pairs = await makePairs(url, options.pairs, 't', runId);
 		for (const p of pairs) sockets.push(p.senderSocket, p.recipientSocket);
 
 		const locked = await runTimelockPhase(hub, pairs, options);
@@ -355,7 +303,7 @@ async function main(): Promise<number> {
 		}));
 		const live = await runPhase('live', lanes, options.inFlight, options.timeoutMs);
 
-		process.stdout.write(`${report(options, db.kind, locked, live)}\n`);
+		process.stdout.write(`${report(options, bench.dbKind, locked, live)}\n`);
 		const faults =
 			locked.lost +
 			locked.stillLocked +
@@ -367,9 +315,7 @@ async function main(): Promise<number> {
 		return faults === 0 ? 0 : 1;
 	} finally {
 		for (const socket of sockets) socket.disconnect();
-		await hub?.stop();
-		await db?.stop();
-		rmSync(dataDir, { recursive: true, force: true });
+		await bench?.close();
 		clearTimeout(overall);
 	}
 }

@@ -103,7 +103,7 @@ export class Conversations {
 				const existing = await this.#db.messages.get(m.id);
 				if (m.direction === 'in') {
 					if (existing && existing.status !== 'sealed') continue;
-					await this.#db.messages.put(this.#incomingRow(m));
+					await this.#db.messages.put(this.#rowOf(m));
 					fresh.push(m);
 					await this.#bump(m.peer, activityTime(m), !this.#isWatching(m.peer));
 				} else if (existing) {
@@ -115,7 +115,7 @@ export class Conversations {
 						status: existing.status === 'sending' || existing.status === 'failed' ? 'sent' : existing.status,
 					});
 				} else {
-					await this.#db.messages.put(this.#outgoingRow(m));
+					await this.#db.messages.put(this.#rowOf(m));
 					await this.#bump(m.peer, activityTime(m), false);
 				}
 				touched.push(m.peer);
@@ -222,13 +222,14 @@ export class Conversations {
 		});
 	}
 
-	#incomingRow(m: DecodedMessage): MessageRow {
+	/** A decoded message as stored on this device: incoming ones are "received", our own "sent". */
+	#rowOf(m: DecodedMessage): MessageRow {
 		if (m.text !== null) this.#texts.set(m.id, m.text);
 		return {
 			id: m.id,
 			peer: m.peer,
-			direction: 'in',
-			status: 'received',
+			direction: m.direction,
+			status: m.direction === 'in' ? 'received' : 'sent',
 			order: orderOf(m),
 			sentAt: m.sentAt,
 			storedAt: m.storedAt,
@@ -236,25 +237,6 @@ export class Conversations {
 			releasedAt: m.releasedAt,
 			announce: m.announce,
 			// Never keep the text of a message that failed a check.
-			text: m.text !== null && m.problem === null ? sealText(m.text, this.#localKey) : null,
-			problem: m.problem,
-			error: null,
-		};
-	}
-
-	#outgoingRow(m: DecodedMessage): MessageRow {
-		if (m.text !== null) this.#texts.set(m.id, m.text);
-		return {
-			id: m.id,
-			peer: m.peer,
-			direction: 'out',
-			status: 'sent',
-			order: orderOf(m),
-			sentAt: m.sentAt,
-			storedAt: m.storedAt,
-			unlockAt: m.unlockAt,
-			releasedAt: m.releasedAt,
-			announce: m.announce,
 			text: m.text !== null && m.problem === null ? sealText(m.text, this.#localKey) : null,
 			problem: m.problem,
 			error: null,

@@ -78,12 +78,14 @@ function deferred(): Deferred {
 const T0 = 1_700_000_000_000;
 
 /** An in-memory store of locked envelopes and a release that records what it did, and when. */
-function harness(options: Partial<SchedulerOptions> = {}) {
+function harness(options: Partial<SchedulerOptions> = {}, { keepCopies = false } = {}) {
 	const clock = new FakeClock(T0);
 	const locked = new Map<string, number>();
+	/** With keepCopies, released envelopes stay in `locked` (a copy not yet removed) and are marked here. */
+	const decided = new Set<string>();
 	const releases: { id: string; at: number; batch: number }[] = [];
 	const batches: string[][] = [];
-	const reads: { until: number; limit: number }[] = [];
+	const reads: { until: number; limit: number; after: LockedRef | null }[] = [];
 	let active = 0;
 	let maxActive = 0;
 	const control: { gate: Deferred | null; readGate: Deferred | null; fail: number; failRead: number } = {
@@ -96,14 +98,18 @@ function harness(options: Partial<SchedulerOptions> = {}) {
 	const scheduler = new TimelockScheduler({
 		clock,
 		source: {
-			async dueBefore(until, limit) {
-				reads.push({ until, limit });
+			async dueBefore(until, limit, after) {
+				reads.push({ until, limit, after });
 				if (control.failRead > 0) {
 					control.failRead -= 1;
 					throw new Error('database down');
 				}
 				const found = [...locked.entries()]
 					.filter(([, unlockAt]) => unlockAt <= until)
+					.filter(
+						([id, unlockAt]) =>
+							!after || unlockAt > after.unlockAt || (unlockAt === after.unlockAt && id > after.id),
+					)
 					.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
 					.slice(0, limit)
 					.map(([id, unlockAt]) => ({ id, unlockAt }));
@@ -125,8 +131,9 @@ function harness(options: Partial<SchedulerOptions> = {}) {
 				for (const id of ids) {
 					// The store's claim: only a locked envelope is released, and only once it is due.
 					const unlockAt = locked.get(id);
-					if (unlockAt === undefined || unlockAt > clock.now()) continue;
-					locked.delete(id);
+					if (unlockAt === undefined || unlockAt > clock.now() || decided.has(id)) continue;
+					if (keepCopies) decided.add(id);
+					else locked.delete(id);
 					releases.push({ id, at: clock.now(), batch: batches.length });
 				}
 			} finally {
@@ -206,12 +213,12 @@ describe('TimelockScheduler', () => {
 		h.store('near', T0 + 10_000);
 		await h.scheduler.start();
 		expect(h.scheduler.stats().waiting).toBe(1);
-		expect(h.reads).toEqual([{ until: T0 + 60_000, limit: 5_000 }]);
+		expect(h.reads).toEqual([{ until: T0 + 60_000, limit: 5_000, after: null }]);
 
 		// Stored by another hub: no notify reaches this one, a refill finds it.
 		h.store('elsewhere', T0 + 45_000);
 		await h.clock.advanceTo(T0 + 20_000);
-		expect(h.reads.at(-1)).toEqual({ until: T0 + 80_000, limit: 5_000 });
+		expect(h.reads.at(-1)).toEqual({ until: T0 + 80_000, limit: 5_000, after: null });
 		expect(h.scheduler.stats().waiting).toBe(1);
 
 		await h.clock.advanceTo(T0 + 100_000);
@@ -297,6 +304,26 @@ describe('TimelockScheduler', () => {
 		// Every one went out exactly at its unlock time: the next page was in memory in time.
 		expect(h.releases.every((r) => r.at === T0 + 1_000 + Number(r.id.slice(1)) * 10)).toBe(true);
 		expect(h.reads.length).toBeGreaterThan(3);
+		await h.scheduler.stop();
+	});
+
+	it('reads a cut-short window on from its last page, past released envelopes whose copies remain', async () => {
+		// The store keeps a released envelope's locked copy until it is removed, off the release path:
+		// reading from the start again would return the same page of released ones, over and over.
+		const h = harness(
+			{ refillLimit: 10, batchMax: 5, concurrency: 1, minRefillGapMs: 0 },
+			{ keepCopies: true },
+		);
+		for (let i = 0; i < 35; i += 1) h.store(`m${String(i).padStart(2, '0')}`, T0 + 1_000 + i * 10);
+		await h.scheduler.start();
+		await h.clock.advanceTo(T0 + 2_000);
+		const ids = h.releasedIds();
+		expect(ids).toHaveLength(35);
+		expect(new Set(ids).size).toBe(35);
+		expect(h.releases.every((r) => r.at === T0 + 1_000 + Number(r.id.slice(1)) * 10)).toBe(true);
+		// Each top-up went on after the previous page's last envelope.
+		const topUps = h.reads.filter((r) => r.after !== null);
+		expect(topUps.map((r) => r.after?.id)).toEqual(['m09', 'm19', 'm29']);
 		await h.scheduler.stop();
 	});
 

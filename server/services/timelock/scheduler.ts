@@ -6,9 +6,12 @@ export interface LockedRef {
 	unlockAt: number;
 }
 
-/** Where the scheduler reads what falls due: locked envelopes with `unlockAt <= until`, earliest first. */
+/**
+ * Where the scheduler reads what falls due: locked envelopes with `unlockAt <= until`, in
+ * (unlockAt, id) order, after `after` when it is given (the last of a page cut short).
+ */
 export interface DueSource {
-	dueBefore(until: number, limit: number): Promise<LockedRef[]>;
+	dueBefore(until: number, limit: number, after: LockedRef | null): Promise<LockedRef[]>;
 }
 
 /** Try this envelope again at `at` (its decision is not final yet, e.g. another hub's claim is pending). */
@@ -69,6 +72,8 @@ export interface SchedulerStats {
 	/** Every locked envelope due up to this time is known to the scheduler. */
 	coveredUntil: number;
 	lastRefillAt: number | null;
+	/** The earliest due time waiting in memory, or null. */
+	nextDueAt: number | null;
 }
 
 const DEFAULTS = {
@@ -112,6 +117,8 @@ export class TimelockScheduler {
 	#cancelTimer: (() => void) | null = null;
 	#coveredUntil = Number.NEGATIVE_INFINITY;
 	#truncated = false;
+	/** The last envelope of a page cut short: the next read continues after it. */
+	#cursor: LockedRef | null = null;
 	#nextRefillAt = Number.POSITIVE_INFINITY;
 	#lastRefillAt: number | null = null;
 	#lastRefillAttemptAt = Number.NEGATIVE_INFINITY;
@@ -156,12 +163,16 @@ export class TimelockScheduler {
 		await Promise.allSettled([...this.#batches, this.#refill ?? Promise.resolve()]);
 	}
 
-	/** A locked envelope was just stored: schedule it now if it falls due before the next refill can. */
-	notify(ref: LockedRef): void {
-		if (!this.#running) return;
-		if (ref.unlockAt > this.#clock.now() + this.#options.windowMs) return;
+	/**
+	 * A locked envelope was just stored: schedules it now if it falls due within the window, before
+	 * a refill could find it. Says whether it did (beyond the window, a later refill finds it).
+	 */
+	notify(ref: LockedRef): boolean {
+		if (!this.#running) return false;
+		if (ref.unlockAt > this.#clock.now() + this.#options.windowMs) return false;
 		this.#add(ref.id, ref.unlockAt);
 		this.#arm();
+		return true;
 	}
 
 	/** The envelope was cancelled (or released elsewhere): do not fire it. A release under way is not stopped. */
@@ -176,6 +187,7 @@ export class TimelockScheduler {
 			releasing: this.#releasing.size,
 			coveredUntil: this.#coveredUntil,
 			lastRefillAt: this.#lastRefillAt,
+			nextDueAt: this.#peek()?.at ?? null,
 		};
 	}
 
@@ -206,13 +218,17 @@ export class TimelockScheduler {
 		const limit = this.#options.refillLimit;
 		this.#releasedDuringRefill = new Set();
 		try {
-			const refs = await this.#source.dueBefore(until, limit);
+			// A window cut short is read on from where its last page stopped, so what this hub has
+			// released meanwhile (and whose locked copies may not be removed yet) is not read again.
+			const after = this.#truncated ? this.#cursor : null;
+			const refs = await this.#source.dueBefore(until, limit, after);
 			if (!this.#running) return;
 			const released = this.#releasedDuringRefill;
 			for (const ref of refs) {
 				if (!released.has(ref.id)) this.#add(ref.id, ref.unlockAt);
 			}
 			this.#truncated = refs.length >= limit;
+			this.#cursor = this.#truncated ? refs[refs.length - 1] : null;
 			this.#coveredUntil = this.#truncated ? refs[refs.length - 1].unlockAt : until;
 			this.#lastRefillAt = startedAt;
 			this.#nextRefillAt = startedAt + this.#options.refillEveryMs;

@@ -35,9 +35,9 @@ export interface HubContext {
  *
  * The core stores a time-locked envelope (state "locked"), acknowledges it, shows it to the
  * sender's devices, announces it to the recipient when asked, and then calls `onLockedStored`.
- * Releasing and cancelling belong to the extension: it claims the envelope with
- * `store.releases.claim(...)` (a unique-index insert: the first decision wins), then applies it
- * (`store.envelopes.releaseMany` or `markCancelled`), and tells devices through `notify`.
+ * Releasing and cancelling belong to the extension: it decides with `store.envelopes.release`
+ * or `cancel` (the insert of the settled copy under the envelope's unique id: the first decision
+ * wins and is applied in the same write), then tells devices through `notify`.
  *
  * Lifecycle: `setup(ctx)` runs once the store, services and Socket.IO server exist and before the
  * hub listens; `start()` runs right after it listens; `stop()` runs first when the hub stops,

@@ -1,4 +1,5 @@
 import type { EnvelopeState, SealedNotice, StoredEnvelope } from '../../src/lib/protocol';
+import { mongo, type Model } from 'mongoose';
 import { isDuplicateKey, type EnvelopeDoc, type Models } from './models';
 
 /** Width of the time part of a syncKey: 15 digits hold any epoch-ms date up to the year 33658. */
@@ -31,12 +32,30 @@ export interface EnvelopePage {
 	more: boolean;
 }
 
+/** How a release went: the envelopes this call released, and those decided before it (by anyone). */
+export interface ReleaseResult {
+	released: StoredEnvelope[];
+	decided: string[];
+}
+
+/** A position in the scheduler's order of locked envelopes: unlock time, then id. */
+export interface DuePosition {
+	unlockAt: number;
+	id: string;
+}
+
 export interface EnvelopesRepo {
-	/** False when the id is already stored (the unique _id decides, so a resend is stored once). */
+	/**
+	 * Stores a live envelope, or a locked one until its decision. False when the id is already
+	 * stored, locked or settled (the unique _id decides, so a resend is stored once).
+	 */
 	insert(envelope: StoredEnvelope): Promise<boolean>;
+	/** The envelope as it stands: settled if it is, else locked, else null. */
 	get(id: string): Promise<StoredEnvelope | null>;
-	/** The stored envelopes among `ids`, in no particular order, in one query. */
-	getMany(ids: string[]): Promise<StoredEnvelope[]>;
+	/** The still-locked copies among `ids`, in one query (a copy may outlive its decision briefly). */
+	lockedMany(ids: string[]): Promise<StoredEnvelope[]>;
+	/** The settled (live, released or cancelled) envelopes among `ids`, in one query. */
+	settledMany(ids: string[]): Promise<StoredEnvelope[]>;
 	/**
 	 * One sync page for `username`: envelopes addressed to them that are deliverable (live or
 	 * released — never locked or cancelled) and every envelope they sent, after `after`, in order.
@@ -46,21 +65,23 @@ export interface EnvelopesRepo {
 	sealedFor(username: string, limit: number): Promise<SealedNotice[]>;
 	/** The locked envelopes `username` sent, soonest unlock first. */
 	lockedFrom(username: string, limit: number): Promise<StoredEnvelope[]>;
-	/** Locked envelopes due at or before `until`, soonest first (the scheduler's refill). */
-	lockedDueBy(until: number, limit: number): Promise<StoredEnvelope[]>;
 	/**
-	 * locked → released, moving the envelope to its release time in the recipient's sync order.
-	 * Call only after winning the envelope's claim. False when it was no longer locked.
+	 * Locked copies due at or before `until`, after `after` in (unlockAt, id) order, as positions
+	 * only (the scheduler's refill: the hub that stored an envelope holds it already). May include
+	 * copies whose decision was taken but which are not yet removed.
 	 */
-	markReleased(id: string, releasedAt: number): Promise<boolean>;
+	lockedDueBy(until: number, limit: number, after?: DuePosition | null): Promise<DuePosition[]>;
 	/**
-	 * markReleased for a batch, in one read and one update whatever its size. Call only after winning
-	 * every envelope's claim. Returns the envelopes this call released, as released; those no longer
-	 * locked are left as they are.
+	 * The release decision for each envelope: one unordered insert of the released copies (visible at
+	 * `releasedAt` in the sync order) into the settled collection. An id already settled there was
+	 * decided before (by a release elsewhere or a cancel) and is reported as decided. Locked copies
+	 * are left for `removeLocked`.
 	 */
-	releaseMany(ids: string[], releasedAt: number): Promise<StoredEnvelope[]>;
-	/** locked → cancelled. Call only after winning the envelope's claim. */
-	markCancelled(id: string): Promise<boolean>;
+	release(envelopes: StoredEnvelope[], releasedAt: number): Promise<ReleaseResult>;
+	/** The cancel decision: the settled copy, as cancelled. Says which decision stands for the id. */
+	cancel(envelope: StoredEnvelope, at: number): Promise<'cancelled' | 'decided-before'>;
+	/** Removes locked copies whose decision is stored. */
+	removeLocked(ids: string[]): Promise<void>;
 	/** Which of `ids` are addressed to `to` and deliverable, with their senders. */
 	deliverable(ids: string[], to: string): Promise<{ id: string; from: string }[]>;
 	/** Cancelled envelopes stored before `before` (purged after the retention period). */
@@ -69,33 +90,39 @@ export interface EnvelopesRepo {
 }
 
 const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
-/** Envelopes per release update: bounds how long one update holds FerretDB's write lock. */
-const RELEASE_SLICE = 50;
 
 export function envelopesRepo(models: Models): EnvelopesRepo {
-	const { envelopes } = models;
-	const isLocked = async (id: string) =>
-		(await envelopes.findById(id, { state: 1 }).lean<Pick<EnvelopeDoc, 'state'>>())?.state === 'locked';
+	const { envelopes, locked } = models;
+	// The driver's collection for inserts, typed with our string _id (mongoose types it for ObjectId ids).
+	const settled = envelopes.collection as unknown as mongo.Collection<EnvelopeDoc>;
+	const exists = async (model: Model<EnvelopeDoc>, id: string) =>
+		(await model.findById(id, { _id: 1 }).lean<Pick<EnvelopeDoc, '_id'>>()) !== null;
+	/** Which of `ids` have a settled copy: a locked copy beside one is decided already. */
+	const settledIds = async (ids: string[]) => {
+		if (ids.length === 0) return new Set<string>();
+		const docs = await envelopes.find({ _id: { $in: ids } }, { _id: 1 }).lean<Pick<EnvelopeDoc, '_id'>[]>();
+		return new Set(docs.map((d) => d._id));
+	};
+	const undecided = async (docs: EnvelopeDoc[]) => {
+		const decided = await settledIds(docs.map((d) => d._id));
+		return docs.filter((d) => !decided.has(d._id));
+	};
 	return {
 		async insert(e) {
+			const doc = toDoc(e);
 			try {
-				await envelopes.create({
-					_id: e.id,
-					v: e.v,
-					from: e.from,
-					to: e.to,
-					sentAt: e.sentAt,
-					unlockAt: e.unlockAt,
-					announce: e.announce,
-					kind: e.kind,
-					nonce: e.nonce,
-					ciphertext: e.ciphertext,
-					signature: e.signature,
-					state: e.state,
-					storedAt: e.storedAt,
-					releasedAt: e.releasedAt,
-					syncAt: syncKeyTime(e.syncKey),
-				});
+				if (e.state === 'locked') {
+					await locked.create(doc);
+					// Settled already (a resend after its release or cancel): the settled copy stands.
+					// Checked after the insert, so a decision taken meanwhile is seen.
+					if (await exists(envelopes, e.id)) {
+						await locked.deleteOne({ _id: e.id });
+						return false;
+					}
+				} else {
+					if (await exists(locked, e.id)) return false;
+					await envelopes.create(doc);
+				}
 				return true;
 			} catch (error) {
 				if (isDuplicateKey(error)) return false;
@@ -103,10 +130,16 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			}
 		},
 		async get(id) {
-			const doc = await envelopes.findById(id).lean<EnvelopeDoc>();
+			const doc =
+				(await envelopes.findById(id).lean<EnvelopeDoc>()) ?? (await locked.findById(id).lean<EnvelopeDoc>());
 			return doc ? toStoredEnvelope(doc) : null;
 		},
-		async getMany(ids) {
+		async lockedMany(ids) {
+			if (ids.length === 0) return [];
+			const docs = await locked.find({ _id: { $in: ids } }).lean<EnvelopeDoc[]>();
+			return docs.map(toStoredEnvelope);
+		},
+		async settledMany(ids) {
 			if (ids.length === 0) return [];
 			const docs = await envelopes.find({ _id: { $in: ids } }).lean<EnvelopeDoc[]>();
 			return docs.map(toStoredEnvelope);
@@ -118,8 +151,9 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 				? { $or: [{ syncAt: { $gt: cursor.at } }, { syncAt: cursor.at, _id: { $gt: cursor.id } }] }
 				: {};
 			const order = { syncAt: 1, _id: 1 } as const;
-			// Two indexed queries ({to, syncAt, _id} and {from, syncAt, _id}) merged here, instead of one $or.
-			const [received, sent] = await Promise.all([
+			// Indexed queries merged here instead of one $or: what they received (deliverable only),
+			// what they sent (settled, and still locked).
+			const [received, sent, sentLocked] = await Promise.all([
 				envelopes
 					.find({ to: username, state: { $in: DELIVERABLE }, ...since })
 					.sort(order)
@@ -130,21 +164,29 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 					.sort(order)
 					.limit(limit + 1)
 					.lean<EnvelopeDoc[]>(),
+				locked
+					.find({ from: username, ...since })
+					.sort(order)
+					.limit(limit + 1)
+					.lean<EnvelopeDoc[]>(),
 			]);
 			const byId = new Map<string, EnvelopeDoc>();
 			for (const doc of [...received, ...sent]) byId.set(doc._id, doc);
+			// A locked copy not yet removed after its decision sorts before its settled copy (stored
+			// earlier than decided), so a device that applies a page in order ends on the settled state.
+			for (const doc of sentLocked) if (!byId.has(doc._id)) byId.set(doc._id, doc);
 			const merged = [...byId.values()].sort((a, b) =>
 				a.syncAt !== b.syncAt ? a.syncAt - b.syncAt : a._id < b._id ? -1 : a._id > b._id ? 1 : 0,
 			);
 			return { envelopes: merged.slice(0, limit).map(toStoredEnvelope), more: merged.length > limit };
 		},
 		async sealedFor(username, limit) {
-			const docs = await envelopes
-				.find({ to: username, state: 'locked', announce: true })
+			const docs = await locked
+				.find({ to: username, announce: true })
 				.sort({ unlockAt: 1 })
 				.limit(limit)
 				.lean<EnvelopeDoc[]>();
-			return docs.map((d) => ({
+			return (await undecided(docs)).map((d) => ({
 				id: d._id,
 				from: d.from,
 				to: d.to,
@@ -153,61 +195,50 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			}));
 		},
 		async lockedFrom(username, limit) {
-			const docs = await envelopes
-				.find({ from: username, state: 'locked' })
+			const docs = await locked
+				.find({ from: username })
 				.sort({ unlockAt: 1 })
 				.limit(limit)
 				.lean<EnvelopeDoc[]>();
-			return docs.map(toStoredEnvelope);
+			return (await undecided(docs)).map(toStoredEnvelope);
 		},
-		async lockedDueBy(until, limit) {
-			const docs = await envelopes
-				.find({ state: 'locked', unlockAt: { $lte: until } })
-				.sort({ unlockAt: 1 })
+		async lockedDueBy(until, limit, after) {
+			const range = after
+				? {
+						$or: [
+							{ unlockAt: { $gt: after.unlockAt, $lte: until } },
+							{ unlockAt: after.unlockAt, _id: { $gt: after.id } },
+						],
+					}
+				: { unlockAt: { $lte: until } };
+			const docs = await locked
+				.find(range, { _id: 1, unlockAt: 1 })
+				.sort({ unlockAt: 1, _id: 1 })
 				.limit(limit)
-				.lean<EnvelopeDoc[]>();
-			return docs.map(toStoredEnvelope);
+				.lean<Pick<EnvelopeDoc, '_id' | 'unlockAt'>[]>();
+			return docs.map((d) => ({ id: d._id, unlockAt: d.unlockAt ?? 0 }));
 		},
-		// The claim makes the caller the only writer, so the state is read first and the update filters
-		// on _id alone: the one filter FerretDB's SQLite backend pushes down (any other reads every document).
-		async markReleased(id, releasedAt) {
-			if (!(await isLocked(id))) return false;
-			const result = await envelopes.updateOne(
-				{ _id: id },
-				{ $set: { state: 'released', releasedAt, syncAt: releasedAt } },
+		// Insert only: FerretDB's SQLite backend inserts a batch in one statement each and checks the
+		// unique _id through its index, where an update scans the whole table for every document.
+		async release(batch, releasedAt) {
+			if (batch.length === 0) return { released: [], decided: [] };
+			const docs = batch.map((e) =>
+				toDoc({ ...e, state: 'released', releasedAt, syncKey: syncKeyOf(releasedAt, e.id) }),
 			);
-			return result.modifiedCount > 0;
+			const refused = await insertUnordered(settled, docs);
+			return {
+				released: docs.filter((d) => !refused.has(d._id)).map(toStoredEnvelope),
+				decided: [...refused],
+			};
 		},
-		// One read and one update for the whole batch: each filter scans the table once on FerretDB's
-		// SQLite backend, so a batch costs two scans instead of two per envelope.
-		async releaseMany(ids, releasedAt) {
-			if (ids.length === 0) return [];
-			const locked = await envelopes.find({ _id: { $in: ids }, state: 'locked' }).lean<EnvelopeDoc[]>();
-			if (locked.length === 0) return [];
-			const lockedIds = locked.map((d) => d._id);
-			// In slices: FerretDB's SQLite backend writes each matched document in turn and holds the
-			// database's write lock meanwhile, so one long update would fail other writers (SQLITE_BUSY).
-			let modified = 0;
-			for (let i = 0; i < lockedIds.length; i += RELEASE_SLICE) {
-				const result = await envelopes.updateMany(
-					{ _id: { $in: lockedIds.slice(i, i + RELEASE_SLICE) }, state: 'locked' },
-					{ $set: { state: 'released', releasedAt, syncAt: releasedAt } },
-				);
-				modified += result.modifiedCount;
-			}
-			if (modified === locked.length) {
-				return locked.map((d) =>
-					toStoredEnvelope({ ...d, state: 'released', releasedAt, syncAt: releasedAt }),
-				);
-			}
-			// Fewer changed than were locked (the caller's claims should prevent it): say only what this call did.
-			const after = await envelopes.find({ _id: { $in: lockedIds } }).lean<EnvelopeDoc[]>();
-			return after.filter((d) => d.state === 'released' && d.releasedAt === releasedAt).map(toStoredEnvelope);
+		async cancel(envelope, at) {
+			// Placed at the cancel in the sender's sync order, so their other devices learn of it.
+			const doc = toDoc({ ...envelope, state: 'cancelled', syncKey: syncKeyOf(at, envelope.id) });
+			const refused = await insertUnordered(settled, [doc]);
+			return refused.size === 0 ? 'cancelled' : 'decided-before';
 		},
-		async markCancelled(id) {
-			if (!(await isLocked(id))) return false;
-			const result = await envelopes.updateOne({ _id: id }, { $set: { state: 'cancelled' } });
-			return result.modifiedCount > 0;
+		async removeLocked(ids) {
+			if (ids.length > 0) await locked.deleteMany({ _id: { $in: ids } });
 		},
 		async deliverable(ids, to) {
 			if (ids.length === 0) return [];
@@ -226,6 +257,52 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 		async deleteMany(ids) {
 			if (ids.length > 0) await envelopes.deleteMany({ _id: { $in: ids } });
 		},
+	};
+}
+
+/**
+ * Inserts every document, unordered (one refused id does not stop the others), and returns the
+ * ids the unique _id refused. Any other failure is thrown: the caller cannot know which documents
+ * were written and must read them back.
+ */
+async function insertUnordered(
+	collection: mongo.Collection<EnvelopeDoc>,
+	docs: EnvelopeDoc[],
+): Promise<Set<string>> {
+	try {
+		await collection.insertMany(docs, { ordered: false });
+		return new Set();
+	} catch (error) {
+		if (error instanceof mongo.MongoBulkWriteError) {
+			const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+			if (writeErrors.length > 0 && writeErrors.every((w) => w.code === 11000)) {
+				return new Set(writeErrors.map((w) => docs[w.index]._id));
+			}
+		} else if (docs.length === 1 && isDuplicateKey(error)) {
+			// A one-document batch may surface as a plain duplicate-key error.
+			return new Set([docs[0]._id]);
+		}
+		throw error;
+	}
+}
+
+function toDoc(e: StoredEnvelope): EnvelopeDoc {
+	return {
+		_id: e.id,
+		v: e.v,
+		from: e.from,
+		to: e.to,
+		sentAt: e.sentAt,
+		unlockAt: e.unlockAt,
+		announce: e.announce,
+		kind: e.kind,
+		nonce: e.nonce,
+		ciphertext: e.ciphertext,
+		signature: e.signature,
+		state: e.state,
+		storedAt: e.storedAt,
+		releasedAt: e.releasedAt,
+		syncAt: syncKeyTime(e.syncKey),
 	};
 }
 

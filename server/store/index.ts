@@ -2,15 +2,13 @@ import mongoose, { type Connection } from 'mongoose';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { defineModels } from './models';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
-import { releasesRepo, type ReleasesRepo } from './releases';
 import { sessionsRepo, type SessionsRepo } from './sessions';
 import { settingsRepo, type SettingsRepo } from './settings';
 import { usersRepo, type UsersRepo } from './users';
 
-export type { EnvelopePage, EnvelopesRepo } from './envelopes';
+export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
 export { syncKeyOf, syncKeyTime } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
-export type { ReleaseOutcome, ReleaseRecord, ReleasesRepo } from './releases';
 export type { SessionRecord, SessionsRepo } from './sessions';
 export type { SettingsRepo } from './settings';
 export type { UserRecord, UsersRepo } from './users';
@@ -23,8 +21,6 @@ export interface Store {
 	settings: SettingsRepo;
 	envelopes: EnvelopesRepo;
 	receipts: ReceiptsRepo;
-	/** Time-lock decisions (released or cancelled), one per envelope. */
-	releases: ReleasesRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -42,7 +38,6 @@ export async function openStore(uri: string): Promise<Store> {
 		settings: settingsRepo(models),
 		envelopes: envelopesRepo(models),
 		receipts: receiptsRepo(models),
-		releases: await releasesRepo(conn),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

@@ -33,6 +33,12 @@ export interface SettingDoc {
 	value: string;
 }
 
+/**
+ * A deliverable or settled envelope (`envelopes`), or a still-locked one (`locked_envelopes`).
+ * A time-locked envelope is stored in `locked_envelopes` only; its release or cancel is the
+ * insert of its settled copy into `envelopes`, whose unique _id makes the first decision the only
+ * one. The locked copy is then removed; until it is, the copy in `envelopes` is what counts.
+ */
 export interface EnvelopeDoc {
 	_id: string;
 	v: 1;
@@ -108,30 +114,33 @@ const settingSchema = new Schema<SettingDoc>(
 	{ ...options, collection: 'settings' },
 );
 
-const envelopeSchema = new Schema<EnvelopeDoc>(
-	{
-		_id: { type: String, required: true },
-		v: { type: Number, required: true },
-		from: { type: String, required: true },
-		to: { type: String, required: true },
-		sentAt: { type: Number, required: true },
-		unlockAt: { type: Number, default: null },
-		announce: { type: Boolean, required: true },
-		kind: { type: String, required: true },
-		nonce: { type: String, required: true },
-		ciphertext: { type: String, required: true },
-		signature: { type: String, required: true },
-		state: { type: String, required: true, enum: ['live', 'locked', 'released', 'cancelled'] },
-		storedAt: { type: Number, required: true },
-		releasedAt: { type: Number, default: null },
-		syncAt: { type: Number, required: true },
-	},
-	{ ...options, collection: 'envelopes' },
-);
+const envelopeFields = {
+	_id: { type: String, required: true },
+	v: { type: Number, required: true },
+	from: { type: String, required: true },
+	to: { type: String, required: true },
+	sentAt: { type: Number, required: true },
+	unlockAt: { type: Number, default: null },
+	announce: { type: Boolean, required: true },
+	kind: { type: String, required: true },
+	nonce: { type: String, required: true },
+	ciphertext: { type: String, required: true },
+	signature: { type: String, required: true },
+	state: { type: String, required: true, enum: ['live', 'locked', 'released', 'cancelled'] },
+	storedAt: { type: Number, required: true },
+	releasedAt: { type: Number, default: null },
+	syncAt: { type: Number, required: true },
+} as const;
+
+const envelopeSchema = new Schema<EnvelopeDoc>(envelopeFields, { ...options, collection: 'envelopes' });
 envelopeSchema.index({ to: 1, syncAt: 1, _id: 1 });
 envelopeSchema.index({ from: 1, syncAt: 1, _id: 1 });
-envelopeSchema.index({ state: 1, unlockAt: 1 });
-envelopeSchema.index({ to: 1, state: 1, unlockAt: 1 });
+envelopeSchema.index({ state: 1, storedAt: 1 });
+
+const lockedSchema = new Schema<EnvelopeDoc>(envelopeFields, { ...options, collection: 'locked_envelopes' });
+lockedSchema.index({ unlockAt: 1, _id: 1 });
+lockedSchema.index({ from: 1, syncAt: 1, _id: 1 });
+lockedSchema.index({ to: 1, unlockAt: 1 });
 
 const receiptSchema = new Schema<ReceiptDoc>(
 	{
@@ -150,6 +159,8 @@ export interface Models {
 	sessions: Model<SessionDoc>;
 	settings: Model<SettingDoc>;
 	envelopes: Model<EnvelopeDoc>;
+	/** Time-locked envelopes not yet released or cancelled: never read on the recipient's behalf but for announced notices. */
+	locked: Model<EnvelopeDoc>;
 	receipts: Model<ReceiptDoc>;
 }
 
@@ -160,6 +171,7 @@ export async function defineModels(conn: Connection): Promise<Models> {
 		sessions: conn.model<SessionDoc>('Session', sessionSchema),
 		settings: conn.model<SettingDoc>('Setting', settingSchema),
 		envelopes: conn.model<EnvelopeDoc>('Envelope', envelopeSchema),
+		locked: conn.model<EnvelopeDoc>('LockedEnvelope', lockedSchema),
 		receipts: conn.model<ReceiptDoc>('Receipt', receiptSchema),
 	};
 	await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));

@@ -64,8 +64,10 @@ describe('time-locked envelopes before their unlock', () => {
 		expect(sent.result).toMatchObject({ state: 'locked', duplicate: false });
 		expect(await onLaptop).toMatchObject({ id: sent.envelope.id, state: 'locked', releasedAt: null });
 
-		const stored = await db.collection('envelopes').findOne({ _id: sent.envelope.id as never });
+		// Kept apart from everything deliverable until its decision.
+		const stored = await db.collection('locked_envelopes').findOne({ _id: sent.envelope.id as never });
 		expect(stored).toMatchObject({ state: 'locked', unlockAt: sent.envelope.unlockAt });
+		expect(await db.collection('envelopes').findOne({ _id: sent.envelope.id as never })).toBeNull();
 
 		const page = await bob.messenger.sync(null);
 		expect(page.envelopes.map((e) => e.id)).not.toContain(sent.envelope.id);
@@ -115,21 +117,49 @@ describe('time-locked envelopes before their unlock', () => {
 	it('reach the recipient’s sync after their cursor once released through the store seam', async () => {
 		const before = await bob.messenger.syncAll(null);
 		const sent = await alice.messenger.send(bob.username, 'released now', { unlockAt: Date.now() + HOUR });
-		const { store, now, hubId } = hub.hub.context;
+		const { store, now } = hub.hub.context;
 		const id = sent.envelope.id;
-		expect([...(await store.releases.claim([id], 'released', now(), hubId))]).toEqual([id]);
-		expect([...(await store.releases.claim([id], 'cancelled', now(), 'x'))]).toEqual([]);
-		expect(await store.envelopes.markReleased(sent.envelope.id, now())).toBe(true);
-		expect(await store.envelopes.markReleased(sent.envelope.id, now())).toBe(false);
+		const [locked] = await store.envelopes.lockedMany([id]);
+		expect(locked).toMatchObject({ id, state: 'locked' });
+		const first = await store.envelopes.release([locked], now());
+		expect(first.released.map((e) => e.id)).toEqual([id]);
+		expect(first.decided).toEqual([]);
+		// The id is decided now: a second release and a cancel are both refused by the unique insert.
+		expect(await store.envelopes.release([locked], now())).toEqual({ released: [], decided: [id] });
+		expect(await store.envelopes.cancel(locked, now())).toBe('decided-before');
+		expect(await store.envelopes.get(id)).toMatchObject({ state: 'released' });
 
 		const after = await bob.messenger.syncAll(before.cursor);
 		const message = after.messages.find((m) => m.id === sent.envelope.id);
 		expect(message).toMatchObject({ state: 'released', text: 'released now' });
 		expect(message?.releasedAt).toBeGreaterThanOrEqual(sent.result.storedAt);
 		expect(await call(bob.socket, 'message:received', { ids: [sent.envelope.id] })).toEqual({ count: 1 });
+		// Until its locked copy is removed, the sender's own lists already treat it as settled.
+		expect((await store.envelopes.lockedFrom(alice.username, 100)).map((e) => e.id)).not.toContain(id);
+		await store.envelopes.removeLocked([id]);
+		expect(await store.envelopes.lockedMany([id])).toEqual([]);
+		expect(await store.envelopes.get(id)).toMatchObject({ state: 'released' });
 	});
 
-	it('release a batch at once, in one position of the sync order, and only what is still locked', async () => {
+	it('store a resend of a time-locked message once, even after its release removed the locked copy', async () => {
+		const sent = await alice.messenger.send(bob.username, 'sent twice', { unlockAt: Date.now() + HOUR });
+		const id = sent.envelope.id;
+		const { store, now } = hub.hub.context;
+		await store.envelopes.release(await store.envelopes.lockedMany([id]), now());
+		await store.envelopes.removeLocked([id]);
+		// The device never saw its ack and sends the same envelope again.
+		const again = await call(alice.socket, 'message:send', sent.envelope);
+		expect(again).toMatchObject({ id, duplicate: true });
+		expect(await store.envelopes.lockedMany([id])).toEqual([]);
+		expect(await store.envelopes.get(id)).toMatchObject({ state: 'released' });
+		// A live envelope may not take a locked one's id either.
+		const other = await alice.messenger.send(bob.username, 'still locked', { unlockAt: Date.now() + HOUR });
+		const imitation = await alice.messenger.seal(bob.username, 'live now', { id: other.envelope.id });
+		expect(await refusal(call(alice.socket, 'message:send', imitation))).toBe('ID_CONFLICT');
+		expect(await store.envelopes.get(other.envelope.id)).toMatchObject({ state: 'locked' });
+	});
+
+	it('release a batch at once, in one position of the sync order, and only what is still undecided', async () => {
 		const before = await bob.messenger.syncAll(null);
 		const sent = await Promise.all(
 			['one', 'two', 'three'].map((text) =>
@@ -138,12 +168,17 @@ describe('time-locked envelopes before their unlock', () => {
 		);
 		const ids = sent.map((s) => s.envelope.id);
 		const { store } = hub.hub.context;
+		const locked = await store.envelopes.lockedMany(ids);
+		expect(locked.map((e) => e.id).sort()).toEqual([...ids].sort());
+		const first = locked.filter((e) => e.id === ids[0]);
 		const at = Date.now();
-		expect(await store.envelopes.markReleased(ids[0], at - 5)).toBe(true);
-		const released = await store.envelopes.releaseMany([...ids, newMessageId()], at);
-		expect(released.map((e) => e.id).sort()).toEqual(ids.slice(1).sort());
-		for (const e of released) expect(e).toMatchObject({ state: 'released', releasedAt: at });
-		expect(await store.envelopes.releaseMany(ids, at + 1)).toEqual([]);
+		await store.envelopes.release(first, at - 5);
+		const batch = await store.envelopes.release(locked, at);
+		expect(batch.released.map((e) => e.id).sort()).toEqual(ids.slice(1).sort());
+		expect(batch.decided).toEqual([ids[0]]);
+		for (const e of batch.released) expect(e).toMatchObject({ state: 'released', releasedAt: at });
+		expect((await store.envelopes.release(locked, at + 1)).released).toEqual([]);
+		await store.envelopes.removeLocked(ids);
 
 		const after = await bob.messenger.syncAll(before.cursor);
 		const got = after.messages.filter((m) => ids.includes(m.id));

@@ -150,10 +150,15 @@ describe('a short time-lock', () => {
 			expect(page.messages.filter((m) => m.id === id)).toHaveLength(1);
 			expect(await call(bob.socket, 'message:received', { ids: [id] })).toEqual({ count: 1 });
 			expect((await call(alice.socket, 'timelock:list', {})).items.map((e) => e.id)).not.toContain(id);
-			expect(await db.collection('releases').findOne({ _id: id as never })).toMatchObject({
-				outcome: 'released',
-				hub: hub.hub.context.hubId,
+			expect(await db.collection('envelopes').findOne({ _id: id as never })).toMatchObject({
+				state: 'released',
 			});
+			// The locked copy goes once the hub has a quiet moment.
+			await expect
+				.poll(() => db.collection('locked_envelopes').countDocuments({ _id: id as never }), {
+					timeout: 5_000,
+				})
+				.toBe(0);
 			for (const socket of [bob.socket, bobPhone.socket]) {
 				expect(tracesOf(socket, id).messageNew).toHaveLength(1);
 			}
@@ -189,9 +194,7 @@ describe('cancelling', () => {
 		expect(await db.collection('envelopes').findOne({ _id: id as never })).toMatchObject({
 			state: 'cancelled',
 		});
-		expect(await db.collection('releases').findOne({ _id: id as never })).toMatchObject({
-			outcome: 'cancelled',
-		});
+		expect(await db.collection('locked_envelopes').countDocuments({ _id: id as never })).toBe(0);
 		// The sender's own history keeps it, as cancelled.
 		const own = await alice.messenger.syncAll(null);
 		expect(own.messages.find((m) => m.id === id)).toMatchObject({ state: 'cancelled' });
@@ -242,13 +245,11 @@ describe('cancelling', () => {
 		for (const { id, outcome } of outcomes) {
 			expect(['cancelled', 'ALREADY_RELEASED']).toContain(outcome);
 			const envelope = await db.collection('envelopes').findOne({ _id: id as never });
-			const decision = await db.collection('releases').findOne({ _id: id as never });
 			const recipient = tracesOf(bob.socket, id);
 			const sender = tracesOf(alice.socket, id);
 			if (outcome === 'cancelled') {
 				counts.cancelled += 1;
 				expect(envelope?.state).toBe('cancelled');
-				expect(decision?.outcome).toBe('cancelled');
 				expect(recipient.messageNew).toEqual([]);
 				expect(recipient.cancelled).toHaveLength(1);
 				expect(sender.cancelled).toHaveLength(1);
@@ -256,7 +257,6 @@ describe('cancelling', () => {
 			} else {
 				counts.released += 1;
 				expect(envelope?.state).toBe('released');
-				expect(decision?.outcome).toBe('released');
 				expect(recipient.messageNew).toHaveLength(1);
 				expect(recipient.cancelled).toEqual([]);
 				expect(sender.cancelled).toEqual([]);
@@ -269,49 +269,55 @@ describe('cancelling', () => {
 	});
 });
 
-describe('a decision a crashed hub took but never applied', () => {
-	it('is completed once: a release is delivered, late but once', async () => {
+describe('a decision whose locked copy a crashed hub left behind', () => {
+	/** What a hub that died right after its decision leaves: the settled copy, and the locked one. */
+	async function decideBehindTheHub(id: string, state: 'released' | 'cancelled'): Promise<void> {
+		const locked = await db.collection('locked_envelopes').findOne({ _id: id as never });
+		expect(locked).not.toBeNull();
+		const at = Date.now();
+		await db
+			.collection('envelopes')
+			.insertOne({ ...locked, state, releasedAt: state === 'released' ? at : null, syncAt: at } as never);
+	}
+
+	it('a release stands once: the copy is dropped, the message is listed nowhere as locked and synced once', async () => {
 		const unlockAt = Date.now() + 1_200;
-		const sent = await alice.messenger.send(bob.username, 'half done', { unlockAt });
+		const sent = await alice.messenger.send(bob.username, 'decided elsewhere', { unlockAt, announce: true });
 		const id = sent.envelope.id;
-		const arrives = waitForEvent(bob.socket, 'message:new', (e) => e.id === id);
-		// The crashed hub's claim, written a minute ago; its envelope update never happened.
-		await db.collection('releases').insertOne({
-			_id: id as never,
-			outcome: 'released',
-			at: Date.now() - 60_000,
-			hub: 'crashed-hub',
-		});
-		const envelope = await arrives;
-		expect(envelope).toMatchObject({ state: 'released' });
-		expect(envelope.releasedAt).toBeGreaterThanOrEqual(unlockAt);
+		await decideBehindTheHub(id, 'released');
+		// Settled already: the sender's list and the recipient's sealed notices leave it out at once.
+		expect((await call(alice.socket, 'timelock:list', {})).items.map((e) => e.id)).not.toContain(id);
+		expect((await bob.messenger.sync(null)).sealed.map((n) => n.id)).not.toContain(id);
+		// At its unlock this hub finds it decided: nothing is released twice, and the copy goes.
+		await expect
+			.poll(() => db.collection('locked_envelopes').countDocuments({ _id: id as never }), { timeout: 6_000 })
+			.toBe(0);
+		expect(Date.now()).toBeGreaterThanOrEqual(unlockAt);
+		expect(tracesOf(bob.socket, id).messageNew).toEqual([]);
 		const page = await bob.messenger.syncAll(null);
 		expect(page.messages.filter((m) => m.id === id)).toHaveLength(1);
-		expect(await db.collection('releases').findOne({ _id: id as never })).toMatchObject({
-			hub: 'crashed-hub',
-		});
-		expect(tracesOf(bob.socket, id).messageNew).toHaveLength(1);
+		expect(await refusal(call(alice.socket, 'timelock:cancel', { id }))).toBe('ALREADY_RELEASED');
 	});
 
-	it('is completed once: a cancel stays cancelled and the recipient never receives it', async () => {
+	it('a cancel stands: the recipient never receives it, and the copy is dropped', async () => {
 		const unlockAt = Date.now() + 1_200;
-		const sent = await alice.messenger.send(bob.username, 'half cancelled', { unlockAt, announce: true });
-		const id = sent.envelope.id;
-		const told = waitForEvent(alice.socket, 'timelock:cancelled', (c) => c.id === id);
-		const bobTold = waitForEvent(bob.socket, 'timelock:cancelled', (c) => c.id === id);
-		await db.collection('releases').insertOne({
-			_id: id as never,
-			outcome: 'cancelled',
-			at: Date.now() - 60_000,
-			hub: 'crashed-hub',
+		const sent = await alice.messenger.send(bob.username, 'cancelled elsewhere', {
+			unlockAt,
+			announce: true,
 		});
-		expect(await told).toEqual({ id, from: alice.username, to: bob.username });
-		expect(await bobTold).toEqual({ id, from: alice.username, to: bob.username });
+		const id = sent.envelope.id;
+		await decideBehindTheHub(id, 'cancelled');
+		expect((await call(alice.socket, 'timelock:list', {})).items.map((e) => e.id)).not.toContain(id);
+		expect((await bob.messenger.sync(null)).sealed.map((n) => n.id)).not.toContain(id);
+		expect(await refusal(call(alice.socket, 'timelock:cancel', { id }))).toBe('NOT_CANCELLABLE');
+		await expect
+			.poll(() => db.collection('locked_envelopes').countDocuments({ _id: id as never }), { timeout: 6_000 })
+			.toBe(0);
+		expect(tracesOf(bob.socket, id).messageNew).toEqual([]);
+		expect((await bob.messenger.syncAll(null)).messages.map((m) => m.id)).not.toContain(id);
 		expect(await db.collection('envelopes').findOne({ _id: id as never })).toMatchObject({
 			state: 'cancelled',
 		});
-		expect(tracesOf(bob.socket, id).messageNew).toEqual([]);
-		expect((await bob.messenger.syncAll(null)).messages.map((m) => m.id)).not.toContain(id);
 	});
 });
 

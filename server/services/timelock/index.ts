@@ -10,15 +10,14 @@ export { TimelockService } from './service';
 export interface TimelockOptions {
 	/** Scheduler tuning; the clock is always the hub's. */
 	scheduler?: Omit<SchedulerOptions, 'source' | 'release' | 'clock'>;
-	claimStaleMs?: number;
-	hubDeadMs?: number;
 }
 
-/** Release decisions are kept this long after the retention period, then purged. */
-const DECISION_KEEP_EXTRA_MS = 24 * 3_600_000;
-const PURGE_EVERY_MS = 3_600_000;
-/** A hub says it is alive this often; others take it for dead after a few missed beats (HUB_DEAD_MS). */
-const HEARTBEAT_EVERY_MS = 5_000;
+/** How often decided envelopes' locked copies are removed, and how many per delete. */
+const REMOVE_COPIES_EVERY_MS = 1_000;
+const REMOVE_COPIES_SLICE = 250;
+/** Copies are removed when nothing falls due this soon, or at once past this many (bounded memory). */
+const QUIET_MS = 1_000;
+const COPIES_BACKLOG_MAX = 5_000;
 
 /**
  * The time-lock extension of a hub: its scheduler releases due envelopes, its handlers answer
@@ -63,10 +62,7 @@ function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension
 		store: ctx.store,
 		notify: ctx.notify,
 		now: ctx.now,
-		hubId: ctx.hubId,
 		logger,
-		claimStaleMs: options.claimStaleMs,
-		hubDeadMs: options.hubDeadMs,
 		onReleased: (_envelope, latenessMs) => {
 			released.inc();
 			lateness.observe(Math.max(0, latenessMs) / 1000);
@@ -99,11 +95,17 @@ function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension
 	});
 
 	const timers: NodeJS.Timeout[] = [];
-	const purge = async () => {
-		const keepMs = ctx.config.retentionDays * 86_400_000 + DECISION_KEEP_EXTRA_MS;
-		const removed = await ctx.store.releases.purgeBefore(ctx.now() - keepMs);
-		await ctx.store.releases.forgetHubsBefore(ctx.now() - DECISION_KEEP_EXTRA_MS);
-		if (removed > 0) logger.info({ removed }, 'purged old time-lock decisions');
+	// A delete competes with releases for the database (on FerretDB's SQLite backend it reads the
+	// whole collection), so copies wait for a quiet moment unless too many are waiting.
+	const quiet = () => {
+		const stats = scheduler.stats();
+		return stats.releasing === 0 && (stats.nextDueAt === null || stats.nextDueAt > ctx.now() + QUIET_MS);
+	};
+	let removing: Promise<void> | null = null;
+	const removeCopies = async () => {
+		while (service.copiesToRemove > 0 && (quiet() || service.copiesToRemove > COPIES_BACKLOG_MAX)) {
+			await service.removeCopies(REMOVE_COPIES_SLICE);
+		}
 	};
 	const every = (ms: number, task: () => Promise<void>, what: string) => {
 		const timer = setInterval(() => {
@@ -115,8 +117,9 @@ function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension
 
 	return {
 		onLockedStored(stored) {
-			const ref = service.remember(stored);
-			if (ref) scheduler.notify(ref);
+			if (stored.unlockAt === null) return;
+			// Only what falls due within the scheduler's window is held in memory.
+			if (scheduler.notify({ id: stored.id, unlockAt: stored.unlockAt })) service.remember(stored);
 		},
 		handlers: timelockHandlers(ctx, service, {
 			onCancelled: (id) => {
@@ -125,10 +128,14 @@ function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension
 			},
 		}),
 		async start() {
-			// Alive before it decides anything, so no other hub mistakes its fresh decisions for a crash's.
-			await service.heartbeat();
-			every(HEARTBEAT_EVERY_MS, () => service.heartbeat(), 'time-lock heartbeat');
-			every(PURGE_EVERY_MS, purge, 'purging time-lock decisions');
+			every(
+				REMOVE_COPIES_EVERY_MS,
+				async () => {
+					removing ??= removeCopies().finally(() => (removing = null));
+					await removing;
+				},
+				'removing decided locked copies',
+			);
 			await scheduler.start();
 			const stats = scheduler.stats();
 			logger.info({ waiting: stats.waiting, hub: ctx.hubId }, 'time-lock scheduler started');
@@ -136,6 +143,7 @@ function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension
 		async stop() {
 			for (const timer of timers.splice(0)) clearInterval(timer);
 			await scheduler.stop();
+			await removing?.catch(() => {});
 			service.clear();
 		},
 	};

@@ -7,26 +7,17 @@ import {
 	type StoredEnvelope,
 } from '../../../src/lib/protocol';
 import type { Notifier } from '../notify';
-import type { ReleaseRecord, Store } from '../../store';
+import type { Store } from '../../store';
 import type { LockedRef, Retry } from './scheduler';
 
 export interface TimelockServiceOptions {
 	store: Store;
 	notify: Notifier;
 	now: () => number;
-	/** This hub, as written in the decisions it takes. */
-	hubId: string;
 	logger: Logger;
-	/**
-	 * A hub that has not said it is alive for this long is taken for dead: the decisions it took and
-	 * never applied (it crashed between its claim and its update) are completed by another hub.
-	 */
-	hubDeadMs?: number;
-	/** How long a cancel on this hub may take before a still-locked "cancelled" envelope is finished by the scheduler. */
-	claimStaleMs?: number;
 	/** Called once per envelope this hub released, with how late it went out. */
 	onReleased?: (envelope: StoredEnvelope, latenessMs: number) => void;
-	/** Called when another hub had already decided an envelope this hub tried to release. */
+	/** Called when an envelope this hub tried to release had already been decided (another hub, or a cancel). */
 	onClaimLost?: (id: string) => void;
 }
 
@@ -37,83 +28,85 @@ export interface CancelOutcome {
 	announce: boolean;
 }
 
-const CLAIM_STALE_MS = 10_000;
-const HUB_DEAD_MS = 20_000;
-
 /**
  * Releases, cancels and lists time-locked envelopes.
  *
- * Every decision is one unique-index insert in `releases` (see server/store/releases.ts): the
- * first insert for an envelope id wins, on any hub, so a release and a cancel can never both
- * happen and no envelope is released twice. Only after winning does the hub update the envelope
- * (locked → released or cancelled) and then tell devices: save, then emit.
+ * A locked envelope waits in its own collection. Its one decision, release or cancel, is the
+ * insert of its settled copy (released, or cancelled) into the envelopes collection under the
+ * envelope's unique id: the first insert wins on any hub and is applied by that same write, so a
+ * release and a cancel can never both happen, no envelope is released twice, and a crash can
+ * leave no decision half applied. Devices are told only after the insert: save, then emit. The
+ * locked copy is removed afterwards, off the release path; until then the settled copy counts.
  */
 export class TimelockService {
 	readonly #store: Store;
 	readonly #notify: Notifier;
 	readonly #now: () => number;
-	readonly #hubId: string;
 	readonly #logger: Logger;
-	readonly #claimStaleMs: number;
-	readonly #hubDeadMs: number;
 	readonly #onReleased: NonNullable<TimelockServiceOptions['onReleased']>;
 	readonly #onClaimLost: NonNullable<TimelockServiceOptions['onClaimLost']>;
-	/** Locked envelopes the scheduler holds, so a release needs no read (envelopes are immutable until decided). */
+	/** Locked envelopes the scheduler holds, so a release needs no read (they are immutable until decided). */
 	readonly #pending = new Map<string, StoredEnvelope>();
+	/** Decided envelopes whose locked copies are still to be removed. */
+	readonly #copies = new Set<string>();
+	/** When this hub's last release insert for an id failed without saying what it wrote: id → releasedAt tried. */
+	readonly #unsure = new Map<string, number>();
 
 	constructor(options: TimelockServiceOptions) {
 		this.#store = options.store;
 		this.#notify = options.notify;
 		this.#now = options.now;
-		this.#hubId = options.hubId;
 		this.#logger = options.logger;
-		this.#claimStaleMs = options.claimStaleMs ?? CLAIM_STALE_MS;
-		this.#hubDeadMs = options.hubDeadMs ?? HUB_DEAD_MS;
 		this.#onReleased = options.onReleased ?? (() => {});
 		this.#onClaimLost = options.onClaimLost ?? (() => {});
 	}
 
-	/** Tells the other hubs this one is alive (its pending decisions are its own to apply). */
-	heartbeat(): Promise<void> {
-		return this.#store.releases.heartbeat(this.#hubId, this.#now());
-	}
-
-	/** The scheduler's source: locked envelopes due by `until`, kept at hand for their release. */
-	async dueBefore(until: number, limit: number): Promise<LockedRef[]> {
-		const envelopes = await this.#store.envelopes.lockedDueBy(until, limit);
-		const refs: LockedRef[] = [];
-		for (const envelope of envelopes) {
-			if (envelope.unlockAt === null) continue;
+	/** The scheduler's source: locked envelopes due by `until` (after `after`), kept at hand for their release. */
+	async dueBefore(until: number, limit: number, after: LockedRef | null): Promise<LockedRef[]> {
+		const refs = await this.#store.envelopes.lockedDueBy(until, limit, after);
+		// Only what this hub does not hold yet (stored through another hub) is read whole, ahead of its time.
+		const unknown = refs.filter((r) => !this.#pending.has(r.id) && !this.#copies.has(r.id)).map((r) => r.id);
+		for (const envelope of await this.#store.envelopes.lockedMany(unknown)) {
 			this.#pending.set(envelope.id, envelope);
-			refs.push({ id: envelope.id, unlockAt: envelope.unlockAt });
 		}
 		return refs;
 	}
 
-	/** A locked envelope was just stored on this hub. */
-	remember(envelope: StoredEnvelope): LockedRef | null {
-		if (envelope.state !== 'locked' || envelope.unlockAt === null) return null;
-		this.#pending.set(envelope.id, envelope);
-		return { id: envelope.id, unlockAt: envelope.unlockAt };
-	}
-
-	forget(id: string): void {
-		this.#pending.delete(id);
+	/** Keeps a locked envelope stored on this hub at hand for its release (one the scheduler holds). */
+	remember(envelope: StoredEnvelope): void {
+		if (envelope.state === 'locked') this.#pending.set(envelope.id, envelope);
 	}
 
 	clear(): void {
 		this.#pending.clear();
 	}
 
+	/** Locked copies of decided envelopes not yet removed. */
+	get copiesToRemove(): number {
+		return this.#copies.size;
+	}
+
 	/**
-	 * Releases what is due among `ids`: claims them in one insert, then marks each released and
-	 * pushes it to the devices of both parties. Completes a decision another hub left half done.
+	 * Removes up to `max` locked copies whose decision is stored. Kept off the release path: on
+	 * FerretDB's SQLite backend a delete reads the whole collection.
+	 */
+	async removeCopies(max: number): Promise<number> {
+		const ids = [...this.#copies].slice(0, max);
+		if (ids.length === 0) return 0;
+		await this.#store.envelopes.removeLocked(ids);
+		for (const id of ids) this.#copies.delete(id);
+		return ids.length;
+	}
+
+	/**
+	 * Releases what is due among `ids` in one insert, then pushes each released envelope to the
+	 * devices of both parties. Hands back those not due yet by this hub's clock.
 	 */
 	async release(ids: string[]): Promise<Retry[]> {
 		try {
 			return await this.#release(ids);
 		} catch (error) {
-			// Read them afresh next time: some may have been claimed or released before the failure.
+			// Read them afresh next time: some may have been decided elsewhere meanwhile.
 			for (const id of ids) this.#pending.delete(id);
 			throw error;
 		}
@@ -121,56 +114,54 @@ export class TimelockService {
 
 	async #release(ids: string[]): Promise<Retry[]> {
 		const at = this.#now();
-		const envelopes = await this.#load(ids);
-		// Never before its unlock time by this hub's clock, and only what is still locked.
-		const due = envelopes.filter((e) => e.state === 'locked' && e.unlockAt !== null && e.unlockAt <= at);
+		// Decided here already: only the copy's removal is left, and that is queued.
+		const envelopes = await this.#load(ids.filter((id) => !this.#copies.has(id)));
+		const due: StoredEnvelope[] = [];
 		const retries: Retry[] = [];
 		for (const e of envelopes) {
-			if (e.state !== 'locked') this.#pending.delete(e.id);
-			else if (e.unlockAt !== null && e.unlockAt > at) retries.push({ id: e.id, at: e.unlockAt });
+			// Never before its unlock time by this hub's clock.
+			if (e.unlockAt !== null && e.unlockAt > at) retries.push({ id: e.id, at: e.unlockAt });
+			else due.push(e);
 		}
 		if (due.length === 0) return retries;
 
-		const won = await this.#store.releases.claim(
-			due.map((e) => e.id),
-			'released',
-			at,
-			this.#hubId,
-		);
-		const lost = due.filter((e) => !won.has(e.id));
-		const decisions = new Map<string, ReleaseRecord>();
-		for (const record of await this.#store.releases.get(lost.map((e) => e.id))) {
-			decisions.set(record.id, record);
+		// Released when it becomes visible: the sync order places it after every cursor.
+		const releasedAt = this.#now();
+		let outcome;
+		try {
+			outcome = await this.#store.envelopes.release(due, releasedAt);
+		} catch (error) {
+			// Some inserts may have been written: if so, their retry is refused as decided and says so.
+			for (const e of due) this.#unsure.set(e.id, releasedAt);
+			throw error;
 		}
-		const alive = await this.#aliveHubs([...decisions.values()], at);
-
-		const toRelease: StoredEnvelope[] = [];
-		for (const envelope of due) {
-			const mine = won.has(envelope.id);
-			const decision: ReleaseRecord | undefined = mine
-				? { id: envelope.id, outcome: 'released', at, hub: this.#hubId }
-				: decisions.get(envelope.id);
-			if (!mine && decision?.hub !== this.#hubId) this.#onClaimLost(envelope.id);
-			// A decision someone else is applying right now is left to them, or devices would hear of it
-			// twice: a live hub's (however slow), or a cancel under way here. Ours to finish: our own
-			// release that failed half way, or a decision whose hub has died since.
-			const finishable = decision !== undefined && (mine || this.#mayFinish(decision, at, alive));
-			if (!finishable) {
-				// Look again, from the database, once only a crash could explain it still being locked.
-				this.#pending.delete(envelope.id);
-				retries.push({ id: envelope.id, at: (decision?.at ?? at) + this.#claimStaleMs });
-				continue;
-			}
-			if (decision.outcome === 'released') {
-				toRelease.push(envelope);
-			} else {
-				await this.#applyCancel(envelope);
-				this.#pending.delete(envelope.id);
-			}
+		for (const envelope of outcome.released) this.#emitReleased(envelope);
+		const decided = await this.#ownUnsure(outcome.decided);
+		for (const id of outcome.decided) if (!decided.has(id)) this.#onClaimLost(id);
+		for (const e of due) {
+			this.#pending.delete(e.id);
+			this.#unsure.delete(e.id);
+			this.#copies.add(e.id);
 		}
-		await this.#applyReleases(toRelease);
-		for (const envelope of toRelease) this.#pending.delete(envelope.id);
 		return retries;
+	}
+
+	/**
+	 * Among ids refused as decided, those this hub released itself in an insert that failed half
+	 * way: their devices were never told, so they are told now. Returns them.
+	 */
+	async #ownUnsure(decided: string[]): Promise<Set<string>> {
+		const unsure = decided.filter((id) => this.#unsure.has(id));
+		const own = new Set<string>();
+		if (unsure.length === 0) return own;
+		for (const envelope of await this.#store.envelopes.settledMany(unsure)) {
+			if (envelope.state === 'released' && envelope.releasedAt === this.#unsure.get(envelope.id)) {
+				this.#logger.info({ id: envelope.id }, 'telling devices of a release whose insert failed half way');
+				this.#emitReleased(envelope);
+				own.add(envelope.id);
+			}
+		}
+		return own;
 	}
 
 	/** Cancels a locked envelope for its sender, unless its release has been decided or has come due. */
@@ -198,23 +189,17 @@ export class TimelockService {
 				'The unlock time has come: the message is being delivered.',
 			);
 		}
-		const won = await this.#store.releases.claim([id], 'cancelled', at, this.#hubId);
-		if (!won.has(id)) {
-			const [decision] = await this.#store.releases.get([id]);
-			if (decision?.outcome === 'released') {
+		if ((await this.#store.envelopes.cancel(envelope, at)) === 'decided-before') {
+			const settled = await this.#store.envelopes.get(id);
+			if (settled?.state === 'released') {
 				throw new ProtocolError('ALREADY_RELEASED', 'This message has already been delivered.');
 			}
-			// Cancelled moments ago by another device: that cancel is being applied.
-			if (
-				decision?.outcome !== 'cancelled' ||
-				!this.#mayFinish(decision, at, await this.#aliveHubs([decision], at))
-			) {
-				throw new ProtocolError('NOT_CANCELLABLE', 'This message was already cancelled.');
-			}
-			// Cancelled, yet still locked, and nobody is finishing it: that cancel stopped half way. Finish it.
+			throw new ProtocolError('NOT_CANCELLABLE', 'This message was already cancelled.');
 		}
-		await this.#store.envelopes.markCancelled(id);
 		this.#pending.delete(id);
+		this.#copies.add(id);
+		// The cancel stands once inserted; removing the locked copy now keeps it out of lists at once.
+		await this.removeCopyNow(id);
 		const event: Cancelled = { id, from: envelope.from, to: envelope.to };
 		return { result: { id, outcome: 'cancelled' }, event, announce: envelope.announce };
 	}
@@ -224,22 +209,19 @@ export class TimelockService {
 		return this.#store.envelopes.lockedFrom(username, LIMITS.syncPageMax);
 	}
 
-	/** Whether this hub may apply a decision it did not just take. */
-	#mayFinish(decision: ReleaseRecord, at: number, alive: Set<string>): boolean {
-		if (decision.hub !== this.#hubId) return !alive.has(decision.hub);
-		// Only this hub's scheduler releases here, one attempt at a time; a cancel here gets its own time.
-		return decision.outcome === 'released' || decision.at <= at - this.#claimStaleMs;
+	async removeCopyNow(id: string): Promise<void> {
+		try {
+			await this.#store.envelopes.removeLocked([id]);
+			this.#copies.delete(id);
+		} catch (error) {
+			this.#logger.warn({ err: error, id }, 'removing a decided locked copy failed; retried later');
+		}
 	}
 
-	async #aliveHubs(decisions: ReleaseRecord[], at: number): Promise<Set<string>> {
-		const others = [...new Set(decisions.map((d) => d.hub).filter((hub) => hub !== this.#hubId))];
-		return this.#store.releases.aliveSince(others, at - this.#hubDeadMs);
-	}
-
-	/** The envelopes, from what the scheduler loaded when it can, else from the database in one query. */
+	/** The locked copies, from what the scheduler loaded when it can, else from the database in one query. */
 	async #load(ids: string[]): Promise<StoredEnvelope[]> {
 		const missing = ids.filter((id) => !this.#pending.has(id));
-		const read = new Map((await this.#store.envelopes.getMany(missing)).map((e) => [e.id, e]));
+		const read = new Map((await this.#store.envelopes.lockedMany(missing)).map((e) => [e.id, e]));
 		const envelopes: StoredEnvelope[] = [];
 		for (const id of ids) {
 			const envelope = this.#pending.get(id) ?? read.get(id);
@@ -248,45 +230,9 @@ export class TimelockService {
 		return envelopes;
 	}
 
-	/** Releases a batch whose claims are ours to apply in one update, then tells devices: save, then emit. */
-	async #applyReleases(batch: StoredEnvelope[]): Promise<void> {
-		if (batch.length === 0) return;
-		// Released when it becomes visible, whenever it was decided: the sync order places it after every cursor.
-		const releasedAt = this.#now();
-		const ids = batch.map((e) => e.id);
-		let stored: StoredEnvelope[];
-		try {
-			stored = await this.#store.envelopes.releaseMany(ids, releasedAt);
-		} catch (error) {
-			// The update is not atomic on every database: tell devices of what it saved, then fail the batch (retried).
-			const saved = await this.#store.envelopes.getMany(ids);
-			this.#emitReleased(
-				batch,
-				saved.filter((e) => e.state === 'released' && e.releasedAt === releasedAt),
-				releasedAt,
-			);
-			throw error;
-		}
-		this.#emitReleased(batch, stored, releasedAt);
-	}
-
-	#emitReleased(batch: StoredEnvelope[], stored: StoredEnvelope[], releasedAt: number): void {
-		const released = new Map(stored.map((e) => [e.id, e]));
-		for (const envelope of batch) {
-			const stored = released.get(envelope.id);
-			if (!stored) continue;
-			this.#notify.messageNew(stored, { recipient: true, sender: true });
-			this.#onReleased(stored, releasedAt - (envelope.unlockAt ?? releasedAt));
-		}
-	}
-
-	async #applyCancel(envelope: StoredEnvelope): Promise<void> {
-		if (!(await this.#store.envelopes.markCancelled(envelope.id))) return;
-		this.#logger.info({ id: envelope.id }, 'completed a cancel left half done');
-		this.#notify.cancelled(
-			{ id: envelope.id, from: envelope.from, to: envelope.to },
-			{ sender: true, recipient: envelope.announce },
-		);
+	#emitReleased(envelope: StoredEnvelope): void {
+		this.#notify.messageNew(envelope, { recipient: true, sender: true });
+		this.#onReleased(envelope, (envelope.releasedAt ?? 0) - (envelope.unlockAt ?? 0));
 	}
 }
 

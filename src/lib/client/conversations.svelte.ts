@@ -99,8 +99,15 @@ export class Conversations {
 		const touched: string[] = [];
 		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
 			for (const m of messages) {
-				if (m.state === 'cancelled') continue;
 				const existing = await this.#db.messages.get(m.id);
+				if (m.state === 'cancelled') {
+					// Our own time-lock, cancelled from another device while this one was away.
+					if (m.direction === 'out' && existing && existing.status !== 'cancelled') {
+						await this.#db.messages.update(m.id, { status: 'cancelled' });
+						touched.push(m.peer);
+					}
+					continue;
+				}
 				if (m.direction === 'in') {
 					if (existing && existing.status !== 'sealed') continue;
 					await this.#db.messages.put(this.#rowOf(m));

@@ -181,6 +181,9 @@ describe('cancelling', () => {
 		const sentinel = await alice.messenger.send(bob.username, 'after', { unlockAt: unlockAt + 300 });
 		const sentinelArrives = waitForEvent(bob.socket, 'message:new', (e) => e.id === sentinel.envelope.id);
 
+		// The sender's laptop has synced past the locked envelope before the cancel.
+		const laptopBefore = await aliceLaptop.messenger.syncAll(null);
+		expect(laptopBefore.messages.find((m) => m.id === id)).toMatchObject({ state: 'locked' });
 		expect(await call(aliceLaptop.socket, 'timelock:cancel', { id })).toEqual({ id, outcome: 'cancelled' });
 		expect(await cancelledOnAlice).toEqual({ id, from: alice.username, to: bob.username });
 		expect(await cancelledOnBob).toEqual({ id, from: alice.username, to: bob.username });
@@ -195,9 +198,11 @@ describe('cancelling', () => {
 			state: 'cancelled',
 		});
 		expect(await db.collection('locked_envelopes').countDocuments({ _id: id as never })).toBe(0);
-		// The sender's own history keeps it, as cancelled.
+		// The sender's own history keeps it, as cancelled, and a device past the locked one learns of it.
 		const own = await alice.messenger.syncAll(null);
 		expect(own.messages.find((m) => m.id === id)).toMatchObject({ state: 'cancelled' });
+		const laptopAfter = await aliceLaptop.messenger.sync(laptopBefore.cursor);
+		expect(laptopAfter.messages.filter((m) => m.id === id)).toMatchObject([{ state: 'cancelled' }]);
 	});
 
 	it('cancel versus release, raced many times: one outcome, the same for both sides', async () => {

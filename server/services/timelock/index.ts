@@ -37,7 +37,7 @@ function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension
 	});
 	const lateness = new Histogram({
 		name: 'hourglass_timelock_release_lateness_seconds',
-		help: 'How long after its unlock time (hub clock) this hub released an envelope.',
+		help: 'How long after its unlock time (hub clock) this hub told devices of a released envelope.',
 		buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
 		registers,
 	});

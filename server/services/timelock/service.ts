@@ -232,7 +232,8 @@ export class TimelockService {
 
 	#emitReleased(envelope: StoredEnvelope): void {
 		this.#notify.messageNew(envelope, { recipient: true, sender: true });
-		this.#onReleased(envelope, (envelope.releasedAt ?? 0) - (envelope.unlockAt ?? 0));
+		// Late by the moment devices are told, the insert included (releasedAt is stamped before it).
+		this.#onReleased(envelope, this.#now() - (envelope.unlockAt ?? 0));
 	}
 }
 

@@ -271,6 +271,9 @@ function report(
 			`(goals: p99 lateness < 100 ms, ratio ≥ 0.5, nothing lost or duplicated)`,
 	];
 	lines.push(
+		'time-locked: releasedAt is stamped as a release batch starts, before its insert; arrival includes the insert.',
+	);
+	lines.push(
 		`time-locked: the hub removed the released envelopes' locked copies ${fixed(cleanupSeconds)} s after the last arrival (off the release path)`,
 	);
 	if (locked.stillLocked > 0) {

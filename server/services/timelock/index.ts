@@ -15,9 +15,12 @@ export interface TimelockOptions {
 /** How often decided envelopes' locked copies are removed, and how many per delete. */
 const REMOVE_COPIES_EVERY_MS = 1_000;
 const REMOVE_COPIES_SLICE = 250;
-/** Copies are removed when nothing falls due this soon, or at once past this many (bounded memory). */
+/**
+ * Copies are removed when nothing falls due this soon, or regardless past this many waiting (ids
+ * only: bounded memory). High, because a delete during a burst holds the releases up (FerretDB).
+ */
 const QUIET_MS = 1_000;
-const COPIES_BACKLOG_MAX = 5_000;
+const COPIES_BACKLOG_MAX = 100_000;
 
 /**
  * The time-lock extension of a hub: its scheduler releases due envelopes, its handlers answer

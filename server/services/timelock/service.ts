@@ -199,7 +199,7 @@ export class TimelockService {
 		this.#pending.delete(id);
 		this.#copies.add(id);
 		// The cancel stands once inserted; removing the locked copy now keeps it out of lists at once.
-		await this.removeCopyNow(id);
+		await this.#removeCopyNow(id);
 		const event: Cancelled = { id, from: envelope.from, to: envelope.to };
 		return { result: { id, outcome: 'cancelled' }, event, announce: envelope.announce };
 	}
@@ -209,7 +209,8 @@ export class TimelockService {
 		return this.#store.envelopes.lockedFrom(username, LIMITS.syncPageMax);
 	}
 
-	async removeCopyNow(id: string): Promise<void> {
+	/** Removes one decided copy now; a failure leaves it queued for the quiet-time removal. */
+	async #removeCopyNow(id: string): Promise<void> {
 		try {
 			await this.#store.envelopes.removeLocked([id]);
 			this.#copies.delete(id);

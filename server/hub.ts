@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createClient } from 'redis';
 import { ready } from '../src/lib/crypto';
 import { isHttps, type HubConfig } from './config';
-import type { HubContext, HubExtension, HubHooks, HubServices } from './context';
+import type { HubContext, HubServices } from './context';
 import { authRoutes } from './http/auth';
 import { cookiePolicy } from './http/cookies';
 import { installErrorHandler } from './http/errors';
@@ -27,11 +27,12 @@ import { AuthService } from './services/auth';
 import { MaintenanceService } from './services/maintenance';
 import { MessageService } from './services/messages';
 import { Notifier } from './services/notify';
+import { Timelocks } from './services/timelock';
 import { attachSocketHandlers, createSocketServer } from './socket';
 import type { HubServer } from './socket/types';
 import { openStore } from './store';
 
-export type { HubContext, HubExtension, HubHooks, HubServices } from './context';
+export type { HubContext, HubServices } from './context';
 
 /** Largest REST body: a registration (keys and the sealed backup) is far below it. */
 const REST_BODY_LIMIT = 32 * 1024;
@@ -41,8 +42,6 @@ export interface CreateHubOptions {
 	config: HubConfig;
 	mongoUri: string;
 	logger?: Logger;
-	/** Extensions (the time-lock scheduler): see HubExtension in server/context.ts. */
-	hooks?: HubHooks;
 	/** The hub's clock; tests may pass another. */
 	now?: () => number;
 }
@@ -54,7 +53,7 @@ export interface Hub {
 	context: HubContext;
 	/** Listens on config.host:config.port (0 = any free port) and resolves with the URL. */
 	start(): Promise<{ url: string; port: number }>;
-	/** Stops the extension, sockets, HTTP and the database connection. Safe to call twice. */
+	/** Stops the time-lock scheduler, sockets, HTTP and the database connection. Safe to call twice. */
 	stop(): Promise<void>;
 }
 
@@ -109,13 +108,24 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		const metrics = createMetrics();
 		const auth = new AuthService(store, config, now);
 		await auth.init();
+		const hubId = randomUUID();
 		const services: HubServices = {
 			auth,
 			messages: new MessageService(store, config, now),
 			maintenance: new MaintenanceService(store, config, notify, now, logger),
+			timelocks: new Timelocks({
+				hubId,
+				store,
+				notify,
+				io,
+				clustered: redis.length > 0,
+				now,
+				logger,
+				metrics,
+			}),
 		};
 		const context: HubContext = {
-			hubId: randomUUID(),
+			hubId,
 			config,
 			logger,
 			now,
@@ -125,7 +135,6 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			metrics,
 			services,
 		};
-		const extension: HubExtension = (await options.hooks?.setup(context)) ?? {};
 
 		await app.register(fastifyCookie);
 		await app.register(fastifyRateLimit, { global: false });
@@ -136,7 +145,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		userRoutes(app, context, policy);
 		systemRoutes(app, context);
 		await installStatic(app, site);
-		attachSocketHandlers(context, extension, policy);
+		attachSocketHandlers(context, policy);
 
 		let stopping: Promise<void> | null = null;
 		return {
@@ -151,16 +160,16 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 				const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
 				allowedOrigin ||= new URL(url).origin;
 				services.maintenance.start(SWEEP_EVERY_MS);
-				await extension.start?.();
+				await services.timelocks.start();
 				logger.info({ url, origin: allowedOrigin, pwa: site ? site.root : null }, 'hub listening');
 				return { url, port };
 			},
 			stop() {
 				stopping ??= (async () => {
 					try {
-						await extension.stop?.();
+						await services.timelocks.stop();
 					} catch (error) {
-						logger.error({ err: error }, 'extension stop failed');
+						logger.error({ err: error }, 'time-lock scheduler stop failed');
 					}
 					services.maintenance.stop();
 					// Disconnects every socket, closes the engine and the HTTP server; Fastify then finishes its own close.

@@ -4,7 +4,6 @@ import { ConfigError, loadConfig, redactConfig, type HubConfig } from './config'
 import { startDatabase, type RunningDatabase } from './db/embedded';
 import { createHub, type Hub } from './hub';
 import { createLogger, type Logger } from './logger';
-import { timelockHooks } from './services/timelock';
 
 /** How long a clean stop may take before the process gives up waiting and exits anyway. */
 const STOP_TIMEOUT_MS = 20_000;
@@ -65,7 +64,7 @@ async function run(config: HubConfig, logger: Logger): Promise<void> {
 	process.once('SIGTERM', () => shutdown('SIGTERM'));
 
 	try {
-		hub = await createHub({ config, mongoUri: db.uri, logger, hooks: timelockHooks() });
+		hub = await createHub({ config, mongoUri: db.uri, logger });
 		const { url } = await hub.start();
 		process.stdout.write(`Hourglass is running at ${url}\n`);
 	} catch (error) {

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../server/config';
 import { startDatabase, type DatabaseKind } from '../../server/db/embedded';
 import { createHub, type Hub } from '../../server/hub';
-import { timelockHooks } from '../../server/services/timelock';
 import { openStore, type Store } from '../../server/store';
 import { HubApi, connectHub, createAccount, type Account, type HubSocket } from '../../src/lib/sdk';
 import { connected } from './load';
@@ -75,7 +74,7 @@ async function withBenchDatabase<T>(
 export function startBenchHub(name: string, mongodbUri: string | undefined): Promise<BenchHub> {
 	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
 		const config = loadConfig(benchEnv(db.dataDir));
-		const hub = await createHub({ config, mongoUri: db.uri, hooks: timelockHooks() });
+		const hub = await createHub({ config, mongoUri: db.uri });
 		cleanups.push(() => hub.stop());
 		const { url } = await hub.start();
 		return { hub, url, dbKind: db.kind, close };

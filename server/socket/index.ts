@@ -1,14 +1,15 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Server } from 'socket.io';
-import { EVENTS, LIMITS, ProtocolError } from '../../src/lib/protocol';
-import type { HubContext, HubExtension } from '../context';
+import { LIMITS } from '../../src/lib/protocol';
+import type { HubContext } from '../context';
 import type { CookiePolicy } from '../http/cookies';
 import { rooms } from '../services/notify';
 import { originCheck, sessionMiddleware } from './auth';
-import { bindEvent, type BindDeps } from './handler';
+import type { BindDeps } from './handler';
 import { bindMessageEvents } from './messages';
-import type { EventHandler, HubServer, HubSocket } from './types';
+import { bindTimelockEvents } from './timelock';
+import type { HubServer, HubSocket } from './types';
 
 export interface SocketServerOptions {
 	allowedOrigin: () => string;
@@ -32,13 +33,8 @@ export function createSocketServer(
 	return io;
 }
 
-const unavailable =
-	<E extends 'timelock:list' | 'timelock:cancel'>(): EventHandler<E> =>
-	() =>
-		Promise.reject(new ProtocolError('UNAVAILABLE', 'Time-locks are not available on this hub.'));
-
 /** Session check on the handshake, rooms, and every client event of the protocol. */
-export function attachSocketHandlers(ctx: HubContext, extension: HubExtension, policy: CookiePolicy): void {
+export function attachSocketHandlers(ctx: HubContext, policy: CookiePolicy): void {
 	const { io } = ctx;
 	const deps: BindDeps = {
 		logger: ctx.logger,
@@ -51,10 +47,8 @@ export function attachSocketHandlers(ctx: HubContext, extension: HubExtension, p
 	ctx.metrics.setSocketCounter(() => io.of('/').sockets.size);
 	io.on('connection', (socket: HubSocket) => {
 		void socket.join([rooms.user(socket.data.username), rooms.session(socket.data.sessionId)]);
-		bindMessageEvents(ctx, deps, socket, extension);
-		// Time-lock listing and cancelling live in the time-lock extension (server/socket/timelock.ts).
-		bindEvent(deps, socket, EVENTS.timelockList, extension.handlers?.['timelock:list'] ?? unavailable());
-		bindEvent(deps, socket, EVENTS.timelockCancel, extension.handlers?.['timelock:cancel'] ?? unavailable());
+		bindMessageEvents(ctx, deps, socket);
+		bindTimelockEvents(ctx, deps, socket);
 		socket.on('error', (error) =>
 			ctx.logger.debug({ err: error, user: socket.data.username }, 'socket error'),
 		);

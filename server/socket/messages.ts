@@ -1,16 +1,11 @@
 import { EVENTS } from '../../src/lib/protocol';
-import type { HubContext, HubExtension } from '../context';
+import type { HubContext } from '../context';
 import type { BindDeps } from './handler';
 import { bindEvent } from './handler';
 import type { HubSocket } from './types';
 
 /** message:send, sync:pull, message:received and time:sync: the relay's events. */
-export function bindMessageEvents(
-	ctx: HubContext,
-	deps: BindDeps,
-	socket: HubSocket,
-	extension: HubExtension,
-): void {
+export function bindMessageEvents(ctx: HubContext, deps: BindDeps, socket: HubSocket): void {
 	const { messages } = ctx.services;
 
 	bindEvent(deps, socket, EVENTS.send, async (envelope, call) => {
@@ -33,7 +28,7 @@ export function bindMessageEvents(
 					unlockAt: stored.unlockAt,
 				});
 			}
-			extension.onLockedStored?.(stored);
+			ctx.services.timelocks.stored(stored);
 		});
 		return result;
 	});

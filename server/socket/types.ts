@@ -15,8 +15,17 @@ export interface SocketData {
 	checkedAt: number;
 }
 
-// Hubs talk to each other only through the adapter's rooms; no inter-server events of our own.
-export type InterServerEvents = Record<string, never>;
+/**
+ * What hubs tell each other through the adapter, beside the rooms: that they are alive, and the
+ * time-locks they schedule and settle (server/services/timelock). Hubs trust each other; these
+ * never carry ciphertext.
+ */
+export interface InterServerEvents {
+	'hub:alive': (hubId: string) => void;
+	'hub:leaving': (hubId: string) => void;
+	'timelock:due': (refs: { id: string; unlockAt: number }[]) => void;
+	'timelock:settled': (ids: string[]) => void;
+}
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { timelockHooks } from '../../server/services/timelock';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	DESKTOP,
@@ -29,7 +28,7 @@ let alice: Person;
 let bob: Person;
 
 beforeAll(async () => {
-	hub = await startTestHub({ name: 'e2e_timelock', hooks: timelockHooks() });
+	hub = await startTestHub({ name: 'e2e_timelock' });
 	browser = await launchChromium();
 	alice = await openPerson(browser, hub.url, uniqueName('alice'), DESKTOP);
 	bob = await openPerson(browser, hub.url, uniqueName('bob'), PHONE, { clockSkewMs: BOB_CLOCK_SKEW_MS });

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import { loadConfig, type HubConfig } from '../../server/config';
-import { createHub, type Hub, type HubHooks } from '../../server/hub';
+import { createHub, type Hub } from '../../server/hub';
 
 export interface TestHubOptions {
 	/** Names the test's own database (letters, digits and "_" are kept). */
@@ -8,7 +8,6 @@ export interface TestHubOptions {
 	/** Settings as environment variables, over the test defaults. */
 	env?: Record<string, string>;
 	redisUrl?: string;
-	hooks?: HubHooks;
 	/** Another test hub's database, to run a second hub over the same data. */
 	mongoUri?: string;
 }
@@ -47,7 +46,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
 		...options.env,
 	});
 	const launch = async (port: number) => {
-		const hub = await createHub({ config: { ...config, port }, mongoUri, hooks: options.hooks });
+		const hub = await createHub({ config: { ...config, port }, mongoUri });
 		try {
 			return { hub, ...(await hub.start()) };
 		} catch (error) {

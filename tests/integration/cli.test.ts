@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timelockHooks } from '../../server/services/timelock';
 import { startTestHub } from '../helpers/hub';
 
 /**
@@ -90,7 +89,7 @@ describe('the hourglass CLI against a real hub', () => {
 	let bob: string;
 
 	beforeAll(async () => {
-		hub = await startTestHub({ name: 'cli', hooks: timelockHooks() });
+		hub = await startTestHub({ name: 'cli' });
 		alice = newHome();
 		bob = newHome();
 	});

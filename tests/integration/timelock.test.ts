@@ -8,7 +8,6 @@ import {
 	type StoredEnvelope,
 } from '../../src/lib/protocol';
 import { call, type HubSocket } from '../../src/lib/sdk';
-import { timelockHooks } from '../../server/services/timelock';
 import { openTestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, rawEmit, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
@@ -66,7 +65,6 @@ beforeAll(async () => {
 	hub = await startTestHub({
 		name: 'timelock',
 		env: { TIMELOCK_HORIZON_DAYS: '30' },
-		hooks: timelockHooks(),
 	});
 	db = await openTestDb(hub.mongoUri);
 	alice = await newUser(hub.url, uniqueName('alice'));

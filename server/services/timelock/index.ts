@@ -1,153 +1,206 @@
+import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { HubContext, HubExtension, HubHooks } from '../../context';
-import { timelockHandlers } from '../../socket/timelock';
-import { TimelockScheduler, type SchedulerOptions } from './scheduler';
-import { TimelockService } from './service';
+import type { StoredEnvelope } from '../../../src/lib/protocol';
+import type { HubMetrics } from '../../metrics';
+import type { HubServer } from '../../socket/types';
+import type { Store } from '../../store';
+import type { Notifier } from '../notify';
+import { HEARTBEAT_EVERY_MS, HubPeers } from './peers';
+import { TimelockScheduler, type LockedRef } from './scheduler';
+import { TimelockService, type CancelOutcome } from './service';
 
 export { TimelockScheduler } from './scheduler';
-export { TimelockService } from './service';
+export type { CancelOutcome } from './service';
 
-export interface TimelockOptions {
-	/** Scheduler tuning; the clock is always the hub's. */
-	scheduler?: Omit<SchedulerOptions, 'source' | 'release' | 'clock'>;
+export interface TimelockDeps {
+	hubId: string;
+	store: Store;
+	notify: Notifier;
+	io: HubServer;
+	/** True when other hubs share this one's adapter (Redis): they are told what this one schedules and settles. */
+	clustered: boolean;
+	now: () => number;
+	logger: Logger;
+	metrics: HubMetrics;
 }
 
-/** How often decided envelopes' locked copies are removed, and how many per delete. */
-const REMOVE_COPIES_EVERY_MS = 1_000;
-const REMOVE_COPIES_SLICE = 250;
 /**
- * Copies are removed when nothing falls due this soon, or regardless past this many waiting (ids
- * only: bounded memory). High, because a delete during a burst holds the releases up (FerretDB).
+ * Time-locked envelopes, a core part of every hub: each hub runs a scheduler that releases due
+ * locks at their unlock time by its own clock, answers the sender's list and cancel, and, with
+ * other hubs, shares the releases out and takes over those of a hub that goes away.
+ *
+ * Hubs learn of each other through the adapter: a heartbeat, the locks each stores (due within
+ * the window), and the ids each settles. All of that only saves work and time; none of it is
+ * needed for correctness: every hub's refill reads every lock from the database, and the release
+ * itself is the unique insert, so lost messages between hubs cost a duplicate attempt, never a
+ * duplicate release.
  */
-const QUIET_MS = 1_000;
-const COPIES_BACKLOG_MAX = 100_000;
+export class Timelocks {
+	readonly #deps: TimelockDeps;
+	readonly #logger: Logger;
+	readonly #peers: HubPeers;
+	readonly #service: TimelockService;
+	readonly #scheduler: TimelockScheduler;
+	readonly #cancelled: Counter;
+	#heartbeat: NodeJS.Timeout | null = null;
 
-/**
- * The time-lock extension of a hub: its scheduler releases due envelopes, its handlers answer
- * `timelock:list` and `timelock:cancel`. Every hub over the same database runs one.
- */
-export function timelockHooks(options: TimelockOptions = {}): HubHooks {
-	return { setup: (ctx) => setupTimelocks(ctx, options) };
-}
-
-function setupTimelocks(ctx: HubContext, options: TimelockOptions): HubExtension {
-	const logger = ctx.logger.child({ component: 'timelock' });
-	const registers = [ctx.metrics.registry];
-	const released = new Counter({
-		name: 'hourglass_timelock_released_total',
-		help: 'Time-locked envelopes this hub released.',
-		registers,
-	});
-	const lateness = new Histogram({
-		name: 'hourglass_timelock_release_lateness_seconds',
-		help: 'How long after its unlock time (hub clock) this hub told devices of a released envelope.',
-		buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-		registers,
-	});
-	const claimsLost = new Counter({
-		name: 'hourglass_timelock_claims_lost_total',
-		help: 'Releases this hub attempted that another decision (another hub, or a cancel) had already taken.',
-		registers,
-	});
-	const cancelled = new Counter({
-		name: 'hourglass_timelock_cancelled_total',
-		help: 'Time-locked envelopes cancelled by their sender on this hub.',
-		registers,
-	});
-	const errors = new Counter({
-		name: 'hourglass_timelock_errors_total',
-		help: 'Scheduler refills and release batches that failed (retried).',
-		labelNames: ['during'] as const,
-		registers,
-	});
-
-	const service = new TimelockService({
-		store: ctx.store,
-		notify: ctx.notify,
-		now: ctx.now,
-		logger,
-		onReleased: (_envelope, latenessMs) => {
-			released.inc();
-			lateness.observe(Math.max(0, latenessMs) / 1000);
-		},
-		onClaimLost: () => claimsLost.inc(),
-	});
-	const scheduler = new TimelockScheduler({
-		...options.scheduler,
-		clock: {
-			now: ctx.now,
-			setTimer(callback, delayMs) {
-				const handle = setTimeout(callback, delayMs);
-				return () => clearTimeout(handle);
+	constructor(deps: TimelockDeps) {
+		this.#deps = deps;
+		this.#logger = deps.logger.child({ component: 'timelock' });
+		const peers = (this.#peers = new HubPeers(deps.hubId, deps.now));
+		const registers = [deps.metrics.registry];
+		const released = new Counter({
+			name: 'hourglass_timelock_released_total',
+			help: 'Time-locked envelopes this hub released.',
+			registers,
+		});
+		const lateness = new Histogram({
+			name: 'hourglass_timelock_release_lateness_seconds',
+			help: 'How long after its unlock time (hub clock) this hub told devices of a released envelope.',
+			buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+			registers,
+		});
+		const claimsLost = new Counter({
+			name: 'hourglass_timelock_claims_lost_total',
+			help: 'Releases this hub attempted that another decision (another hub, or a cancel) had already taken.',
+			registers,
+		});
+		this.#cancelled = new Counter({
+			name: 'hourglass_timelock_cancelled_total',
+			help: 'Time-locked envelopes cancelled by their sender on this hub.',
+			registers,
+		});
+		const errors = new Counter({
+			name: 'hourglass_timelock_errors_total',
+			help: 'Scheduler refills and release batches that failed (retried).',
+			labelNames: ['during'] as const,
+			registers,
+		});
+		new Gauge({
+			name: 'hourglass_timelock_hubs_alive',
+			help: 'Hubs this hub counts as alive (itself included) when it shares out the releases.',
+			registers,
+			collect() {
+				this.set(peers.alive().length);
 			},
-		},
-		source: service,
-		release: (ids) => service.release(ids),
-		onError: (error, during) => {
-			errors.inc({ during });
-			logger.warn({ err: error, during }, 'time-lock scheduler step failed; retrying');
-		},
-	});
-	new Gauge({
-		name: 'hourglass_timelock_waiting',
-		help: 'Locked envelopes due within the scheduler window, held in memory by this hub.',
-		registers,
-		collect() {
-			this.set(scheduler.stats().waiting);
-		},
-	});
+		});
 
-	const timers: NodeJS.Timeout[] = [];
-	// A delete competes with releases for the database (on FerretDB's SQLite backend it reads the
-	// whole collection), so copies wait for a quiet moment unless too many are waiting.
-	const quiet = () => {
-		const stats = scheduler.stats();
-		return stats.releasing === 0 && (stats.nextDueAt === null || stats.nextDueAt > ctx.now() + QUIET_MS);
-	};
-	let removing: Promise<void> | null = null;
-	const removeCopies = async () => {
-		while (service.copiesToRemove > 0 && (quiet() || service.copiesToRemove > COPIES_BACKLOG_MAX)) {
-			await service.removeCopies(REMOVE_COPIES_SLICE);
-		}
-	};
-	const every = (ms: number, task: () => Promise<void>, what: string) => {
-		const timer = setInterval(() => {
-			task().catch((error: unknown) => logger.warn({ err: error }, `${what} failed`));
-		}, ms);
-		timer.unref();
-		timers.push(timer);
-	};
-
-	return {
-		onLockedStored(stored) {
-			if (stored.unlockAt === null) return;
-			// Only what falls due within the scheduler's window is held in memory.
-			if (scheduler.notify({ id: stored.id, unlockAt: stored.unlockAt })) service.remember(stored);
-		},
-		handlers: timelockHandlers(ctx, service, {
-			onCancelled: (id) => {
-				scheduler.forget(id);
-				cancelled.inc();
+		this.#service = new TimelockService({
+			store: deps.store,
+			notify: deps.notify,
+			now: deps.now,
+			logger: this.#logger,
+			peers: this.#peers,
+			onSettled: (ids) => this.#tellPeers('timelock:settled', ids),
+			onReleased: (_envelope, latenessMs) => {
+				released.inc();
+				lateness.observe(Math.max(0, latenessMs) / 1000);
 			},
-		}),
-		async start() {
-			every(
-				REMOVE_COPIES_EVERY_MS,
-				async () => {
-					removing ??= removeCopies().finally(() => (removing = null));
-					await removing;
+			onClaimLost: () => claimsLost.inc(),
+		});
+		const scheduler = (this.#scheduler = new TimelockScheduler({
+			clock: {
+				now: deps.now,
+				setTimer(callback, delayMs) {
+					const handle = setTimeout(callback, delayMs);
+					return () => clearTimeout(handle);
 				},
-				'removing decided locked copies',
-			);
-			await scheduler.start();
-			const stats = scheduler.stats();
-			logger.info({ waiting: stats.waiting, hub: ctx.hubId }, 'time-lock scheduler started');
-		},
-		async stop() {
-			for (const timer of timers.splice(0)) clearInterval(timer);
-			await scheduler.stop();
-			await removing?.catch(() => {});
-			service.clear();
-		},
-	};
+			},
+			source: this.#service,
+			release: (ids) => this.#service.release(ids),
+			onError: (error, during) => {
+				errors.inc({ during });
+				this.#logger.warn({ err: error, during }, 'time-lock scheduler step failed; retrying');
+			},
+		}));
+		new Gauge({
+			name: 'hourglass_timelock_waiting',
+			help: 'Locked envelopes due within the scheduler window, held in memory by this hub.',
+			registers,
+			collect() {
+				this.set(scheduler.stats().waiting);
+			},
+		});
+	}
+
+	/** A locked envelope was stored and acknowledged: schedule it here, and on every other hub. */
+	stored(envelope: StoredEnvelope): void {
+		if (envelope.state !== 'locked' || envelope.unlockAt === null) return;
+		const ref = { id: envelope.id, unlockAt: envelope.unlockAt };
+		// Only what falls due within the window is held in memory; a refill finds the rest.
+		if (this.#scheduler.notify(ref)) {
+			this.#service.remember(envelope);
+			this.#tellPeers('timelock:due', [ref]);
+		}
+	}
+
+	/** The sender's own still-locked envelopes, soonest unlock first. */
+	list(username: string): Promise<StoredEnvelope[]> {
+		return this.#service.list(username);
+	}
+
+	/** Cancels `username`'s locked envelope `id`; its devices (and an announced recipient's) are to be told. */
+	async cancel(username: string, id: string): Promise<CancelOutcome> {
+		const outcome = await this.#service.cancel(username, id);
+		this.#scheduler.forget(id);
+		this.#cancelled.inc();
+		return outcome;
+	}
+
+	/** Loads what is due (what fell due while no hub ran included) and joins the other hubs. */
+	async start(): Promise<void> {
+		if (this.#deps.clustered) {
+			const { io } = this.#deps;
+			io.on('hub:alive', (hubId) => this.#peers.heard(hubId));
+			io.on('hub:leaving', (hubId) => this.#peers.left(hubId));
+			io.on('timelock:due', (refs) => {
+				for (const ref of refs) if (isRef(ref)) this.#scheduler.notify(ref);
+			});
+			io.on('timelock:settled', (ids) => {
+				const valid = ids.filter((id) => typeof id === 'string');
+				for (const id of valid) this.#scheduler.forget(id);
+				this.#service.settledElsewhere(valid);
+			});
+			this.#tellPeers('hub:alive', this.#deps.hubId);
+			this.#heartbeat = setInterval(() => this.#tellPeers('hub:alive', this.#deps.hubId), HEARTBEAT_EVERY_MS);
+			this.#heartbeat.unref();
+		}
+		await this.#scheduler.start();
+		this.#logger.info(
+			{ waiting: this.#scheduler.stats().waiting, hub: this.#deps.hubId },
+			'time-lock scheduler started',
+		);
+	}
+
+	/** Stops releasing (what is under way finishes) and hands this hub's share to the others at once. */
+	async stop(): Promise<void> {
+		if (this.#heartbeat) clearInterval(this.#heartbeat);
+		this.#heartbeat = null;
+		await this.#scheduler.stop();
+		this.#tellPeers('hub:leaving', this.#deps.hubId);
+		this.#service.clear();
+	}
+
+	/** Best effort: a message the adapter cannot carry now is made up for by refills and the unique insert. */
+	#tellPeers<E extends 'hub:alive' | 'hub:leaving' | 'timelock:due' | 'timelock:settled'>(
+		event: E,
+		payload: E extends 'hub:alive' | 'hub:leaving'
+			? string
+			: E extends 'timelock:due'
+				? LockedRef[]
+				: string[],
+	): void {
+		if (!this.#deps.clustered) return;
+		try {
+			// socket.io types serverSideEmit's arguments per event; the payload is checked by the signature above.
+			(this.#deps.io.serverSideEmit as (event: string, payload: unknown) => boolean)(event, payload);
+		} catch (error) {
+			this.#logger.debug({ err: error, event }, 'telling the other hubs failed');
+		}
+	}
+}
+
+function isRef(value: unknown): value is LockedRef {
+	const ref = value as LockedRef | null;
+	return typeof ref?.id === 'string' && typeof ref.unlockAt === 'number' && Number.isFinite(ref.unlockAt);
 }

@@ -56,24 +56,10 @@ export interface SchedulerOptions {
 	batchMax?: number;
 	/** Most release calls running at once. */
 	concurrency?: number;
-	/**
-	 * A release call running longer than this is taken as stalled (a slow commit): one more may
-	 * start beside it, so that what falls due meanwhile is not held behind it.
-	 */
-	stallMs?: number;
 	/** Delay before a failed release or refill is tried again. */
 	retryDelayMs?: number;
-	/** Least time between two reads of a cut-short window. */
+	/** Least time between two reads of a cut-short window, so a large backlog is not read in a loop. */
 	minRefillGapMs?: number;
-	/**
-	 * How long a periodic refill may wait for a quiet moment (no release running, nothing due
-	 * within `quietMs`): a read of the whole window competes with the releases for the database.
-	 * `refillEveryMs + refillDeferMaxMs` must stay below `windowMs`, so that what a refill finds
-	 * is still loaded before it falls due.
-	 */
-	refillDeferMaxMs?: number;
-	/** How far ahead the scheduler looks for a due envelope when it judges whether it is quiet. */
-	quietMs?: number;
 	onError?: (error: unknown, during: 'refill' | 'release') => void;
 }
 
@@ -91,21 +77,24 @@ export interface SchedulerStats {
 }
 
 const DEFAULTS = {
+	// A minute ahead: what is stored through another hub is in memory long before it falls due,
+	// even if that hub's broadcast was lost, at the cost of one range read every refill.
 	windowMs: 60_000,
+	// Three refills per window, so one failed refill still leaves two before anything falls due.
 	refillEveryMs: 20_000,
+	// Ids and due times only (about 100 bytes each in memory); more waiting is read in pages.
 	refillLimit: 20_000,
+	// One insertMany per batch: large enough that a burst costs few round trips, small enough that
+	// the first recipients of a burst are told within milliseconds.
 	batchMax: 250,
-	// One writer: the database serialises writes anyway (FerretDB's SQLite most of all); under load
-	// batches grow instead of contending.
-	concurrency: 1,
-	stallMs: 50,
+	// Two inserts in flight: one batch is written while the next is prepared and its devices told;
+	// more would only queue inside the database.
+	concurrency: 2,
+	// A failed release is usually a database hiccup: try again soon, not in a tight loop.
 	retryDelayMs: 1_000,
+	// A backlog of many pages (after downtime) is read at five pages a second at most.
 	minRefillGapMs: 200,
-	refillDeferMaxMs: 20_000,
-	quietMs: 1_000,
 };
-/** While a refill waits for a quiet moment, how often the scheduler looks again. */
-const DEFER_STEP_MS = 250;
 
 /**
  * Fires each time-locked envelope at its unlock time, by this hub's clock.
@@ -131,8 +120,6 @@ export class TimelockScheduler {
 	readonly #releasing = new Set<string>();
 	readonly #batches = new Set<Promise<void>>();
 	#activeBatches = 0;
-	/** When each running batch started, oldest first. */
-	readonly #batchStarts: number[] = [];
 
 	#running = false;
 	#cancelTimer: (() => void) | null = null;
@@ -141,8 +128,6 @@ export class TimelockScheduler {
 	/** The last envelope of a page cut short: the next read continues after it. */
 	#cursor: LockedRef | null = null;
 	#nextRefillAt = Number.POSITIVE_INFINITY;
-	/** The latest a periodic refill that is waiting for a quiet moment may start. */
-	#refillDeadline: number | null = null;
 	#lastRefillAt: number | null = null;
 	#lastRefillAttemptAt = Number.NEGATIVE_INFINITY;
 	#refill: Promise<void> | null = null;
@@ -161,14 +146,11 @@ export class TimelockScheduler {
 			refillLimit: options.refillLimit ?? DEFAULTS.refillLimit,
 			batchMax: options.batchMax ?? DEFAULTS.batchMax,
 			concurrency: options.concurrency ?? DEFAULTS.concurrency,
-			stallMs: options.stallMs ?? DEFAULTS.stallMs,
 			retryDelayMs: options.retryDelayMs ?? DEFAULTS.retryDelayMs,
 			minRefillGapMs: options.minRefillGapMs ?? DEFAULTS.minRefillGapMs,
-			refillDeferMaxMs: options.refillDeferMaxMs ?? DEFAULTS.refillDeferMaxMs,
-			quietMs: options.quietMs ?? DEFAULTS.quietMs,
 		};
-		if (this.#options.refillEveryMs + this.#options.refillDeferMaxMs >= this.#options.windowMs) {
-			throw new Error('TimelockScheduler: refillEveryMs + refillDeferMaxMs must be shorter than windowMs');
+		if (this.#options.refillEveryMs >= this.#options.windowMs) {
+			throw new Error('TimelockScheduler: refillEveryMs must be shorter than windowMs');
 		}
 	}
 
@@ -302,12 +284,8 @@ export class TimelockScheduler {
 		}
 		let next = this.#refill ? Number.POSITIVE_INFINITY : this.#nextRefillAt;
 		const top = this.#peek();
-		if (top && this.#activeBatches < this.#options.concurrency) {
-			next = Math.min(next, top.at);
-		} else if (top && this.#activeBatches === this.#options.concurrency) {
-			// All slots are taken: look again when the oldest batch would count as stalled.
-			next = Math.min(next, Math.max(top.at, this.#batchStarts[0] + this.#options.stallMs));
-		}
+		// With every slot taken, the next batch starts when one ends (see #startBatch).
+		if (top && this.#activeBatches < this.#options.concurrency) next = Math.min(next, top.at);
 		if (!Number.isFinite(next)) return;
 		const delay = Math.max(0, next - this.#clock.now());
 		this.#cancelTimer = this.#clock.setTimer(() => this.#tick(), delay);
@@ -317,38 +295,15 @@ export class TimelockScheduler {
 		this.#cancelTimer = null;
 		if (!this.#running) return;
 		const now = this.#clock.now();
-		if (now >= this.#nextRefillAt && !this.#refill) {
-			const deadline = (this.#refillDeadline ??= this.#nextRefillAt + this.#options.refillDeferMaxMs);
-			// A periodic refill waits for a quiet moment; one the in-memory window needs does not.
-			if (!this.#needsTopUp() && now < deadline && this.#busy(now)) {
-				this.#nextRefillAt = Math.min(deadline, now + DEFER_STEP_MS);
-			} else {
-				this.#refillDeadline = null;
-				void this.refill();
-			}
-		}
+		if (now >= this.#nextRefillAt && !this.#refill) void this.refill();
 		this.#pump();
 		this.#arm();
-	}
-
-	/** Releases are running, or something falls due within `quietMs`. */
-	#busy(now: number): boolean {
-		if (this.#activeBatches > 0) return true;
-		const top = this.#peek();
-		return top !== undefined && top.at <= now + this.#options.quietMs;
-	}
-
-	/** How many batches may run now: the concurrency, and one more beside a stalled batch. */
-	#slots(now: number): number {
-		const oldest = this.#batchStarts[0];
-		const stalled = oldest !== undefined && now - oldest >= this.#options.stallMs;
-		return this.#options.concurrency + (stalled ? 1 : 0);
 	}
 
 	/** Starts release batches for everything due, within the concurrency bound. */
 	#pump(): void {
 		const now = this.#clock.now();
-		while (this.#running && this.#activeBatches < this.#slots(now)) {
+		while (this.#running && this.#activeBatches < this.#options.concurrency) {
 			const batch: string[] = [];
 			for (let top = this.#peek(); top && top.at <= now; top = this.#peek()) {
 				this.#heap.pop();
@@ -363,13 +318,10 @@ export class TimelockScheduler {
 
 	#startBatch(ids: string[]): void {
 		this.#activeBatches += 1;
-		const startedAt = this.#clock.now();
-		this.#batchStarts.push(startedAt);
 		for (const id of ids) this.#releasing.add(id);
 		const batch = this.#runBatch(ids).then((retries) => {
 			this.#batches.delete(batch);
 			this.#activeBatches -= 1;
-			this.#batchStarts.splice(this.#batchStarts.indexOf(startedAt), 1);
 			for (const id of ids) this.#releasing.delete(id);
 			if (this.#running) for (const retry of retries) this.#add(retry.id, retry.at);
 			this.#pump();

@@ -8,13 +8,30 @@ import {
 } from '../../../src/lib/protocol';
 import type { Notifier } from '../notify';
 import type { Store } from '../../store';
+import type { HubPeers } from './peers';
 import type { LockedRef, Retry } from './scheduler';
+
+/**
+ * A lock due on another live hub is looked at again this long after: by then that hub has
+ * released it and said so (the scheduler forgets it), or has been counted out (see PEER_TIMEOUT_MS).
+ */
+const STANDBY_MS = 250;
+/**
+ * Past this, a lock still not released by its owner is released by whichever hub looks at it:
+ * the owner may be alive but stuck, or its word that it released may have been lost. The
+ * unique insert keeps the outcome single.
+ */
+const TAKEOVER_AFTER_MS = 2_000;
 
 export interface TimelockServiceOptions {
 	store: Store;
 	notify: Notifier;
 	now: () => number;
 	logger: Logger;
+	/** Which hub releases which lock; this hub releases only its share until its peers are late. */
+	peers: HubPeers;
+	/** Called with the ids this hub has settled (released, or found decided), for the other hubs. */
+	onSettled?: (ids: string[]) => void;
 	/** Called once per envelope this hub released, with how late it went out. */
 	onReleased?: (envelope: StoredEnvelope, latenessMs: number) => void;
 	/** Called when an envelope this hub tried to release had already been decided (another hub, or a cancel). */
@@ -36,19 +53,22 @@ export interface CancelOutcome {
  * envelope's unique id: the first insert wins on any hub and is applied by that same write, so a
  * release and a cancel can never both happen, no envelope is released twice, and a crash can
  * leave no decision half applied. Devices are told only after the insert: save, then emit. The
- * locked copy is removed afterwards, off the release path; until then the settled copy counts.
+ * locked copy is removed right after; until it is (or if a crash stops that), the settled copy
+ * is what counts everywhere, and a later release attempt removes it.
  */
 export class TimelockService {
 	readonly #store: Store;
 	readonly #notify: Notifier;
 	readonly #now: () => number;
 	readonly #logger: Logger;
+	readonly #peers: HubPeers;
+	readonly #onSettled: NonNullable<TimelockServiceOptions['onSettled']>;
 	readonly #onReleased: NonNullable<TimelockServiceOptions['onReleased']>;
 	readonly #onClaimLost: NonNullable<TimelockServiceOptions['onClaimLost']>;
 	/** Locked envelopes the scheduler holds, so a release needs no read (they are immutable until decided). */
 	readonly #pending = new Map<string, StoredEnvelope>();
-	/** Decided envelopes whose locked copies are still to be removed. */
-	readonly #copies = new Set<string>();
+	/** Due locks of other hubs' share that this hub stands by for: id → when it first came due here. */
+	readonly #standby = new Map<string, number>();
 	/** When this hub's last release insert for an id failed without saying what it wrote: id → releasedAt tried. */
 	readonly #unsure = new Map<string, number>();
 
@@ -57,6 +77,8 @@ export class TimelockService {
 		this.#notify = options.notify;
 		this.#now = options.now;
 		this.#logger = options.logger;
+		this.#peers = options.peers;
+		this.#onSettled = options.onSettled ?? (() => {});
 		this.#onReleased = options.onReleased ?? (() => {});
 		this.#onClaimLost = options.onClaimLost ?? (() => {});
 	}
@@ -64,8 +86,12 @@ export class TimelockService {
 	/** The scheduler's source: locked envelopes due by `until` (after `after`), kept at hand for their release. */
 	async dueBefore(until: number, limit: number, after: LockedRef | null): Promise<LockedRef[]> {
 		const refs = await this.#store.envelopes.lockedDueBy(until, limit, after);
-		// Only what this hub does not hold yet (stored through another hub) is read whole, ahead of its time.
-		const unknown = refs.filter((r) => !this.#pending.has(r.id) && !this.#copies.has(r.id)).map((r) => r.id);
+		// Only this hub's share that it does not hold yet (stored through another hub) is read whole,
+		// ahead of its time; what it takes over from a peer is read when it is released.
+		const alive = this.#peers.alive();
+		const unknown = refs
+			.filter((r) => !this.#pending.has(r.id) && this.#peers.owns(r.id, alive))
+			.map((r) => r.id);
 		for (const envelope of await this.#store.envelopes.lockedMany(unknown)) {
 			this.#pending.set(envelope.id, envelope);
 		}
@@ -77,25 +103,17 @@ export class TimelockService {
 		if (envelope.state === 'locked') this.#pending.set(envelope.id, envelope);
 	}
 
+	/** Another hub settled these (its word, through the adapter): nothing is kept for them here. */
+	settledElsewhere(ids: string[]): void {
+		for (const id of ids) {
+			this.#pending.delete(id);
+			this.#standby.delete(id);
+		}
+	}
+
 	clear(): void {
 		this.#pending.clear();
-	}
-
-	/** Locked copies of decided envelopes not yet removed. */
-	get copiesToRemove(): number {
-		return this.#copies.size;
-	}
-
-	/**
-	 * Removes up to `max` locked copies whose decision is stored. Kept off the release path: on
-	 * FerretDB's SQLite backend a delete reads the whole collection.
-	 */
-	async removeCopies(max: number): Promise<number> {
-		const ids = [...this.#copies].slice(0, max);
-		if (ids.length === 0) return 0;
-		await this.#store.envelopes.removeLocked(ids);
-		for (const id of ids) this.#copies.delete(id);
-		return ids.length;
+		this.#standby.clear();
 	}
 
 	/**
@@ -114,11 +132,22 @@ export class TimelockService {
 
 	async #release(ids: string[]): Promise<Retry[]> {
 		const at = this.#now();
-		// Decided here already: only the copy's removal is left, and that is queued.
-		const envelopes = await this.#load(ids.filter((id) => !this.#copies.has(id)));
-		const due: StoredEnvelope[] = [];
+		const alive = this.#peers.alive();
 		const retries: Retry[] = [];
-		for (const e of envelopes) {
+		const mine: string[] = [];
+		for (const id of ids) {
+			const since = this.#standby.get(id) ?? at;
+			// Another live hub's share: it releases it and says so, unless it is late.
+			if (!this.#peers.owns(id, alive) && at - since < TAKEOVER_AFTER_MS) {
+				this.#standby.set(id, since);
+				retries.push({ id, at: at + STANDBY_MS });
+			} else {
+				this.#standby.delete(id);
+				mine.push(id);
+			}
+		}
+		const due: StoredEnvelope[] = [];
+		for (const e of await this.#load(mine)) {
 			// Never before its unlock time by this hub's clock.
 			if (e.unlockAt !== null && e.unlockAt > at) retries.push({ id: e.id, at: e.unlockAt });
 			else due.push(e);
@@ -138,11 +167,13 @@ export class TimelockService {
 		for (const envelope of outcome.released) this.#emitReleased(envelope);
 		const decided = await this.#ownUnsure(outcome.decided);
 		for (const id of outcome.decided) if (!decided.has(id)) this.#onClaimLost(id);
-		for (const e of due) {
-			this.#pending.delete(e.id);
-			this.#unsure.delete(e.id);
-			this.#copies.add(e.id);
+		const settled = due.map((e) => e.id);
+		for (const id of settled) {
+			this.#pending.delete(id);
+			this.#unsure.delete(id);
 		}
+		this.#onSettled(settled);
+		await this.#removeCopies(settled);
 		return retries;
 	}
 
@@ -197,9 +228,8 @@ export class TimelockService {
 			throw new ProtocolError('NOT_CANCELLABLE', 'This message was already cancelled.');
 		}
 		this.#pending.delete(id);
-		this.#copies.add(id);
-		// The cancel stands once inserted; removing the locked copy now keeps it out of lists at once.
-		await this.#removeCopyNow(id);
+		this.#onSettled([id]);
+		await this.#removeCopies([id]);
 		const event: Cancelled = { id, from: envelope.from, to: envelope.to };
 		return { result: { id, outcome: 'cancelled' }, event, announce: envelope.announce };
 	}
@@ -209,13 +239,15 @@ export class TimelockService {
 		return this.#store.envelopes.lockedFrom(username, LIMITS.syncPageMax);
 	}
 
-	/** Removes one decided copy now; a failure leaves it queued for the quiet-time removal. */
-	async #removeCopyNow(id: string): Promise<void> {
+	/**
+	 * Removes the locked copies of decided envelopes. A failure is only logged: a copy left behind
+	 * is found again by a refill, refused as decided by the release attempt, and removed then.
+	 */
+	async #removeCopies(ids: string[]): Promise<void> {
 		try {
-			await this.#store.envelopes.removeLocked([id]);
-			this.#copies.delete(id);
+			await this.#store.envelopes.removeLocked(ids);
 		} catch (error) {
-			this.#logger.warn({ err: error, id }, 'removing a decided locked copy failed; retried later');
+			this.#logger.warn({ err: error, count: ids.length }, 'removing decided locked copies failed');
 		}
 	}
 

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+
+/** How often a hub tells the others it is alive. */
+export const HEARTBEAT_EVERY_MS = 200;
+/**
+ * A hub not heard from for this long is taken as gone and its share of the due locks is taken
+ * over. Several heartbeats long, so one delayed message does not move work between live hubs;
+ * short enough that a hub killed a second before a burst is already counted out when it falls due.
+ */
+export const PEER_TIMEOUT_MS = 750;
+
+/**
+ * Which hub releases which locked envelope. Every hub knows every lock due within its window, so
+ * any of them could release it; one of them should, so that a burst is not written once per hub.
+ * The owner of an id is the live hub that ranks highest for it (rendezvous hashing): each hub
+ * computes the same answer from the same set of live hubs, and a hub that goes away hands its
+ * share to the others without any hand-over. Ownership only spreads the work: the decision
+ * itself is still the unique insert, so two hubs that disagree about who is alive (a Redis blip)
+ * both try, and one of them wins.
+ */
+export class HubPeers {
+	readonly #self: string;
+	readonly #now: () => number;
+	/** Other hubs, by id, with when each was last heard from. */
+	readonly #lastSeen = new Map<string, number>();
+
+	constructor(self: string, now: () => number) {
+		this.#self = self;
+		this.#now = now;
+	}
+
+	get self(): string {
+		return this.#self;
+	}
+
+	/** Another hub said it is alive. */
+	heard(hubId: string): void {
+		if (hubId !== this.#self) this.#lastSeen.set(hubId, this.#now());
+	}
+
+	/** Another hub said it is stopping: its share moves at once. */
+	left(hubId: string): void {
+		this.#lastSeen.delete(hubId);
+	}
+
+	/** The hubs taken as alive, this one included. */
+	alive(): string[] {
+		const since = this.#now() - PEER_TIMEOUT_MS;
+		const hubs = [this.#self];
+		for (const [hubId, at] of this.#lastSeen) {
+			if (at >= since) hubs.push(hubId);
+			else this.#lastSeen.delete(hubId);
+		}
+		return hubs;
+	}
+
+	/** The live hub that releases `id`. */
+	ownerOf(id: string, alive: string[] = this.alive()): string {
+		let best = this.#self;
+		let bestScore = '';
+		for (const hubId of alive) {
+			const score = rank(hubId, id);
+			if (score > bestScore || (score === bestScore && hubId < best)) {
+				best = hubId;
+				bestScore = score;
+			}
+		}
+		return best;
+	}
+
+	/** Whether this hub releases `id`, given the hubs alive now. */
+	owns(id: string, alive: string[] = this.alive()): boolean {
+		return alive.length === 1 || this.ownerOf(id, alive) === this.#self;
+	}
+}
+
+/** A hub's weight for an id: any hash that every hub computes alike and that spreads evenly. */
+function rank(hubId: string, id: string): string {
+	return createHash('sha1').update(hubId).update('\0').update(id).digest('hex');
+}

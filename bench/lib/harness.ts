@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -8,6 +7,8 @@ import { startDatabase, type DatabaseKind } from '../../server/db/embedded';
 import { createHub, type Hub } from '../../server/hub';
 import { openStore, type Store } from '../../server/store';
 import { HubApi, connectHub, createAccount, type Account, type HubSocket } from '../../src/lib/sdk';
+import { startHubProcess, type HubProcess } from '../../tests/helpers/hub-process';
+import { startRedis } from '../../tests/helpers/redis';
 import { connected } from './load';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,50 +90,53 @@ export interface BenchHubProcess {
 	close(): Promise<void>;
 }
 
-const HUB_START_TIMEOUT_MS = 60_000;
-
 /**
  * Like startBenchHub, but the hub is `server/main.ts` in a child process of its own, as in
  * production, so the clients' work in this process does not delay the hub's timers.
  */
-export function startBenchHubProcess(name: string, mongodbUri: string | undefined): Promise<BenchHubProcess> {
+export async function startBenchHubProcess(
+	name: string,
+	mongodbUri: string | undefined,
+): Promise<BenchHubProcess> {
+	const cluster = await startBenchCluster(name, mongodbUri, 1);
+	return { url: cluster.hubs[0].url, dbKind: cluster.dbKind, store: cluster.store, close: cluster.close };
+}
+
+export interface BenchCluster {
+	hubs: HubProcess[];
+	dbKind: DatabaseKind;
+	/** The bench's own connection to the hubs' database, to check outcomes (never a hub's). */
+	store: Store;
+	close(): Promise<void>;
+}
+
+/**
+ * `count` hub processes over one database, as production runs them: with more than one, they
+ * share a Redis (Debian's redis-server, started here) through the adapter.
+ */
+export function startBenchCluster(
+	name: string,
+	mongodbUri: string | undefined,
+	count: number,
+): Promise<BenchCluster> {
 	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
-		const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
-			cwd: ROOT,
-			env: { ...process.env, ...benchEnv(db.dataDir), MONGODB_URI: db.uri },
-			stdio: ['ignore', 'pipe', 'inherit'],
-		});
-		const exited = new Promise<void>((done) => child.once('exit', () => done()));
+		const env: Record<string, string> = { ...benchEnv(db.dataDir), MONGODB_URI: db.uri };
+		if (count > 1) {
+			const redis = await startRedis();
+			cleanups.push(() => redis.stop());
+			env.REDIS_URL = redis.url;
+		}
+		const hubs: HubProcess[] = [];
 		cleanups.push(async () => {
-			if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-			await exited;
+			for (const hub of hubs) {
+				if (hub.child.exitCode === null && hub.child.signalCode === null) hub.child.kill('SIGTERM');
+				await hub.exited();
+			}
 		});
-		const url = await new Promise<string>((done, fail) => {
-			let output = '';
-			const timer = setTimeout(
-				() => fail(new Error(`the hub did not start:\n${output}`)),
-				HUB_START_TIMEOUT_MS,
-			);
-			child.stdout.on('data', (chunk: Buffer) => {
-				output += chunk.toString();
-				const match = /running at (\S+)/.exec(output);
-				if (match) {
-					clearTimeout(timer);
-					done(match[1]);
-				} else if (output.length > 100_000) {
-					output = output.slice(-10_000);
-				}
-			});
-			child.once('exit', (code) => {
-				clearTimeout(timer);
-				fail(new Error(`the hub exited (${code}) before it started:\n${output}`));
-			});
-		});
-		// Its warnings and errors (JSON lines) go on to this process's output.
-		child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+		for (let i = 0; i < count; i++) hubs.push(await startHubProcess(env, { echo: true }));
 		const store = await openStore(db.uri);
 		cleanups.push(() => store.close());
-		return { url, dbKind: db.kind, store, close };
+		return { hubs, dbKind: db.kind, store, close };
 	});
 }
 
@@ -141,24 +145,40 @@ export interface Pair {
 	recipient: Account;
 	senderSocket: HubSocket;
 	recipientSocket: HubSocket;
+	/** The sender's session cookie, to connect it again (to another hub). */
+	senderCookie: string | undefined;
 }
 
-/** Two accounts per pair (`<prefix>s<i>-<runId>` and `<prefix>r<i>-<runId>`), each with a signed-in socket. */
-export async function makePairs(url: string, count: number, prefix: string, runId: string): Promise<Pair[]> {
-	const signUp = async (username: string) => {
+/**
+ * Two accounts per pair (`<prefix>s<i>-<runId>` and `<prefix>r<i>-<runId>`), each with a signed-in
+ * socket: senders on `url`, recipients on `recipientUrls` in turn (`url` when none are given).
+ */
+export async function makePairs(
+	url: string,
+	count: number,
+	prefix: string,
+	runId: string,
+	recipientUrls: string[] = [url],
+): Promise<Pair[]> {
+	const signUp = async (username: string, socketUrl: string) => {
 		const api = new HubApi({ baseUrl: url, keepCookies: true });
 		const account = await createAccount(api, username, PASSWORD);
-		const socket = await connected(connectHub(url, { cookie: api.cookieHeader() }));
-		return { account, socket };
+		const cookie = api.cookieHeader();
+		const socket = await connected(connectHub(socketUrl, { cookie }));
+		return { account, socket, cookie };
 	};
 	const pairs: Pair[] = [];
 	for (let i = 0; i < count; i++) {
-		const [s, r] = await Promise.all([signUp(`${prefix}s${i}-${runId}`), signUp(`${prefix}r${i}-${runId}`)]);
+		const [s, r] = await Promise.all([
+			signUp(`${prefix}s${i}-${runId}`, url),
+			signUp(`${prefix}r${i}-${runId}`, recipientUrls[i % recipientUrls.length]),
+		]);
 		pairs.push({
 			sender: s.account,
 			recipient: r.account,
 			senderSocket: s.socket,
 			recipientSocket: r.socket,
+			senderCookie: s.cookie,
 		});
 	}
 	return pairs;

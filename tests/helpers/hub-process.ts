@@ -17,8 +17,13 @@ export interface HubProcess {
 /**
  * The hub as an operator runs it (`tsx server/main.ts`), in a process of its own, so that a test
  * can kill it the way a crash would. `env` is given in full, over this process's environment.
+ * With `echo`, what the hub prints once it runs (its warnings, as JSON lines) goes on to this
+ * process's output.
  */
-export function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
+export function startHubProcess(
+	env: Record<string, string>,
+	{ echo = false }: { echo?: boolean } = {},
+): Promise<HubProcess> {
 	const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
 		cwd: ROOT,
 		env: { ...process.env, ...env },
@@ -34,6 +39,10 @@ export function startHubProcess(env: Record<string, string>): Promise<HubProcess
 			const match = /running at (\S+)/.exec(output);
 			if (match) {
 				clearTimeout(timer);
+				if (echo) {
+					child.stdout?.on('data', (more: Buffer) => process.stdout.write(more));
+					child.stderr?.on('data', (more: Buffer) => process.stderr.write(more));
+				}
 				done({
 					child,
 					url: match[1],

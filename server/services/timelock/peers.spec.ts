@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { HubPeers, PEER_TIMEOUT_MS } from './peers';
+
+const ids = Array.from({ length: 3_000 }, (_, i) => `0190aaaa-bbbb-7ccc-8ddd-${String(i).padStart(12, '0')}`);
+
+describe('HubPeers', () => {
+	it('alone, owns every lock', () => {
+		const peers = new HubPeers('a', () => 0);
+		expect(ids.every((id) => peers.owns(id))).toBe(true);
+	});
+
+	it('gives every lock exactly one owner, the same on every hub, spread about evenly', () => {
+		let now = 1_000;
+		const clock = () => now;
+		const hubs = ['a', 'b', 'c'].map((name) => new HubPeers(name, clock));
+		for (const hub of hubs) for (const other of hubs) hub.heard(other.self);
+		const shares = new Map<string, number>();
+		for (const id of ids) {
+			const owners = hubs.filter((hub) => hub.owns(id)).map((hub) => hub.self);
+			expect(owners).toHaveLength(1);
+			expect(hubs.map((hub) => hub.ownerOf(id))).toEqual([owners[0], owners[0], owners[0]]);
+			shares.set(owners[0], (shares.get(owners[0]) ?? 0) + 1);
+		}
+		for (const name of ['a', 'b', 'c']) expect(shares.get(name)).toBeGreaterThan(ids.length / 3 - 200);
+		now += 1;
+	});
+
+	it('hands a silent hub’s share to the others, and only its share', () => {
+		let now = 1_000;
+		const a = new HubPeers('a', () => now);
+		a.heard('b');
+		a.heard('c');
+		const before = new Map(ids.map((id) => [id, a.ownerOf(id)]));
+		// b keeps talking; c falls silent.
+		now += PEER_TIMEOUT_MS - 100;
+		a.heard('b');
+		now += 200;
+		expect(a.alive().sort()).toEqual(['a', 'b']);
+		for (const id of ids) {
+			const owner = a.ownerOf(id);
+			if (before.get(id) === 'c') expect(owner).not.toBe('c');
+			else expect(owner).toBe(before.get(id));
+		}
+	});
+
+	it('moves a leaving hub’s share at once', () => {
+		const a = new HubPeers('a', () => 5_000);
+		a.heard('b');
+		expect(ids.some((id) => !a.owns(id))).toBe(true);
+		a.left('b');
+		expect(ids.every((id) => a.owns(id))).toBe(true);
+	});
+});

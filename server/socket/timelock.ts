@@ -13,8 +13,8 @@ export function bindTimelockEvents(ctx: HubContext, deps: BindDeps, socket: HubS
 		items: await timelocks.list(call.actor.username),
 	}));
 	bindEvent(deps, socket, EVENTS.timelockCancel, async (request, call) => {
-		const outcome = await timelocks.cancel(call.actor.username, request.id);
-		call.afterAck(() => ctx.notify.cancelled(outcome.event, { sender: true, recipient: outcome.announce }));
-		return outcome.result;
+		const { result, tell } = await timelocks.cancel(call.actor.username, request.id);
+		call.afterAck(tell);
+		return result;
 	});
 }

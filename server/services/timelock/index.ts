@@ -1,16 +1,15 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { StoredEnvelope } from '../../../src/lib/protocol';
+import type { CancelResult, StoredEnvelope } from '../../../src/lib/protocol';
 import type { HubMetrics } from '../../metrics';
 import type { HubServer } from '../../socket/types';
 import type { Store } from '../../store';
 import type { Notifier } from '../notify';
 import { HEARTBEAT_EVERY_MS, HubPeers } from './peers';
 import { TimelockScheduler, type LockedRef } from './scheduler';
-import { TimelockService, type CancelOutcome } from './service';
+import { TimelockService } from './service';
 
 export { TimelockScheduler } from './scheduler';
-export type { CancelOutcome } from './service';
 
 export interface TimelockDeps {
 	hubId: string;
@@ -139,12 +138,19 @@ export class Timelocks {
 		return this.#service.list(username);
 	}
 
-	/** Cancels `username`'s locked envelope `id`; its devices (and an announced recipient's) are to be told. */
-	async cancel(username: string, id: string): Promise<CancelOutcome> {
+	/**
+	 * Cancels `username`'s locked envelope `id`. `tell` informs the sender's devices, and the
+	 * recipient's when the lock was announced; the caller runs it once the cancel is acknowledged.
+	 */
+	async cancel(username: string, id: string): Promise<{ result: CancelResult; tell: () => void }> {
 		const outcome = await this.#service.cancel(username, id);
 		this.#scheduler.forget(id);
 		this.#cancelled.inc();
-		return outcome;
+		const { notify } = this.#deps;
+		return {
+			result: outcome.result,
+			tell: () => notify.cancelled(outcome.event, { sender: true, recipient: outcome.announce }),
+		};
 	}
 
 	/** Loads what is due (what fell due while no hub ran included) and joins the other hubs. */

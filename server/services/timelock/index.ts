@@ -98,13 +98,7 @@ export class Timelocks {
 			onClaimLost: () => claimsLost.inc(),
 		});
 		const scheduler = (this.#scheduler = new TimelockScheduler({
-			clock: {
-				now: deps.now,
-				setTimer(callback, delayMs) {
-					const handle = setTimeout(callback, delayMs);
-					return () => clearTimeout(handle);
-				},
-			},
+			now: deps.now,
 			source: this.#service,
 			release: (ids) => this.#service.release(ids),
 			onError: (error, during) => {

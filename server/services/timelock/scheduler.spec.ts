@@ -1,63 +1,55 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DueHeap } from './due-heap';
-import { TimelockScheduler, type LockedRef, type SchedulerClock, type SchedulerOptions } from './scheduler';
+import { TimelockScheduler, type LockedRef, type SchedulerOptions } from './scheduler';
 
 /** Lets pending promise callbacks run (real macrotask: the fake clock does not touch it). */
 const settle = async () => {
 	for (let i = 0; i < 5; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
 };
 
-class FakeClock implements SchedulerClock {
-	#now: number;
-	#timers: { at: number; seq: number; callback: () => void }[] = [];
-	#seq = 0;
+const T0 = 1_700_000_000_000;
 
-	constructor(start: number) {
-		this.#now = start;
-	}
-
-	now(): number {
-		return this.#now;
-	}
-
-	setTimer(callback: () => void, delayMs: number): () => void {
-		const timer = { at: this.#now + delayMs, seq: (this.#seq += 1), callback };
-		this.#timers.push(timer);
-		return () => {
-			this.#timers = this.#timers.filter((t) => t !== timer);
-		};
-	}
-
+/**
+ * Time under Vitest's fake timers (setTimeout, clearTimeout, Date), moved the way the hub's event
+ * loop would: each timer runs at its time, in order, and the promises it starts settle before the
+ * next one runs.
+ */
+const clock = {
+	now: () => Date.now(),
 	get pendingTimers(): number {
-		return this.#timers.length;
-	}
-
+		return vi.getTimerCount();
+	},
 	/** Moves time without running anything: "the same instant, before the timer fires". */
 	set(t: number): void {
-		this.#now = t;
-	}
-
+		vi.setSystemTime(t);
+	},
 	/** Runs every timer due up to `t`, in order, letting promises settle after each. */
 	async advanceTo(t: number): Promise<void> {
 		await settle();
-		for (;;) {
-			const due = this.#timers
-				.filter((timer) => timer.at <= t)
-				.sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-			if (!due) break;
-			this.#timers = this.#timers.filter((timer) => timer !== due);
-			this.#now = Math.max(this.#now, due.at);
-			due.callback();
+		let reached = false;
+		setTimeout(() => (reached = true), Math.max(0, t - Date.now()));
+		while (!reached) {
+			vi.advanceTimersToNextTimer();
 			await settle();
 		}
-		this.#now = Math.max(this.#now, t);
-		await settle();
-	}
-
+		// Timers that those at `t` set for `t` itself.
+		for (let i = 0; i < 3; i += 1) {
+			vi.advanceTimersByTime(0);
+			await settle();
+		}
+	},
 	advance(ms: number): Promise<void> {
-		return this.advanceTo(this.#now + ms);
-	}
-}
+		return clock.advanceTo(Date.now() + ms);
+	},
+};
+
+beforeEach(() => {
+	vi.useFakeTimers({ now: T0, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+
+afterEach(() => {
+	vi.useRealTimers();
+});
 
 interface Deferred {
 	promise: Promise<void>;
@@ -75,11 +67,8 @@ function deferred(): Deferred {
 	return { promise, resolve, reject };
 }
 
-const T0 = 1_700_000_000_000;
-
 /** An in-memory store of locked envelopes and a release that records what it did, and when. */
 function harness(options: Partial<SchedulerOptions> = {}, { keepCopies = false } = {}) {
-	const clock = new FakeClock(T0);
 	const locked = new Map<string, number>();
 	/** With keepCopies, released envelopes stay in `locked` (a copy not yet removed) and are marked here. */
 	const decided = new Set<string>();
@@ -96,7 +85,6 @@ function harness(options: Partial<SchedulerOptions> = {}, { keepCopies = false }
 	};
 
 	const scheduler = new TimelockScheduler({
-		clock,
 		source: {
 			async dueBefore(until, limit, after) {
 				reads.push({ until, limit, after });

@@ -27,25 +27,11 @@ export interface Retry {
  */
 export type ReleaseBatch = (ids: string[]) => Promise<Retry[] | void>;
 
-/** Time, injected so that the unit spec drives the scheduler with a fake clock. */
-export interface SchedulerClock {
-	now(): number;
-	/** Runs `callback` after `delayMs`; returns a function that cancels it. */
-	setTimer(callback: () => void, delayMs: number): () => void;
-}
-
-export const systemClock: SchedulerClock = {
-	now: () => Date.now(),
-	setTimer(callback, delayMs) {
-		const handle = setTimeout(callback, delayMs);
-		return () => clearTimeout(handle);
-	},
-};
-
 export interface SchedulerOptions {
 	source: DueSource;
 	release: ReleaseBatch;
-	clock?: SchedulerClock;
+	/** The hub's clock (ms since the epoch): what due times are compared with. Timers are the runtime's. */
+	now?: () => number;
 	/** How far ahead a refill looks. */
 	windowMs?: number;
 	/** How often the window is refilled; shorter than the window so coverage never lapses. */
@@ -110,7 +96,7 @@ const DEFAULTS = {
 export class TimelockScheduler {
 	readonly #source: DueSource;
 	readonly #release: ReleaseBatch;
-	readonly #clock: SchedulerClock;
+	readonly #now: () => number;
 	readonly #options: typeof DEFAULTS;
 	readonly #onError: NonNullable<SchedulerOptions['onError']>;
 
@@ -138,7 +124,7 @@ export class TimelockScheduler {
 	constructor(options: SchedulerOptions) {
 		this.#source = options.source;
 		this.#release = options.release;
-		this.#clock = options.clock ?? systemClock;
+		this.#now = options.now ?? Date.now;
 		this.#onError = options.onError ?? (() => {});
 		this.#options = {
 			windowMs: options.windowMs ?? DEFAULTS.windowMs,
@@ -177,7 +163,7 @@ export class TimelockScheduler {
 	 */
 	notify(ref: LockedRef): boolean {
 		if (!this.#running) return false;
-		if (ref.unlockAt > this.#clock.now() + this.#options.windowMs) return false;
+		if (ref.unlockAt > this.#now() + this.#options.windowMs) return false;
 		this.#add(ref.id, ref.unlockAt);
 		this.#arm();
 		return true;
@@ -220,7 +206,7 @@ export class TimelockScheduler {
 
 	async #refillOnce(): Promise<void> {
 		if (!this.#running) return;
-		const startedAt = this.#clock.now();
+		const startedAt = this.#now();
 		this.#lastRefillAttemptAt = startedAt;
 		const until = startedAt + this.#options.windowMs;
 		const limit = this.#options.refillLimit;
@@ -243,7 +229,7 @@ export class TimelockScheduler {
 		} catch (error) {
 			this.#onError(error, 'refill');
 			this.#truncated = false;
-			this.#nextRefillAt = this.#clock.now() + this.#options.retryDelayMs;
+			this.#nextRefillAt = this.#now() + this.#options.retryDelayMs;
 		} finally {
 			this.#releasedDuringRefill = null;
 		}
@@ -287,14 +273,15 @@ export class TimelockScheduler {
 		// With every slot taken, the next batch starts when one ends (see #startBatch).
 		if (top && this.#activeBatches < this.#options.concurrency) next = Math.min(next, top.at);
 		if (!Number.isFinite(next)) return;
-		const delay = Math.max(0, next - this.#clock.now());
-		this.#cancelTimer = this.#clock.setTimer(() => this.#tick(), delay);
+		const delay = Math.max(0, next - this.#now());
+		const handle = setTimeout(() => this.#tick(), delay);
+		this.#cancelTimer = () => clearTimeout(handle);
 	}
 
 	#tick(): void {
 		this.#cancelTimer = null;
 		if (!this.#running) return;
-		const now = this.#clock.now();
+		const now = this.#now();
 		if (now >= this.#nextRefillAt && !this.#refill) void this.refill();
 		this.#pump();
 		this.#arm();
@@ -302,7 +289,7 @@ export class TimelockScheduler {
 
 	/** Starts release batches for everything due, within the concurrency bound. */
 	#pump(): void {
-		const now = this.#clock.now();
+		const now = this.#now();
 		while (this.#running && this.#activeBatches < this.#options.concurrency) {
 			const batch: string[] = [];
 			for (let top = this.#peek(); top && top.at <= now; top = this.#peek()) {
@@ -339,7 +326,7 @@ export class TimelockScheduler {
 			return retries;
 		} catch (error) {
 			this.#onError(error, 'release');
-			const at = this.#clock.now() + this.#options.retryDelayMs;
+			const at = this.#now() + this.#options.retryDelayMs;
 			return ids.map((id) => ({ id, at }));
 		}
 	}

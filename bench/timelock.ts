@@ -317,7 +317,7 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 		const killFirst = async (opensAt: number) => {
 			if (scenario !== 'kill') return;
 			await new Promise((resolve) => setTimeout(resolve, Math.max(0, opensAt - 1_000 - Date.now())));
-			await hubs[0].kill();
+			await hubs[0].kill('SIGKILL');
 			process.stderr.write(
 				`bench (${scenario}): killed the hub that stored every lock, ${opensAt - Date.now()} ms before the window\n`,
 			);

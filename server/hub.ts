@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
-import { createAdapter } from '@socket.io/redis-adapter';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createClient } from 'redis';
 import { ready } from '../src/lib/crypto';
+import { joinCluster, SYNC_HINT_SPREAD_MS, type ClusterLink } from './cluster';
 import { isHttps, type HubConfig } from './config';
 import type { HubContext, HubServices } from './context';
 import { authRoutes } from './http/auth';
@@ -67,7 +66,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 	const now = options.now ?? Date.now;
 	await ready();
 	const store = await openStore(mongoUri);
-	let redis: ReturnType<typeof createClient>[] = [];
+	let cluster: ClusterLink | null = null;
 	try {
 		const app = Fastify({
 			loggerInstance: logger.child({ component: 'http' }),
@@ -94,31 +93,24 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		};
 
 		const io = createSocketServer(app.server, { allowedOrigin: () => allowedOrigin, headers });
-		if (config.redisUrl) {
-			const pub = createClient({ url: config.redisUrl });
-			const sub = pub.duplicate();
-			redis = [pub, sub];
-			for (const client of redis)
-				client.on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'));
-			await Promise.all(redis.map((client) => client.connect()));
-			io.adapter(createAdapter(pub, sub));
-		}
-
 		const notify = new Notifier(io);
+		if (config.redisUrl) {
+			cluster = await joinCluster(io, config.redisUrl, logger, () => notify.syncHint(SYNC_HINT_SPREAD_MS));
+		}
 		const metrics = createMetrics();
 		const auth = new AuthService(store, config, now);
 		await auth.init();
 		const hubId = randomUUID();
 		const services: HubServices = {
 			auth,
-			messages: new MessageService(store, config, now),
+			messages: new MessageService(store, config, now, notify),
 			maintenance: new MaintenanceService(store, config, notify, now, logger),
 			timelocks: new Timelocks({
 				hubId,
 				store,
 				notify,
 				io,
-				clustered: redis.length > 0,
+				clustered: cluster !== null,
 				now,
 				logger,
 				metrics,
@@ -175,14 +167,14 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 					// Disconnects every socket, closes the engine and the HTTP server; Fastify then finishes its own close.
 					await io.close();
 					await app.close();
-					await Promise.all(redis.map((client) => client.close()));
+					await cluster?.close();
 					await store.close();
 				})();
 				return stopping;
 			},
 		};
 	} catch (error) {
-		for (const client of redis) if (client.isOpen) client.destroy();
+		await cluster?.close();
 		await store.close();
 		throw error;
 	}

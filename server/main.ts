@@ -40,7 +40,7 @@ async function run(config: HubConfig, logger: Logger): Promise<void> {
 
 	let hub: Hub | null = null;
 	let stopping = false;
-	const shutdown = (signal: string) => {
+	const shutdown = (signal: string, exitCode = 0) => {
 		if (stopping) return;
 		stopping = true;
 		logger.info({ signal }, 'stopping');
@@ -54,7 +54,7 @@ async function run(config: HubConfig, logger: Logger): Promise<void> {
 			await hub?.stop();
 			await db.stop();
 		})()
-			.then(() => process.exit(0))
+			.then(() => process.exit(exitCode))
 			.catch((error: unknown) => {
 				logger.error({ err: error }, 'stop failed');
 				process.exit(1);
@@ -62,6 +62,20 @@ async function run(config: HubConfig, logger: Logger): Promise<void> {
 	};
 	process.once('SIGINT', () => shutdown('SIGINT'));
 	process.once('SIGTERM', () => shutdown('SIGTERM'));
+	// A promise nobody awaited failed (a library's fire-and-forget call while Redis restarts, say):
+	// the work it stood for is already lost or retried by its owner, and every other request is
+	// unaffected, so the hub logs it and keeps serving. Each known source is caught where it starts.
+	process.on('unhandledRejection', (reason) => {
+		logger.error({ err: reason }, 'unhandled rejection');
+	});
+	// A throw that unwound through unknown code may have left any state half-changed, so the hub
+	// does not go on as if nothing happened: it stops as cleanly as it can and exits non-zero for
+	// its supervisor to restart it. Nothing acknowledged is lost (it is stored before the ack),
+	// and devices reconnect, to another hub or to this one, and sync.
+	process.on('uncaughtException', (error) => {
+		logger.fatal({ err: error }, 'uncaught exception: stopping');
+		shutdown('uncaughtException', 1);
+	});
 
 	try {
 		hub = await createHub({ config, mongoUri: db.uri, logger });

@@ -7,7 +7,7 @@ import { startDatabase, type DatabaseKind } from '../../server/db/embedded';
 import { createHub, type Hub } from '../../server/hub';
 import { openStore, type Store } from '../../server/store';
 import { HubApi, connectHub, createAccount, type Account, type HubSocket } from '../../src/lib/sdk';
-import { startHubProcess, type HubProcess } from '../../tests/helpers/hub-process';
+import { startHubProcess, type HubProcess } from '../../tests/helpers/hub';
 import { startRedis } from '../../tests/helpers/redis';
 import { connected } from './load';
 
@@ -120,20 +120,19 @@ export function startBenchCluster(
 	count: number,
 ): Promise<BenchCluster> {
 	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
-		const env: Record<string, string> = { ...benchEnv(db.dataDir), MONGODB_URI: db.uri };
+		let redisUrl: string | undefined;
 		if (count > 1) {
 			const redis = await startRedis();
 			cleanups.push(() => redis.stop());
-			env.REDIS_URL = redis.url;
+			redisUrl = redis.url;
 		}
 		const hubs: HubProcess[] = [];
 		cleanups.push(async () => {
-			for (const hub of hubs) {
-				if (hub.child.exitCode === null && hub.child.signalCode === null) hub.child.kill('SIGTERM');
-				await hub.exited();
-			}
+			for (const hub of hubs) await hub.kill();
 		});
-		for (let i = 0; i < count; i++) hubs.push(await startHubProcess(env, { echo: true }));
+		for (let i = 0; i < count; i++) {
+			hubs.push(await startHubProcess({ mongoUri: db.uri, redisUrl, env: benchEnv(db.dataDir), echo: true }));
+		}
 		const store = await openStore(db.uri);
 		cleanups.push(() => store.close());
 		return { hubs, dbKind: db.kind, store, close };

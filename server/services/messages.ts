@@ -11,6 +11,7 @@ import {
 } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
 import { syncKeyOf, syncKeyTime, type Store } from '../store';
+import type { Notifier } from './notify';
 
 export const SYNC_DEFAULT_LIMIT = 200;
 /** Receipts one sync reply carries at most; the rest come with the next cursor. */
@@ -21,7 +22,7 @@ const KEY_CACHE_MAX = 10_000;
 export interface SendOutcome {
 	result: SendResult;
 	stored: StoredEnvelope;
-	/** False for a resend of an envelope already stored: nothing is emitted again. */
+	/** False for a resend of an envelope already stored (it is pushed again all the same). */
 	fresh: boolean;
 }
 
@@ -50,6 +51,14 @@ export function sameEnvelope(a: Envelope, b: Envelope): boolean {
 	return ENVELOPE_FIELDS.every((field) => a[field] === b[field]);
 }
 
+/**
+ * Who hears of a stored envelope: the sender's other devices always, the recipient only once it
+ * is deliverable (live or released), never while it is locked or after it was cancelled.
+ */
+export function audienceOf(stored: StoredEnvelope): { recipient: boolean; sender: boolean } {
+	return { recipient: stored.state === 'live' || stored.state === 'released', sender: true };
+}
+
 /** The relay: checks an envelope's sender, recipient, signature and unlock date, stores it, syncs it. */
 export class MessageService {
 	#keys = new Map<string, PublicIdentity>();
@@ -58,6 +67,7 @@ export class MessageService {
 		private readonly store: Store,
 		private readonly config: HubConfig,
 		private readonly now: () => number,
+		private readonly notify: Notifier,
 	) {}
 
 	/** Checks and stores one envelope for `sender` (the session's user). Idempotent by id. */
@@ -102,6 +112,26 @@ export class MessageService {
 		const previous = await this.#duplicateOf(envelope);
 		if (previous) return previous;
 		throw new ProtocolError('ID_CONFLICT', 'Another message already has this id.');
+	}
+
+	/**
+	 * Tells devices of a send, once it is acknowledged. A resend is told again, to the same
+	 * audience: the hub that stored it may have died before its push, and clients drop
+	 * duplicates by id. `exceptSocketId` is the sending socket, which holds the envelope already.
+	 */
+	announce(outcome: SendOutcome, exceptSocketId: string): void {
+		const { stored } = outcome;
+		this.notify.messageNew(stored, audienceOf(stored), exceptSocketId);
+		// Still locked and announced: the recipient may only learn that it is coming, and when.
+		if (stored.state === 'locked' && stored.announce && stored.unlockAt !== null) {
+			this.notify.sealed({
+				id: stored.id,
+				from: stored.from,
+				to: stored.to,
+				sentAt: stored.sentAt,
+				unlockAt: stored.unlockAt,
+			});
+		}
 	}
 
 	/** One page of what `username` missed since `after`: never a locked envelope addressed to them. */

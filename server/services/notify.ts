@@ -4,6 +4,7 @@ import type {
 	SealedNotice,
 	SessionEnded,
 	StoredEnvelope,
+	SyncHint,
 } from '../../src/lib/protocol';
 import { EVENTS } from '../../src/lib/protocol';
 import type { HubServer } from '../socket/types';
@@ -49,6 +50,12 @@ export class Notifier {
 		if (to.recipient) targets.push(rooms.user(event.to));
 		if (to.sender) targets.push(rooms.user(event.from));
 		if (targets.length > 0) this.io.to(targets).emit(EVENTS.cancelled, event);
+	}
+
+	/** Asks every connected device, on every hub, to sync; each waits a random moment up to `withinMs`. */
+	syncHint(withinMs: number): void {
+		const hint: SyncHint = { reason: 'relay-restored', withinMs };
+		this.io.emit(EVENTS.syncHint, hint);
 	}
 
 	/** Tells every socket of a session why it ends, then disconnects them all (on every hub). */

@@ -9,28 +9,13 @@ export function bindMessageEvents(ctx: HubContext, deps: BindDeps, socket: HubSo
 	const { messages } = ctx.services;
 
 	bindEvent(deps, socket, EVENTS.send, async (envelope, call) => {
-		const { result, stored, fresh } = await messages.send(call.actor.username, envelope);
-		if (!fresh) return result;
-		ctx.metrics.messagesStored.inc({ state: stored.state });
+		const outcome = await messages.send(call.actor.username, envelope);
+		if (outcome.fresh) ctx.metrics.messagesStored.inc({ state: outcome.stored.state });
 		call.afterAck(() => {
-			if (stored.state === 'live') {
-				ctx.notify.messageNew(stored, { recipient: true, sender: true }, call.socket.id);
-				return;
-			}
-			// Locked: only the sender's other devices see it; the recipient at most learns that it is coming.
-			ctx.notify.messageNew(stored, { recipient: false, sender: true }, call.socket.id);
-			if (stored.announce && stored.unlockAt !== null) {
-				ctx.notify.sealed({
-					id: stored.id,
-					from: stored.from,
-					to: stored.to,
-					sentAt: stored.sentAt,
-					unlockAt: stored.unlockAt,
-				});
-			}
-			ctx.services.timelocks.stored(stored);
+			messages.announce(outcome, call.socket.id);
+			if (outcome.fresh && outcome.stored.state === 'locked') ctx.services.timelocks.stored(outcome.stored);
 		});
-		return result;
+		return outcome.result;
 	});
 
 	bindEvent(deps, socket, EVENTS.sync, (request, call) => messages.sync(call.actor.username, request));

@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { loadConfig, type HubConfig } from '../../server/config';
 import { createHub, type Hub } from '../../server/hub';
@@ -74,6 +79,85 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
 				if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
 				current = await launch(0);
 			}
+		},
+	};
+}
+
+export interface HubProcess {
+	readonly url: string;
+	/** Everything the hub has written to stdout and stderr so far (JSON log lines). */
+	output(): string;
+	/** Null while the process runs; then its exit code, or the signal that ended it. */
+	exit(): number | NodeJS.Signals | null;
+	/** Sends `signal` (SIGKILL: a crash, nothing flushed) and resolves once the process is gone. */
+	kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const HUB_PROCESS_START_MS = 60_000;
+const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
+
+/**
+ * `server/main.ts` in a child process of its own, as production runs it, over `mongoUri`: a hub
+ * that a test can crash with SIGKILL, and whose process-level behaviour (exit or not) is real.
+ */
+export async function startHubProcess(options: {
+	mongoUri: string;
+	redisUrl?: string;
+	env?: Record<string, string>;
+	/** Once it runs, pass what the hub prints (its warnings, as JSON lines) on to this process's output. */
+	echo?: boolean;
+}): Promise<HubProcess> {
+	const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-hub-'));
+	const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+		env: {
+			...process.env,
+			...TEST_ENV,
+			LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'warn',
+			DATA_DIR: dataDir,
+			MONGODB_URI: options.mongoUri,
+			...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+			...options.env,
+		},
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let output = '';
+	const collect = (chunk: Buffer) => {
+		output += chunk.toString();
+	};
+	child.stdout.on('data', collect);
+	child.stderr.on('data', collect);
+	const exited = new Promise<void>((done) => child.once('exit', () => done()));
+	void exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
+	const exit = () => child.exitCode ?? child.signalCode;
+	const url = await new Promise<string>((done, fail) => {
+		const timer = setTimeout(
+			() => fail(new Error(`the hub did not start:\n${output}`)),
+			HUB_PROCESS_START_MS,
+		);
+		const look = () => {
+			const match = /running at (\S+)/.exec(output);
+			if (!match) return;
+			clearTimeout(timer);
+			child.stdout.off('data', look);
+			if (options.echo) {
+				child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+				child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+			}
+			done(match[1]);
+		};
+		child.stdout.on('data', look);
+		void exited.then(() => {
+			clearTimeout(timer);
+			fail(new Error(`the hub exited (${String(exit())}) before it started:\n${output}`));
+		});
+	});
+	return {
+		url,
+		output: () => output,
+		exit,
+		async kill(signal = 'SIGTERM') {
+			if (exit() === null) child.kill(signal);
+			await exited;
 		},
 	};
 }

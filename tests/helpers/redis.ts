@@ -3,10 +3,14 @@ import { connect, createServer } from 'node:net';
 
 export interface TestRedis {
 	url: string;
+	port: number;
 	stop(): Promise<void>;
+	/** SIGKILL, as a crash: no goodbye to its clients. Start another on `port` to bring it back. */
+	kill(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const server = createServer();
 		server.once('error', reject);
@@ -29,9 +33,10 @@ function answers(port: number): Promise<boolean> {
 	});
 }
 
-/** A throwaway redis-server (Debian's) on a free port, without persistence. */
-export async function startRedis(timeoutMs = 10_000): Promise<TestRedis> {
-	const port = await freePort();
+/** A throwaway redis-server (Debian's) on a free port (or `port`), without persistence. */
+export async function startRedis(options: { port?: number; timeoutMs?: number } = {}): Promise<TestRedis> {
+	const { timeoutMs = 10_000 } = options;
+	const port = options.port ?? (await freePort());
 	const child = spawn(
 		'redis-server',
 		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -49,12 +54,15 @@ export async function startRedis(timeoutMs = 10_000): Promise<TestRedis> {
 		}
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
+	const end = async (signal: NodeJS.Signals) => {
+		if (child.exitCode !== null || child.signalCode !== null) return;
+		child.kill(signal);
+		await exited;
+	};
 	return {
 		url: `redis://127.0.0.1:${port}`,
-		async stop() {
-			if (child.exitCode !== null) return;
-			child.kill('SIGTERM');
-			await exited;
-		},
+		port,
+		stop: () => end('SIGTERM'),
+		kill: () => end('SIGKILL'),
 	};
 }

@@ -5,8 +5,13 @@ import type { Connection } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Envelope, StoredEnvelope } from '../../src/lib/protocol';
 import { openTestDb } from '../helpers/db';
-import { startTestHub, testDatabaseUri, type TestHub } from '../helpers/hub';
-import { startHubProcess, type HubProcess } from '../helpers/hub-process';
+import {
+	startHubProcess,
+	startTestHub,
+	testDatabaseUri,
+	type HubProcess,
+	type TestHub,
+} from '../helpers/hub';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { newUser, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
 
@@ -23,7 +28,7 @@ afterAll(async () => {
 	for (const client of clients) client.close();
 	for (const conn of connections) await conn.close();
 	for (const hub of hubs) await hub.stop();
-	for (const child of processes) await child.kill();
+	for (const child of processes) await child.kill('SIGKILL');
 	for (const redis of redises) await redis.stop();
 	rmSync(dataDir, { recursive: true, force: true });
 });
@@ -144,16 +149,9 @@ describe('time-locks across several hubs', () => {
 		redises.push(redis);
 		const mongoUri = testDatabaseUri('timelock_kill');
 		const doomed = await startHubProcess({
-			MONGODB_URI: mongoUri,
-			REDIS_URL: redis.url,
-			PORT: '0',
-			HOST: '127.0.0.1',
-			NODE_ENV: 'test',
-			LOG_LEVEL: 'warn',
-			DATA_DIR: dataDir,
-			STATIC_DIR: join(dataDir, 'no-pwa'),
-			AUTH_RATE_PER_IP_PER_MINUTE: '100000',
-			AUTH_RATE_PER_USER_PER_MINUTE: '100000',
+			mongoUri,
+			redisUrl: redis.url,
+			env: { STATIC_DIR: join(dataDir, 'no-pwa') },
 		});
 		processes.push(doomed);
 		const survivors = [
@@ -178,7 +176,7 @@ describe('time-locks across several hubs', () => {
 		const killAt = base - 1_000;
 		expect(Date.now()).toBeLessThan(killAt);
 		await new Promise((done) => setTimeout(done, killAt - Date.now()));
-		await doomed.kill();
+		await doomed.kill('SIGKILL');
 
 		await within(base + 30_000 - Date.now());
 		await sentinel(aliceStays, bob);

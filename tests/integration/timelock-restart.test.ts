@@ -7,8 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { StoredEnvelope } from '../../src/lib/protocol';
 import { call } from '../../src/lib/sdk';
 import { openTestDb } from '../helpers/db';
-import { testDatabaseUri } from '../helpers/hub';
-import { startHubProcess, type HubProcess } from '../helpers/hub-process';
+import { startHubProcess, testDatabaseUri, type HubProcess } from '../helpers/hub';
 import { newUser, uniqueName, waitForConnect, waitForEvent, type TestClient } from '../helpers/users';
 
 function freePort(): Promise<number> {
@@ -36,7 +35,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-timelock-restart-'));
 
 afterAll(async () => {
 	for (const client of clients) client.close();
-	for (const child of children) await child.kill();
+	for (const child of children) await child.kill('SIGKILL');
 	await db?.close();
 	rmSync(dataDir, { recursive: true, force: true });
 });
@@ -45,18 +44,8 @@ describe('a hub killed while messages are locked', () => {
 	it('delivers every one of them once after a restart past their unlock, none twice', async () => {
 		const mongoUri = testDatabaseUri('timelock_restart');
 		const port = await freePort();
-		const env = {
-			MONGODB_URI: mongoUri,
-			PORT: String(port),
-			HOST: '127.0.0.1',
-			NODE_ENV: 'test',
-			LOG_LEVEL: 'warn',
-			DATA_DIR: dataDir,
-			STATIC_DIR: join(dataDir, 'no-pwa'),
-			AUTH_RATE_PER_IP_PER_MINUTE: '100000',
-			AUTH_RATE_PER_USER_PER_MINUTE: '100000',
-		};
-		const first = await startHubProcess(env);
+		const hub = { mongoUri, env: { PORT: String(port), STATIC_DIR: join(dataDir, 'no-pwa') } };
+		const first = await startHubProcess(hub);
 		children.push(first);
 		const alice = await newUser(first.url, uniqueName('alice'));
 		const bob = await newUser(first.url, uniqueName('bob'));
@@ -80,12 +69,12 @@ describe('a hub killed while messages are locked', () => {
 		const later = await alice.messenger.send(bob.username, 'after the restart', { unlockAt: base + 12_000 });
 		expect(Date.now()).toBeLessThan(base);
 
-		await first.kill();
+		await first.kill('SIGKILL');
 		expect(heard).toEqual([]);
 
 		// No hub runs while the messages fall due.
 		await until(base + 12 * 100 + 1_000);
-		const second = await startHubProcess(env);
+		const second = await startHubProcess(hub);
 		children.push(second);
 		expect(second.url).toBe(first.url);
 		// bob's socket.io client reconnects by itself; sync then fills in what went out while it was away.

@@ -6,11 +6,15 @@ import {
 	type MessageStatus,
 	type SealedNotice,
 	type StoredEnvelope,
+	type SyncHint,
 } from '../protocol';
 import {
 	ApiError,
 	KeyChangedError,
 	Messenger,
+	SYNC_BACKOFF,
+	backoffDelay,
+	isRetryable,
 	type Account,
 	type DecodedMessage,
 	type HubApi,
@@ -44,7 +48,11 @@ export class ChatEngine {
 	readonly timelocks: Timelocks;
 	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
 	#syncing = $state(false);
+	#syncRetrying = $state(false);
 	#queue: Promise<void> = Promise.resolve();
+	#syncRun: Promise<void> | null = null;
+	#syncAgain = false;
+	#hintTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(api: HubApi, account: Account, db: AccountDb, events: EngineEvents) {
 		this.account = account;
@@ -78,6 +86,11 @@ export class ChatEngine {
 		return this.#syncing;
 	}
 
+	/** True while a sync that timed out or met a hub fault waits to be tried again. */
+	get syncRetrying(): boolean {
+		return this.#syncRetrying;
+	}
+
 	async start(): Promise<void> {
 		await this.conversations.load();
 		await this.outbox.load();
@@ -86,6 +99,7 @@ export class ChatEngine {
 		socket.on('message:status', (status) => void this.#serial(() => this.#onStatus(status)));
 		socket.on('timelock:sealed', (notice) => void this.#serial(() => this.#onSealed(notice)));
 		socket.on('timelock:cancelled', (event) => void this.#serial(() => this.#onCancelled(event)));
+		socket.on('sync:hint', (hint) => this.#onHint(hint));
 		this.connection.start();
 	}
 
@@ -94,6 +108,8 @@ export class ChatEngine {
 		this.connection.socket.off('message:status');
 		this.connection.socket.off('timelock:sealed');
 		this.connection.socket.off('timelock:cancelled');
+		this.connection.socket.off('sync:hint');
+		if (this.#hintTimer) clearTimeout(this.#hintTimer);
 		this.connection.stop();
 		this.db.close();
 	}
@@ -182,18 +198,78 @@ export class ChatEngine {
 		this.#keyAlerts = next;
 	}
 
-	#serial(job: () => Promise<void>): Promise<void> {
+	/** Runs `job` after every write queued before it; the returned promise carries its outcome. */
+	#exclusive(job: () => Promise<void>): Promise<void> {
 		const run = this.#queue.then(job);
-		this.#queue = run.catch((error: unknown) => {
+		this.#queue = run.catch(() => undefined);
+		return run;
+	}
+
+	#serial(job: () => Promise<void>): Promise<void> {
+		return this.#exclusive(job).catch((error: unknown) => {
 			// The connection dropped mid-step: the next connect syncs again from the stored cursor.
 			if (error instanceof ProtocolError && error.code === 'UNAVAILABLE') return;
 			console.error('hourglass: sync step failed', error);
 		});
-		return this.#queue;
+	}
+
+	/** Syncs now; asked while a sync runs, runs once more after it (what prompted it may be newer). */
+	#requestSync(): Promise<void> {
+		if (this.#syncRun) {
+			this.#syncAgain = true;
+			return this.#syncRun;
+		}
+		this.#syncRun = (async () => {
+			try {
+				do {
+					this.#syncAgain = false;
+					await this.#pullRetrying();
+				} while (this.#syncAgain);
+			} finally {
+				this.#syncRun = null;
+			}
+		})();
+		return this.#syncRun;
+	}
+
+	/**
+	 * A sync that timed out or met a hub fault (a busy hub after a reconnect) is tried again with
+	 * capped, jittered backoff while the socket is up, not shown as a failure; success clears it.
+	 */
+	async #pullRetrying(): Promise<void> {
+		for (let attempt = 0; ; attempt++) {
+			try {
+				await this.#exclusive(() => this.#pull());
+				this.#syncRetrying = false;
+				return;
+			} catch (error) {
+				const connected = this.connection.socket.connected;
+				if (!isRetryable(error) || !connected) {
+					this.#syncRetrying = false;
+					// Offline: the next connect syncs again from the stored cursor.
+					if (connected) console.error('hourglass: sync failed', error);
+					return;
+				}
+				this.#syncRetrying = true;
+				await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, SYNC_BACKOFF)));
+			}
+		}
+	}
+
+	// Each hub whose Redis link came back hints: one sync, at a random moment within the window, serves them all.
+	#onHint(hint: SyncHint): void {
+		if (this.#hintTimer || this.connection.state !== 'online') return;
+		this.#hintTimer = setTimeout(
+			() => {
+				this.#hintTimer = null;
+				void this.#requestSync();
+			},
+			Math.round(Math.random() * hint.withinMs),
+		);
 	}
 
 	async #onOnline(): Promise<void> {
-		await this.#serial(() => this.#pull());
+		await this.#requestSync();
 		await this.outbox.flush();
 		await this.timelocks.refresh();
 		const open = this.conversations.peer;

@@ -64,6 +64,17 @@ export type Cancelled = z.infer<typeof Cancelled>;
 export const SessionEnded = z.strictObject({ reason: z.enum(['logout', 'expired', 'revoked']) });
 export type SessionEnded = z.infer<typeof SessionEnded>;
 
+/**
+ * The hub asks connected devices to pull what they may have missed: sent when its link to the
+ * other hubs (the Redis adapter) comes back, since pushes made while it was down may be lost.
+ * Each device waits a random moment up to `withinMs` first, so a hub's devices do not all ask at once.
+ */
+export const SyncHint = z.strictObject({
+	reason: z.literal('relay-restored'),
+	withinMs: z.number().int().min(0).max(60_000),
+});
+export type SyncHint = z.infer<typeof SyncHint>;
+
 /** Socket.IO event names, written once. */
 export const EVENTS = {
 	send: 'message:send',
@@ -77,6 +88,7 @@ export const EVENTS = {
 	sealedNew: 'timelock:sealed',
 	cancelled: 'timelock:cancelled',
 	sessionEnded: 'session:ended',
+	syncHint: 'sync:hint',
 } as const;
 
 type Reply<T> = (reply: Ack<T>) => void;
@@ -96,6 +108,7 @@ export interface ServerToClientEvents {
 	'timelock:sealed': (notice: SealedNotice) => void;
 	'timelock:cancelled': (event: Cancelled) => void;
 	'session:ended': (event: SessionEnded) => void;
+	'sync:hint': (hint: SyncHint) => void;
 }
 
 /** Every client event's payload schema; the hub parses with these before anything else. */

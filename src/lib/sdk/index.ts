@@ -2,3 +2,5 @@ export * from './http';
 export * from './account';
 export * from './socket';
 export * from './messenger';
+export * from './retry';
+export * from './receiver';

@@ -198,8 +198,12 @@ export class Messenger {
 	}
 
 	/** One page of envelopes after `after` (exclusive), decrypted. */
-	async sync(after: string | null, limit?: number): Promise<SyncResult & { messages: DecodedMessage[] }> {
-		const page = await call(this.socket, 'sync:pull', { after, limit });
+	async sync(
+		after: string | null,
+		limit?: number,
+		timeoutMs?: number,
+	): Promise<SyncResult & { messages: DecodedMessage[] }> {
+		const page = await call(this.socket, 'sync:pull', { after, limit }, timeoutMs);
 		const messages: DecodedMessage[] = [];
 		for (const envelope of page.envelopes) messages.push(await this.open(envelope));
 		return { ...page, messages };
@@ -212,13 +216,14 @@ export class Messenger {
 	async syncAll(
 		cursor: string | null,
 		onPage?: (page: SyncResult & { messages: DecodedMessage[] }) => Promise<void> | void,
+		options: { timeoutMs?: number } = {},
 	): Promise<{ messages: DecodedMessage[]; cursor: string | null; serverNow: number }> {
 		let after = overlapCursor(cursor);
 		let newest = cursor;
 		const messages: DecodedMessage[] = [];
 		let serverNow: number;
 		for (;;) {
-			const page = await this.sync(after);
+			const page = await this.sync(after, undefined, options.timeoutMs);
 			serverNow = page.serverNow;
 			messages.push(...page.messages);
 			if (onPage) await onPage(page);

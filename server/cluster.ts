@@ -1,0 +1,103 @@
+import type { EventEmitter } from 'node:events';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type { Logger } from 'pino';
+import { createClient } from 'redis';
+import type { HubServer } from './socket/types';
+
+/**
+ * How long after a hint each device may wait before it syncs (it picks a random moment within):
+ * after a Redis restart every hub hints at once, and this spreads the database reads that follow.
+ */
+export const SYNC_HINT_SPREAD_MS = 2_000;
+
+/** The hub's link to the other hubs through Redis. */
+export interface ClusterLink {
+	/** Closes the Redis clients without waiting on a Redis that is away. Safe to call twice. */
+	close(): Promise<void>;
+}
+
+type RedisClient = ReturnType<typeof createClient>;
+
+/**
+ * Connects the Socket.IO Redis Streams adapter (see docs/OPERATIONS.md, "Several hubs", for why
+ * streams rather than pub/sub) and calls `onRestored` each time every Redis client it uses is
+ * ready again after one of them dropped: pushes made meanwhile may be lost, so devices should sync.
+ *
+ * Nothing here may reject unobserved while Redis is away (a process that crashes on a Redis
+ * restart was the fault): every client has an error listener, and the publishing client refuses
+ * commands at once instead of queueing them, so a push that cannot reach the other hubs fails fast
+ * (the adapter catches it) and the local devices still get theirs.
+ */
+export async function joinCluster(
+	io: HubServer,
+	url: string,
+	logger: Logger,
+	onRestored: () => void,
+): Promise<ClusterLink> {
+	const log = logger.child({ component: 'cluster' });
+	const down = new Set<EventEmitter>();
+	let dropped = false;
+	let closing = false;
+
+	const watch = (client: EventEmitter, role: string) => {
+		client.on('error', (error: unknown) => {
+			if (!closing) log.warn({ err: error, role }, 'redis error');
+		});
+		client.on('end', () => {
+			if (closing) return;
+			down.add(client);
+			dropped = true;
+		});
+		client.on('reconnecting', () => {
+			down.add(client);
+			dropped = true;
+		});
+		client.on('ready', () => {
+			down.delete(client);
+			if (dropped && down.size === 0 && !closing) {
+				dropped = false;
+				log.info('redis is back: devices are asked to sync');
+				onRestored();
+			}
+		});
+	};
+
+	// The publishing client fails fast while Redis is away; see the comment above.
+	const publisher: RedisClient = createClient({ url, disableOfflineQueue: true });
+	watch(publisher, 'publish');
+	// The adapter duplicates this client for its stream readers and its subscriber: those must
+	// queue while Redis is away (a reader that failed at once would spin), and are watched too.
+	const patchable = publisher as unknown as {
+		duplicate: RedisClient['duplicate'];
+		publish: RedisClient['publish'];
+	};
+	const duplicate = publisher.duplicate.bind(publisher);
+	patchable.duplicate = ((overrides?: Parameters<RedisClient['duplicate']>[0]) => {
+		const copy = duplicate({ ...overrides, disableOfflineQueue: false });
+		watch(copy, 'read');
+		return copy;
+	}) as RedisClient['duplicate'];
+	// The adapter publishes some requests without looking at the outcome: catch them at the source.
+	const publish = publisher.publish.bind(publisher);
+	patchable.publish = ((...args: Parameters<RedisClient['publish']>) =>
+		publish(...args).catch((error: unknown) => {
+			log.warn({ err: error }, 'redis publish failed');
+			return 0;
+		})) as RedisClient['publish'];
+
+	await publisher.connect();
+	io.adapter(createAdapter(publisher));
+
+	let closed: Promise<void> | null = null;
+	return {
+		close() {
+			closed ??= (async () => {
+				closing = true;
+				// The adapter closes its own readers when Socket.IO closes; this closes the rest.
+				if (publisher.isReady) await publisher.close();
+				else if (publisher.isOpen) publisher.destroy();
+			})();
+			return closed;
+		},
+	};
+}

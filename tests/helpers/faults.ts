@@ -1,0 +1,98 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP link between a hub and its database that a test can break the way networks do: requests
+ * still reach the database (and take effect there) while its replies are held back. Used to stop
+ * a hub between its write and what follows the write, for real.
+ */
+export interface FaultyLink {
+	/** The database URI with its host and port replaced by this link's. */
+	readonly uri: string;
+	/** Holds every reply from now on. */
+	hold(): void;
+	/** Holds every reply once a request carrying `marker` has gone through; resolves then. */
+	holdAfter(marker: string): Promise<void>;
+	/** Delivers the held replies and lets the next ones through. */
+	release(): void;
+	close(): Promise<void>;
+}
+
+interface Pair {
+	client: Socket;
+	upstream: Socket;
+	held: Buffer[];
+}
+
+export async function startFaultyLink(targetUri: string): Promise<FaultyLink> {
+	const target = new URL(targetUri);
+	const pairs = new Set<Pair>();
+	let holding = false;
+	let watch: { marker: Buffer; seen: () => void } | null = null;
+
+	const server: Server = createServer((client) => {
+		const upstream = connect(Number(target.port), target.hostname);
+		const pair: Pair = { client, upstream, held: [] };
+		pairs.add(pair);
+		// The tail of the previous chunk, so a marker split across two chunks is still found.
+		let tail = Buffer.alloc(0);
+		client.on('data', (chunk: Buffer) => {
+			upstream.write(chunk);
+			if (!watch) return;
+			const window = Buffer.concat([tail, chunk]);
+			tail = window.subarray(Math.max(0, window.length - watch.marker.length));
+			if (window.includes(watch.marker)) {
+				holding = true;
+				const { seen } = watch;
+				watch = null;
+				seen();
+			}
+		});
+		upstream.on('data', (chunk: Buffer) => {
+			if (holding) pair.held.push(chunk);
+			else client.write(chunk);
+		});
+		const drop = () => {
+			pairs.delete(pair);
+			client.destroy();
+			upstream.destroy();
+		};
+		client.on('close', drop);
+		upstream.on('close', drop);
+		client.on('error', drop);
+		upstream.on('error', drop);
+	});
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => resolve());
+	});
+	const address = server.address();
+	const port = typeof address === 'object' && address ? address.port : 0;
+	const uri = new URL(targetUri);
+	uri.host = `127.0.0.1:${port}`;
+
+	return {
+		uri: uri.toString(),
+		hold() {
+			holding = true;
+		},
+		holdAfter(marker) {
+			return new Promise((resolve) => {
+				watch = { marker: Buffer.from(marker), seen: resolve };
+			});
+		},
+		release() {
+			holding = false;
+			for (const pair of pairs) {
+				for (const chunk of pair.held) pair.client.write(chunk);
+				pair.held = [];
+			}
+		},
+		close() {
+			for (const pair of pairs) {
+				pair.client.destroy();
+				pair.upstream.destroy();
+			}
+			return new Promise((resolve) => server.close(() => resolve()));
+		},
+	};
+}

@@ -3,24 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../server/config';
 import { startDatabase, type DatabaseKind } from '../../server/db/embedded';
-import { createHub, type Hub } from '../../server/hub';
-import { timelockHooks } from '../../server/services/timelock';
 import { openStore, type Store } from '../../server/store';
 import { HubApi, connectHub, createAccount, type Account, type HubSocket } from '../../src/lib/sdk';
-import { connected } from './load';
+import { connected, syncOnConnect } from './load';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'bench password, not secret';
-
-export interface BenchHub {
-	hub: Hub;
-	url: string;
-	dbKind: DatabaseKind;
-	/** Stops the hub, then the database, and removes the temporary data folder. */
-	close(): Promise<void>;
-}
 
 /** The hub's settings in a bench: loopback, a free port, quiet logs, no sign-in rate limit. */
 function benchEnv(dataDir: string): Record<string, string> {
@@ -68,51 +57,50 @@ async function withBenchDatabase<T>(
 	}
 }
 
-/**
- * A database and a hub composed as production composes it, time-lock scheduler included, in this
- * process, on a free port of 127.0.0.1.
- */
-export function startBenchHub(name: string, mongodbUri: string | undefined): Promise<BenchHub> {
-	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
-		const config = loadConfig(benchEnv(db.dataDir));
-		const hub = await createHub({ config, mongoUri: db.uri, hooks: timelockHooks() });
-		cleanups.push(() => hub.stop());
-		const { url } = await hub.start();
-		return { hub, url, dbKind: db.kind, close };
-	});
-}
-
 export interface BenchHubProcess {
 	url: string;
+	/** The hub process's pid (its RSS is read from /proc). */
+	pid: number;
 	dbKind: DatabaseKind;
 	/** The bench's own connection to the hub's database, to check outcomes (never the hub's). */
 	store: Store;
 	close(): Promise<void>;
 }
 
-const HUB_START_TIMEOUT_MS = 60_000;
+const SERVER_START_TIMEOUT_MS = 60_000;
+
+export interface ServerProcess {
+	url: string;
+	pid: number;
+	/** SIGTERM, then waits for the exit. */
+	stop(): Promise<void>;
+}
 
 /**
- * Like startBenchHub, but the hub is `server/main.ts` in a child process of its own, as in
- * production, so the clients' work in this process does not delay the hub's timers.
+ * Runs `script` (TypeScript, through tsx) in a child process and resolves with the URL it prints
+ * after "running at"; the rest of its output goes on to this process's output.
  */
-export function startBenchHubProcess(name: string, mongodbUri: string | undefined): Promise<BenchHubProcess> {
-	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
-		const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
-			cwd: ROOT,
-			env: { ...process.env, ...benchEnv(db.dataDir), MONGODB_URI: db.uri },
-			stdio: ['ignore', 'pipe', 'inherit'],
-		});
-		const exited = new Promise<void>((done) => child.once('exit', () => done()));
-		cleanups.push(async () => {
-			if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-			await exited;
-		});
+export async function spawnServer(
+	script: string,
+	env: Record<string, string>,
+	nodeArgs: string[] = [],
+): Promise<ServerProcess> {
+	const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, script)], {
+		cwd: ROOT,
+		env: { ...process.env, ...env },
+		stdio: ['ignore', 'pipe', 'inherit'],
+	});
+	const exited = new Promise<void>((done) => child.once('exit', () => done()));
+	const stop = async () => {
+		if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+		await exited;
+	};
+	try {
 		const url = await new Promise<string>((done, fail) => {
 			let output = '';
 			const timer = setTimeout(
-				() => fail(new Error(`the hub did not start:\n${output}`)),
-				HUB_START_TIMEOUT_MS,
+				() => fail(new Error(`${script} did not start:\n${output}`)),
+				SERVER_START_TIMEOUT_MS,
 			);
 			child.stdout.on('data', (chunk: Buffer) => {
 				output += chunk.toString();
@@ -126,15 +114,44 @@ export function startBenchHubProcess(name: string, mongodbUri: string | undefine
 			});
 			child.once('exit', (code) => {
 				clearTimeout(timer);
-				fail(new Error(`the hub exited (${code}) before it started:\n${output}`));
+				fail(new Error(`${script} exited (${code}) before it started:\n${output}`));
 			});
 		});
 		// Its warnings and errors (JSON lines) go on to this process's output.
 		child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+		return { url, pid: child.pid ?? 0, stop };
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+}
+
+/**
+ * A database and `server/main.ts` composed as in production, in a child process of its own, so
+ * the clients' work in this process does not delay the hub. `nodeArgs` go to the hub's node
+ * (e.g. `--cpu-prof`).
+ */
+export function startBenchHubProcess(
+	name: string,
+	mongodbUri: string | undefined,
+	nodeArgs: string[] = [],
+): Promise<BenchHubProcess> {
+	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
+		const hub = await spawnServer(
+			'server/main.ts',
+			{ ...benchEnv(db.dataDir), MONGODB_URI: db.uri },
+			nodeArgs,
+		);
+		cleanups.push(hub.stop);
 		const store = await openStore(db.uri);
 		cleanups.push(() => store.close());
-		return { url, dbKind: db.kind, store, close };
+		return { url: hub.url, pid: hub.pid, dbKind: db.kind, store, close };
 	});
+}
+
+/** The bare Socket.IO relay (bench/bare-relay-server.ts) in a child process, like the hub. */
+export function startBareRelayProcess(): Promise<ServerProcess> {
+	return spawnServer('bench/bare-relay-server.ts', {});
 }
 
 export interface Pair {
@@ -150,6 +167,7 @@ export async function makePairs(url: string, count: number, prefix: string, runI
 		const api = new HubApi({ baseUrl: url, keepCookies: true });
 		const account = await createAccount(api, username, PASSWORD);
 		const socket = await connected(connectHub(url, { cookie: api.cookieHeader() }));
+		await syncOnConnect(socket);
 		return { account, socket };
 	};
 	const pairs: Pair[] = [];

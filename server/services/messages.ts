@@ -128,14 +128,13 @@ export class MessageService {
 		const unique = [...new Set(ids)];
 		const mine = await this.store.envelopes.deliverable(unique, recipient);
 		const at = this.now();
-		const inserted = await Promise.all(
-			mine.map(async (e) =>
-				(await this.store.receipts.insert({ id: e.id, from: e.from, to: recipient, at })) ? e : null,
-			),
+		const first = await this.store.receipts.insertMany(
+			mine.map((e) => ({ id: e.id, from: e.from, to: recipient, at })),
 		);
 		return {
 			count: mine.length,
-			recorded: inserted.filter((e) => e !== null).map((e) => ({ id: e.id, from: e.from, at })),
+			// The status goes to each envelope's stored sender, never to a name from the request.
+			recorded: mine.filter((_, i) => first[i]).map((e) => ({ id: e.id, from: e.from, at })),
 		};
 	}
 

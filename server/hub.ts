@@ -109,6 +109,21 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		const metrics = createMetrics();
 		const auth = new AuthService(store, config, now);
 		await auth.init();
+		if (config.redisUrl) {
+			io.on('session:forget', (sessionId, done) => {
+				auth.forget(sessionId);
+				done(true);
+			});
+			// Every other hub has forgotten the session before the logout is answered; a hub that does
+			// not answer in time (the adapter's request timeout) stops trusting it within the cache's TTL.
+			auth.onEnded(async (sessionId) => {
+				try {
+					await io.serverSideEmitWithAck('session:forget', sessionId);
+				} catch (error) {
+					logger.warn({ err: error }, 'not every hub confirmed forgetting an ended session');
+				}
+			});
+		}
 		const services: HubServices = {
 			auth,
 			messages: new MessageService(store, config, now),

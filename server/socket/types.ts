@@ -15,8 +15,10 @@ export interface SocketData {
 	checkedAt: number;
 }
 
-// Hubs talk to each other only through the adapter's rooms; no inter-server events of our own.
-export type InterServerEvents = Record<string, never>;
+/** Between hubs, through the adapter: a session ended on one hub is forgotten by every other's cache. */
+export interface InterServerEvents {
+	'session:forget': (sessionId: string, done: (answer: true) => void) => void;
+}
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

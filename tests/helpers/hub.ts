@@ -11,6 +11,8 @@ export interface TestHubOptions {
 	hooks?: HubHooks;
 	/** Another test hub's database, to run a second hub over the same data. */
 	mongoUri?: string;
+	/** The hub's clock, for tests of what time decides (idle expiry). */
+	now?: () => number;
 }
 
 export interface TestHub {
@@ -47,7 +49,12 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
 		...options.env,
 	});
 	const launch = async (port: number) => {
-		const hub = await createHub({ config: { ...config, port }, mongoUri, hooks: options.hooks });
+		const hub = await createHub({
+			config: { ...config, port },
+			mongoUri,
+			hooks: options.hooks,
+			now: options.now,
+		});
 		try {
 			return { hub, ...(await hub.start()) };
 		} catch (error) {

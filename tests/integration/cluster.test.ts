@@ -60,4 +60,23 @@ describe('two hubs over one database and Redis', () => {
 		expect(await dropped).toBe('io server disconnect');
 		sameSessionOnB.close();
 	});
+
+	it('let no new socket in on the other hub after the logout reply, though that hub had the session cached', async () => {
+		const dave = await newUser(hubA.url, uniqueName('dave'));
+		clients.push(dave);
+		// A handshake on hub B puts the session in B's cache.
+		const onB = connectHub(hubB.url, { cookie: dave.api.cookieHeader() });
+		await waitForConnect(onB);
+		onB.close();
+		const stolenCookie = dave.api.cookieHeader();
+		await dave.api.logout();
+		const again = connectHub(hubB.url, { cookie: stolenCookie, autoConnect: false });
+		again.io.opts.reconnection = false;
+		const error = await waitForConnect(again).then(
+			() => null,
+			(e: Error & { data?: { code?: string } }) => e,
+		);
+		again.close();
+		expect(error?.data?.code).toBe('UNAUTHENTICATED');
+	});
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { connectHub } from '../../src/lib/sdk';
+import { call, connectHub } from '../../src/lib/sdk';
 import {
 	newUser,
 	signInUser,
@@ -46,6 +46,24 @@ describe('two hubs over one database and Redis', () => {
 		const status = waitForEvent(alice.socket, 'message:status', (s) => s.id === sent.envelope.id);
 		await bob.messenger.receipt([sent.envelope.id]);
 		expect((await status).status).toBe('delivered');
+	});
+
+	it('record a receipt of several ids on a hub that did not store them: only those addressed to the caller', async () => {
+		const alice = await newUser(hubA.url, uniqueName('alice'));
+		const bob = await newUser(hubB.url, uniqueName('bob'));
+		const carol = await newUser(hubA.url, uniqueName('carol'));
+		clients.push(alice, bob, carol);
+		const first = await alice.messenger.send(bob.username, 'one');
+		const second = await alice.messenger.send(bob.username, 'two');
+		const notBobs = await alice.messenger.send(carol.username, 'for carol');
+		const statuses: string[] = [];
+		alice.socket.on('message:status', (s) => statuses.push(s.id));
+		const both = waitForEvent(alice.socket, 'message:status', (s) => s.id === second.envelope.id);
+		const ids = [first.envelope.id, second.envelope.id, notBobs.envelope.id];
+		expect(await call(bob.socket, 'message:received', { ids })).toEqual({ count: 2 });
+		await both;
+		expect(statuses).not.toContain(notBobs.envelope.id);
+		expect(await call(bob.socket, 'message:received', { ids: [notBobs.envelope.id] })).toEqual({ count: 0 });
 	});
 
 	it('end a session on every hub at logout, including its sockets on the other hub', async () => {

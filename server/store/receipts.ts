@@ -24,17 +24,17 @@ export interface ReceiptsRepo {
 
 export function receiptsRepo(models: Models): ReceiptsRepo {
 	// The driver's collection, typed with our string _id (mongoose types it for ObjectId ids).
-	const writer = new BatchWriter(models.receipts.collection as unknown as mongo.Collection<ReceiptDoc>);
+	const collection = models.receipts.collection as unknown as mongo.Collection<ReceiptDoc>;
+	const writer = new BatchWriter(collection);
 	return {
 		insertMany(receipts) {
 			return Promise.all(receipts.map((r) => writer.insert({ _id: r.id, from: r.from, to: r.to, at: r.at })));
 		},
 		async forSender(from, since, limit) {
-			const docs = await models.receipts
-				.find({ from, at: { $gte: since } })
-				.sort({ at: 1, _id: 1 })
-				.limit(limit)
-				.lean<ReceiptDoc[]>();
+			// On every sync: the driver directly, lean documents.
+			const docs = await collection
+				.find({ from, at: { $gte: since } }, { sort: { at: 1, _id: 1 }, limit })
+				.toArray();
 			return docs.map(toRecord);
 		},
 		async olderThan(before, limit) {

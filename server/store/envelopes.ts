@@ -93,6 +93,12 @@ export interface EnvelopesRepo {
 }
 
 const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
+/**
+ * Up to this many ids, a receipt's read is one `_id` lookup each, side by side; beyond, one query
+ * on the recipient. Measured on FerretDB 1.24/SQLite with 5,000 envelopes for 50 recipients: one
+ * `_id` lookup 14 ms, ten side by side 90 ms, `{to, _id: {$in}}` 150-235 ms whatever the count.
+ */
+const ID_LOOKUPS_MAX = 16;
 
 export function envelopesRepo(models: Models): EnvelopesRepo {
 	const { envelopes, locked } = models;
@@ -239,16 +245,18 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 		},
 		async deliverable(ids, to) {
 			if (ids.length === 0) return [];
-			// Equality first, as the embedded engine only sends equality filters down to its backend and
-			// decodes every candidate for the rest: one id (what the PWA sends for a live message) is an
-			// _id lookup; several are the recipient's envelopes filtered by id, where MongoDB walks the
-			// _id index and the embedded engine scans only the recipient's documents.
-			const filter = ids.length === 1 ? { _id: ids[0] } : { to, _id: { $in: ids } };
-			const docs = await settled
-				.find<Pick<EnvelopeDoc, '_id' | 'from' | 'to' | 'state'>>(filter, {
-					projection: { _id: 1, from: 1, to: 1, state: 1 },
-				})
-				.toArray();
+			const projection = { _id: 1, from: 1, to: 1, state: 1 };
+			type Head = Pick<EnvelopeDoc, '_id' | 'from' | 'to' | 'state'>;
+			// Equality first: the embedded engine sends only equality filters down to its backend and
+			// decodes every candidate for the rest. A few ids are _id lookups side by side; more are the
+			// recipient's envelopes filtered by id, whose cost does not grow with the count. MongoDB
+			// answers both from the _id index.
+			const docs =
+				ids.length <= ID_LOOKUPS_MAX
+					? (await Promise.all(ids.map((id) => settled.findOne<Head>({ _id: id }, { projection })))).filter(
+							(d) => d !== null,
+						)
+					: await settled.find<Head>({ to, _id: { $in: ids } }, { projection }).toArray();
 			return docs
 				.filter((d) => d.to === to && DELIVERABLE.includes(d.state))
 				.map((d) => ({ id: d._id, from: d.from }));

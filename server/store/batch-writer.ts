@@ -13,6 +13,12 @@ export const BATCH_WINDOW_MS = 2;
  * fails fails at most this many sends.
  */
 export const BATCH_MAX_DOCS = 256;
+/**
+ * Batches of one writer in flight at once. While one is being written, what arrives waits and goes
+ * in the next, written as soon as one answers (group commit): the embedded engine has a single
+ * writer, so more batches at once only queue inside it and stay small.
+ */
+export const BATCHES_IN_FLIGHT = 1;
 
 /**
  * Inserts every document, unordered (one refused id does not stop the others), and returns the
@@ -57,6 +63,7 @@ interface Pending<D> {
 export class BatchWriter<D extends { _id: string }> {
 	#pending: Pending<D>[] = [];
 	#timer: NodeJS.Timeout | null = null;
+	#inFlight = 0;
 
 	constructor(private readonly collection: mongo.Collection<D>) {}
 
@@ -72,16 +79,23 @@ export class BatchWriter<D extends { _id: string }> {
 	#flush(): void {
 		if (this.#timer) clearTimeout(this.#timer);
 		this.#timer = null;
+		// The batch that answers next writes what waits.
+		if (this.#inFlight >= BATCHES_IN_FLIGHT || this.#pending.length === 0) return;
 		const batch = this.#pending.splice(0, BATCH_MAX_DOCS);
-		if (this.#pending.length > 0) this.#timer = setTimeout(() => this.#flush(), BATCH_WINDOW_MS);
-		insertUnordered(
+		this.#inFlight++;
+		void insertUnordered(
 			this.collection,
 			batch.map((p) => p.doc),
-		).then(
-			(refused) => batch.forEach((p, i) => p.settle(!refused.has(i))),
-			(error: unknown) => {
-				for (const p of batch) p.fail(error);
-			},
-		);
+		)
+			.then(
+				(refused) => batch.forEach((p, i) => p.settle(!refused.has(i))),
+				(error: unknown) => {
+					for (const p of batch) p.fail(error);
+				},
+			)
+			.finally(() => {
+				this.#inFlight--;
+				this.#flush();
+			});
 	}
 }

@@ -127,7 +127,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		const services: HubServices = {
 			auth,
 			messages: new MessageService(store, config, now),
-			maintenance: new MaintenanceService(store, config, notify, now, logger),
+			maintenance: new MaintenanceService(store, config, notify, auth, now, logger),
 		};
 		const context: HubContext = {
 			hubId: randomUUID(),

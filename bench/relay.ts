@@ -1,18 +1,31 @@
 /**
  * `npm run bench`: how fast the hub relays signed ciphertext between N client pairs, beside a
  * bare Socket.IO relay (no session, no validation, no signature check, no storage) measured the
- * same way in the same run. Starts its own database and hub on 127.0.0.1, stops by itself.
+ * same way in the same run. The clients behave as the PWA does: a `sync:pull` on every connect and
+ * a `message:received` for every message received. The hub (server/main.ts, its own database) and
+ * the bare relay each run in a process of their own on 127.0.0.1; the bench stops by itself.
+ *
+ * Each side is measured at full rate (as fast as the window allows), then both paced at half the
+ * bare relay's full rate, where latency is what a user feels below saturation.
  *
  *   npm run bench -- [--pairs 20] [--messages 100] [--window 4] [--text 200] [--timeout 120]
  *                    [--mongodb-uri mongodb://…]   (default: an embedded database in a temp dir)
+ *                    [--profile DIR]               (the hub writes a CPU profile there on exit)
  */
 import { parseArgs } from 'node:util';
 import type { Envelope } from '../src/lib/protocol';
 import { ready, sealEnvelope } from '../src/lib/crypto';
 import type { HubSocket } from '../src/lib/sdk';
-import { makePairs, startBenchHub, type BenchHub, type Pair } from './lib/harness';
-import { startBareRelay, type BareRelay } from './lib/bare-relay';
-import { connected, runPhase, type Lane, type PhaseResult } from './lib/load';
+import { connectBare } from './lib/bare-relay';
+import {
+	makePairs,
+	startBareRelayProcess,
+	startBenchHubProcess,
+	type BenchHubProcess,
+	type Pair,
+	type HubProcess,
+} from './lib/harness';
+import { connected, runPhase, syncOnConnect, type Lane, type PhaseResult } from './lib/load';
 import { fixed, table } from './lib/stats';
 
 const WARMUP_PER_LANE = 3;
@@ -24,6 +37,7 @@ interface Options {
 	text: number;
 	timeoutMs: number;
 	mongodbUri: string | undefined;
+	profileDir: string | undefined;
 }
 
 function readOptions(argv: string[]): Options {
@@ -36,6 +50,7 @@ function readOptions(argv: string[]): Options {
 			text: { type: 'string', default: '200' },
 			timeout: { type: 'string', default: '120' },
 			'mongodb-uri': { type: 'string' },
+			profile: { type: 'string' },
 		},
 		strict: true,
 	});
@@ -52,6 +67,7 @@ function readOptions(argv: string[]): Options {
 		text: int('text', values.text, 1, 16_000),
 		timeoutMs: int('timeout', values.timeout, 5, 3600) * 1000,
 		mongodbUri: values['mongodb-uri'],
+		profileDir: values.profile,
 	};
 }
 
@@ -66,40 +82,47 @@ function sealAll(pair: Pair, count: number, text: string): Envelope[] {
 	);
 }
 
-function report(
-	options: Options,
-	dbKind: string,
-	envelopeBytes: number,
-	hub: PhaseResult,
-	bare: PhaseResult,
-): string {
-	const row = (label: string, r: PhaseResult) => [
+interface Results {
+	hub: PhaseResult;
+	bare: PhaseResult;
+	hubHalf: PhaseResult;
+	bareHalf: PhaseResult;
+	halfRate: number;
+}
+
+function report(options: Options, dbKind: string, envelopeBytes: number, r: Results): string {
+	const row = (label: string, p: PhaseResult) => [
 		label,
-		String(r.sent),
-		String(r.delivered),
-		String(r.lost),
-		String(r.duplicates),
-		r.perSecond,
-		r.latency.p50,
-		r.latency.p99,
-		r.latency.max,
+		String(p.sent),
+		String(p.delivered),
+		String(p.lost),
+		String(p.duplicates),
+		String(p.receiptFailures),
+		p.perSecond,
+		p.latency.p50,
+		p.latency.p99,
+		p.latency.max,
 	];
 	const lines = [
-		`Relay bench: ${options.pairs} pairs × ${options.messages} messages, at most ${options.window} unacknowledged per sender,`,
+		`Relay bench: ${options.pairs} pairs × ${options.messages} messages per phase, at most ${options.window} unacknowledged per sender,`,
 		`${options.text}-character texts (${envelopeBytes}-byte envelopes as JSON). Database: ${dbKind}.`,
-		'Clients, hub and bare relay share this one process and 127.0.0.1; latency = send → recipient’s message:new.',
+		'Clients as the PWA: a sync on connect, a receipt per message received. Hub and bare relay each in its own',
+		'process on 127.0.0.1, clients in this one; latency = send → recipient’s message:new.',
 		'',
 		table([
-			['', 'sent', 'delivered', 'lost', 'dup', 'msgs/s', 'p50 ms', 'p99 ms', 'max ms'],
-			row('hub (session, checks, signature, store)', hub),
-			row('bare Socket.IO relay', bare),
+			['', 'sent', 'delivered', 'lost', 'dup', 'receipt err', 'msgs/s', 'p50 ms', 'p99 ms', 'max ms'],
+			row('hub, full rate', r.hub),
+			row('bare Socket.IO relay, full rate', r.bare),
+			row(`hub at ${fixed(r.halfRate)}/s (half bare)`, r.hubHalf),
+			row(`bare at ${fixed(r.halfRate)}/s`, r.bareHalf),
 		]),
 		'',
-		`hub ÷ bare: throughput ${fixed(hub.perSecond / bare.perSecond)}×, ` +
-			`p50 latency ${fixed(hub.latency.p50 / bare.latency.p50)}×, p99 latency ${fixed(hub.latency.p99 / bare.latency.p99)}×`,
+		`hub ÷ bare at full rate: throughput ${fixed(r.hub.perSecond / r.bare.perSecond)}× (goal ≥ 0.5), ` +
+			`p99 latency ${fixed(r.hub.latency.p99 / r.bare.latency.p99)}×`,
+		`at half the bare relay's rate: hub p50 ${fixed(r.hubHalf.latency.p50)} ms, p99 ${fixed(r.hubHalf.latency.p99)} ms (goal ≤ 50)`,
 	];
-	for (const r of [hub, bare]) {
-		if (r.refused > 0) lines.push(`${r.name}: ${r.refused} refused, first: ${r.firstRefusal}`);
+	for (const p of [r.hub, r.bare, r.hubHalf, r.bareHalf]) {
+		if (p.refused > 0) lines.push(`${p.name}: ${p.refused} refused, first: ${p.firstRefusal}`);
 	}
 	return lines.join('\n');
 }
@@ -108,66 +131,82 @@ async function main(): Promise<number> {
 	const options = readOptions(process.argv.slice(2));
 	await ready();
 	const runId = Date.now().toString(36);
-	let bench: BenchHub | null = null;
-	let bare: BareRelay | null = null;
+	let bench: BenchHubProcess | null = null;
+	let bare: HubProcess | null = null;
 	const sockets: HubSocket[] = [];
 	const overall = setTimeout(() => {
 		process.stderr.write('bench: overall time limit reached, stopping\n');
 		process.exit(1);
-	}, options.timeoutMs * 3);
+	}, options.timeoutMs * 5);
 	overall.unref();
 	try {
-		process.stderr.write('bench: starting the database and the hub…\n');
-		bench = await startBenchHub('bench', options.mongodbUri);
-		const { url } = bench;
+		process.stderr.write('bench: starting the database, the hub and the bare relay…\n');
+		const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
+		[bench, bare] = await Promise.all([
+			startBenchHubProcess('bench', options.mongodbUri, profile),
+			startBareRelayProcess(),
+		]);
 
 		process.stderr.write(`bench: signing up ${options.pairs * 2} users and sealing envelopes…\n`);
-		const pairs = await makePairs(url, options.pairs, '', runId);
+		const pairs = await makePairs(bench.url, options.pairs, '', runId);
 		for (const p of pairs) sockets.push(p.senderSocket, p.recipientSocket);
 		const text = 'x'.repeat(options.text);
-		const sealed = pairs.map((pair) => sealAll(pair, WARMUP_PER_LANE + options.messages, text));
+		// Warm-up, the full-rate phase, then the paced one: the hub stores each envelope once.
+		const perLane = WARMUP_PER_LANE + 2 * options.messages;
+		const sealed = pairs.map((pair) => sealAll(pair, perLane, text));
 		const envelopeBytes = JSON.stringify(sealed[0][0]).length;
 		const lanes = (pick: (p: Pair) => [HubSocket, HubSocket], from: number, to: number): Lane[] =>
 			pairs.map((pair, i) => {
 				const [sender, recipient] = pick(pair);
 				return { sender, recipient, envelopes: sealed[i].slice(from, to) };
 			});
-		const all = WARMUP_PER_LANE + options.messages;
+		const full = [WARMUP_PER_LANE, WARMUP_PER_LANE + options.messages] as const;
+		const paced = [WARMUP_PER_LANE + options.messages, perLane] as const;
 		const hubSockets = (p: Pair): [HubSocket, HubSocket] => [p.senderSocket, p.recipientSocket];
 
-		process.stderr.write('bench: hub…\n');
-		await runPhase('hub warm-up', lanes(hubSockets, 0, WARMUP_PER_LANE), options.window, options.timeoutMs);
-		const hubResult = await runPhase(
-			'hub',
-			lanes(hubSockets, WARMUP_PER_LANE, all),
-			options.window,
-			options.timeoutMs,
-		);
-
-		process.stderr.write('bench: bare relay…\n');
-		const relay = await startBareRelay();
-		bare = relay;
 		const bareSockets = new Map<Pair, [HubSocket, HubSocket]>();
 		for (const p of pairs) {
-			const sender = await connected(relay.connect(p.sender.username));
-			const recipient = await connected(relay.connect(p.recipient.username));
+			const sender = await connected(connectBare(bare.url, p.sender.username));
+			const recipient = await connected(connectBare(bare.url, p.recipient.username));
+			await Promise.all([syncOnConnect(sender), syncOnConnect(recipient)]);
 			sockets.push(sender, recipient);
 			bareSockets.set(p, [sender, recipient]);
 		}
 		const bareFor = (p: Pair) => bareSockets.get(p)!;
-		await runPhase('bare warm-up', lanes(bareFor, 0, WARMUP_PER_LANE), options.window, options.timeoutMs);
-		const bareResult = await runPhase(
-			'bare',
-			lanes(bareFor, WARMUP_PER_LANE, all),
-			options.window,
-			options.timeoutMs,
+		const asPwa = { receipts: true };
+		const { window, timeoutMs } = options;
+
+		process.stderr.write('bench: bare relay, full rate…\n');
+		await runPhase('bare warm-up', lanes(bareFor, 0, WARMUP_PER_LANE), window, timeoutMs, asPwa);
+		const bareResult = await runPhase('bare', lanes(bareFor, ...full), window, timeoutMs, asPwa);
+		process.stderr.write('bench: hub, full rate…\n');
+		await runPhase('hub warm-up', lanes(hubSockets, 0, WARMUP_PER_LANE), window, timeoutMs, asPwa);
+		const hubResult = await runPhase('hub', lanes(hubSockets, ...full), window, timeoutMs, asPwa);
+		const halfRate = bareResult.perSecond / 2;
+		const halfOptions = { ...asPwa, ratePerSecond: halfRate };
+		process.stderr.write(`bench: both at ${fixed(halfRate)} msg/s…\n`);
+		const hubHalf = await runPhase(
+			'hub, half rate',
+			lanes(hubSockets, ...paced),
+			window,
+			timeoutMs,
+			halfOptions,
+		);
+		const bareHalf = await runPhase(
+			'bare, half rate',
+			lanes(bareFor, ...paced),
+			window,
+			timeoutMs,
+			halfOptions,
 		);
 
-		process.stdout.write(`${report(options, bench.dbKind, envelopeBytes, hubResult, bareResult)}\n`);
-		return hubResult.lost + bareResult.lost + hubResult.refused + bareResult.refused === 0 ? 0 : 1;
+		const results = { hub: hubResult, bare: bareResult, hubHalf, bareHalf, halfRate };
+		process.stdout.write(`${report(options, bench.dbKind, envelopeBytes, results)}\n`);
+		const phases = [hubResult, bareResult, hubHalf, bareHalf];
+		return phases.every((p) => p.lost + p.refused + p.duplicates + p.receiptFailures === 0) ? 0 : 1;
 	} finally {
 		for (const socket of sockets) socket.disconnect();
-		await bare?.close();
+		await bare?.kill();
 		await bench?.close();
 		clearTimeout(overall);
 	}

@@ -100,11 +100,26 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		const metrics = createMetrics();
 		const auth = new AuthService(store, config, now);
 		await auth.init();
+		if (config.redisUrl) {
+			io.on('session:forget', (sessionId, done) => {
+				auth.forget(sessionId);
+				done(true);
+			});
+			// Every other hub has forgotten the session before the logout is answered; a hub that does
+			// not answer in time (the adapter's request timeout) stops trusting it within the cache's TTL.
+			auth.onEnded(async (sessionId) => {
+				try {
+					await io.serverSideEmitWithAck('session:forget', sessionId);
+				} catch (error) {
+					logger.warn({ err: error }, 'not every hub confirmed forgetting an ended session');
+				}
+			});
+		}
 		const hubId = randomUUID();
 		const services: HubServices = {
 			auth,
 			messages: new MessageService(store, config, now, notify),
-			maintenance: new MaintenanceService(store, config, notify, now, logger),
+			maintenance: new MaintenanceService(store, config, notify, auth, now, logger),
 			timelocks: new Timelocks({
 				hubId,
 				store,

@@ -2,25 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../server/config';
 import { startDatabase, type DatabaseKind } from '../../server/db/embedded';
-import { createHub, type Hub } from '../../server/hub';
 import { openStore, type Store } from '../../server/store';
 import { HubApi, connectHub, createAccount, type Account, type HubSocket } from '../../src/lib/sdk';
-import { startHubProcess, type HubProcess } from '../../tests/helpers/hub';
+import { startServerProcess, type HubProcess } from '../../tests/helpers/hub';
 import { startRedis } from '../../tests/helpers/redis';
-import { connected } from './load';
+import { connected, syncOnConnect } from './load';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'bench password, not secret';
-
-export interface BenchHub {
-	hub: Hub;
-	url: string;
-	dbKind: DatabaseKind;
-	/** Stops the hub, then the database, and removes the temporary data folder. */
-	close(): Promise<void>;
-}
 
 /** The hub's settings in a bench: loopback, a free port, quiet logs, no sign-in rate limit. */
 function benchEnv(dataDir: string): Record<string, string> {
@@ -68,39 +58,7 @@ async function withBenchDatabase<T>(
 	}
 }
 
-/**
- * A database and a hub composed as production composes it, time-lock scheduler included, in this
- * process, on a free port of 127.0.0.1.
- */
-export function startBenchHub(name: string, mongodbUri: string | undefined): Promise<BenchHub> {
-	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
-		const config = loadConfig(benchEnv(db.dataDir));
-		const hub = await createHub({ config, mongoUri: db.uri });
-		cleanups.push(() => hub.stop());
-		const { url } = await hub.start();
-		return { hub, url, dbKind: db.kind, close };
-	});
-}
-
-export interface BenchHubProcess {
-	url: string;
-	dbKind: DatabaseKind;
-	/** The bench's own connection to the hub's database, to check outcomes (never the hub's). */
-	store: Store;
-	close(): Promise<void>;
-}
-
-/**
- * Like startBenchHub, but the hub is `server/main.ts` in a child process of its own, as in
- * production, so the clients' work in this process does not delay the hub's timers.
- */
-export async function startBenchHubProcess(
-	name: string,
-	mongodbUri: string | undefined,
-): Promise<BenchHubProcess> {
-	const cluster = await startBenchCluster(name, mongodbUri, 1);
-	return { url: cluster.hubs[0].url, dbKind: cluster.dbKind, store: cluster.store, close: cluster.close };
-}
+export type { HubProcess } from '../../tests/helpers/hub';
 
 export interface BenchCluster {
 	hubs: HubProcess[];
@@ -111,32 +69,59 @@ export interface BenchCluster {
 }
 
 /**
- * `count` hub processes over one database, as production runs them: with more than one, they
- * share a Redis (Debian's redis-server, started here) through the adapter.
+ * A database and `count` hub processes (`server/main.ts`) over it, as production runs them, so
+ * the clients' work in this process does not delay the hubs; with more than one, they share a
+ * Redis (Debian's redis-server, started here) through the adapter. `nodeArgs` go to each hub's
+ * node (e.g. `--cpu-prof`).
  */
 export function startBenchCluster(
 	name: string,
 	mongodbUri: string | undefined,
 	count: number,
+	nodeArgs: string[] = [],
 ): Promise<BenchCluster> {
 	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
-		let redisUrl: string | undefined;
+		const env: Record<string, string> = { ...benchEnv(db.dataDir), MONGODB_URI: db.uri };
 		if (count > 1) {
 			const redis = await startRedis();
 			cleanups.push(() => redis.stop());
-			redisUrl = redis.url;
+			env.REDIS_URL = redis.url;
 		}
 		const hubs: HubProcess[] = [];
 		cleanups.push(async () => {
 			for (const hub of hubs) await hub.kill();
 		});
 		for (let i = 0; i < count; i++) {
-			hubs.push(await startHubProcess({ mongoUri: db.uri, redisUrl, env: benchEnv(db.dataDir), echo: true }));
+			hubs.push(await startServerProcess('server/main.ts', { env, nodeArgs, echo: true }));
 		}
 		const store = await openStore(db.uri);
 		cleanups.push(() => store.close());
 		return { hubs, dbKind: db.kind, store, close };
 	});
+}
+
+export interface BenchHubProcess {
+	url: string;
+	pid: number;
+	dbKind: DatabaseKind;
+	/** The bench's own connection to the hub's database, to check outcomes (never the hub's). */
+	store: Store;
+	close(): Promise<void>;
+}
+
+/** One hub process over a database of its own (see startBenchCluster). */
+export async function startBenchHubProcess(
+	name: string,
+	mongodbUri: string | undefined,
+	nodeArgs: string[] = [],
+): Promise<BenchHubProcess> {
+	const { hubs, dbKind, store, close } = await startBenchCluster(name, mongodbUri, 1, nodeArgs);
+	return { url: hubs[0].url, pid: hubs[0].pid, dbKind, store, close };
+}
+
+/** The bare Socket.IO relay (bench/bare-relay-server.ts) in a child process, like the hub. */
+export function startBareRelayProcess(): Promise<HubProcess> {
+	return startServerProcess('bench/bare-relay-server.ts', { echo: true });
 }
 
 export interface Pair {
@@ -150,7 +135,8 @@ export interface Pair {
 
 /**
  * Two accounts per pair (`<prefix>s<i>-<runId>` and `<prefix>r<i>-<runId>`), each with a signed-in
- * socket: senders on `url`, recipients on `recipientUrls` in turn (`url` when none are given).
+ * socket that synced on connect, as the PWA does: senders on `url`, recipients on `recipientUrls`
+ * in turn (`url` when none are given).
  */
 export async function makePairs(
 	url: string,
@@ -164,6 +150,7 @@ export async function makePairs(
 		const account = await createAccount(api, username, PASSWORD);
 		const cookie = api.cookieHeader();
 		const socket = await connected(connectHub(socketUrl, { cookie }));
+		await syncOnConnect(socket);
 		return { account, socket, cookie };
 	};
 	const pairs: Pair[] = [];

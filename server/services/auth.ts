@@ -36,6 +36,15 @@ export interface NewSession {
 
 /** A session is touched in the database at most this often, to keep reads cheap. */
 const TOUCH_EVERY_MS = 60_000;
+/**
+ * How long a hub trusts a session it read, so a socket handshake (or a socket's re-check) needs no
+ * database round trip. Revocation does not wait for it: logout and the socket's own expiry check
+ * forget the session on this hub at once and on the others through `onEnded`; this only bounds
+ * how long a hub that missed that message (Redis down at that moment) may still let it in.
+ */
+const SESSION_CACHE_TTL_MS = 5_000;
+/** Sessions remembered per hub; the least recently used is forgotten first. About 300 bytes each. */
+const SESSION_CACHE_MAX = 50_000;
 const PRELOGIN_SECRET = 'prelogin-secret';
 
 /** The sha256 of a session token: the session's id in the database and in socket rooms. */
@@ -51,6 +60,9 @@ export class AuthService {
 	#preloginSecret: Buffer | null = null;
 	/** A real hash of a random key: unknown users cost the same Argon2id as known ones. */
 	#dummyHash: string | null = null;
+	/** Session id → the record and when it was read; a Map keeps insertion order, oldest first. */
+	#cache = new Map<string, { session: SessionRecord; readAt: number }>();
+	#tellOtherHubs: (sessionId: string) => Promise<void> = () => Promise.resolve();
 
 	constructor(
 		private readonly store: Store,
@@ -104,29 +116,82 @@ export class AuthService {
 	/** The live session a cookie's token stands for, sliding its idle expiry; null when none. */
 	async authenticate(token: string | undefined): Promise<SessionRecord | null> {
 		if (!token) return null;
-		return this.check(sessionIdOf(token));
+		const session = await this.check(sessionIdOf(token));
+		return session && this.touch(session);
 	}
 
-	/** Same as authenticate, by session id (the socket layer re-checks its session with it). */
+	/**
+	 * The live session with this id, without sliding its expiry (see touch): the socket layer
+	 * re-checks its session with it. Read from this hub's cache when it was read less than
+	 * SESSION_CACHE_TTL_MS ago.
+	 */
 	async check(sessionId: string): Promise<SessionRecord | null> {
-		const session = await this.store.sessions.get(sessionId);
 		const now = this.now();
-		if (!session || session.expiresAt <= now) return null;
-		if (now - session.lastSeenAt >= TOUCH_EVERY_MS) {
-			const expiresAt = now + this.#idleMs(session.trusted);
-			await this.store.sessions.touch(session.id, now, expiresAt);
-			return { ...session, lastSeenAt: now, expiresAt };
+		let session = this.#cached(sessionId, now);
+		if (!session) {
+			session = await this.store.sessions.get(sessionId);
+			if (!session || session.expiresAt <= now) {
+				this.#cache.delete(sessionId);
+				return null;
+			}
+			this.#remember(session, now);
 		}
 		return session;
 	}
 
-	/** Deletes the session a token stands for; returns it so its sockets can be ended. */
+	/** Slides a live session's idle expiry: one write at most every TOUCH_EVERY_MS per session and hub. */
+	async touch(session: SessionRecord): Promise<SessionRecord> {
+		const now = this.now();
+		if (now - session.lastSeenAt < TOUCH_EVERY_MS) return session;
+		const touched = { ...session, lastSeenAt: now, expiresAt: now + this.#idleMs(session.trusted) };
+		await this.store.sessions.touch(session.id, now, touched.expiresAt);
+		this.#remember(touched, now);
+		return touched;
+	}
+
+	/** Deletes the session a token stands for, here and in every hub's cache; returns it so its sockets can be ended. */
 	async logout(token: string | undefined): Promise<SessionRecord | null> {
 		if (!token) return null;
 		const session = await this.store.sessions.get(sessionIdOf(token));
 		if (!session) return null;
 		await this.store.sessions.delete(session.id);
+		await this.ended([session.id]);
 		return session;
+	}
+
+	/**
+	 * Sessions that ended (logout, expiry): forgotten by this hub at once and by the others before
+	 * this resolves, so none of them opens a socket for it after the caller replies.
+	 */
+	async ended(sessionIds: string[]): Promise<void> {
+		for (const id of sessionIds) this.#cache.delete(id);
+		await Promise.all(sessionIds.map((id) => this.#tellOtherHubs(id)));
+	}
+
+	/** A session another hub ended: this hub forgets it. */
+	forget(sessionId: string): void {
+		this.#cache.delete(sessionId);
+	}
+
+	/** How `ended` reaches the other hubs (set by the hub when it runs beside others). */
+	onEnded(tellOtherHubs: (sessionId: string) => Promise<void>): void {
+		this.#tellOtherHubs = tellOtherHubs;
+	}
+
+	#cached(sessionId: string, now: number): SessionRecord | null {
+		const entry = this.#cache.get(sessionId);
+		if (!entry) return null;
+		if (now - entry.readAt >= SESSION_CACHE_TTL_MS || entry.session.expiresAt <= now) {
+			this.#cache.delete(sessionId);
+			return null;
+		}
+		return entry.session;
+	}
+
+	#remember(session: SessionRecord, now: number): void {
+		this.#cache.delete(session.id);
+		this.#cache.set(session.id, { session, readAt: now });
+		if (this.#cache.size > SESSION_CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
 	}
 
 	async sessionView(session: SessionRecord): Promise<SessionView> {

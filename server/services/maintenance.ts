@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config';
 import type { Store } from '../store';
+import type { AuthService } from './auth';
 import type { Notifier } from './notify';
 
 const BATCH = 500;
@@ -23,6 +24,7 @@ export class MaintenanceService {
 		private readonly store: Store,
 		private readonly config: HubConfig,
 		private readonly notify: Notifier,
+		private readonly auth: AuthService,
 		private readonly now: () => number,
 		private readonly logger: Logger,
 	) {}
@@ -54,6 +56,8 @@ export class MaintenanceService {
 		for (;;) {
 			const ids = await this.store.sessions.expired(now, BATCH);
 			await this.store.sessions.deleteMany(ids);
+			// Forgotten by every hub's session cache before their sockets are told.
+			await this.auth.ended(ids);
 			for (const id of ids) this.notify.endSession(id, 'expired');
 			sessionsEnded += ids.length;
 			if (ids.length < BATCH) break;

@@ -7,7 +7,12 @@ import type { Notifier } from '../services/notify';
 import { isDatabaseUnavailable } from '../store';
 import type { ClientEvent, EventHandler, HubSocket } from './types';
 
-/** A socket's session is re-read from the database at most this often (revocation, idle expiry). */
+/**
+ * A socket's session is re-checked at most this often (idle expiry; a revocation also ends the
+ * socket at once through notify.endSession). The check is a read, from the hub's session cache
+ * when it is fresh; the touch that slides the expiry runs after the ack, so no message waits for
+ * a session write or fails with it.
+ */
 const SESSION_RECHECK_MS = 30_000;
 
 export interface BindDeps {
@@ -114,6 +119,7 @@ async function confirmSession(
 		throw new ProtocolError('UNAUTHENTICATED', 'The session has ended; sign in again.');
 	}
 	socket.data.checkedAt = now;
+	afterAck.push(async () => void (await deps.auth.touch(session)));
 }
 
 function errorBody(logger: Logger, event: string, socket: HubSocket, error: unknown): ErrorBody {

@@ -16,11 +16,13 @@ export interface SocketData {
 }
 
 /**
- * What hubs tell each other through the adapter, beside the rooms: that they are alive, and the
- * time-locks they schedule and settle (server/services/timelock). Hubs trust each other; these
+ * What hubs tell each other through the adapter, beside the rooms: sessions that ended, that they
+ * are alive, and the time-locks they schedule and settle (server/services/timelock). Hubs trust each other; these
  * never carry ciphertext.
  */
 export interface InterServerEvents {
+	/** A session ended on one hub: every other hub's session cache forgets it, and confirms. */
+	'session:forget': (sessionId: string, done: (answer: true) => void) => void;
 	'hub:alive': (hubId: string) => void;
 	'hub:leaving': (hubId: string) => void;
 	'timelock:due': (refs: { id: string; unlockAt: number }[]) => void;

@@ -1,5 +1,6 @@
 import type { EnvelopeState, SealedNotice, StoredEnvelope } from '../../src/lib/protocol';
-import { mongo, type Model } from 'mongoose';
+import { type mongo, type Model } from 'mongoose';
+import { BatchWriter, insertUnordered } from './batch-writer';
 import { isDuplicateKey, type EnvelopeDoc, type Models } from './models';
 
 /** Width of the time part of a syncKey: 15 digits hold any epoch-ms date up to the year 33658. */
@@ -47,7 +48,9 @@ export interface DuePosition {
 export interface EnvelopesRepo {
 	/**
 	 * Stores a live envelope, or a locked one until its decision. False when the id is already
-	 * stored, locked or settled (the unique _id decides, so a resend is stored once).
+	 * stored (the unique _id decides, so a resend is stored once): for a live one, settled or earlier
+	 * in the same batch — it is one insert, grouped with the others that arrive at the same moment
+	 * (BatchWriter); for a locked one, locked or settled.
 	 */
 	insert(envelope: StoredEnvelope): Promise<boolean>;
 	/** The envelope as it stands: settled if it is, else locked, else null. */
@@ -90,11 +93,18 @@ export interface EnvelopesRepo {
 }
 
 const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
+/**
+ * Up to this many ids, a receipt's read is one `_id` lookup each, side by side; beyond, one query
+ * on the recipient. Measured on FerretDB 1.24/SQLite with 5,000 envelopes for 50 recipients: one
+ * `_id` lookup 14 ms, ten side by side 90 ms, `{to, _id: {$in}}` 150-235 ms whatever the count.
+ */
+const ID_LOOKUPS_MAX = 16;
 
 export function envelopesRepo(models: Models): EnvelopesRepo {
 	const { envelopes, locked } = models;
 	// The driver's collection for inserts, typed with our string _id (mongoose types it for ObjectId ids).
 	const settled = envelopes.collection as unknown as mongo.Collection<EnvelopeDoc>;
+	const lockedCollection = locked.collection as unknown as mongo.Collection<EnvelopeDoc>;
 	const exists = async (model: Model<EnvelopeDoc>, id: string) =>
 		(await model.findById(id, { _id: 1 }).lean<Pick<EnvelopeDoc, '_id'>>()) !== null;
 	/** Which of `ids` have a settled copy: a locked copy beside one is decided already. */
@@ -107,21 +117,26 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 		const decided = await settledIds(docs.map((d) => d._id));
 		return docs.filter((d) => !decided.has(d._id));
 	};
+	const liveWriter = new BatchWriter(settled);
 	return {
 		async insert(e) {
-			const doc = toDoc(e);
+			/*
+			 * Only the settled collection's unique _id is checked, not the locked one. Ids are made by
+			 * senders; a locked envelope's id is known to its sender and, once announced, to its
+			 * recipient. A live envelope stored under it is signed by, and shown as from, whoever sent
+			 * it. What it can do: take the id's place in the settled collection, so the locked
+			 * envelope's release insert is refused as decided and it is never delivered. The sender
+			 * could cancel it anyway; the recipient can only decline a message to themselves. No one
+			 * else knows the id (docs/SECURITY.md, "Message ids").
+			 */
+			if (e.state !== 'locked') return liveWriter.insert(toDoc(e));
 			try {
-				if (e.state === 'locked') {
-					await locked.create(doc);
-					// Settled already (a resend after its release or cancel): the settled copy stands.
-					// Checked after the insert, so a decision taken meanwhile is seen.
-					if (await exists(envelopes, e.id)) {
-						await locked.deleteOne({ _id: e.id });
-						return false;
-					}
-				} else {
-					if (await exists(locked, e.id)) return false;
-					await envelopes.create(doc);
+				await locked.create(toDoc(e));
+				// Settled already (a resend after its release or cancel): the settled copy stands.
+				// Checked after the insert, so a decision taken meanwhile is seen.
+				if (await exists(envelopes, e.id)) {
+					await locked.deleteOne({ _id: e.id });
+					return false;
 				}
 				return true;
 			} catch (error) {
@@ -150,25 +165,13 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			const since = cursor
 				? { $or: [{ syncAt: { $gt: cursor.at } }, { syncAt: cursor.at, _id: { $gt: cursor.id } }] }
 				: {};
-			const order = { syncAt: 1, _id: 1 } as const;
+			const page = { sort: { syncAt: 1, _id: 1 }, limit: limit + 1 } as const;
 			// Indexed queries merged here instead of one $or: what they received (deliverable only),
-			// what they sent (settled, and still locked).
+			// what they sent (settled, and still locked). The driver directly: lean documents, no casting.
 			const [received, sent, sentLocked] = await Promise.all([
-				envelopes
-					.find({ to: username, state: { $in: DELIVERABLE }, ...since })
-					.sort(order)
-					.limit(limit + 1)
-					.lean<EnvelopeDoc[]>(),
-				envelopes
-					.find({ from: username, ...since })
-					.sort(order)
-					.limit(limit + 1)
-					.lean<EnvelopeDoc[]>(),
-				locked
-					.find({ from: username, ...since })
-					.sort(order)
-					.limit(limit + 1)
-					.lean<EnvelopeDoc[]>(),
+				settled.find({ to: username, state: { $in: DELIVERABLE }, ...since }, page).toArray(),
+				settled.find({ from: username, ...since }, page).toArray(),
+				lockedCollection.find({ from: username, ...since }, page).toArray(),
 			]);
 			const byId = new Map<string, EnvelopeDoc>();
 			for (const doc of [...received, ...sent]) byId.set(doc._id, doc);
@@ -227,8 +230,8 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			);
 			const refused = await insertUnordered(settled, docs);
 			return {
-				released: docs.filter((d) => !refused.has(d._id)).map(toStoredEnvelope),
-				decided: [...refused],
+				released: docs.filter((_, i) => !refused.has(i)).map(toStoredEnvelope),
+				decided: [...refused].map((i) => docs[i]._id),
 			};
 		},
 		async cancel(envelope, at) {
@@ -242,10 +245,21 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 		},
 		async deliverable(ids, to) {
 			if (ids.length === 0) return [];
-			const docs = await envelopes
-				.find({ _id: { $in: ids }, to, state: { $in: DELIVERABLE } }, { _id: 1, from: 1 })
-				.lean<Pick<EnvelopeDoc, '_id' | 'from'>[]>();
-			return docs.map((d) => ({ id: d._id, from: d.from }));
+			const projection = { _id: 1, from: 1, to: 1, state: 1 };
+			type Head = Pick<EnvelopeDoc, '_id' | 'from' | 'to' | 'state'>;
+			// Equality first: the embedded engine sends only equality filters down to its backend and
+			// decodes every candidate for the rest. A few ids are _id lookups side by side; more are the
+			// recipient's envelopes filtered by id, whose cost does not grow with the count. MongoDB
+			// answers both from the _id index.
+			const docs =
+				ids.length <= ID_LOOKUPS_MAX
+					? (await Promise.all(ids.map((id) => settled.findOne<Head>({ _id: id }, { projection })))).filter(
+							(d) => d !== null,
+						)
+					: await settled.find<Head>({ to, _id: { $in: ids } }, { projection }).toArray();
+			return docs
+				.filter((d) => d.to === to && DELIVERABLE.includes(d.state))
+				.map((d) => ({ id: d._id, from: d.from }));
 		},
 		async cancelledBefore(before, limit) {
 			const docs = await envelopes
@@ -258,32 +272,6 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			if (ids.length > 0) await envelopes.deleteMany({ _id: { $in: ids } });
 		},
 	};
-}
-
-/**
- * Inserts every document, unordered (one refused id does not stop the others), and returns the
- * ids the unique _id refused. Any other failure is thrown: the caller cannot know which documents
- * were written and must read them back.
- */
-async function insertUnordered(
-	collection: mongo.Collection<EnvelopeDoc>,
-	docs: EnvelopeDoc[],
-): Promise<Set<string>> {
-	try {
-		await collection.insertMany(docs, { ordered: false });
-		return new Set();
-	} catch (error) {
-		if (error instanceof mongo.MongoBulkWriteError) {
-			const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-			if (writeErrors.length > 0 && writeErrors.every((w) => w.code === 11000)) {
-				return new Set(writeErrors.map((w) => docs[w.index]._id));
-			}
-		} else if (docs.length === 1 && isDuplicateKey(error)) {
-			// A one-document batch may surface as a plain duplicate-key error.
-			return new Set([docs[0]._id]);
-		}
-		throw error;
-	}
 }
 
 function toDoc(e: StoredEnvelope): EnvelopeDoc {

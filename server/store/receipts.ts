@@ -1,4 +1,6 @@
-import { isDuplicateKey, type Models, type ReceiptDoc } from './models';
+import type { mongo } from 'mongoose';
+import { BatchWriter } from './batch-writer';
+import type { Models, ReceiptDoc } from './models';
 
 export interface ReceiptRecord {
 	id: string;
@@ -8,8 +10,11 @@ export interface ReceiptRecord {
 }
 
 export interface ReceiptsRepo {
-	/** True when this is the envelope's first receipt. */
-	insert(receipt: ReceiptRecord): Promise<boolean>;
+	/**
+	 * Records receipts in one unordered insert, grouped with those of other calls arriving at the
+	 * same moment (BatchWriter). For each, true when it is the envelope's first receipt.
+	 */
+	insertMany(receipts: ReceiptRecord[]): Promise<boolean[]>;
 	/** Receipts for envelopes `from` sent, recorded at or after `since`, oldest first. */
 	forSender(from: string, since: number, limit: number): Promise<ReceiptRecord[]>;
 	/** Receipts older than `before`: their envelopes have passed the retention period. */
@@ -18,22 +23,18 @@ export interface ReceiptsRepo {
 }
 
 export function receiptsRepo(models: Models): ReceiptsRepo {
+	// The driver's collection, typed with our string _id (mongoose types it for ObjectId ids).
+	const collection = models.receipts.collection as unknown as mongo.Collection<ReceiptDoc>;
+	const writer = new BatchWriter(collection);
 	return {
-		async insert(receipt) {
-			try {
-				await models.receipts.create({ _id: receipt.id, from: receipt.from, to: receipt.to, at: receipt.at });
-				return true;
-			} catch (error) {
-				if (isDuplicateKey(error)) return false;
-				throw error;
-			}
+		insertMany(receipts) {
+			return Promise.all(receipts.map((r) => writer.insert({ _id: r.id, from: r.from, to: r.to, at: r.at })));
 		},
 		async forSender(from, since, limit) {
-			const docs = await models.receipts
-				.find({ from, at: { $gte: since } })
-				.sort({ at: 1, _id: 1 })
-				.limit(limit)
-				.lean<ReceiptDoc[]>();
+			// On every sync: the driver directly, lean documents.
+			const docs = await collection
+				.find({ from, at: { $gte: since } }, { sort: { at: 1, _id: 1 }, limit })
+				.toArray();
 			return docs.map(toRecord);
 		},
 		async olderThan(before, limit) {

@@ -15,6 +15,8 @@ export interface TestHubOptions {
 	redisUrl?: string;
 	/** Another test hub's database, to run a second hub over the same data. */
 	mongoUri?: string;
+	/** The hub's clock, for tests of what time decides (idle expiry). */
+	now?: () => number;
 }
 
 export interface TestHub {
@@ -51,7 +53,11 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
 		...options.env,
 	});
 	const launch = async (port: number) => {
-		const hub = await createHub({ config: { ...config, port }, mongoUri });
+		const hub = await createHub({
+			config: { ...config, port },
+			mongoUri,
+			now: options.now,
+		});
 		try {
 			return { hub, ...(await hub.start()) };
 		} catch (error) {
@@ -85,7 +91,8 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
 
 export interface HubProcess {
 	readonly url: string;
-	/** Everything the hub has written to stdout and stderr so far (JSON log lines). */
+	readonly pid: number;
+	/** Everything the process has written to stdout and stderr so far (JSON log lines). */
 	output(): string;
 	/** Null while the process runs; then its exit code, or the signal that ended it. */
 	exit(): number | NodeJS.Signals | null;
@@ -93,71 +100,89 @@ export interface HubProcess {
 	kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const HUB_PROCESS_START_MS = 60_000;
-const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
+const PROCESS_START_MS = 60_000;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * `server/main.ts` in a child process of its own, as production runs it, over `mongoUri`: a hub
  * that a test can crash with SIGKILL, and whose process-level behaviour (exit or not) is real.
  */
-export async function startHubProcess(options: {
+export function startHubProcess(options: {
 	mongoUri: string;
 	redisUrl?: string;
 	env?: Record<string, string>;
-	/** Once it runs, pass what the hub prints (its warnings, as JSON lines) on to this process's output. */
-	echo?: boolean;
 }): Promise<HubProcess> {
-	const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-hub-'));
-	const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+	return startServerProcess('server/main.ts', {
 		env: {
-			...process.env,
 			...TEST_ENV,
 			LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'warn',
-			DATA_DIR: dataDir,
 			MONGODB_URI: options.mongoUri,
 			...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
 			...options.env,
 		},
-		stdio: ['ignore', 'pipe', 'pipe'],
 	});
+}
+
+/**
+ * A server script of the project (`server/main.ts`, a bench's bare relay) in a child process,
+ * resolved once it prints "running at <url>". `env` goes over this process's environment, with a
+ * temporary DATA_DIR unless it names one. With `echo`, what the process prints once it runs goes
+ * on to this process's output.
+ */
+export async function startServerProcess(
+	script: string,
+	options: { env?: Record<string, string>; nodeArgs?: string[]; echo?: boolean } = {},
+): Promise<HubProcess> {
+	const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-hub-'));
+	const child = spawn(
+		process.execPath,
+		[...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, script)],
+		{
+			cwd: ROOT,
+			env: { ...process.env, DATA_DIR: dataDir, ...options.env },
+			stdio: ['ignore', 'pipe', 'pipe'],
+		},
+	);
 	let output = '';
 	const collect = (chunk: Buffer) => {
-		output += chunk.toString();
+		// Enough of the end to explain a failure, bounded for a long-running process.
+		output = (output + chunk.toString()).slice(-100_000);
 	};
 	child.stdout.on('data', collect);
 	child.stderr.on('data', collect);
 	const exited = new Promise<void>((done) => child.once('exit', () => done()));
 	void exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
 	const exit = () => child.exitCode ?? child.signalCode;
-	const url = await new Promise<string>((done, fail) => {
-		const timer = setTimeout(
-			() => fail(new Error(`the hub did not start:\n${output}`)),
-			HUB_PROCESS_START_MS,
-		);
-		const look = () => {
-			const match = /running at (\S+)/.exec(output);
-			if (!match) return;
-			clearTimeout(timer);
-			child.stdout.off('data', look);
-			if (options.echo) {
-				child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
-				child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-			}
-			done(match[1]);
-		};
-		child.stdout.on('data', look);
-		void exited.then(() => {
-			clearTimeout(timer);
-			fail(new Error(`the hub exited (${String(exit())}) before it started:\n${output}`));
-		});
-	});
-	return {
-		url,
-		output: () => output,
-		exit,
-		async kill(signal = 'SIGTERM') {
-			if (exit() === null) child.kill(signal);
-			await exited;
-		},
+	const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
+		if (exit() === null) child.kill(signal);
+		await exited;
 	};
+	try {
+		const url = await new Promise<string>((done, fail) => {
+			const timer = setTimeout(
+				() => fail(new Error(`${script} did not start:\n${output}`)),
+				PROCESS_START_MS,
+			);
+			const look = () => {
+				const match = /running at (\S+)/.exec(output);
+				if (!match) return;
+				clearTimeout(timer);
+				child.stdout.off('data', look);
+				if (options.echo) {
+					child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+					child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+				}
+				done(match[1]);
+			};
+			child.stdout.on('data', look);
+			void exited.then(() => {
+				clearTimeout(timer);
+				fail(new Error(`${script} exited (${String(exit())}) before it started:\n${output}`));
+			});
+		});
+		return { url, pid: child.pid ?? 0, output: () => output, exit, kill };
+	} catch (error) {
+		await kill('SIGKILL');
+		throw error;
+	}
 }

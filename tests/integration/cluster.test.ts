@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolError, type StoredEnvelope } from '../../src/lib/protocol';
-import { Receiver, connectHub, type DecodedMessage } from '../../src/lib/sdk';
+import { Receiver, call, connectHub, type DecodedMessage } from '../../src/lib/sdk';
 import { startFaultyLink, type FaultyLink } from '../helpers/faults';
 import {
 	startHubProcess,
@@ -114,6 +114,27 @@ describe('two hubs over one database and Redis', () => {
 		expect((await status).status).toBe('delivered');
 	});
 
+	it('record receipts on a hub that did not store the envelopes: only those addressed to the caller', async () => {
+		const alice = await newUser(hubA.url, uniqueName('alice'));
+		const bob = await newUser(hubB.url, uniqueName('bob'));
+		const carol = await newUser(hubA.url, uniqueName('carol'));
+		clients.push(alice, bob, carol);
+		// A few ids and many take different reads (by id, by recipient): both are checked.
+		const sent: string[] = [];
+		for (let i = 0; i < 20; i++) sent.push((await alice.messenger.send(bob.username, `m${i}`)).envelope.id);
+		const notBobs = (await alice.messenger.send(carol.username, 'for carol')).envelope.id;
+		const statuses: string[] = [];
+		alice.socket.on('message:status', (s) => statuses.push(s.id));
+		const last = waitForEvent(alice.socket, 'message:status', (s) => s.id === sent[19]);
+		expect(await call(bob.socket, 'message:received', { ids: [sent[0], sent[1], notBobs] })).toEqual({
+			count: 2,
+		});
+		expect(await call(bob.socket, 'message:received', { ids: [...sent, notBobs] })).toEqual({ count: 20 });
+		await last;
+		expect(new Set(statuses)).toEqual(new Set(sent));
+		expect(await call(bob.socket, 'message:received', { ids: [notBobs] })).toEqual({ count: 0 });
+	});
+
 	it('end a session on every hub at logout, including its sockets on the other hub', async () => {
 		const carol = await newUser(hubA.url, uniqueName('carol'));
 		clients.push(carol);
@@ -125,6 +146,25 @@ describe('two hubs over one database and Redis', () => {
 		expect(await ended).toEqual({ reason: 'logout' });
 		expect(await dropped).toBe('io server disconnect');
 		sameSessionOnB.close();
+	});
+
+	it('let no new socket in on the other hub after the logout reply, though that hub had the session cached', async () => {
+		const dave = await newUser(hubA.url, uniqueName('dave'));
+		clients.push(dave);
+		// A handshake on hub B puts the session in B's cache.
+		const onB = connectHub(hubB.url, { cookie: dave.api.cookieHeader() });
+		await waitForConnect(onB);
+		onB.close();
+		const stolenCookie = dave.api.cookieHeader();
+		await dave.api.logout();
+		const again = connectHub(hubB.url, { cookie: stolenCookie, autoConnect: false });
+		again.io.opts.reconnection = false;
+		const error = await waitForConnect(again).then(
+			() => null,
+			(e: Error & { data?: { code?: string } }) => e,
+		);
+		again.close();
+		expect(error?.data?.code).toBe('UNAUTHENTICATED');
 	});
 });
 

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromB64, generateIdentity, newMessageId, sealEnvelope, toB64 } from '../../src/lib/crypto';
 import { LIMITS, ProtocolError, type Ack, type Envelope } from '../../src/lib/protocol';
 import { call, connectHub } from '../../src/lib/sdk';
-import { sessionIdOf } from '../../server/services/auth';
 import { openTestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import {
@@ -18,13 +17,15 @@ import {
 } from '../helpers/users';
 
 let hub: TestHub;
+/** Added to the hub's clock: a test moves the hub's time forward instead of writing its storage. */
+let clockOffset = 0;
 let db: Connection;
 let alice: TestClient;
 let bob: TestClient;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
-	hub = await startTestHub({ name: 'messaging' });
+	hub = await startTestHub({ name: 'messaging', now: () => Date.now() + clockOffset });
 	db = await openTestDb(hub.mongoUri);
 	alice = await newUser(hub.url, uniqueName('alice'));
 	bob = await newUser(hub.url, uniqueName('bob'));
@@ -168,6 +169,77 @@ describe('idempotent sending', () => {
 	});
 });
 
+describe('grouped writes (sends arriving together share one insert)', () => {
+	it('stores the same envelope sent twice at once from two devices once: one fresh, one duplicate', async () => {
+		const laptop = await signInUser(hub.url, alice.username);
+		clients.push(laptop);
+		const envelope = await alice.messenger.seal(bob.username, 'twice in one batch');
+		const results = await Promise.all([
+			call(alice.socket, 'message:send', envelope),
+			call(laptop.socket, 'message:send', envelope),
+		]);
+		expect(results.map((r) => r.duplicate).sort()).toEqual([false, true]);
+		const page = await bob.messenger.syncAll(null);
+		expect(page.messages.filter((m) => m.id === envelope.id)).toHaveLength(1);
+	});
+
+	it('refuses the second of two different envelopes under one id in one batch: ID_CONFLICT', async () => {
+		const laptop = await signInUser(hub.url, alice.username);
+		clients.push(laptop);
+		const first = await alice.messenger.seal(bob.username, 'first under this id');
+		const clash = await alice.messenger.seal(bob.username, 'second under this id', { id: first.id });
+		const outcomes = await Promise.allSettled([
+			call(alice.socket, 'message:send', first),
+			call(laptop.socket, 'message:send', clash),
+		]);
+		const stored = outcomes.filter((o) => o.status === 'fulfilled');
+		const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as ProtocolError] : []));
+		expect(stored).toHaveLength(1);
+		expect(refused.map((e) => e.code)).toEqual(['ID_CONFLICT']);
+		const page = await bob.messenger.syncAll(null);
+		const kept = page.messages.filter((m) => m.id === first.id);
+		expect(kept).toHaveLength(1);
+		// The one acknowledged is the one stored.
+		expect(kept[0].text).toBe(
+			outcomes[0].status === 'fulfilled' ? 'first under this id' : 'second under this id',
+		);
+	});
+
+	it('stores every one of many envelopes sent at once, each once', async () => {
+		const envelopes = await Promise.all(
+			Array.from({ length: 40 }, (_, i) => alice.messenger.seal(bob.username, `burst ${i}`)),
+		);
+		const results = await Promise.all(envelopes.map((e) => call(alice.socket, 'message:send', e)));
+		expect(results.every((r) => !r.duplicate)).toBe(true);
+		const page = await bob.messenger.syncAll(null);
+		const ids = new Set(envelopes.map((e) => e.id));
+		expect(page.messages.filter((m) => ids.has(m.id))).toHaveLength(40);
+	});
+});
+
+describe('receipts', () => {
+	it('records several ids in one call, only those addressed to the caller, each status to its real sender', async () => {
+		const carol = await newUser(hub.url, uniqueName('carol'));
+		clients.push(carol);
+		const fromAlice = await alice.messenger.send(bob.username, 'one for bob');
+		const fromCarol = await carol.messenger.send(bob.username, 'another for bob');
+		const notBobs = await alice.messenger.send(carol.username, 'for carol only');
+		const atAlice = waitForEvent(alice.socket, 'message:status', (s) => s.id === fromAlice.envelope.id);
+		const atCarol = waitForEvent(carol.socket, 'message:status', (s) => s.id === fromCarol.envelope.id);
+		const ids = [fromAlice.envelope.id, fromCarol.envelope.id, notBobs.envelope.id, fromAlice.envelope.id];
+		expect(await call(bob.socket, 'message:received', { ids })).toEqual({ count: 2 });
+		expect(await atAlice).toMatchObject({ status: 'delivered' });
+		expect(await atCarol).toMatchObject({ status: 'delivered' });
+		// Carol's message to herself-only was not marked delivered by bob.
+		const carolPage = await carol.messenger.sync(notBobs.result.syncKey.slice(0, 15) + '-');
+		expect(carolPage.delivered.map((d) => d.id)).not.toContain(notBobs.envelope.id);
+		// A repeated receipt counts, but is not recorded (or announced) twice.
+		expect(await call(bob.socket, 'message:received', { ids: [fromAlice.envelope.id] })).toEqual({
+			count: 1,
+		});
+	});
+});
+
 describe('refusals (each with its code, the hub still up afterwards)', () => {
 	it('refuses an envelope whose sender is not the signed-in user: SENDER_MISMATCH', async () => {
 		const forged = envelopeFor(bob, alice, 'I am bob, honest');
@@ -286,20 +358,22 @@ describe('unauthenticated sockets', () => {
 	});
 
 	it('refuses a session that went idle past its expiry', async () => {
+		// Its socket's handshake put the session in the hub's cache: the expiry must win over it.
 		const idle = await signInUser(hub.url, bob.username);
 		idle.close();
-		const token = /hg_session=([^;]+)/.exec(idle.api.cookieHeader() ?? '')?.[1] ?? '';
-		await db
-			.collection('sessions')
-			.updateOne({ _id: sessionIdOf(token) as never }, { $set: { expiresAt: Date.now() - 1000 } });
-		const socket = connectHub(hub.url, { cookie: idle.api.cookieHeader(), autoConnect: false });
-		socket.io.opts.reconnection = false;
-		const error = await waitForConnect(socket).then(
-			() => null,
-			(e: Error & { data?: { code?: string } }) => e,
-		);
-		socket.close();
-		expect(error?.data?.code).toBe('UNAUTHENTICATED');
-		await expect(idle.api.session()).rejects.toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
+		clockOffset = (hub.config.sessionIdleMinutes + 1) * 60_000;
+		try {
+			const socket = connectHub(hub.url, { cookie: idle.api.cookieHeader(), autoConnect: false });
+			socket.io.opts.reconnection = false;
+			const error = await waitForConnect(socket).then(
+				() => null,
+				(e: Error & { data?: { code?: string } }) => e,
+			);
+			socket.close();
+			expect(error?.data?.code).toBe('UNAUTHENTICATED');
+			await expect(idle.api.session()).rejects.toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
+		} finally {
+			clockOffset = 0;
+		}
 	});
 });

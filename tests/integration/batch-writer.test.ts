@@ -1,0 +1,72 @@
+import type { Connection } from 'mongoose';
+import type { mongo } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_MAX_DOCS, BatchWriter } from '../../server/store/batch-writer';
+import { openTestDb } from '../helpers/db';
+import { testDatabaseUri } from '../helpers/hub';
+
+interface Doc {
+	_id: string;
+	n: number;
+}
+
+let db: Connection;
+let collection: mongo.Collection<Doc>;
+
+beforeAll(async () => {
+	db = await openTestDb(testDatabaseUri('batch_writer'));
+	collection = db.collection<Doc>('docs') as unknown as mongo.Collection<Doc>;
+});
+
+afterAll(async () => {
+	await db?.dropDatabase();
+	await db?.close();
+});
+
+const stored = async (id: string) => (await collection.findOne({ _id: id })) !== null;
+
+describe('BatchWriter: grouped inserts on the real database', () => {
+	it('answers each document of one batch for itself: stored, or refused as a duplicate id', async () => {
+		const writer = new BatchWriter(collection);
+		await writer.insert({ _id: 'taken', n: 0 });
+		const outcomes = await Promise.all([
+			writer.insert({ _id: 'a', n: 1 }),
+			writer.insert({ _id: 'a', n: 2 }),
+			writer.insert({ _id: 'taken', n: 3 }),
+			writer.insert({ _id: 'b', n: 4 }),
+		]);
+		expect(outcomes).toEqual([true, false, false, true]);
+		// The first of a batch's two documents under one id is the one stored.
+		expect((await collection.findOne({ _id: 'a' }))?.n).toBe(1);
+		expect((await collection.findOne({ _id: 'taken' }))?.n).toBe(0);
+	});
+
+	it('fails only the sends of a batch that failed, acknowledging none that is not stored', async () => {
+		const writer = new BatchWriter(collection);
+		// A document the database refuses for another reason than its id: over the 16 MB BSON limit.
+		const tooLarge = { _id: 'too-large', n: 0, pad: 'x'.repeat(17 * 1024 * 1024) } as Doc;
+		const failed = await Promise.allSettled([
+			writer.insert({ _id: 'beside', n: 1 }),
+			writer.insert(tooLarge),
+		]);
+		expect(failed.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+		expect(await stored('too-large')).toBe(false);
+		// The next batch is not affected, and a resend of the good document is stored (or was).
+		const next = await Promise.all([
+			writer.insert({ _id: 'after', n: 2 }),
+			writer.insert({ _id: 'beside', n: 1 }),
+		]);
+		expect(next[0]).toBe(true);
+		expect(await stored('beside')).toBe(true);
+	});
+
+	it('splits more documents than one batch holds into several, each stored once', async () => {
+		const writer = new BatchWriter(collection);
+		const count = BATCH_MAX_DOCS * 2 + 3;
+		const outcomes = await Promise.all(
+			Array.from({ length: count }, (_, i) => writer.insert({ _id: `many-${i}`, n: i })),
+		);
+		expect(outcomes.every(Boolean)).toBe(true);
+		expect(await collection.countDocuments({ _id: { $regex: '^many-' } })).toBe(count);
+	});
+});

@@ -22,7 +22,7 @@ export interface BenchHub {
 	close(): Promise<void>;
 }
 
-/** The hub's settings in a bench: loopback, a free port, quiet logs, no sign-in rate limit. */
+/** The hub's settings in a bench: loopback, a free port, quiet logs, no sign-in or send limits. */
 function benchEnv(dataDir: string): Record<string, string> {
 	return {
 		PORT: '0',
@@ -32,6 +32,10 @@ function benchEnv(dataDir: string): Record<string, string> {
 		DATA_DIR: dataDir,
 		AUTH_RATE_PER_IP_PER_MINUTE: '1000000',
 		AUTH_RATE_PER_USER_PER_MINUTE: '1000000',
+		SEND_RATE_PER_SECOND: '1000000',
+		SEND_BURST: '1000000',
+		QUOTA_UNDELIVERED_PER_RECIPIENT: '100000000',
+		QUOTA_STORED_BYTES_PER_USER: String(2 ** 50),
 	};
 }
 

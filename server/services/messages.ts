@@ -11,6 +11,7 @@ import {
 } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
 import { syncKeyOf, syncKeyTime, type Store } from '../store';
+import { QuotaService } from './quota';
 
 export const SYNC_DEFAULT_LIMIT = 200;
 /** Receipts one sync reply carries at most; the rest come with the next cursor. */
@@ -53,15 +54,19 @@ export function sameEnvelope(a: Envelope, b: Envelope): boolean {
 /** The relay: checks an envelope's sender, recipient, signature and unlock date, stores it, syncs it. */
 export class MessageService {
 	#keys = new Map<string, PublicIdentity>();
+	readonly #quota: QuotaService;
 
 	constructor(
 		private readonly store: Store,
 		private readonly config: HubConfig,
 		private readonly now: () => number,
-	) {}
+	) {
+		this.#quota = new QuotaService(store, config, now);
+	}
 
 	/** Checks and stores one envelope for `sender` (the session's user). Idempotent by id. */
 	async send(sender: string, envelope: Envelope): Promise<SendOutcome> {
+		this.#quota.takeSend(sender);
 		if (envelope.from !== sender) {
 			throw new ProtocolError('SENDER_MISMATCH', 'The envelope is not from the signed-in user.');
 		}
@@ -96,7 +101,7 @@ export class MessageService {
 			releasedAt: null,
 			syncKey: syncKeyOf(now, envelope.id),
 		};
-		if (await this.store.envelopes.insert(stored)) {
+		if (await this.#quota.charged(stored, () => this.store.envelopes.insert(stored))) {
 			return { result: resultOf(stored, false), stored, fresh: true };
 		}
 		const previous = await this.#duplicateOf(envelope);
@@ -132,6 +137,10 @@ export class MessageService {
 			mine.map(async (e) =>
 				(await this.store.receipts.insert({ id: e.id, from: e.from, to: recipient, at })) ? e : null,
 			),
+		);
+		this.#quota.delivered(
+			recipient,
+			inserted.filter((e) => e !== null),
 		);
 		return {
 			count: mine.length,

@@ -98,13 +98,18 @@ const HUB_START_TIMEOUT_MS = 60_000;
 
 /**
  * Like startBenchHub, but the hub is `server/main.ts` in a child process of its own, as in
- * production, so the clients' work in this process does not delay the hub's timers.
+ * production, so the clients' work in this process does not delay the hub's timers. `env` adds to
+ * or overrides the bench settings.
  */
-export function startBenchHubProcess(name: string, mongodbUri: string | undefined): Promise<BenchHubProcess> {
+export function startBenchHubProcess(
+	name: string,
+	mongodbUri: string | undefined,
+	env: Record<string, string> = {},
+): Promise<BenchHubProcess> {
 	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
 		const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
 			cwd: ROOT,
-			env: { ...process.env, ...benchEnv(db.dataDir), MONGODB_URI: db.uri },
+			env: { ...process.env, ...benchEnv(db.dataDir), ...env, MONGODB_URI: db.uri },
 			stdio: ['ignore', 'pipe', 'inherit'],
 		});
 		const exited = new Promise<void>((done) => child.once('exit', () => done()));

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEnvelope } from '../../src/lib/protocol';
 import { timelockHooks } from '../../server/services/timelock';
-import { openTestDb } from '../helpers/db';
+import { openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
 
@@ -56,7 +55,7 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
 let redis: { url: string; child: ChildProcess } | undefined;
 let hubA: TestHub;
 let hubB: TestHub;
-let db: Connection;
+let db: TestDb;
 let alice: TestClient;
 let bob: TestClient;
 

@@ -4,11 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Connection } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StoredEnvelope } from '../../src/lib/protocol';
 import { call } from '../../src/lib/sdk';
-import { openTestDb } from '../helpers/db';
+import { openTestDb, type TestDb } from '../helpers/db';
 import { testDatabaseUri } from '../helpers/hub';
 import { newUser, uniqueName, waitForConnect, waitForEvent, type TestClient } from '../helpers/users';
 
@@ -66,7 +65,7 @@ function until(t: number): Promise<void> {
 
 const children: ChildProcess[] = [];
 const clients: TestClient[] = [];
-let db: Connection | undefined;
+let db: TestDb | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-timelock-restart-'));
 
 afterAll(async () => {

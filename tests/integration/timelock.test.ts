@@ -1,4 +1,3 @@
-import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/lib/crypto';
 import {
@@ -9,7 +8,7 @@ import {
 } from '../../src/lib/protocol';
 import { call, type HubSocket } from '../../src/lib/sdk';
 import { timelockHooks } from '../../server/services/timelock';
-import { openTestDb } from '../helpers/db';
+import { openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, rawEmit, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
 
@@ -17,7 +16,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 let hub: TestHub;
-let db: Connection;
+let db: TestDb;
 let alice: TestClient;
 let aliceLaptop: TestClient;
 let bob: TestClient;

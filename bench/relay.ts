@@ -12,7 +12,8 @@ import { ready, sealEnvelope } from '../src/lib/crypto';
 import type { HubSocket } from '../src/lib/sdk';
 import { makePairs, startBenchHub, type BenchHub, type Pair } from './lib/harness';
 import { startBareRelay, type BareRelay } from './lib/bare-relay';
-import { connected, runPhase, type Lane, type PhaseResult } from './lib/load';
+import { runPhase, type Lane, type PhaseResult } from './lib/load';
+import { waitForConnect as connected } from '../tests/helpers/users';
 import { fixed, table } from './lib/stats';
 
 const WARMUP_PER_LANE = 3;

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -9,7 +8,8 @@ import { createHub, type Hub } from '../../server/hub';
 import { timelockHooks } from '../../server/services/timelock';
 import { openStore, type Store } from '../../server/store';
 import { HubApi, connectHub, createAccount, type Account, type HubSocket } from '../../src/lib/sdk';
-import { connected } from './load';
+import { startHubProcess } from '../../tests/helpers/process';
+import { waitForConnect } from '../../tests/helpers/users';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'bench password, not secret';
@@ -94,8 +94,6 @@ export interface BenchHubProcess {
 	close(): Promise<void>;
 }
 
-const HUB_START_TIMEOUT_MS = 60_000;
-
 /**
  * Like startBenchHub, but the hub is `server/main.ts` in a child process of its own, as in
  * production, so the clients' work in this process does not delay the hub's timers. `env` adds to
@@ -107,42 +105,14 @@ export function startBenchHubProcess(
 	env: Record<string, string> = {},
 ): Promise<BenchHubProcess> {
 	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
-		const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
-			cwd: ROOT,
-			env: { ...process.env, ...benchEnv(db.dataDir), ...env, MONGODB_URI: db.uri },
-			stdio: ['ignore', 'pipe', 'inherit'],
-		});
-		const exited = new Promise<void>((done) => child.once('exit', () => done()));
-		cleanups.push(async () => {
-			if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-			await exited;
-		});
-		const url = await new Promise<string>((done, fail) => {
-			let output = '';
-			const timer = setTimeout(
-				() => fail(new Error(`the hub did not start:\n${output}`)),
-				HUB_START_TIMEOUT_MS,
-			);
-			child.stdout.on('data', (chunk: Buffer) => {
-				output += chunk.toString();
-				const match = /running at (\S+)/.exec(output);
-				if (match) {
-					clearTimeout(timer);
-					done(match[1]);
-				} else if (output.length > 100_000) {
-					output = output.slice(-10_000);
-				}
-			});
-			child.once('exit', (code) => {
-				clearTimeout(timer);
-				fail(new Error(`the hub exited (${code}) before it started:\n${output}`));
-			});
-		});
-		// Its warnings and errors (JSON lines) go on to this process's output.
-		child.stdout.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+		const hub = await startHubProcess(
+			{ ...benchEnv(db.dataDir), ...env, MONGODB_URI: db.uri },
+			{ forwardOutput: true },
+		);
+		cleanups.push(() => hub.stop());
 		const store = await openStore(db.uri);
 		cleanups.push(() => store.close());
-		return { url, dbKind: db.kind, store, close };
+		return { url: hub.url, dbKind: db.kind, store, close };
 	});
 }
 
@@ -158,7 +128,7 @@ export async function makePairs(url: string, count: number, prefix: string, runI
 	const signUp = async (username: string) => {
 		const api = new HubApi({ baseUrl: url, keepCookies: true });
 		const account = await createAccount(api, username, PASSWORD);
-		const socket = await connected(connectHub(url, { cookie: api.cookieHeader() }));
+		const socket = await waitForConnect(connectHub(url, { cookie: api.cookieHeader() }));
 		return { account, socket };
 	};
 	const pairs: Pair[] = [];

@@ -1,32 +1,9 @@
 import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { freePort, portOpen } from '../../server/net';
 
 export interface TestRedis {
 	url: string;
 	stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address ? address.port : 0;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-function answers(port: number): Promise<boolean> {
-	return new Promise((resolve) => {
-		const socket = connect(port, '127.0.0.1');
-		socket.once('connect', () => {
-			socket.destroy();
-			resolve(true);
-		});
-		socket.once('error', () => resolve(false));
-	});
 }
 
 /** A throwaway redis-server (Debian's) on a free port, without persistence. */
@@ -41,7 +18,7 @@ export async function startRedis(timeoutMs = 10_000): Promise<TestRedis> {
 	);
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 	const started = Date.now();
-	while (!(await answers(port))) {
+	while (!(await portOpen(port))) {
 		if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
 		if (Date.now() - started > timeoutMs) {
 			child.kill('SIGKILL');

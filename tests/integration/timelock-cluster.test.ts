@@ -1,58 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEnvelope } from '../../src/lib/protocol';
 import { timelockHooks } from '../../server/services/timelock';
 import { openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
+import { startRedis, type TestRedis } from '../helpers/redis';
 import { newUser, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
 
 const COUNT = 200;
 
-function freePort(): Promise<number> {
-	return new Promise((done, fail) => {
-		const server = createServer();
-		server.once('error', fail);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			server.close(() =>
-				typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
-			);
-		});
-	});
-}
-
-/** A throw-away Redis for this file: no persistence, loopback only. */
-async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
-	const port = await freePort();
-	const child = spawn(
-		'redis-server',
-		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-		{ stdio: ['ignore', 'pipe', 'pipe'] },
-	);
-	let output = '';
-	await new Promise<void>((done, fail) => {
-		const timer = setTimeout(() => fail(new Error(`redis-server did not start:\n${output}`)), 15_000);
-		child.stdout?.on('data', (chunk: Buffer) => {
-			output += chunk.toString();
-			if (output.includes('Ready to accept connections')) {
-				clearTimeout(timer);
-				done();
-			}
-		});
-		child.once('error', (error) => {
-			clearTimeout(timer);
-			fail(error);
-		});
-		child.once('exit', (code) => {
-			clearTimeout(timer);
-			fail(new Error(`redis-server exited (${code}):\n${output}`));
-		});
-	});
-	return { url: `redis://127.0.0.1:${port}`, child };
-}
-
-let redis: { url: string; child: ChildProcess } | undefined;
+let redis: TestRedis | undefined;
 let hubA: TestHub;
 let hubB: TestHub;
 let db: TestDb;
@@ -85,12 +41,7 @@ afterAll(async () => {
 	await db?.close();
 	await hubA?.stop();
 	await hubB?.stop();
-	if (redis) {
-		const { child } = redis;
-		const gone = new Promise((done) => child.once('exit', done));
-		child.kill('SIGTERM');
-		await gone;
-	}
+	await redis?.stop();
 });
 
 async function counter(hub: TestHub, name: string): Promise<number> {

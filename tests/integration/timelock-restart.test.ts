@@ -1,79 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StoredEnvelope } from '../../src/lib/protocol';
 import { call } from '../../src/lib/sdk';
+import { freePort } from '../../server/net';
 import { openTestDb, type TestDb } from '../helpers/db';
 import { testDatabaseUri } from '../helpers/hub';
+import { startHubProcess, type HubProcess } from '../helpers/process';
 import { newUser, uniqueName, waitForConnect, waitForEvent, type TestClient } from '../helpers/users';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-function freePort(): Promise<number> {
-	return new Promise((done, fail) => {
-		const server = createServer();
-		server.once('error', fail);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			server.close(() =>
-				typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
-			);
-		});
-	});
-}
-
-/** The hub as an operator runs it (`tsx server/main.ts`), one process, so SIGKILL leaves nothing behind. */
-function startHubProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-	const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
-		cwd: ROOT,
-		env: { ...process.env, ...env },
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	let output = '';
-	return new Promise((done, fail) => {
-		const timer = setTimeout(() => fail(new Error(`the hub did not start:\n${output}`)), 60_000);
-		const onData = (chunk: Buffer) => {
-			output += chunk.toString();
-			const match = /running at (\S+)/.exec(output);
-			if (match) {
-				clearTimeout(timer);
-				done({ child, url: match[1] });
-			}
-		};
-		child.stdout?.on('data', onData);
-		child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-		child.once('exit', (code) => {
-			clearTimeout(timer);
-			fail(new Error(`the hub exited (${code}) before it started:\n${output}`));
-		});
-	});
-}
-
-function exited(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-	return new Promise((done) => child.once('exit', () => done()));
-}
 
 /** Waits until the hub's clock has passed `t` (the scenario is about time passing while no hub runs). */
 function until(t: number): Promise<void> {
 	return new Promise((done) => setTimeout(done, Math.max(0, t - Date.now())));
 }
 
-const children: ChildProcess[] = [];
+const hubs: HubProcess[] = [];
 const clients: TestClient[] = [];
 let db: TestDb | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-timelock-restart-'));
 
 afterAll(async () => {
 	for (const client of clients) client.close();
-	for (const child of children) {
-		if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-		await exited(child);
-	}
+	for (const hub of hubs) await hub.stop('SIGKILL');
 	await db?.close();
 	rmSync(dataDir, { recursive: true, force: true });
 });
@@ -94,7 +43,7 @@ describe('a hub killed while messages are locked', () => {
 			AUTH_RATE_PER_USER_PER_MINUTE: '100000',
 		};
 		const first = await startHubProcess(env);
-		children.push(first.child);
+		hubs.push(first);
 		const alice = await newUser(first.url, uniqueName('alice'));
 		const bob = await newUser(first.url, uniqueName('bob'));
 		clients.push(alice, bob);
@@ -117,14 +66,13 @@ describe('a hub killed while messages are locked', () => {
 		const later = await alice.messenger.send(bob.username, 'after the restart', { unlockAt: base + 12_000 });
 		expect(Date.now()).toBeLessThan(base);
 
-		first.child.kill('SIGKILL');
-		await exited(first.child);
+		await first.stop('SIGKILL');
 		expect(heard).toEqual([]);
 
 		// No hub runs while the messages fall due.
 		await until(base + 12 * 100 + 1_000);
 		const second = await startHubProcess(env);
-		children.push(second.child);
+		hubs.push(second);
 		expect(second.url).toBe(first.url);
 		// bob's socket.io client reconnects by itself; sync then fills in what went out while it was away.
 		await waitForConnect(bob.socket, 20_000);

@@ -6,7 +6,9 @@
  * measured in the same run. The hub runs in its own process over its own database.
  *
  *   npm run bench:fairness -- [--flood 10000] [--window 32] [--samples 200] [--interval 20]
- *                             [--rate 2000] [--mongodb-uri mongodb://…]
+ *                             [--rate 200] [--mongodb-uri mongodb://…]
+ *
+ * `--rate` is the flooder's send rate limit (the hub's default is 20/s; 200/s stores 10,000 in 50 s).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -33,7 +35,7 @@ function readOptions(argv: string[]): Options {
 			window: { type: 'string', default: '32' },
 			samples: { type: 'string', default: '200' },
 			interval: { type: 'string', default: '20' },
-			rate: { type: 'string', default: '2000' },
+			rate: { type: 'string', default: '200' },
 			'mongodb-uri': { type: 'string' },
 		},
 		strict: true,
@@ -62,9 +64,13 @@ function seal(pair: Pair, text: string): Envelope {
 	);
 }
 
+/** Long enough for a slow answer to be measured rather than lost; a probe past it counts as failed. */
+const PROBE_TIMEOUT_MS = 30_000;
+
 interface Probe {
 	send: LatencySummary;
 	sync: LatencySummary;
+	failed: number;
 }
 
 /**
@@ -75,21 +81,33 @@ interface Probe {
 async function probe(other: Pair, options: Options, stopWhen?: () => boolean): Promise<Probe> {
 	const sends: number[] = [];
 	const syncs: number[] = [];
+	let failed = 0;
 	let cursor: string | null = null;
+	const timed = async <T>(samples: number[], work: () => Promise<T>): Promise<T | null> => {
+		const start = performance.now();
+		try {
+			return await work();
+		} catch {
+			failed++;
+			return null;
+		} finally {
+			samples.push(performance.now() - start);
+		}
+	};
 	for (let i = 0; stopWhen ? !stopWhen() : i < options.samples; i++) {
 		const envelope = seal(other, `probe ${i}`);
-		let start = performance.now();
-		await call(other.senderSocket, EVENTS.send, envelope);
-		sends.push(performance.now() - start);
-		start = performance.now();
-		const page: SyncResult = await call(other.recipientSocket, EVENTS.sync, { after: cursor, limit: 200 });
-		syncs.push(performance.now() - start);
-		cursor = page.cursor;
-		const mine = page.envelopes.filter((e) => e.to === other.recipient.username).map((e) => e.id);
-		if (mine.length > 0) await call(other.recipientSocket, EVENTS.receipt, { ids: mine });
+		await timed(sends, () => call(other.senderSocket, EVENTS.send, envelope, PROBE_TIMEOUT_MS));
+		const page: SyncResult | null = await timed(syncs, () =>
+			call(other.recipientSocket, EVENTS.sync, { after: cursor, limit: 200 }, PROBE_TIMEOUT_MS),
+		);
+		if (page) {
+			cursor = page.cursor;
+			const mine = page.envelopes.filter((e) => e.to === other.recipient.username).map((e) => e.id);
+			if (mine.length > 0) await call(other.recipientSocket, EVENTS.receipt, { ids: mine }, PROBE_TIMEOUT_MS);
+		}
 		if (options.intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
 	}
-	return { send: summarize(sends), sync: summarize(syncs) };
+	return { send: summarize(sends), sync: summarize(syncs), failed };
 }
 
 interface FloodResult {
@@ -162,6 +180,7 @@ async function main(): Promise<void> {
 			p.send.p99,
 			p.sync.p50,
 			p.sync.p99,
+			String(p.failed),
 		];
 		console.log(
 			[
@@ -171,10 +190,10 @@ async function main(): Promise<void> {
 					`${floodResult.rateRefusals} RATE_LIMITED answers, ${floodResult.otherRefusals.length} other refusals` +
 					(floodResult.otherRefusals[0] ? ` (first: ${floodResult.otherRefusals[0]})` : '') +
 					'.',
-				`The other user: one send and one sync every ${options.intervalMs} ms; latency in ms.`,
+				`The other user: one send and one sync every ${options.intervalMs} ms; latency in ms; failed: no answer within ${PROBE_TIMEOUT_MS / 1000} s.`,
 				'',
 				table([
-					['other user', 'rounds', 'send p50', 'send p99', 'sync p50', 'sync p99'],
+					['other user', 'rounds', 'send p50', 'send p99', 'sync p50', 'sync p99', 'failed'],
 					row('before the flood', before),
 					row('during the flood', during),
 					row('after (flood stored)', after),

@@ -2,6 +2,10 @@ import { fromB64, verifyEnvelope } from '../../src/lib/crypto';
 import {
 	LIMITS,
 	ProtocolError,
+	pickEnvelope,
+	sameEnvelope,
+	syncKeyOf,
+	syncKeyTime,
 	type Envelope,
 	type PublicIdentity,
 	type SendResult,
@@ -10,7 +14,7 @@ import {
 	type SyncResult,
 } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
-import { syncKeyOf, syncKeyTime, type Store } from '../store';
+import type { Store } from '../store';
 import { QuotaService } from './quota';
 
 export const SYNC_DEFAULT_LIMIT = 200;
@@ -30,25 +34,6 @@ export interface ReceiptOutcome {
 	count: number;
 	/** Receipts recorded by this call (a repeated receipt is not announced twice). */
 	recorded: { id: string; from: string; at: number }[];
-}
-
-/** The envelope fields the sender controls: a resend must match all of them to count as the same. */
-const ENVELOPE_FIELDS = [
-	'v',
-	'id',
-	'from',
-	'to',
-	'sentAt',
-	'unlockAt',
-	'announce',
-	'kind',
-	'nonce',
-	'ciphertext',
-	'signature',
-] as const satisfies readonly (keyof Envelope)[];
-
-export function sameEnvelope(a: Envelope, b: Envelope): boolean {
-	return ENVELOPE_FIELDS.every((field) => a[field] === b[field]);
 }
 
 /** The relay: checks an envelope's sender, recipient, signature and unlock date, stores it, syncs it. */
@@ -165,22 +150,6 @@ export class MessageService {
 		this.#keys.set(username, user.identity);
 		return user.identity;
 	}
-}
-
-function pickEnvelope(e: Envelope): Envelope {
-	return {
-		v: e.v,
-		id: e.id,
-		from: e.from,
-		to: e.to,
-		sentAt: e.sentAt,
-		unlockAt: e.unlockAt,
-		announce: e.announce,
-		kind: e.kind,
-		nonce: e.nonce,
-		ciphertext: e.ciphertext,
-		signature: e.signature,
-	};
 }
 
 function resultOf(stored: StoredEnvelope, duplicate: boolean): SendResult {

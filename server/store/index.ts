@@ -8,7 +8,6 @@ import { usageRepo, type UsageRepo } from './usage';
 import { usersRepo, type UsersRepo } from './users';
 
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
-export { syncKeyOf, syncKeyTime } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
 export type { SessionRecord, SessionsRepo } from './sessions';
 export type { SettingsRepo } from './settings';

@@ -4,6 +4,11 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import ts from 'typescript-eslint';
 
+const databaseDrivers = ['mongoose', 'mongodb'].map((name) => ({
+	name,
+	message: 'Only server/store/ talks to the database; go through the Store (tests: tests/helpers/db.ts).',
+}));
+
 export default ts.config(
 	{ ignores: ['build/', '.svelte-kit/', 'node_modules/', '.data/', '.tools/', 'static/'] },
 	js.configs.recommended,
@@ -40,17 +45,24 @@ export default ts.config(
 		},
 	},
 	{
-		// The contract and the crypto run unchanged in the browser, the hub, the CLI and tests.
-		files: ['src/lib/protocol/**', 'src/lib/crypto/**'],
+		// The store is the hub's only door to the database (tests reach it through one helper).
+		files: ['**/*.ts', '**/*.svelte', '**/*.js'],
+		ignores: ['server/store/**', 'tests/helpers/db.ts'],
+		rules: { 'no-restricted-imports': ['error', { paths: databaseDrivers }] },
+	},
+	{
+		// The contract, the crypto and the SDK run unchanged in the browser, the hub, the CLI and tests.
+		files: ['src/lib/protocol/**', 'src/lib/crypto/**', 'src/lib/sdk/**'],
 		rules: {
 			'no-restricted-imports': [
 				'error',
 				{
+					paths: databaseDrivers,
 					patterns: [
-						{ group: ['node:*'], message: 'protocol and crypto must not depend on Node.' },
+						{ group: ['node:*'], message: 'protocol, crypto and sdk must not depend on Node.' },
 						{
 							group: ['$app/*', '$lib/*', 'svelte', 'svelte/*'],
-							message: 'protocol and crypto must not depend on SvelteKit.',
+							message: 'protocol, crypto and sdk must not depend on SvelteKit.',
 						},
 					],
 				},
@@ -59,10 +71,17 @@ export default ts.config(
 				'error',
 				'window',
 				'document',
+				'navigator',
+				'location',
 				'localStorage',
+				'sessionStorage',
 				'indexedDB',
 				'process',
 				'Buffer',
+				'global',
+				'require',
+				'__dirname',
+				'__filename',
 			],
 		},
 	},

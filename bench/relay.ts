@@ -25,7 +25,8 @@ import {
 	type Pair,
 	type HubProcess,
 } from './lib/harness';
-import { connected, runPhase, syncOnConnect, type Lane, type PhaseResult } from './lib/load';
+import { waitForConnect } from '../tests/helpers/users';
+import { runPhase, syncOnConnect, type Lane, type PhaseResult } from './lib/load';
 import { fixed, table } from './lib/stats';
 
 const WARMUP_PER_LANE = 3;
@@ -143,7 +144,7 @@ async function main(): Promise<number> {
 		process.stderr.write('bench: starting the database, the hub and the bare relay…\n');
 		const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
 		[bench, bare] = await Promise.all([
-			startBenchHubProcess('bench', options.mongodbUri, profile),
+			startBenchHubProcess('bench', options.mongodbUri, { nodeArgs: profile }),
 			startBareRelayProcess(),
 		]);
 
@@ -166,8 +167,8 @@ async function main(): Promise<number> {
 
 		const bareSockets = new Map<Pair, [HubSocket, HubSocket]>();
 		for (const p of pairs) {
-			const sender = await connected(connectBare(bare.url, p.sender.username));
-			const recipient = await connected(connectBare(bare.url, p.recipient.username));
+			const sender = await waitForConnect(connectBare(bare.url, p.sender.username));
+			const recipient = await waitForConnect(connectBare(bare.url, p.recipient.username));
 			await Promise.all([syncOnConnect(sender), syncOnConnect(recipient)]);
 			sockets.push(sender, recipient);
 			bareSockets.set(p, [sender, recipient]);

@@ -21,12 +21,12 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { syncKeyOf, type Store } from '../server/store';
+import type { Store } from '../server/store';
 import { newMessageId, ready, sealEnvelope } from '../src/lib/crypto';
-import { EVENTS, type Envelope, type StoredEnvelope } from '../src/lib/protocol';
+import { EVENTS, syncKeyOf, type Envelope, type StoredEnvelope } from '../src/lib/protocol';
 import { call, connectHub, type HubSocket } from '../src/lib/sdk';
 import { makePairs, startBenchCluster, type BenchCluster, type Pair } from './lib/harness';
-import { connected } from './lib/load';
+import { waitForConnect } from '../tests/helpers/users';
 import { runPhase, type Lane, type PhaseResult } from './lib/load';
 import { fixed, summarize, table, type LatencySummary } from './lib/stats';
 
@@ -328,7 +328,9 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 		const liveHub = hubs[hubs.length - 1];
 		const senders =
 			scenario === 'kill'
-				? await Promise.all(pairs.map((p) => connected(connectHub(liveHub.url, { cookie: p.senderCookie }))))
+				? await Promise.all(
+						pairs.map((p) => waitForConnect(connectHub(liveHub.url, { cookie: p.senderCookie }))),
+					)
 				: pairs.map((p) => p.senderSocket);
 		sockets.push(...senders);
 		process.stderr.write(`bench (${scenario}): relaying ${options.messages} messages live…\n`);

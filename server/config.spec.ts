@@ -21,8 +21,32 @@ describe('loadConfig', () => {
 			retentionDays: 7,
 			timelockHorizonDays: 3650,
 			staticDir: 'build',
+			fairness: {
+				undeliveredPerRecipient: 5_000,
+				storedBytesPerUser: 256 * 1024 * 1024,
+				sendsPerSecond: 20,
+				sendBurst: 100,
+			},
 		});
 		expect(isHttps(config)).toBe(false);
+	});
+
+	it('reads the fairness limits and refuses ones that would stop every send', () => {
+		const config = loadConfig({
+			QUOTA_UNDELIVERED_PER_RECIPIENT: '10',
+			QUOTA_STORED_BYTES_PER_USER: '1048576',
+			SEND_RATE_PER_SECOND: '0.5',
+			SEND_BURST: '3',
+		});
+		expect(config.fairness).toEqual({
+			undeliveredPerRecipient: 10,
+			storedBytesPerUser: 1_048_576,
+			sendsPerSecond: 0.5,
+			sendBurst: 3,
+		});
+		expect(() => loadConfig({ SEND_RATE_PER_SECOND: '0', SEND_BURST: '0' })).toThrow(
+			/SEND_RATE_PER_SECOND[\s\S]*SEND_BURST/,
+		);
 	});
 
 	it('reads and converts every variable', () => {

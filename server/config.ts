@@ -57,6 +57,10 @@ const Env = z
 		TRUST_PROXY: boolean.default(false),
 		AUTH_RATE_PER_IP_PER_MINUTE: positiveInt(1_000_000).default(60),
 		AUTH_RATE_PER_USER_PER_MINUTE: positiveInt(1_000_000).default(10),
+		QUOTA_UNDELIVERED_PER_RECIPIENT: positiveInt(100_000_000).default(5_000),
+		QUOTA_STORED_BYTES_PER_USER: positiveInt(2 ** 50).default(256 * 1024 * 1024),
+		SEND_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
+		SEND_BURST: positiveInt(1_000_000).default(100),
 	})
 	.superRefine((env, ctx) => {
 		if (Boolean(env.TLS_CERT) !== Boolean(env.TLS_KEY)) {
@@ -91,6 +95,13 @@ export interface HubConfig {
 	trustProxy: boolean;
 	authRatePerIpPerMinute: number;
 	authRatePerUserPerMinute: number;
+	/** Per-user limits (server/services/quota.ts). */
+	fairness: {
+		undeliveredPerRecipient: number;
+		storedBytesPerUser: number;
+		sendsPerSecond: number;
+		sendBurst: number;
+	};
 }
 
 export class ConfigError extends Error {
@@ -136,6 +147,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		trustProxy: e.TRUST_PROXY,
 		authRatePerIpPerMinute: e.AUTH_RATE_PER_IP_PER_MINUTE,
 		authRatePerUserPerMinute: e.AUTH_RATE_PER_USER_PER_MINUTE,
+		fairness: {
+			undeliveredPerRecipient: e.QUOTA_UNDELIVERED_PER_RECIPIENT,
+			storedBytesPerUser: e.QUOTA_STORED_BYTES_PER_USER,
+			sendsPerSecond: e.SEND_RATE_PER_SECOND,
+			sendBurst: e.SEND_BURST,
+		},
 	};
 }
 

@@ -5,6 +5,7 @@ import { io as connect } from 'socket.io-client';
 import {
 	EVENTS,
 	LIMITS,
+	syncKeyOf,
 	type ClientToServerEvents,
 	type ServerToClientEvents,
 	type StoredEnvelope,
@@ -41,7 +42,7 @@ export async function startBareRelay(): Promise<BareRelay> {
 		socket.on(EVENTS.send, (envelope, ack) => {
 			const storedAt = Date.now();
 			// The same fields the hub adds, so the relayed frames have the hub's sizes.
-			const syncKey = `${String(storedAt).padStart(15, '0')}-${String(sequence++).padStart(8, '0')}`;
+			const syncKey = syncKeyOf(storedAt, String(sequence++).padStart(8, '0'));
 			const relayed: StoredEnvelope = { ...envelope, state: 'live', storedAt, releasedAt: null, syncKey };
 			senders.set(envelope.id, envelope.from);
 			io.to(envelope.to).emit(EVENTS.messageNew, relayed);

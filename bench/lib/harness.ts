@@ -7,7 +7,8 @@ import { openStore, type Store } from '../../server/store';
 import { HubApi, connectHub, createAccount, type Account, type HubSocket } from '../../src/lib/sdk';
 import { startServerProcess, type HubProcess } from '../../tests/helpers/hub';
 import { startRedis } from '../../tests/helpers/redis';
-import { connected, syncOnConnect } from './load';
+import { waitForConnect } from '../../tests/helpers/users';
+import { syncOnConnect } from './load';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'bench password, not secret';
@@ -22,6 +23,12 @@ function benchEnv(dataDir: string): Record<string, string> {
 		DATA_DIR: dataDir,
 		AUTH_RATE_PER_IP_PER_MINUTE: '1000000',
 		AUTH_RATE_PER_USER_PER_MINUTE: '1000000',
+		// A bench's few users send far faster than people do: the per-user fairness limits are lifted
+		// (bench/fairness.ts sets its own).
+		SEND_RATE_PER_SECOND: '1000000',
+		SEND_BURST: '1000000',
+		QUOTA_UNDELIVERED_PER_RECIPIENT: '100000000',
+		QUOTA_STORED_BYTES_PER_USER: String(2 ** 50),
 	};
 }
 
@@ -60,6 +67,13 @@ async function withBenchDatabase<T>(
 
 export type { HubProcess } from '../../tests/helpers/hub';
 
+export interface HubProcessOptions {
+	/** Given to each hub's node (e.g. `--cpu-prof`). */
+	nodeArgs?: string[];
+	/** Settings over the bench's defaults. */
+	env?: Record<string, string>;
+}
+
 export interface BenchCluster {
 	hubs: HubProcess[];
 	dbKind: DatabaseKind;
@@ -71,17 +85,16 @@ export interface BenchCluster {
 /**
  * A database and `count` hub processes (`server/main.ts`) over it, as production runs them, so
  * the clients' work in this process does not delay the hubs; with more than one, they share a
- * Redis (Debian's redis-server, started here) through the adapter. `nodeArgs` go to each hub's
- * node (e.g. `--cpu-prof`).
+ * Redis (Debian's redis-server, started here) through the adapter.
  */
 export function startBenchCluster(
 	name: string,
 	mongodbUri: string | undefined,
 	count: number,
-	nodeArgs: string[] = [],
+	{ nodeArgs = [], env: extra = {} }: HubProcessOptions = {},
 ): Promise<BenchCluster> {
 	return withBenchDatabase(name, mongodbUri, async (db, cleanups, close) => {
-		const env: Record<string, string> = { ...benchEnv(db.dataDir), MONGODB_URI: db.uri };
+		const env: Record<string, string> = { ...benchEnv(db.dataDir), ...extra, MONGODB_URI: db.uri };
 		if (count > 1) {
 			const redis = await startRedis();
 			cleanups.push(() => redis.stop());
@@ -113,9 +126,9 @@ export interface BenchHubProcess {
 export async function startBenchHubProcess(
 	name: string,
 	mongodbUri: string | undefined,
-	nodeArgs: string[] = [],
+	options: HubProcessOptions = {},
 ): Promise<BenchHubProcess> {
-	const { hubs, dbKind, store, close } = await startBenchCluster(name, mongodbUri, 1, nodeArgs);
+	const { hubs, dbKind, store, close } = await startBenchCluster(name, mongodbUri, 1, options);
 	return { url: hubs[0].url, pid: hubs[0].pid, dbKind, store, close };
 }
 
@@ -149,7 +162,7 @@ export async function makePairs(
 		const api = new HubApi({ baseUrl: url, keepCookies: true });
 		const account = await createAccount(api, username, PASSWORD);
 		const cookie = api.cookieHeader();
-		const socket = await connected(connectHub(socketUrl, { cookie }));
+		const socket = await waitForConnect(connectHub(socketUrl, { cookie }));
 		await syncOnConnect(socket);
 		return { account, socket, cookie };
 	};

@@ -152,19 +152,3 @@ export async function syncOnConnect(socket: HubSocket, timeoutMs = 10_000): Prom
 function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-/** Resolves once the socket is connected; rejects with the handshake's error. */
-export function connected(socket: HubSocket, timeoutMs = 10_000): Promise<HubSocket> {
-	if (socket.connected) return Promise.resolve(socket);
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error('connect timeout')), timeoutMs);
-		socket.once('connect', () => {
-			clearTimeout(timer);
-			resolve(socket);
-		});
-		socket.once('connect_error', (error) => {
-			clearTimeout(timer);
-			reject(error);
-		});
-	});
-}

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort, portOpen } from '../net';
 
 export type DatabaseKind = 'external' | 'mongod' | 'ferretdb';
 
@@ -132,27 +132,4 @@ function which(command: string): string | null {
 		if (existsSync(candidate)) return candidate;
 	}
 	return null;
-}
-
-function freePort(): Promise<number> {
-	return new Promise((done, fail) => {
-		const server = createServer();
-		server.once('error', fail);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address ? address.port : 0;
-			server.close(() => done(port));
-		});
-	});
-}
-
-function portOpen(port: number): Promise<boolean> {
-	return new Promise((done) => {
-		const socket = connect(port, '127.0.0.1');
-		socket.once('connect', () => {
-			socket.destroy();
-			done(true);
-		});
-		socket.once('error', () => done(false));
-	});
 }

@@ -2,6 +2,10 @@ import { fromB64, verifyEnvelope } from '../../src/lib/crypto';
 import {
 	LIMITS,
 	ProtocolError,
+	pickEnvelope,
+	sameEnvelope,
+	syncKeyOf,
+	syncKeyTime,
 	type Envelope,
 	type PublicIdentity,
 	type SendResult,
@@ -10,8 +14,9 @@ import {
 	type SyncResult,
 } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
-import { syncKeyOf, syncKeyTime, type Store } from '../store';
+import type { Store } from '../store';
 import type { Notifier } from './notify';
+import { QuotaService } from './quota';
 
 export const SYNC_DEFAULT_LIMIT = 200;
 /** Receipts one sync reply carries at most; the rest come with the next cursor. */
@@ -39,25 +44,6 @@ export interface ReceiptOutcome {
 	recorded: { id: string; from: string; at: number }[];
 }
 
-/** The envelope fields the sender controls: a resend must match all of them to count as the same. */
-const ENVELOPE_FIELDS = [
-	'v',
-	'id',
-	'from',
-	'to',
-	'sentAt',
-	'unlockAt',
-	'announce',
-	'kind',
-	'nonce',
-	'ciphertext',
-	'signature',
-] as const satisfies readonly (keyof Envelope)[];
-
-export function sameEnvelope(a: Envelope, b: Envelope): boolean {
-	return ENVELOPE_FIELDS.every((field) => a[field] === b[field]);
-}
-
 /**
  * Who hears of a stored envelope: the sender's other devices always, the recipient only once it
  * is deliverable (live or released), never while it is locked or after it was cancelled.
@@ -71,16 +57,20 @@ export class MessageService {
 	#keys = new Map<string, PublicIdentity>();
 	/** Insertion order is age: the oldest is forgotten first. */
 	#recent = new Map<string, { from: string; to: string }>();
+	readonly #quota: QuotaService;
 
 	constructor(
 		private readonly store: Store,
 		private readonly config: HubConfig,
 		private readonly now: () => number,
 		private readonly notify: Notifier,
-	) {}
+	) {
+		this.#quota = new QuotaService(store, config, now);
+	}
 
 	/** Checks and stores one envelope for `sender` (the session's user). Idempotent by id. */
 	async send(sender: string, envelope: Envelope): Promise<SendOutcome> {
+		this.#quota.takeSend(sender);
 		if (envelope.from !== sender) {
 			throw new ProtocolError('SENDER_MISMATCH', 'The envelope is not from the signed-in user.');
 		}
@@ -115,7 +105,7 @@ export class MessageService {
 			releasedAt: null,
 			syncKey: syncKeyOf(now, envelope.id),
 		};
-		if (await this.store.envelopes.insert(stored)) {
+		if (await this.#quota.charged(stored, () => this.store.envelopes.insert(stored))) {
 			if (stored.state === 'live') this.#remember(stored);
 			return { result: resultOf(stored, false), stored, fresh: true };
 		}
@@ -178,6 +168,10 @@ export class MessageService {
 		const first = await this.store.receipts.insertMany(
 			mine.map((e) => ({ id: e.id, from: e.from, to: recipient, at })),
 		);
+		this.#quota.delivered(
+			recipient,
+			mine.filter((_, i) => first[i]),
+		);
 		return {
 			count: mine.length,
 			// The status goes to each envelope's stored sender, never to a name from the request.
@@ -207,22 +201,6 @@ export class MessageService {
 		this.#keys.set(username, user.identity);
 		return user.identity;
 	}
-}
-
-function pickEnvelope(e: Envelope): Envelope {
-	return {
-		v: e.v,
-		id: e.id,
-		from: e.from,
-		to: e.to,
-		sentAt: e.sentAt,
-		unlockAt: e.unlockAt,
-		announce: e.announce,
-		kind: e.kind,
-		nonce: e.nonce,
-		ciphertext: e.ciphertext,
-		signature: e.signature,
-	};
 }
 
 function resultOf(stored: StoredEnvelope, duplicate: boolean): SendResult {

@@ -1,32 +1,14 @@
-import type { EnvelopeState, SealedNotice, StoredEnvelope } from '../../src/lib/protocol';
+import {
+	parseSyncKey,
+	syncKeyOf,
+	syncKeyTime,
+	type EnvelopeState,
+	type SealedNotice,
+	type StoredEnvelope,
+} from '../../src/lib/protocol';
 import { type mongo, type Model } from 'mongoose';
 import { BatchWriter, insertUnordered } from './batch-writer';
 import { isDuplicateKey, type EnvelopeDoc, type Models } from './models';
-
-/** Width of the time part of a syncKey: 15 digits hold any epoch-ms date up to the year 33658. */
-const SYNC_TIME_DIGITS = 15;
-
-/** A position in the sync order: hub time (zero-padded so text order is time order), then the id. */
-export function syncKeyOf(at: number, id: string): string {
-	return `${String(at).padStart(SYNC_TIME_DIGITS, '0')}-${id}`;
-}
-
-/** The hub time inside a syncKey, or 0 for a key that does not start with one. */
-export function syncKeyTime(key: string | null): number {
-	if (!key) return 0;
-	const digits = /^(\d{15})-/.exec(key);
-	return digits ? Number(digits[1]) : 0;
-}
-
-/**
- * A cursor as (time, id), so pages filter on the stored number. The SDK's overlap cursor
- * (`NNNNNNNNNNNNNNN-`, no id) is (time, ''), which every id at that time follows, as in text order.
- * Null for a cursor that is not a syncKey: the page then starts from the beginning.
- */
-export function parseSyncKey(key: string): { at: number; id: string } | null {
-	const parts = /^(\d{15})(?:-(.*))?$/s.exec(key);
-	return parts ? { at: Number(parts[1]), id: parts[2] ?? '' } : null;
-}
 
 export interface EnvelopePage {
 	envelopes: StoredEnvelope[];

@@ -4,13 +4,15 @@ import { defineModels } from './models';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
 import { sessionsRepo, type SessionsRepo } from './sessions';
 import { settingsRepo, type SettingsRepo } from './settings';
+import { usageRepo, type UsageRepo } from './usage';
 import { usersRepo, type UsersRepo } from './users';
 
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
-export { syncKeyOf, syncKeyTime } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
 export type { SessionRecord, SessionsRepo } from './sessions';
 export type { SettingsRepo } from './settings';
+export type { UsageRepo } from './usage';
+export { base64urlBytes } from './usage';
 export type { UserRecord, UsersRepo } from './users';
 export { toUserView } from './users';
 
@@ -21,6 +23,7 @@ export interface Store {
 	settings: SettingsRepo;
 	envelopes: EnvelopesRepo;
 	receipts: ReceiptsRepo;
+	usage: UsageRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -38,6 +41,7 @@ export async function openStore(uri: string): Promise<Store> {
 		settings: settingsRepo(models),
 		envelopes: envelopesRepo(models),
 		receipts: receiptsRepo(models),
+		usage: usageRepo(models),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

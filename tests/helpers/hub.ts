@@ -29,7 +29,7 @@ export interface TestHub {
 	restart(): Promise<void>;
 }
 
-/** Settings for tests: any free port, quiet logs, rate limits out of the way of many sign-ups. */
+/** Settings for tests: any free port, quiet logs, rate limits and quotas out of the way of many sign-ups and sends. */
 const TEST_ENV: Record<string, string> = {
 	PORT: '0',
 	HOST: '127.0.0.1',
@@ -37,6 +37,8 @@ const TEST_ENV: Record<string, string> = {
 	LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'silent',
 	AUTH_RATE_PER_IP_PER_MINUTE: '100000',
 	AUTH_RATE_PER_USER_PER_MINUTE: '100000',
+	SEND_RATE_PER_SECOND: '100000',
+	SEND_BURST: '100000',
 };
 
 export function testDatabaseUri(name: string): string {

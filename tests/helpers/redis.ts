@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { freePort, portOpen } from '../../server/net';
 
 export interface TestRedis {
 	url: string;
@@ -7,30 +7,6 @@ export interface TestRedis {
 	stop(): Promise<void>;
 	/** SIGKILL, as a crash: no goodbye to its clients. Start another on `port` to bring it back. */
 	kill(): Promise<void>;
-}
-
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address ? address.port : 0;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-function answers(port: number): Promise<boolean> {
-	return new Promise((resolve) => {
-		const socket = connect(port, '127.0.0.1');
-		socket.once('connect', () => {
-			socket.destroy();
-			resolve(true);
-		});
-		socket.once('error', () => resolve(false));
-	});
 }
 
 /** A throwaway redis-server (Debian's) on a free port (or `port`), without persistence. */
@@ -46,7 +22,7 @@ export async function startRedis(options: { port?: number; timeoutMs?: number } 
 	);
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 	const started = Date.now();
-	while (!(await answers(port))) {
+	while (!(await portOpen(port))) {
 		if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
 		if (Date.now() - started > timeoutMs) {
 			child.kill('SIGKILL');

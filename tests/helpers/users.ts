@@ -73,9 +73,12 @@ export async function signInUser(
 	return device(url, password, account, api);
 }
 
-/** Resolves once the socket is connected; rejects with the handshake's error (`err.data.code`). */
-export function waitForConnect(socket: HubSocket, timeoutMs = 10_000): Promise<void> {
-	if (socket.connected) return Promise.resolve();
+/**
+ * Resolves with the socket once it is connected (connecting it if it is not trying already);
+ * rejects with the handshake's error (`err.data.code`). The tests' and the benches' one connect.
+ */
+export function waitForConnect(socket: HubSocket, timeoutMs = 10_000): Promise<HubSocket> {
+	if (socket.connected) return Promise.resolve(socket);
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => {
 			cleanup();
@@ -83,7 +86,7 @@ export function waitForConnect(socket: HubSocket, timeoutMs = 10_000): Promise<v
 		}, timeoutMs);
 		const onConnect = () => {
 			cleanup();
-			resolve();
+			resolve(socket);
 		};
 		const onError = (error: Error) => {
 			cleanup();

@@ -1,8 +1,6 @@
-import type { Connection } from 'mongoose';
-import type { mongo } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_MAX_DOCS, BatchWriter } from '../../server/store/batch-writer';
-import { openTestDb } from '../helpers/db';
+import { type DriverCollection, type TestDb, openTestDb } from '../helpers/db';
 import { testDatabaseUri } from '../helpers/hub';
 
 interface Doc {
@@ -10,12 +8,12 @@ interface Doc {
 	n: number;
 }
 
-let db: Connection;
-let collection: mongo.Collection<Doc>;
+let db: TestDb;
+let collection: DriverCollection<Doc>;
 
 beforeAll(async () => {
 	db = await openTestDb(testDatabaseUri('batch_writer'));
-	collection = db.collection<Doc>('docs') as unknown as mongo.Collection<Doc>;
+	collection = db.collection<Doc>('docs') as unknown as DriverCollection<Doc>;
 });
 
 afterAll(async () => {

@@ -219,6 +219,26 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(noPassword.stderr).toContain('no password');
 	});
 
+	it("prints a quota refusal's code and exits 1", async () => {
+		const small = await startTestHub({ name: 'cli_quota', env: { QUOTA_UNDELIVERED_PER_RECIPIENT: '1' } });
+		try {
+			const server = { HOURGLASS_SERVER: small.url };
+			const [carol, dave] = [newHome(), newHome()];
+			const registered = await Promise.all([
+				cli(carol, ['register', 'carol'], server),
+				cli(dave, ['register', 'dave'], server),
+			]);
+			for (const r of registered) expect(r.code, r.stderr).toBe(0);
+			const first = await cli(carol, ['send', 'dave', 'waits for dave'], server);
+			expect(first.code, first.stderr).toBe(0);
+			const second = await cli(carol, ['send', 'dave', 'one too many'], server);
+			expect(second.code).toBe(1);
+			expect(second.stderr).toMatch(/^hourglass: QUOTA_UNDELIVERED: /m);
+		} finally {
+			await small.stop();
+		}
+	});
+
 	it('logs out, and signs in again by itself on the next command', async () => {
 		const out = await cli(alice, ['logout']);
 		expect(out.code, out.stderr).toBe(0);

@@ -1,9 +1,9 @@
-import mongoose from 'mongoose';
 import { describe, expect, inject, it } from 'vitest';
+import { openTestDb } from '../helpers/db';
 
 describe('embedded database', () => {
 	it('answers, stores and enforces a unique index (the claim primitive time-locks rely on)', async () => {
-		const conn = await mongoose.createConnection(`${inject('mongoBaseUri')}/smoke_${Date.now()}`).asPromise();
+		const conn = await openTestDb(`${inject('mongoBaseUri')}/smoke_${Date.now()}`);
 		try {
 			const claims = conn.collection('claims');
 			await claims.createIndex({ key: 1 }, { unique: true });

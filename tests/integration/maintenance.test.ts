@@ -1,7 +1,6 @@
-import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionIdOf } from '../../server/services/auth';
-import { openTestDb } from '../helpers/db';
+import { openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	newUser,
@@ -15,7 +14,7 @@ import {
 const DAY = 86_400_000;
 
 let hub: TestHub;
-let db: Connection;
+let db: TestDb;
 let alice: TestClient;
 let bob: TestClient;
 

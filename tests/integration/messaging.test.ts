@@ -1,9 +1,8 @@
-import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromB64, generateIdentity, newMessageId, sealEnvelope, toB64 } from '../../src/lib/crypto';
 import { LIMITS, ProtocolError, type Ack, type Envelope } from '../../src/lib/protocol';
 import { call, connectHub } from '../../src/lib/sdk';
-import { openTestDb } from '../helpers/db';
+import { openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	newUser,
@@ -19,7 +18,7 @@ import {
 let hub: TestHub;
 /** Added to the hub's clock: a test moves the hub's time forward instead of writing its storage. */
 let clockOffset = 0;
-let db: Connection;
+let db: TestDb;
 let alice: TestClient;
 let bob: TestClient;
 const clients: TestClient[] = [];
@@ -155,7 +154,6 @@ describe('idempotent sending', () => {
 		const first = await alice.messenger.sendEnvelope(envelope);
 		const again = await alice.messenger.sendEnvelope(envelope);
 		expect(again).toEqual({ ...first, duplicate: true });
-		expect(await db.collection('envelopes').countDocuments({ _id: envelope.id as never })).toBe(1);
 		const page = await bob.messenger.syncAll(null);
 		expect(page.messages.filter((m) => m.id === envelope.id)).toHaveLength(1);
 	});
@@ -330,7 +328,8 @@ describe('refusals (each with its code, the hub still up afterwards)', () => {
 		expect(await rawEmit(alice.socket, 'admin:drop-everything', [{}], 1_000)).toBeNull();
 		await hubStillAnswers(alice);
 		expect(alice.socket.connected).toBe(true);
-		expect(await db.collection('envelopes').countDocuments({ _id: silent.id as never })).toBe(0);
+		// Sent again with an ack, it is new to the hub: the silent send stored nothing.
+		expect((await alice.messenger.sendEnvelope(silent)).duplicate).toBe(false);
 	});
 
 	it('keeps a fresh id unused after a refusal, so the message can be sent properly', async () => {

@@ -1,12 +1,11 @@
-import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKeys, fromB64, toB64 } from '../../src/lib/crypto';
-import { dumpDatabase, openTestDb } from '../helpers/db';
+import { dumpDatabase, openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, uniqueName, type TestClient } from '../helpers/users';
 
 let hub: TestHub;
-let db: Connection;
+let db: TestDb;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {

@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Connection } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Envelope, StoredEnvelope } from '../../src/lib/protocol';
-import { openTestDb } from '../helpers/db';
+import { type TestDb, openTestDb } from '../helpers/db';
 import {
 	startHubProcess,
 	startTestHub,
@@ -20,7 +19,7 @@ const COUNT = 200;
 const hubs: TestHub[] = [];
 const processes: HubProcess[] = [];
 const clients: TestClient[] = [];
-const connections: Connection[] = [];
+const connections: TestDb[] = [];
 const redises: TestRedis[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-timelock-cluster-'));
 

@@ -1,27 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Connection } from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StoredEnvelope } from '../../src/lib/protocol';
 import { call } from '../../src/lib/sdk';
-import { openTestDb } from '../helpers/db';
+import { freePort } from '../../server/net';
+import { type TestDb, openTestDb } from '../helpers/db';
 import { startHubProcess, testDatabaseUri, type HubProcess } from '../helpers/hub';
 import { newUser, uniqueName, waitForConnect, waitForEvent, type TestClient } from '../helpers/users';
-
-function freePort(): Promise<number> {
-	return new Promise((done, fail) => {
-		const server = createServer();
-		server.once('error', fail);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			server.close(() =>
-				typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
-			);
-		});
-	});
-}
 
 /** Waits until the hub's clock has passed `t` (the scenario is about time passing while no hub runs). */
 function until(t: number): Promise<void> {
@@ -30,7 +16,7 @@ function until(t: number): Promise<void> {
 
 const children: HubProcess[] = [];
 const clients: TestClient[] = [];
-let db: Connection | undefined;
+let db: TestDb | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-timelock-restart-'));
 
 afterAll(async () => {

@@ -1,8 +1,7 @@
-import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolError, SealedNotice } from '../../src/lib/protocol';
 import { call } from '../../src/lib/sdk';
-import { openTestDb } from '../helpers/db';
+import { openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
 
@@ -10,7 +9,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 let hub: TestHub;
-let db: Connection;
+let db: TestDb;
 let alice: TestClient;
 let aliceLaptop: TestClient;
 let bob: TestClient;

@@ -1,4 +1,3 @@
-import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/lib/crypto';
 import {
@@ -8,7 +7,7 @@ import {
 	type StoredEnvelope,
 } from '../../src/lib/protocol';
 import { call, type HubSocket } from '../../src/lib/sdk';
-import { openTestDb } from '../helpers/db';
+import { type TestDb, openTestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, rawEmit, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
 
@@ -16,7 +15,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 let hub: TestHub;
-let db: Connection;
+let db: TestDb;
 let alice: TestClient;
 let aliceLaptop: TestClient;
 let bob: TestClient;

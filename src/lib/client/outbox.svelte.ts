@@ -108,7 +108,8 @@ export class Outbox {
 				});
 				if (result.state === 'locked') this.onLocked();
 			} catch (error) {
-				// No answer: the hub may or may not have it. Resending the same id is idempotent, so retry later.
+				// No answer (the hub may or may not have it; resending the same id is idempotent) or sent too
+				// fast: retry later. A quota refusal is not retried: the message shows it, in words.
 				if (
 					error instanceof ProtocolError &&
 					(error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED')

@@ -33,5 +33,7 @@ describe('errorText', () => {
 		expect(errorText(new ApiError('RATE_LIMITED', 'slow down', 429))).toMatch(/Too many attempts/);
 		expect(errorText(new ApiError('UNAVAILABLE', 'fetch failed', 0))).toMatch(/cannot be reached/);
 		expect(errorText(new ProtocolError('UNLOCK_IN_PAST', 'x'))).toMatch(/future/);
+		expect(errorText(new ProtocolError('QUOTA_UNDELIVERED', '5000 wait for bob'))).toMatch(/still waiting/);
+		expect(errorText(new ProtocolError('QUOTA_STORAGE', '268435456 bytes'))).toMatch(/space this hub allows/);
 	});
 });

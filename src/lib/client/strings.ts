@@ -16,6 +16,10 @@ const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
 	UNLOCK_TOO_FAR: 'The unlock time is too far ahead (at most 10 years).',
 	NOT_CANCELLABLE: 'This message can no longer be cancelled.',
 	ALREADY_RELEASED: 'Too late: this message has already been unlocked.',
+	QUOTA_UNDELIVERED:
+		'Too many of your messages are still waiting for this person. Send this again once they have received them.',
+	QUOTA_STORAGE:
+		'Your messages take all the space this hub allows you. Older messages are removed some days after they are delivered; send this again then.',
 	INTERNAL: 'The hub had a problem. Try again later.',
 };
 

@@ -28,6 +28,19 @@ export const Envelope = z.strictObject({
 });
 export type Envelope = z.infer<typeof Envelope>;
 
+/** Every field of an envelope, as the schema lists them: all are the sender's, all are signed or the signature. */
+export const ENVELOPE_FIELDS = Object.keys(Envelope.shape) as (keyof Envelope)[];
+
+/** The envelope inside `e` (a StoredEnvelope, say), without the fields the hub adds. */
+export function pickEnvelope(e: Envelope): Envelope {
+	return Object.fromEntries(ENVELOPE_FIELDS.map((field) => [field, e[field]])) as Envelope;
+}
+
+/** True when every field is equal: a resend of the same envelope, not another under its id. */
+export function sameEnvelope(a: Envelope, b: Envelope): boolean {
+	return ENVELOPE_FIELDS.every((field) => a[field] === b[field]);
+}
+
 export const EnvelopeState = z.enum(['live', 'locked', 'released', 'cancelled']);
 export type EnvelopeState = z.infer<typeof EnvelopeState>;
 

@@ -12,6 +12,9 @@ import {
 	Username,
 	UsernameInput,
 	b64Length,
+	pickEnvelope,
+	sameEnvelope,
+	type StoredEnvelope,
 } from './index';
 
 const b64 = (bytes: number) => 'A'.repeat(b64Length(bytes));
@@ -112,5 +115,27 @@ describe('socket payloads', () => {
 			false,
 		);
 		expect(MessageBody.safeParse({ type: 'script', text: 'x' }).success).toBe(false);
+	});
+});
+
+describe('envelope fields', () => {
+	it('picks exactly the envelope out of a stored one, so it parses as an Envelope again', () => {
+		const stored: StoredEnvelope = {
+			...validEnvelope(),
+			state: 'live',
+			storedAt: 1,
+			releasedAt: null,
+			syncKey: '000000000000001-x',
+		};
+		expect(pickEnvelope(stored)).toEqual(validEnvelope());
+		expect(Envelope.safeParse(pickEnvelope(stored)).success).toBe(true);
+	});
+
+	it('tells a resend from another envelope under the same id, whichever field differs', () => {
+		const a = validEnvelope();
+		expect(sameEnvelope(a, { ...a })).toBe(true);
+		expect(sameEnvelope(a, { ...a, unlockAt: 5 })).toBe(false);
+		expect(sameEnvelope(a, { ...a, announce: true })).toBe(false);
+		expect(sameEnvelope(a, { ...a, signature: b64(64).replace(/^A/, 'B') })).toBe(false);
 	});
 });

@@ -1,5 +1,7 @@
 import {
 	LIMITS,
+	parseSyncKey,
+	syncKeyFloor,
 	type Envelope,
 	type EnvelopeState,
 	type SendResult,
@@ -74,11 +76,8 @@ export interface SendOptions {
 
 /** A sync cursor moved back by the overlap window, so a write that committed late is read again. */
 export function overlapCursor(after: string | null, overlapMs: number = LIMITS.syncOverlapMs): string | null {
-	if (after === null) return null;
-	const match = /^(\d{15})-/.exec(after);
-	if (!match) return null;
-	const ms = Math.max(0, Number(match[1]) - overlapMs);
-	return `${String(ms).padStart(15, '0')}-`;
+	const key = after === null ? null : parseSyncKey(after);
+	return key ? syncKeyFloor(key.at - overlapMs) : null;
 }
 
 function toPublicKeys(pin: { signPk: string; boxPk: string }): PublicKeys {

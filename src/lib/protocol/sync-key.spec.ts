@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSyncKey, syncKeyOf, syncKeyTime } from './envelopes';
+import { parseSyncKey, syncKeyFloor, syncKeyOf, syncKeyTime } from './sync-key';
 
 describe('sync keys', () => {
 	const id = '01890a5d-ac96-774b-bcce-b302099a8057';
@@ -23,5 +23,10 @@ describe('sync keys', () => {
 		expect(parseSyncKey('001795000000123-')).toEqual({ at: 1_795_000_000_123, id: '' });
 		expect(parseSyncKey('garbage')).toBeNull();
 		expect(parseSyncKey('1795000000123-x')).toBeNull();
+	});
+	it('floor a time before every key of it, and never below the epoch', () => {
+		expect(syncKeyFloor(1_795_000_000_123)).toBe('001795000000123-');
+		expect(syncKeyFloor(1_795_000_000_123) < syncKeyOf(1_795_000_000_123, '0')).toBe(true);
+		expect(syncKeyFloor(-5)).toBe('000000000000000-');
 	});
 });

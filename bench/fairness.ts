@@ -1,0 +1,214 @@
+/**
+ * `npm run bench:fairness`: does one user filling the hub slow another? A flooder stores
+ * `--flood` envelopes for a recipient who is offline, as fast as the quotas let it (they are raised
+ * above the flood so it happens), while another user sends to a peer who receipts and syncs as the
+ * PWA does. Prints the other user's send and sync latency before, during and after the flood,
+ * measured in the same run. The hub runs in its own process over its own database.
+ *
+ *   npm run bench:fairness -- [--flood 10000] [--window 32] [--samples 200] [--interval 20]
+ *                             [--rate 200] [--mongodb-uri mongodb://…]
+ *
+ * `--rate` is the flooder's send rate limit (the hub's default is 20/s; 200/s stores 10,000 in 50 s).
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { ready, sealEnvelope } from '../src/lib/crypto';
+import { EVENTS, ProtocolError, type Envelope, type SyncResult } from '../src/lib/protocol';
+import { call } from '../src/lib/sdk';
+import { makePairs, startBenchHubProcess, type Pair } from './lib/harness';
+import { summarize, table, type LatencySummary } from './lib/stats';
+
+interface Options {
+	flood: number;
+	window: number;
+	samples: number;
+	intervalMs: number;
+	rate: number;
+	mongodbUri: string | undefined;
+}
+
+function readOptions(argv: string[]): Options {
+	const { values } = parseArgs({
+		args: argv,
+		options: {
+			flood: { type: 'string', default: '10000' },
+			window: { type: 'string', default: '32' },
+			samples: { type: 'string', default: '200' },
+			interval: { type: 'string', default: '20' },
+			rate: { type: 'string', default: '200' },
+			'mongodb-uri': { type: 'string' },
+		},
+		strict: true,
+	});
+	const int = (name: string, text: string, min: number, max: number) => {
+		const n = Number(text);
+		if (!Number.isInteger(n) || n < min || n > max)
+			throw new Error(`--${name} must be an integer from ${min} to ${max}`);
+		return n;
+	};
+	return {
+		flood: int('flood', values.flood, 1, 1_000_000),
+		window: int('window', values.window, 1, 1000),
+		samples: int('samples', values.samples, 10, 100_000),
+		intervalMs: int('interval', values.interval, 0, 10_000),
+		rate: int('rate', values.rate, 1, 1_000_000),
+		mongodbUri: values['mongodb-uri'],
+	};
+}
+
+function seal(pair: Pair, text: string): Envelope {
+	return sealEnvelope(
+		{ from: pair.sender.username, to: pair.recipient.username, body: { type: 'text', text } },
+		pair.sender.identity,
+		pair.recipient.identity.boxPk,
+	);
+}
+
+/** Long enough for a slow answer to be measured rather than lost; a probe past it counts as failed. */
+const PROBE_TIMEOUT_MS = 30_000;
+
+interface Probe {
+	send: LatencySummary;
+	sync: LatencySummary;
+	failed: number;
+}
+
+/**
+ * The other user at work: every `intervalMs`, one send (timed to its ack) and one sync of the
+ * peer from its cursor (timed to its reply); the peer receipts what it receives, like the PWA.
+ * Runs `samples` rounds, or while `stopWhen` says not to stop when it is given.
+ */
+async function probe(other: Pair, options: Options, stopWhen?: () => boolean): Promise<Probe> {
+	const sends: number[] = [];
+	const syncs: number[] = [];
+	let failed = 0;
+	let cursor: string | null = null;
+	const timed = async <T>(samples: number[], work: () => Promise<T>): Promise<T | null> => {
+		const start = performance.now();
+		try {
+			return await work();
+		} catch {
+			failed++;
+			return null;
+		} finally {
+			samples.push(performance.now() - start);
+		}
+	};
+	for (let i = 0; stopWhen ? !stopWhen() : i < options.samples; i++) {
+		const envelope = seal(other, `probe ${i}`);
+		await timed(sends, () => call(other.senderSocket, EVENTS.send, envelope, PROBE_TIMEOUT_MS));
+		const page: SyncResult | null = await timed(syncs, () =>
+			call(other.recipientSocket, EVENTS.sync, { after: cursor, limit: 200 }, PROBE_TIMEOUT_MS),
+		);
+		if (page) {
+			cursor = page.cursor;
+			const mine = page.envelopes.filter((e) => e.to === other.recipient.username).map((e) => e.id);
+			if (mine.length > 0) await call(other.recipientSocket, EVENTS.receipt, { ids: mine }, PROBE_TIMEOUT_MS);
+		}
+		if (options.intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+	}
+	return { send: summarize(sends), sync: summarize(syncs), failed };
+}
+
+interface FloodResult {
+	stored: number;
+	rateRefusals: number;
+	otherRefusals: string[];
+	seconds: number;
+}
+
+/** Sends every envelope, `window` at a time; a RATE_LIMITED send waits a little and is sent again. */
+async function flood(flooder: Pair, envelopes: Envelope[], window: number): Promise<FloodResult> {
+	let next = 0;
+	let stored = 0;
+	let rateRefusals = 0;
+	const otherRefusals: string[] = [];
+	const start = performance.now();
+	const worker = async () => {
+		while (next < envelopes.length) {
+			const envelope = envelopes[next++];
+			for (;;) {
+				try {
+					await call(flooder.senderSocket, EVENTS.send, envelope);
+					stored++;
+					break;
+				} catch (error) {
+					if (error instanceof ProtocolError && error.code === 'RATE_LIMITED') {
+						rateRefusals++;
+						await new Promise((resolve) => setTimeout(resolve, 20));
+						continue;
+					}
+					otherRefusals.push((error as Error).message);
+					break;
+				}
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: window }, worker));
+	return { stored, rateRefusals, otherRefusals, seconds: (performance.now() - start) / 1000 };
+}
+
+async function main(): Promise<void> {
+	const options = readOptions(process.argv.slice(2));
+	await ready();
+	const bench = await startBenchHubProcess('fairness', options.mongodbUri, {
+		env: {
+			// Raised above the flood, so the flood happens; the rate still paces it.
+			QUOTA_UNDELIVERED_PER_RECIPIENT: String(options.flood * 2),
+			SEND_RATE_PER_SECOND: String(options.rate),
+			SEND_BURST: String(options.rate),
+		},
+	});
+	try {
+		const runId = Date.now().toString(36);
+		const [other, flooder] = await makePairs(bench.url, 2, 'fair', runId);
+		// The flood's recipient is offline: everything it is sent waits on the hub.
+		flooder.recipientSocket.close();
+		const envelopes = Array.from({ length: options.flood }, (_, i) => seal(flooder, `flood ${i}`));
+
+		await probe(other, { ...options, samples: 20 });
+		const before = await probe(other, options);
+		let flooding = true;
+		const [during, floodResult] = await Promise.all([
+			probe(other, options, () => !flooding),
+			flood(flooder, envelopes, options.window).finally(() => (flooding = false)),
+		]);
+		const after = await probe(other, options);
+
+		const row = (label: string, p: Probe) => [
+			label,
+			String(p.send.count),
+			p.send.p50,
+			p.send.p99,
+			p.sync.p50,
+			p.sync.p99,
+			String(p.failed),
+		];
+		console.log(
+			[
+				`Database: ${bench.dbKind}. The hub runs in a process of its own (server/main.ts), the clients in this one, on 127.0.0.1.`,
+				`Flood: ${floodResult.stored} of ${options.flood} envelopes stored for an offline recipient in ${floodResult.seconds.toFixed(1)} s ` +
+					`(${(floodResult.stored / floodResult.seconds).toFixed(0)}/s, send rate limit ${options.rate}/s, window ${options.window}), ` +
+					`${floodResult.rateRefusals} RATE_LIMITED answers, ${floodResult.otherRefusals.length} other refusals` +
+					(floodResult.otherRefusals[0] ? ` (first: ${floodResult.otherRefusals[0]})` : '') +
+					'.',
+				`The other user: one send and one sync every ${options.intervalMs} ms; latency in ms; failed: no answer within ${PROBE_TIMEOUT_MS / 1000} s.`,
+				'',
+				table([
+					['other user', 'rounds', 'send p50', 'send p99', 'sync p50', 'sync p99', 'failed'],
+					row('before the flood', before),
+					row('during the flood', during),
+					row('after (flood stored)', after),
+				]),
+			].join('\n'),
+		);
+		for (const socket of [other.senderSocket, other.recipientSocket, flooder.senderSocket]) socket.close();
+	} finally {
+		await bench.close();
+	}
+}
+
+main().catch((error: unknown) => {
+	console.error(error);
+	process.exit(1);
+});

@@ -1,0 +1,209 @@
+import { ProtocolError, type Envelope } from '../../src/lib/protocol';
+import type { HubConfig } from '../config';
+import { base64urlBytes, type Store } from '../store';
+
+/**
+ * A count older than this is read again from the store before it refuses a send, so that receipts,
+ * cancels and sends recorded through other hubs are seen within it. Short: a refusal at the limit
+ * is rare and costs a few count queries.
+ */
+const UNDELIVERED_REFRESH_MS = 2_000;
+/**
+ * The same for stored bytes. Longer: reading them back reads every ciphertext the user sent, and
+ * stored bytes only shrink when the retention sweep purges delivered envelopes, days later.
+ */
+const BYTES_REFRESH_MS = 60_000;
+/** Counts and buckets kept per hub; past it the least recently used are forgotten (and read again if needed). */
+const ENTRIES_MAX = 100_000;
+
+interface Count {
+	value: number;
+	readAt: number;
+	/** Set while the count is read from the store: callers wait for it rather than read twice. */
+	reading: Promise<void> | null;
+}
+
+/**
+ * Counts read from the store once, then kept current in memory by this hub's own writes. A count
+ * is read again only when it would refuse and is older than `refreshMs`, so a refusal is always
+ * decided on a recent reading.
+ */
+class Counts {
+	#counts = new Map<string, Count>();
+
+	constructor(
+		private readonly read: (key: string) => Promise<number>,
+		private readonly refreshMs: number,
+		private readonly now: () => number,
+	) {}
+
+	/** Adds `amount` to `key`'s count when the result stays within `limit`; false (nothing added) when not. */
+	async reserve(key: string, amount: number, limit: number): Promise<boolean> {
+		let count = this.#counts.get(key);
+		if (count) {
+			// Most recently used last, so eviction drops the idle ones.
+			this.#counts.delete(key);
+			this.#counts.set(key, count);
+			if (count.reading) await count.reading;
+		} else {
+			count = { value: 0, readAt: 0, reading: null };
+			this.#counts.set(key, count);
+			this.#evict();
+			await this.#refresh(key, count);
+		}
+		if (count.value + amount > limit && this.now() - count.readAt > this.refreshMs) {
+			await this.#refresh(key, count);
+		}
+		if (count.value + amount > limit) return false;
+		count.value += amount;
+		return true;
+	}
+
+	/** Follows a change this hub made (a reservation given back, a receipt); unknown keys are read when needed. */
+	add(key: string, delta: number): void {
+		const count = this.#counts.get(key);
+		if (count) count.value = Math.max(0, count.value + delta);
+	}
+
+	async #refresh(key: string, count: Count): Promise<void> {
+		if (!count.reading) {
+			count.reading = (async () => {
+				try {
+					count.value = await this.read(key);
+					count.readAt = this.now();
+				} catch (error) {
+					// Never read: forget it, so the next send tries again.
+					if (count.readAt === 0) this.#counts.delete(key);
+					throw error;
+				} finally {
+					count.reading = null;
+				}
+			})();
+		}
+		await count.reading;
+	}
+
+	#evict(): void {
+		for (const key of this.#counts.keys()) {
+			if (this.#counts.size <= ENTRIES_MAX) return;
+			this.#counts.delete(key);
+		}
+	}
+}
+
+interface Bucket {
+	tokens: number;
+	at: number;
+}
+
+/**
+ * Fairness between users: a send rate per user (a token bucket) and what one user may leave
+ * stored — envelopes waiting for one recipient, bytes of ciphertext. Checked on every send without
+ * a database round trip: the counts live in this hub's memory (see Counts). With several hubs each
+ * keeps its own, so a user spread over N hubs gets at most N× a limit (docs/OPERATIONS.md, Fairness).
+ */
+export class QuotaService {
+	#buckets = new Map<string, Bucket>();
+	#undelivered: Counts;
+	#bytes: Counts;
+
+	constructor(
+		private readonly store: Store,
+		private readonly config: HubConfig,
+		private readonly now: () => number,
+	) {
+		this.#undelivered = new Counts(
+			(key) => {
+				const [from, to] = JSON.parse(key) as [string, string];
+				return store.usage.undelivered(from, to);
+			},
+			UNDELIVERED_REFRESH_MS,
+			now,
+		);
+		this.#bytes = new Counts((from) => store.usage.storedBytes(from), BYTES_REFRESH_MS, now);
+	}
+
+	/**
+	 * Takes one of `sender`'s send tokens, or refuses with RATE_LIMITED. Keyed by user, not socket:
+	 * opening more connections gives no more sends.
+	 */
+	takeSend(sender: string): void {
+		const { sendsPerSecond, sendBurst } = this.config.fairness;
+		const now = this.now();
+		const bucket = this.#buckets.get(sender) ?? { tokens: sendBurst, at: now };
+		this.#buckets.delete(sender);
+		bucket.tokens = Math.min(sendBurst, bucket.tokens + ((now - bucket.at) / 1000) * sendsPerSecond);
+		bucket.at = now;
+		this.#buckets.set(sender, bucket);
+		for (const key of this.#buckets.keys()) {
+			if (this.#buckets.size <= ENTRIES_MAX) break;
+			this.#buckets.delete(key);
+		}
+		if (bucket.tokens < 1) {
+			const waitMs = Math.ceil(((1 - bucket.tokens) / sendsPerSecond) * 1000);
+			throw new ProtocolError(
+				'RATE_LIMITED',
+				`More than ${sendsPerSecond} messages per second: send again in ${waitMs} ms.`,
+			);
+		}
+		bucket.tokens -= 1;
+	}
+
+	/**
+	 * Runs `insert` (which stores `envelope` and says whether it was new) when the envelope fits its
+	 * sender's quotas, and keeps it counted only if it was stored. A resend of a stored envelope is
+	 * never refused: it answers false, as insert would.
+	 */
+	async charged(envelope: Envelope, insert: () => Promise<boolean>): Promise<boolean> {
+		const pair = JSON.stringify([envelope.from, envelope.to]);
+		const bytes = base64urlBytes(envelope.ciphertext);
+		const refusal = await this.#reserve(pair, envelope, bytes);
+		if (refusal) {
+			if (await this.#stored(envelope.id)) return false;
+			throw refusal;
+		}
+		let stored = false;
+		try {
+			stored = await insert();
+			return stored;
+		} finally {
+			if (!stored) {
+				this.#undelivered.add(pair, -1);
+				this.#bytes.add(envelope.from, -bytes);
+			}
+		}
+	}
+
+	/** `to` received these envelopes for the first time: room for their senders to send again. */
+	delivered(to: string, receipts: { from: string }[]): void {
+		for (const r of receipts) this.#undelivered.add(JSON.stringify([r.from, to]), -1);
+	}
+
+	/** Counts the envelope against both quotas, or says which one it would exceed (and counts nothing). */
+	async #reserve(pair: string, envelope: Envelope, bytes: number): Promise<ProtocolError | null> {
+		const { undeliveredPerRecipient, storedBytesPerUser } = this.config.fairness;
+		if (!(await this.#undelivered.reserve(pair, 1, undeliveredPerRecipient))) {
+			return new ProtocolError(
+				'QUOTA_UNDELIVERED',
+				`${undeliveredPerRecipient} of your messages already wait for ${envelope.to}; send more once they receive them.`,
+			);
+		}
+		let room: boolean;
+		try {
+			room = await this.#bytes.reserve(envelope.from, bytes, storedBytesPerUser);
+		} catch (error) {
+			this.#undelivered.add(pair, -1);
+			throw error;
+		}
+		if (room) return null;
+		this.#undelivered.add(pair, -1);
+		return new ProtocolError(
+			'QUOTA_STORAGE',
+			`Your messages already take the ${storedBytesPerUser} bytes this hub keeps per user.`,
+		);
+	}
+
+	async #stored(id: string): Promise<boolean> {
+		return (await this.store.envelopes.get(id)) !== null;
+	}
+}

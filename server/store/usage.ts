@@ -1,0 +1,45 @@
+import type { Models } from './models';
+
+/**
+ * What one user leaves stored, counted from the envelopes themselves (no counter document: see
+ * DESIGN.md). Read once per sender and pair by the quota service, not on every send: on the
+ * embedded database each of these is a scan of the envelopes with that sender.
+ */
+export interface UsageRepo {
+	/** Envelopes from `from` to `to` still stored without a receipt: live, released or locked. */
+	undelivered(from: string, to: string): Promise<number>;
+	/** Bytes of ciphertext of every envelope `from` sent that is still stored. */
+	storedBytes(from: string): Promise<number>;
+}
+
+export function usageRepo(models: Models): UsageRepo {
+	return {
+		async undelivered(from, to) {
+			// Equality filters only, which the embedded engine sends down to its backend.
+			const [settled, cancelled, locked, receipts] = await Promise.all([
+				models.envelopes.countDocuments({ from, to }),
+				models.envelopes.countDocuments({ from, to, state: 'cancelled' }),
+				models.locked.countDocuments({ from, to }),
+				models.receipts.countDocuments({ from, to }),
+			]);
+			// A locked copy may outlive its decision briefly: the count errs on the high side.
+			return Math.max(0, settled - cancelled + locked - receipts);
+		},
+		async storedBytes(from) {
+			let bytes = 0;
+			for (const model of [models.envelopes, models.locked]) {
+				const cursor = model
+					.find({ from }, { _id: 0, ciphertext: 1 })
+					.lean<{ ciphertext: string }>()
+					.cursor();
+				for await (const doc of cursor) bytes += base64urlBytes(doc.ciphertext);
+			}
+			return bytes;
+		},
+	};
+}
+
+/** Bytes encoded by unpadded base64url text (the protocol's encoding). */
+export function base64urlBytes(text: string): number {
+	return Math.floor((text.length * 3) / 4);
+}

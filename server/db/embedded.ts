@@ -125,6 +125,10 @@ async function startFerretdbOnPostgres(
 				'unix_socket_directories=',
 				'-c',
 				`max_connections=${POSTGRES_MAX_CONNECTIONS}`,
+				// FerretDB sends the field name as a parameter (`_jsonb->$1 @> $2`): only a plan made
+				// with its value matches the expression indexes, and a cached generic plan would not.
+				'-c',
+				'plan_cache_mode=force_custom_plan',
 			],
 			{ stdio: ['ignore', logFd, logFd], env: postgresEnv(), ...user?.ids },
 		),

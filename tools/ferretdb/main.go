@@ -18,8 +18,12 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
-// How long PostgreSQL gets for a fast shutdown before it is told to quit at once.
-const postgresStopTimeout = 10 * time.Second
+const (
+	// How long FerretDB's requests in flight get to finish once it is told to stop.
+	shutdownTimeout = 5 * time.Second
+	// How long PostgreSQL gets for a fast shutdown before it is told to quit at once.
+	postgresStopTimeout = 10 * time.Second
+)
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
@@ -70,6 +74,10 @@ func run(config *ferretdb.Config, listen string, exitWithParent bool) int {
 		return 1
 	}
 
+	// Its stderr is a pipe to the hub: once the hub is gone, a log line must not kill this process
+	// (Go's default for SIGPIPE on stderr) before it has stopped PostgreSQL.
+	signal.Ignore(syscall.SIGPIPE)
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -88,7 +96,26 @@ func run(config *ferretdb.Config, listen string, exitWithParent bool) int {
 	}
 
 	fmt.Fprintf(os.Stderr, "ferretdb: listening on %s (%s)\n", listen, config.Handler)
-	if err := f.Run(ctx); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	select {
+	case err := <-done:
+		return report(err)
+	case <-ctx.Done():
+	}
+	// Run waits for the connections' requests in flight; one stuck in a long query must not keep
+	// PostgreSQL running after the hub is gone.
+	select {
+	case err := <-done:
+		return report(err)
+	case <-time.After(shutdownTimeout):
+		fmt.Fprintf(os.Stderr, "ferretdb: requests still running after %s; stopping anyway\n", shutdownTimeout)
+		return 1
+	}
+}
+
+func report(err error) int {
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
 		return 1
 	}

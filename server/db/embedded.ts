@@ -382,6 +382,8 @@ async function preparePostgres(port: number): Promise<void> {
 export function ferretdbBinary(rootDir: string, log: (message: string) => void = () => {}): string {
 	const binary = join(rootDir, '.tools', 'ferretdb');
 	const sources = join(rootDir, 'tools', 'ferretdb');
+	// Without the sources (a container image ships the binary alone) the binary is what there is.
+	if (existsSync(binary) && !existsSync(sources)) return binary;
 	if (existsSync(binary)) {
 		const builtAt = statSync(binary).mtimeMs;
 		const newest = Math.max(...readdirSync(sources).map((name) => statSync(join(sources, name)).mtimeMs));

@@ -303,7 +303,7 @@ function clearStalePid(cluster: string) {
 	const pidFile = join(cluster, 'postmaster.pid');
 	if (!existsSync(pidFile)) return;
 	const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-	if (Number.isInteger(pid) && pid > 0 && alive(pid) && isPostgres(pid)) {
+	if (Number.isInteger(pid) && pid > 0 && alive(pid) && isPostmasterOf(pid, cluster)) {
 		throw new Error(
 			`PostgreSQL (pid ${pid}) is already running on ${cluster}: is another hub using this DATA_DIR?`,
 		);
@@ -320,9 +320,10 @@ function alive(pid: number): boolean {
 	}
 }
 
-function isPostgres(pid: number): boolean {
+/** Whether `pid` is a postmaster started on `cluster` (its command line keeps `-D <cluster>`). */
+function isPostmasterOf(pid: number, cluster: string): boolean {
 	try {
-		return /postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+		return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(cluster);
 	} catch {
 		// No /proc (macOS): a live process with that number is taken for the postmaster.
 		return process.platform !== 'linux';

@@ -2,7 +2,7 @@
 # Hourglass hub: serves the built PWA, the REST API and Socket.IO on one port.
 # Build:  docker build -t hourglass .
 # Run:    docker run -p 3000:3000 -e PUBLIC_ORIGIN=http://localhost:3000 -v hourglass-data:/data hourglass
-#         (with no MONGODB_URI it runs the embedded FerretDB under /data; see docs/OPERATIONS.md)
+#         (with no MONGODB_URI it runs the embedded FerretDB over PostgreSQL, from npm, under /data; see docs/OPERATIONS.md)
 
 # 1. FerretDB, the embedded database used when no MONGODB_URI is given: a static Go binary.
 FROM golang:1.24-bookworm AS ferretdb

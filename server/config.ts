@@ -41,6 +41,7 @@ const Env = z
 			.regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
 			.optional(),
 		DATA_DIR: z.string().min(1).default('.data'),
+		POSTGRES_BIN_DIR: z.string().min(1).optional(),
 		LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 		NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 		SESSION_IDLE_MINUTES: positiveInt(7 * 24 * 60).default(15),
@@ -82,6 +83,8 @@ export interface HubConfig {
 	publicOrigin: string | null;
 	mongodbUri: string | null;
 	dataDir: string;
+	/** A folder with `postgres` and `initdb` for the embedded database, used before any other. */
+	postgresBinDir: string | null;
 	logLevel: z.output<typeof Env>['LOG_LEVEL'];
 	nodeEnv: z.output<typeof Env>['NODE_ENV'];
 	sessionIdleMinutes: number;
@@ -135,6 +138,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		publicOrigin: e.PUBLIC_ORIGIN ?? null,
 		mongodbUri: e.MONGODB_URI ?? null,
 		dataDir: e.DATA_DIR,
+		postgresBinDir: e.POSTGRES_BIN_DIR ?? null,
 		logLevel: e.LOG_LEVEL,
 		nodeEnv: e.NODE_ENV,
 		sessionIdleMinutes: e.SESSION_IDLE_MINUTES,

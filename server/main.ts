@@ -30,6 +30,7 @@ async function run(config: HubConfig, logger: Logger): Promise<void> {
 		db = await startDatabase({
 			mongodbUri: config.mongodbUri ?? undefined,
 			dataDir: resolve(config.dataDir),
+			postgresBinDir: config.postgresBinDir ?? undefined,
 			rootDir,
 			log: (message) => logger.info(message),
 		});

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,8 @@ async function withBenchDatabase<T>(
 	) => Promise<T>,
 ): Promise<T> {
 	const dataDir = mkdtempSync(join(tmpdir(), `hourglass-${name}-`));
+	// Reachable by the user PostgreSQL runs as when the bench runs as root (mkdtemp makes it 0700).
+	chmodSync(dataDir, 0o755);
 	const cleanups: (() => Promise<void>)[] = [async () => rmSync(dataDir, { recursive: true, force: true })];
 	const close = async () => {
 		for (const cleanup of cleanups.reverse()) await cleanup();
@@ -56,6 +58,7 @@ async function withBenchDatabase<T>(
 			dataDir,
 			rootDir: ROOT,
 			dbName: `${name.replaceAll('-', '_')}_${Date.now().toString(36)}`,
+			postgresBinDir: process.env.POSTGRES_BIN_DIR,
 		});
 		cleanups.push(() => db.stop());
 		return await build({ uri: db.uri, kind: db.kind, dataDir }, cleanups, close);

@@ -178,6 +178,7 @@ export class Timelocks {
 		this.#heartbeat = null;
 		await this.#scheduler.stop();
 		this.#tellPeers('hub:leaving', this.#deps.hubId);
+		await this.#service.settle();
 		this.#service.clear();
 	}
 

@@ -22,6 +22,8 @@ const STANDBY_MS = 250;
  * unique insert keeps the outcome single.
  */
 const TAKEOVER_AFTER_MS = 2_000;
+/** Locked copies removed by one delete: a delete of ids reads the locked collection once on FerretDB. */
+const REMOVE_SLICE = 1_000;
 
 export interface TimelockServiceOptions {
 	store: Store;
@@ -69,6 +71,9 @@ export class TimelockService {
 	readonly #pending = new Map<string, StoredEnvelope>();
 	/** Due locks of other hubs' share that this hub stands by for: id → when it first came due here. */
 	readonly #standby = new Map<string, number>();
+	/** Decided envelopes whose locked copies are still to be removed, and the removal under way. */
+	readonly #toRemove = new Set<string>();
+	#removing: Promise<void> | null = null;
 	/** When this hub's last release insert for an id failed without saying what it wrote: id → releasedAt tried. */
 	readonly #unsure = new Map<string, number>();
 
@@ -173,7 +178,7 @@ export class TimelockService {
 			this.#unsure.delete(id);
 		}
 		this.#onSettled(settled);
-		await this.#removeCopies(settled);
+		this.#removeCopies(settled);
 		return retries;
 	}
 
@@ -229,7 +234,7 @@ export class TimelockService {
 		}
 		this.#pending.delete(id);
 		this.#onSettled([id]);
-		await this.#removeCopies([id]);
+		this.#removeCopies([id]);
 		const event: Cancelled = { id, from: envelope.from, to: envelope.to };
 		return { result: { id, outcome: 'cancelled' }, event, announce: envelope.announce };
 	}
@@ -240,15 +245,31 @@ export class TimelockService {
 	}
 
 	/**
-	 * Removes the locked copies of decided envelopes. A failure is only logged: a copy left behind
-	 * is found again by a refill, refused as decided by the release attempt, and removed then.
+	 * Queues the removal of decided envelopes' locked copies, done one delete at a time beside the
+	 * releases rather than inside them, so that the next batch does not wait for it. A failure is
+	 * only logged: a copy left behind (here, or by a crash) is found again by a refill, refused as
+	 * decided by the release attempt, and queued then; until it is removed, the settled copy counts.
 	 */
-	async #removeCopies(ids: string[]): Promise<void> {
-		try {
-			await this.#store.envelopes.removeLocked(ids);
-		} catch (error) {
-			this.#logger.warn({ err: error, count: ids.length }, 'removing decided locked copies failed');
+	#removeCopies(ids: string[]): void {
+		for (const id of ids) this.#toRemove.add(id);
+		this.#removing ??= this.#drainRemovals().finally(() => (this.#removing = null));
+	}
+
+	async #drainRemovals(): Promise<void> {
+		while (this.#toRemove.size > 0) {
+			const slice = [...this.#toRemove].slice(0, REMOVE_SLICE);
+			try {
+				await this.#store.envelopes.removeLocked(slice);
+			} catch (error) {
+				this.#logger.warn({ err: error, count: slice.length }, 'removing decided locked copies failed');
+			}
+			for (const id of slice) this.#toRemove.delete(id);
 		}
+	}
+
+	/** Waits for the removals under way (a stopping hub finishes them before its database closes). */
+	async settle(): Promise<void> {
+		while (this.#removing) await this.#removing;
 	}
 
 	/** The locked copies, from what the scheduler loaded when it can, else from the database in one query. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
 	chownSync,
@@ -97,9 +98,10 @@ async function startFerretdbOnPostgres(
 	const ferretdb = ferretdbBinary(options.rootDir, log);
 	const dataDir = resolve(options.dataDir);
 	mkdirSync(dataDir, { recursive: true });
-	const user = postgresUser(dataDir);
-	const bin = postgresBinaries(options, user, dataDir);
-	const cluster = join(dataDir, 'postgres');
+	const user = postgresUser();
+	const home = postgresHome(dataDir, user, log);
+	const bin = postgresBinaries(options, user, home);
+	const cluster = join(home, 'postgres');
 	initCluster(bin, cluster, user, log);
 	clearStalePid(cluster);
 
@@ -107,7 +109,7 @@ async function startFerretdbOnPostgres(
 	log(`starting PostgreSQL (${bin.dir}, from ${bin.source}) on 127.0.0.1:${pgPort}, data in ${cluster}`);
 	// Its log goes to a file beside the cluster: it outlives a pipe to a hub that died, and an
 	// operator can read it.
-	const logPath = join(dataDir, 'postgres.log');
+	const logPath = join(home, 'postgres.log');
 	const logFd = openSync(logPath, 'a');
 	const postgres = owned(
 		'PostgreSQL',
@@ -182,9 +184,9 @@ interface PostgresUser {
 
 /**
  * PostgreSQL refuses to run as root. A root hub (CI, containers) runs it as `nobody`, which must
- * be able to reach the data folder; the binaries are made reachable below.
+ * be able to reach PostgreSQL's data folder (postgresHome) and binaries (postgresBinaries).
  */
-function postgresUser(dataDir: string): PostgresUser | null {
+function postgresUser(): PostgresUser | null {
 	if (process.getuid?.() !== 0) return null;
 	const line = readFileSync('/etc/passwd', 'utf8')
 		.split('\n')
@@ -193,15 +195,31 @@ function postgresUser(dataDir: string): PostgresUser | null {
 	if (uid === undefined || gid === undefined) {
 		throw new Error('PostgreSQL cannot run as root, and this system has no `nobody` user to run it as');
 	}
-	const user = { name: 'nobody', ids: { uid: Number(uid), gid: Number(gid) } };
-	if (!reachable(dataDir, user.ids)) {
+	return { name: 'nobody', ids: { uid: Number(uid), gid: Number(gid) } };
+}
+
+/** Where PostgreSQL's data, its log and any copy of its binaries are kept when DATA_DIR will not do. */
+const ROOT_FALLBACK_HOME = '/var/lib/hourglass';
+
+/**
+ * The folder that holds PostgreSQL's cluster, log and binary copy: DATA_DIR, unless the hub runs
+ * as root and `nobody` cannot reach it (a checkout under a 0700 /root, where a newcomer who is
+ * root clones it). Then a folder of its own under /var/lib/hourglass, named after DATA_DIR so
+ * that each DATA_DIR keeps its own data, as a system service would.
+ */
+function postgresHome(dataDir: string, user: PostgresUser | null, log: (message: string) => void): string {
+	if (!user || reachable(dataDir, user.ids)) return dataDir;
+	const home = join(ROOT_FALLBACK_HOME, createHash('sha256').update(dataDir).digest('hex').slice(0, 16));
+	mkdirSync(home, { recursive: true, mode: 0o755 });
+	if (!reachable(home, user.ids)) {
 		throw new Error(
-			`PostgreSQL cannot run as root, and the user it runs as instead (nobody) cannot reach DATA_DIR ` +
-				`(${dataDir}): set DATA_DIR to a folder outside private ones such as /root (e.g. /var/lib/hourglass), ` +
-				'run the hub as another user, or set MONGODB_URI.',
+			`PostgreSQL cannot run as root, and the user it runs as instead (nobody) can reach neither ` +
+				`DATA_DIR (${dataDir}) nor ${home}: set DATA_DIR to a folder it can reach, run the hub as ` +
+				'another user, or set MONGODB_URI.',
 		);
 	}
-	return user;
+	log(`${user.name} cannot reach DATA_DIR (${dataDir}): PostgreSQL's data is kept in ${home}`);
+	return home;
 }
 
 interface PostgresBinaries {

@@ -5,6 +5,7 @@ import type {
 	CLIENT_EVENT_SCHEMAS,
 	ClientToServerEvents,
 	ServerToClientEvents,
+	StoredEnvelope,
 } from '../../src/lib/protocol';
 
 /** What the session middleware puts on every socket: identity comes from here, never from a payload. */
@@ -17,15 +18,15 @@ export interface SocketData {
 
 /**
  * What hubs tell each other through the adapter, beside the rooms: sessions that ended, that they
- * are alive, and the time-locks they schedule and settle (server/services/timelock). Hubs trust each other; these
- * never carry ciphertext.
+ * are alive, and the time-locks they schedule and settle (server/services/timelock). Hubs trust each
+ * other; a scheduled lock travels whole, ciphertext included, as every relayed message does.
  */
 export interface InterServerEvents {
 	/** A session ended on one hub: every other hub's session cache forgets it, and confirms. */
 	'session:forget': (sessionId: string, done: (answer: true) => void) => void;
 	'hub:alive': (hubId: string) => void;
 	'hub:leaving': (hubId: string) => void;
-	'timelock:due': (refs: { id: string; unlockAt: number }[]) => void;
+	'timelock:due': (envelopes: StoredEnvelope[]) => void;
 	'timelock:settled': (ids: string[]) => void;
 }
 

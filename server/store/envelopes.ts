@@ -51,11 +51,12 @@ export interface EnvelopesRepo {
 	/** The locked envelopes `username` sent, soonest unlock first. */
 	lockedFrom(username: string, limit: number): Promise<StoredEnvelope[]>;
 	/**
-	 * Locked copies due at or before `until`, after `after` in (unlockAt, id) order, as positions
-	 * only (the scheduler's refill: the hub that stored an envelope holds it already). May include
-	 * copies whose decision was taken but which are not yet removed.
+	 * Locked copies due at or before `until`, after `after` in (unlockAt, id) order: the scheduler's
+	 * refill, read whole so that their release needs no read (the embedded engine decodes every
+	 * locked copy for a range whatever the projection, and an `_id $in` read later would decode
+	 * them all again). May include copies whose decision was taken but which are not yet removed.
 	 */
-	lockedDueBy(until: number, limit: number, after?: DuePosition | null): Promise<DuePosition[]>;
+	lockedDueBy(until: number, limit: number, after?: DuePosition | null): Promise<StoredEnvelope[]>;
 	/**
 	 * The release decision for each envelope: one unordered insert of the released copies (visible at
 	 * `releasedAt` in the sync order) into the settled collection. An id already settled there was
@@ -65,8 +66,8 @@ export interface EnvelopesRepo {
 	release(envelopes: StoredEnvelope[], releasedAt: number): Promise<ReleaseResult>;
 	/** The cancel decision: the settled copy, as cancelled. Says which decision stands for the id. */
 	cancel(envelope: StoredEnvelope, at: number): Promise<'cancelled' | 'decided-before'>;
-	/** Removes locked copies whose decision is stored. */
-	removeLocked(ids: string[]): Promise<void>;
+	/** Removes locked copies whose decision is stored (each named with its recipient). */
+	removeLocked(copies: { id: string; to: string }[]): Promise<void>;
 	/** Which of `ids` are addressed to `to` and deliverable, with their senders. */
 	deliverable(ids: string[], to: string): Promise<{ id: string; from: string }[]>;
 	/** Cancelled envelopes stored before `before` (purged after the retention period). */
@@ -199,12 +200,8 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 						],
 					}
 				: { unlockAt: { $lte: until } };
-			const docs = await locked
-				.find(range, { _id: 1, unlockAt: 1 })
-				.sort({ unlockAt: 1, _id: 1 })
-				.limit(limit)
-				.lean<Pick<EnvelopeDoc, '_id' | 'unlockAt'>[]>();
-			return docs.map((d) => ({ id: d._id, unlockAt: d.unlockAt ?? 0 }));
+			const docs = await lockedCollection.find(range, { sort: { unlockAt: 1, _id: 1 }, limit }).toArray();
+			return docs.map(toStoredEnvelope);
 		},
 		// Insert only: FerretDB's SQLite backend inserts a batch in one statement each and checks the
 		// unique _id through its index, where an update scans the whole table for every document.
@@ -225,8 +222,13 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			const refused = await insertUnordered(settled, [doc]);
 			return refused.size === 0 ? 'cancelled' : 'decided-before';
 		},
-		async removeLocked(ids) {
-			if (ids.length > 0) await locked.deleteMany({ _id: { $in: ids } });
+		async removeLocked(copies) {
+			// One delete per recipient, equality first: the embedded engine sends `to` down to its
+			// index and tests the ids only among that recipient's copies, where `_id $in` alone made it
+			// decode the whole collection for every delete. MongoDB answers both from the _id index.
+			const byRecipient = new Map<string, string[]>();
+			for (const { id, to } of copies) byRecipient.set(to, [...(byRecipient.get(to) ?? []), id]);
+			for (const [to, ids] of byRecipient) await lockedCollection.deleteMany({ to, _id: { $in: ids } });
 		},
 		async deliverable(ids, to) {
 			if (ids.length === 0) return [];

@@ -131,7 +131,7 @@ describe('time-locked envelopes before their unlock', () => {
 		expect(await call(bob.socket, 'message:received', { ids: [sent.envelope.id] })).toEqual({ count: 1 });
 		// Until its locked copy is removed, the sender's own lists already treat it as settled.
 		expect((await store.envelopes.lockedFrom(alice.username, 100)).map((e) => e.id)).not.toContain(id);
-		await store.envelopes.removeLocked([id]);
+		await store.envelopes.removeLocked([{ id, to: bob.username }]);
 		expect(await store.envelopes.lockedMany([id])).toEqual([]);
 		expect(await store.envelopes.get(id)).toMatchObject({ state: 'released' });
 	});
@@ -141,7 +141,7 @@ describe('time-locked envelopes before their unlock', () => {
 		const id = sent.envelope.id;
 		const { store, now } = hub.hub.context;
 		await store.envelopes.release(await store.envelopes.lockedMany([id]), now());
-		await store.envelopes.removeLocked([id]);
+		await store.envelopes.removeLocked([{ id, to: bob.username }]);
 		// The device never saw its ack and sends the same envelope again.
 		const again = await call(alice.socket, 'message:send', sent.envelope);
 		expect(again).toMatchObject({ id, duplicate: true });
@@ -184,7 +184,7 @@ describe('time-locked envelopes before their unlock', () => {
 		expect(batch.decided).toEqual([ids[0]]);
 		for (const e of batch.released) expect(e).toMatchObject({ state: 'released', releasedAt: at });
 		expect((await store.envelopes.release(locked, at + 1)).released).toEqual([]);
-		await store.envelopes.removeLocked(ids);
+		await store.envelopes.removeLocked(ids.map((id) => ({ id, to: bob.username })));
 
 		const after = await bob.messenger.syncAll(before.cursor);
 		const got = after.messages.filter((m) => ids.includes(m.id));

@@ -6,7 +6,7 @@ import type { HubServer } from '../../socket/types';
 import type { Store } from '../../store';
 import type { Notifier } from '../notify';
 import { HEARTBEAT_EVERY_MS, HubPeers } from './peers';
-import { TimelockScheduler, type LockedRef } from './scheduler';
+import { TimelockScheduler } from './scheduler';
 import { TimelockService } from './service';
 
 export { TimelockScheduler } from './scheduler';
@@ -123,7 +123,7 @@ export class Timelocks {
 		// Only what falls due within the window is held in memory; a refill finds the rest.
 		if (this.#scheduler.notify(ref)) {
 			this.#service.remember(envelope);
-			this.#tellPeers('timelock:due', [ref]);
+			this.#tellPeers('timelock:due', [envelope]);
 		}
 	}
 
@@ -153,8 +153,13 @@ export class Timelocks {
 			const { io } = this.#deps;
 			io.on('hub:alive', (hubId) => this.#peers.heard(hubId));
 			io.on('hub:leaving', (hubId) => this.#peers.left(hubId));
-			io.on('timelock:due', (refs) => {
-				for (const ref of refs) if (isRef(ref)) this.#scheduler.notify(ref);
+			io.on('timelock:due', (envelopes) => {
+				for (const envelope of envelopes) {
+					if (envelope?.state !== 'locked' || typeof envelope.unlockAt !== 'number') continue;
+					if (this.#scheduler.notify({ id: envelope.id, unlockAt: envelope.unlockAt })) {
+						this.#service.remember(envelope);
+					}
+				}
 			});
 			io.on('timelock:settled', (ids) => {
 				const valid = ids.filter((id) => typeof id === 'string');
@@ -188,7 +193,7 @@ export class Timelocks {
 		payload: E extends 'hub:alive' | 'hub:leaving'
 			? string
 			: E extends 'timelock:due'
-				? LockedRef[]
+				? StoredEnvelope[]
 				: string[],
 	): void {
 		if (!this.#deps.clustered) return;
@@ -199,9 +204,4 @@ export class Timelocks {
 			this.#logger.debug({ err: error, event }, 'telling the other hubs failed');
 		}
 	}
-}
-
-function isRef(value: unknown): value is LockedRef {
-	const ref = value as LockedRef | null;
-	return typeof ref?.id === 'string' && typeof ref.unlockAt === 'number' && Number.isFinite(ref.unlockAt);
 }

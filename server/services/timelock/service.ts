@@ -22,7 +22,7 @@ const STANDBY_MS = 250;
  * unique insert keeps the outcome single.
  */
 const TAKEOVER_AFTER_MS = 2_000;
-/** Locked copies removed by one delete: a delete of ids reads the locked collection once on FerretDB. */
+/** Locked copies removed per round of deletes (one delete per recipient among them). */
 const REMOVE_SLICE = 1_000;
 
 export interface TimelockServiceOptions {
@@ -72,7 +72,7 @@ export class TimelockService {
 	/** Due locks of other hubs' share that this hub stands by for: id → when it first came due here. */
 	readonly #standby = new Map<string, number>();
 	/** Decided envelopes whose locked copies are still to be removed, and the removal under way. */
-	readonly #toRemove = new Set<string>();
+	readonly #toRemove = new Map<string, string>();
 	#removing: Promise<void> | null = null;
 	/** When this hub's last release insert for an id failed without saying what it wrote: id → releasedAt tried. */
 	readonly #unsure = new Map<string, number>();
@@ -90,20 +90,14 @@ export class TimelockService {
 
 	/** The scheduler's source: locked envelopes due by `until` (after `after`), kept at hand for their release. */
 	async dueBefore(until: number, limit: number, after: LockedRef | null): Promise<LockedRef[]> {
-		const refs = await this.#store.envelopes.lockedDueBy(until, limit, after);
-		// Only this hub's share that it does not hold yet (stored through another hub) is read whole,
-		// ahead of its time; what it takes over from a peer is read when it is released.
-		const alive = this.#peers.alive();
-		const unknown = refs
-			.filter((r) => !this.#pending.has(r.id) && this.#peers.owns(r.id, alive))
-			.map((r) => r.id);
-		for (const envelope of await this.#store.envelopes.lockedMany(unknown)) {
-			this.#pending.set(envelope.id, envelope);
-		}
-		return refs;
+		const envelopes = await this.#store.envelopes.lockedDueBy(until, limit, after);
+		// Every hub holds every lock of the window, its own share and the others' (one it may take
+		// over), so that no release has to read what it releases.
+		for (const envelope of envelopes) this.remember(envelope);
+		return envelopes.map((e) => ({ id: e.id, unlockAt: e.unlockAt ?? 0 }));
 	}
 
-	/** Keeps a locked envelope stored on this hub at hand for its release (one the scheduler holds). */
+	/** Keeps a locked envelope at hand for its release (one the scheduler holds: stored here, or by another hub). */
 	remember(envelope: StoredEnvelope): void {
 		if (envelope.state === 'locked') this.#pending.set(envelope.id, envelope);
 	}
@@ -172,13 +166,12 @@ export class TimelockService {
 		for (const envelope of outcome.released) this.#emitReleased(envelope);
 		const decided = await this.#ownUnsure(outcome.decided);
 		for (const id of outcome.decided) if (!decided.has(id)) this.#onClaimLost(id);
-		const settled = due.map((e) => e.id);
-		for (const id of settled) {
-			this.#pending.delete(id);
-			this.#unsure.delete(id);
+		for (const e of due) {
+			this.#pending.delete(e.id);
+			this.#unsure.delete(e.id);
 		}
-		this.#onSettled(settled);
-		this.#removeCopies(settled);
+		this.#onSettled(due.map((e) => e.id));
+		this.#removeCopies(due);
 		return retries;
 	}
 
@@ -234,7 +227,7 @@ export class TimelockService {
 		}
 		this.#pending.delete(id);
 		this.#onSettled([id]);
-		this.#removeCopies([id]);
+		this.#removeCopies([envelope]);
 		const event: Cancelled = { id, from: envelope.from, to: envelope.to };
 		return { result: { id, outcome: 'cancelled' }, event, announce: envelope.announce };
 	}
@@ -250,20 +243,20 @@ export class TimelockService {
 	 * only logged: a copy left behind (here, or by a crash) is found again by a refill, refused as
 	 * decided by the release attempt, and queued then; until it is removed, the settled copy counts.
 	 */
-	#removeCopies(ids: string[]): void {
-		for (const id of ids) this.#toRemove.add(id);
+	#removeCopies(envelopes: StoredEnvelope[]): void {
+		for (const e of envelopes) this.#toRemove.set(e.id, e.to);
 		this.#removing ??= this.#drainRemovals().finally(() => (this.#removing = null));
 	}
 
 	async #drainRemovals(): Promise<void> {
 		while (this.#toRemove.size > 0) {
-			const slice = [...this.#toRemove].slice(0, REMOVE_SLICE);
+			const slice = [...this.#toRemove].slice(0, REMOVE_SLICE).map(([id, to]) => ({ id, to }));
 			try {
 				await this.#store.envelopes.removeLocked(slice);
 			} catch (error) {
 				this.#logger.warn({ err: error, count: slice.length }, 'removing decided locked copies failed');
 			}
-			for (const id of slice) this.#toRemove.delete(id);
+			for (const { id } of slice) this.#toRemove.delete(id);
 		}
 	}
 

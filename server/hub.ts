@@ -65,7 +65,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 	const logger = options.logger ?? createLogger(config);
 	const now = options.now ?? Date.now;
 	await ready();
-	const store = await openStore(mongoUri);
+	const store = await openStore(mongoUri, config.dbPoolSize);
 	let cluster: ClusterLink | null = null;
 	try {
 		const app = Fastify({

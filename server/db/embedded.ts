@@ -48,10 +48,14 @@ export interface DatabaseOptions {
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 /**
- * FerretDB's PostgreSQL pool (its default is 50 connections). Two cores gain nothing from more
- * concurrent statements, and each PostgreSQL connection is a process of ~10 MB.
+ * FerretDB's PostgreSQL pool. FerretDB 1.24 deadlocks when as many requests as it has pool
+ * connections arrive at once (some requests hold one connection while they wait for another:
+ * 80 concurrent updateOne hung for good with a pool of 16), so the pool stays above what its
+ * clients can send at once: six clients (hubs, a bench's or a test's own connection) at the
+ * store's pool size each (DB_POOL_SIZE, default 10). Each PostgreSQL connection is a process of
+ * ~10 MB, opened only when used.
  */
-const FERRETDB_POOL_MAX_CONNS = 16;
+const FERRETDB_POOL_MAX_CONNS = 64;
 /** The pool, this module's own connection, and room for an operator's psql. */
 const POSTGRES_MAX_CONNECTIONS = FERRETDB_POOL_MAX_CONNS + 8;
 /** The PostgreSQL database FerretDB keeps its MongoDB databases in (one schema each). */

@@ -29,10 +29,22 @@ export interface Store {
 	close(): Promise<void>;
 }
 
-export async function openStore(uri: string): Promise<Store> {
+/**
+ * Connections a store opens at most (the driver's default is 100). Inserts are grouped and most
+ * reads are one equality each, so ten requests at once keep a hub busy; and the embedded
+ * FerretDB deadlocks when its clients send as many requests at once as it has PostgreSQL
+ * connections (server/db/embedded.ts), so every client of it stays well below that.
+ */
+export const STORE_POOL_SIZE = 10;
+
+export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promise<Store> {
 	// Commands fail at once while disconnected instead of queueing: health and acks stay truthful.
 	const conn: Connection = await mongoose
-		.createConnection(uri, { bufferCommands: false, serverSelectionTimeoutMS: 10_000 })
+		.createConnection(uri, {
+			bufferCommands: false,
+			serverSelectionTimeoutMS: 10_000,
+			maxPoolSize: poolSize,
+		})
 		.asPromise();
 	const models = await defineModels(conn);
 	return {

@@ -11,7 +11,8 @@ export type DriverCollection<T extends mongo.Document> = mongo.Collection<T>;
 
 /** A direct connection to a test hub's database, to check what the hub really stored. */
 export async function openTestDb(mongoUri: string): Promise<TestDb> {
-	return mongoose.createConnection(mongoUri).asPromise();
+	// As small a pool as the hub's: the embedded FerretDB deadlocks past its own (server/db/embedded.ts).
+	return mongoose.createConnection(mongoUri, { maxPoolSize: 10 }).asPromise();
 }
 
 /** Every document of every collection, as JSON text (for "this must not be stored anywhere" checks). */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startDatabase, type RunningDatabase } from '../../server/db/embedded';
+import { openStore } from '../../server/store';
 import { openTestDb } from '../helpers/db';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -90,6 +91,34 @@ function processesWith(text: string): number[] {
 }
 
 describe.skipIf(!embedded || process.platform !== 'linux')('the embedded FerretDB on PostgreSQL', () => {
+	it('keeps answering a burst of writes far larger than its connections (the store caps its pool)', async () => {
+		// FerretDB 1.24 deadlocked for good under 80 concurrent updateOne from one client with a warm
+		// pool of 100: the store's pool (STORE_POOL_SIZE) keeps each client below FerretDB's own.
+		const store = await openStore(`${inject('mongoBaseUri')}/burst_${Date.now()}`);
+		try {
+			const sessions = Array.from({ length: 200 }, (_, i) => ({
+				id: `s${i}`,
+				username: `u${i}`,
+				createdAt: 1,
+				lastSeenAt: 1,
+				expiresAt: 2,
+				trusted: false,
+				userAgent: '',
+			}));
+			await Promise.all(sessions.map((session) => store.sessions.insert(session)));
+			// Reads first, so that the driver has opened every connection it may.
+			for (let round = 0; round < 10; round += 1) {
+				await Promise.all(sessions.map((session) => store.sessions.get(session.id)));
+			}
+			for (let round = 0; round < 3; round += 1) {
+				await Promise.all(sessions.map((session) => store.sessions.touch(session.id, round + 2, round + 3)));
+			}
+			expect((await store.sessions.get('s199'))?.lastSeenAt).toBe(4);
+		} finally {
+			await store.close();
+		}
+	}, 30_000);
+
 	it('leaves neither FerretDB nor PostgreSQL running after the hub is SIGKILLed', async () => {
 		const dir = dataDir();
 		const hub = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {

@@ -17,6 +17,7 @@ import { EVENTS, ProtocolError, type Envelope, type SyncResult } from '../src/li
 import { call } from '../src/lib/sdk';
 import { makePairs, startBenchHubProcess, type Pair } from './lib/harness';
 import { summarize, table, type LatencySummary } from './lib/stats';
+import { integerOption } from './lib/options';
 
 interface Options {
 	flood: number;
@@ -40,18 +41,12 @@ function readOptions(argv: string[]): Options {
 		},
 		strict: true,
 	});
-	const int = (name: string, text: string, min: number, max: number) => {
-		const n = Number(text);
-		if (!Number.isInteger(n) || n < min || n > max)
-			throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-		return n;
-	};
 	return {
-		flood: int('flood', values.flood, 1, 1_000_000),
-		window: int('window', values.window, 1, 1000),
-		samples: int('samples', values.samples, 10, 100_000),
-		intervalMs: int('interval', values.interval, 0, 10_000),
-		rate: int('rate', values.rate, 1, 1_000_000),
+		flood: integerOption('flood', values.flood, 1, 1_000_000),
+		window: integerOption('window', values.window, 1, 1000),
+		samples: integerOption('samples', values.samples, 10, 100_000),
+		intervalMs: integerOption('interval', values.interval, 0, 10_000),
+		rate: integerOption('rate', values.rate, 1, 1_000_000),
 		mongodbUri: values['mongodb-uri'],
 	};
 }

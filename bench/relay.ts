@@ -28,6 +28,7 @@ import {
 import { waitForConnect } from '../tests/helpers/users';
 import { runPhase, syncOnConnect, type Lane, type PhaseResult } from './lib/load';
 import { fixed, table } from './lib/stats';
+import { integerOption } from './lib/options';
 
 const WARMUP_PER_LANE = 3;
 
@@ -55,18 +56,12 @@ function readOptions(argv: string[]): Options {
 		},
 		strict: true,
 	});
-	const int = (name: string, text: string, min: number, max: number) => {
-		const n = Number(text);
-		if (!Number.isInteger(n) || n < min || n > max)
-			throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-		return n;
-	};
 	return {
-		pairs: int('pairs', values.pairs, 1, 500),
-		messages: int('messages', values.messages, 1, 100_000),
-		window: int('window', values.window, 1, 1000),
-		text: int('text', values.text, 1, 16_000),
-		timeoutMs: int('timeout', values.timeout, 5, 3600) * 1000,
+		pairs: integerOption('pairs', values.pairs, 1, 500),
+		messages: integerOption('messages', values.messages, 1, 100_000),
+		window: integerOption('window', values.window, 1, 1000),
+		text: integerOption('text', values.text, 1, 16_000),
+		timeoutMs: integerOption('timeout', values.timeout, 5, 3600) * 1000,
 		mongodbUri: values['mongodb-uri'],
 		profileDir: values.profile,
 	};

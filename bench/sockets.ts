@@ -22,6 +22,7 @@ import {
 	type BenchHubProcess,
 } from './lib/harness';
 import { fixed, table } from './lib/stats';
+import { integerOption } from './lib/options';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** After the last connect, the server's RSS is read when it has been still this long. */
@@ -46,16 +47,10 @@ function readOptions(argv: string[]): Options {
 		},
 		strict: true,
 	});
-	const int = (name: string, text: string, min: number, max: number) => {
-		const n = Number(text);
-		if (!Number.isInteger(n) || n < min || n > max)
-			throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-		return n;
-	};
 	return {
-		sockets: int('sockets', values.sockets, 1, 50_000),
-		users: int('users', values.users, 1, 1000),
-		clients: int('clients', values.clients, 1, 32),
+		sockets: integerOption('sockets', values.sockets, 1, 50_000),
+		users: integerOption('users', values.users, 1, 1000),
+		clients: integerOption('clients', values.clients, 1, 32),
 		mongodbUri: values['mongodb-uri'],
 	};
 }

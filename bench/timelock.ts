@@ -29,6 +29,7 @@ import { makePairs, startBenchCluster, type BenchCluster, type Pair } from './li
 import { waitForConnect } from '../tests/helpers/users';
 import { runPhase, type Lane, type PhaseResult } from './lib/load';
 import { fixed, summarize, table, type LatencySummary } from './lib/stats';
+import { integerOption } from './lib/options';
 
 const TEXT = 'a time-locked message of ordinary length, sealed until its date';
 
@@ -60,12 +61,6 @@ function readOptions(argv: string[]): Options {
 		},
 		strict: true,
 	});
-	const int = (name: string, text: string, min: number, max: number) => {
-		const n = Number(text);
-		if (!Number.isInteger(n) || n < min || n > max)
-			throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-		return n;
-	};
 	const scenarios: Record<string, Scenario[]> = {
 		both: ['single', 'kill'],
 		single: ['single'],
@@ -74,12 +69,12 @@ function readOptions(argv: string[]): Options {
 	if (!scenarios[values.scenario]) throw new Error('--scenario must be both, single or kill');
 	return {
 		scenarios: scenarios[values.scenario],
-		messages: int('messages', values.messages, 1, 100_000),
-		stored: int('stored', values.stored, 0, 2_000_000),
-		windowMs: int('window', values.window, 0, 3600) * 1000,
-		pairs: int('pairs', values.pairs, 1, 200),
-		inFlight: int('in-flight', values['in-flight'], 1, 256),
-		timeoutMs: int('timeout', values.timeout, 10, 3600) * 1000,
+		messages: integerOption('messages', values.messages, 1, 100_000),
+		stored: integerOption('stored', values.stored, 0, 2_000_000),
+		windowMs: integerOption('window', values.window, 0, 3600) * 1000,
+		pairs: integerOption('pairs', values.pairs, 1, 200),
+		inFlight: integerOption('in-flight', values['in-flight'], 1, 256),
+		timeoutMs: integerOption('timeout', values.timeout, 10, 3600) * 1000,
 		mongodbUri: values['mongodb-uri'],
 	};
 }

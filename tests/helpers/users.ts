@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ServerToClientEvents } from '../../src/lib/protocol';
+import { ProtocolError, type ServerToClientEvents } from '../../src/lib/protocol';
 import {
 	HubApi,
 	Messenger,
@@ -165,4 +165,15 @@ export async function rawEmit(
 	} catch {
 		return null;
 	}
+}
+
+/** The error code the hub refused a call with; fails the test when the hub accepted it. */
+export async function refusal(promise: Promise<unknown>): Promise<string> {
+	try {
+		await promise;
+	} catch (error) {
+		if (error instanceof ProtocolError) return error.code;
+		throw error;
+	}
+	throw new Error('the hub accepted what it should have refused');
 }

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startDatabase, type RunningDatabase } from '../../server/db/embedded';
+import { portOpen } from '../../server/net';
 import { openStore } from '../../server/store';
 import { openTestDb } from '../helpers/db';
 
@@ -46,17 +46,6 @@ afterAll(async () => {
 		if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 	for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function portOpen(port: number): Promise<boolean> {
-	return new Promise((done) => {
-		const socket = connect(port, '127.0.0.1');
-		socket.once('connect', () => {
-			socket.destroy();
-			done(true);
-		});
-		socket.once('error', () => done(false));
-	});
-}
 
 function alive(pid: number): boolean {
 	try {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolError, type Envelope } from '../../src/lib/protocol';
 import { base64urlBytes } from '../../server/store';
 import { startTestHub, type TestHub } from '../helpers/hub';
-import { newUser, signInUser, uniqueName, type TestClient } from '../helpers/users';
+import { newUser, signInUser, uniqueName, type TestClient, refusal } from '../helpers/users';
 
 const UNDELIVERED_MAX = 3;
 /** Two long messages fit, a third does not; short ones still do. */
@@ -22,17 +22,6 @@ async function user(hub: TestHub, name: string): Promise<TestClient> {
 	const client = await newUser(hub.url, uniqueName(name));
 	clients.push(client);
 	return client;
-}
-
-/** The code the hub refused a send with. */
-async function refusal(promise: Promise<unknown>): Promise<string> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof ProtocolError) return error.code;
-		throw error;
-	}
-	throw new Error('the hub accepted what it should have refused');
 }
 
 describe('quotas on what a user leaves stored', () => {

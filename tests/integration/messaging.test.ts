@@ -13,6 +13,7 @@ import {
 	waitForDisconnect,
 	waitForEvent,
 	type TestClient,
+	refusal,
 } from '../helpers/users';
 
 let hub: TestHub;
@@ -36,17 +37,6 @@ afterAll(async () => {
 	await db?.close();
 	await hub?.stop();
 });
-
-/** What the hub answers a refused call: the error code. */
-async function refusal(promise: Promise<unknown>): Promise<string> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof ProtocolError) return error.code;
-		throw error;
-	}
-	throw new Error('the hub accepted what it should have refused');
-}
 
 async function hubStillAnswers(client: TestClient): Promise<void> {
 	const { serverNow } = await call(client.socket, 'time:sync', {});

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProtocolError, SealedNotice } from '../../src/lib/protocol';
+import { SealedNotice } from '../../src/lib/protocol';
 import { call } from '../../src/lib/sdk';
 import { openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
-import { newUser, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
+import { newUser, signInUser, uniqueName, waitForEvent, type TestClient, refusal } from '../helpers/users';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -29,16 +29,6 @@ afterAll(async () => {
 	await db?.close();
 	await hub?.stop();
 });
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof ProtocolError) return error.code;
-		throw error;
-	}
-	throw new Error('the hub accepted what it should have refused');
-}
 
 /** True when `event` arrives on the socket within `ms` (for "must not arrive" checks). */
 function arrives(promise: Promise<unknown>): Promise<boolean> {

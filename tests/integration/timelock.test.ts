@@ -9,7 +9,15 @@ import {
 import { call, type HubSocket } from '../../src/lib/sdk';
 import { type TestDb, openTestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
-import { newUser, rawEmit, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
+import {
+	newUser,
+	rawEmit,
+	signInUser,
+	uniqueName,
+	waitForEvent,
+	type TestClient,
+	refusal,
+} from '../helpers/users';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -48,16 +56,6 @@ function tracesOf(socket: HubSocket, id: string) {
 		sealed: log.sealed.filter((n) => n.id === id),
 		cancelled: log.cancelled.filter((c) => c.id === id),
 	};
-}
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof ProtocolError) return error.code;
-		throw error;
-	}
-	throw new Error('the hub accepted what it should have refused');
 }
 
 beforeAll(async () => {

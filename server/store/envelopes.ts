@@ -131,8 +131,11 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 			}
 		},
 		async get(id) {
-			const doc =
-				(await envelopes.findById(id).lean<EnvelopeDoc>()) ?? (await locked.findById(id).lean<EnvelopeDoc>());
+			// The locked copy first, then the settled one: a decision inserts the settled copy before the
+			// locked one is removed, so a locked copy gone by the first read is settled by the second.
+			// (Settled first could miss both when a release lands between the two reads.)
+			const lockedDoc = await locked.findById(id).lean<EnvelopeDoc>();
+			const doc = (await envelopes.findById(id).lean<EnvelopeDoc>()) ?? lockedDoc;
 			return doc ? toStoredEnvelope(doc) : null;
 		},
 		async lockedMany(ids) {

@@ -2,12 +2,15 @@ import adapter from '@sveltejs/adapter-static';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
 
+/** `npm run build:probe` writes a second build, with the e2e tests' render counters, beside the real one. */
+const out = process.env.BUILD_DIR ?? 'build';
+
 export default defineConfig({
 	plugins: [
 		// SvelteKit 3 takes its configuration here (it refuses a svelte.config.js).
 		sveltekit({
 			// An end-to-end encrypted client has nothing to render on a server: a single-page app.
-			adapter: adapter({ fallback: 'index.html', strict: true }),
+			adapter: adapter({ pages: out, assets: out, fallback: 'index.html', strict: true }),
 			serviceWorker: { register: true },
 		}),
 	],

@@ -1,17 +1,53 @@
+import { createSubscriber } from 'svelte/reactivity';
 import { call, type HubSocket } from '../sdk';
+import { probe } from './probe';
 
 /**
  * The hub's clock as seen from this device. Time-locks open by the hub's clock, so countdowns use
  * `now` (device time plus the measured offset) and stay right when the device clock is wrong.
+ *
+ * The clock ticks only while something on screen reads it: an open conversation with no countdown
+ * runs no timer at all, and a countdown re-renders itself, not the rows around it.
  */
 export class HubClock {
 	#offset = $state(0);
-	#local = $state(Date.now());
-	#timer: ReturnType<typeof setTimeout> | null = null;
+	#secondTimer: ReturnType<typeof setTimeout> | null = null;
+	#dayTimer: ReturnType<typeof setTimeout> | null = null;
+	#seconds = createSubscriber((update) => {
+		const tick = () => {
+			probe('clock:second');
+			update();
+			// Tick on the hub's second boundaries, so a countdown reaches zero when the hub's clock does.
+			this.#secondTimer = setTimeout(tick, 1000 - (this.exact() % 1000));
+		};
+		this.#secondTimer = setTimeout(tick, 1000 - (this.exact() % 1000));
+		return () => {
+			if (this.#secondTimer) clearTimeout(this.#secondTimer);
+			this.#secondTimer = null;
+		};
+	});
+	#days = createSubscriber((update) => {
+		const tick = () => {
+			update();
+			this.#dayTimer = setTimeout(tick, untilTomorrow());
+		};
+		this.#dayTimer = setTimeout(tick, untilTomorrow());
+		return () => {
+			if (this.#dayTimer) clearTimeout(this.#dayTimer);
+			this.#dayTimer = null;
+		};
+	});
 
-	/** The hub's time, refreshed every second: read it in templates to get a live countdown. */
+	/** The hub's time, refreshed every second while read in a template: for live countdowns. */
 	get now(): number {
-		return this.#local + this.#offset;
+		this.#seconds();
+		return Date.now() + this.#offset;
+	}
+
+	/** The start of this device's local day, refreshed at midnight: for "today at 14:02" labels. */
+	get today(): number {
+		this.#days();
+		return startOfDay(Date.now());
 	}
 
 	/** The hub's time right now, for code (not reactive). */
@@ -36,19 +72,16 @@ export class HubClock {
 		}
 		if (best) this.adjust(best.serverNow, best.sentAt, best.receivedAt);
 	}
+}
 
-	start(): void {
-		if (this.#timer) return;
-		const tick = () => {
-			this.#local = Date.now();
-			// Tick on the hub's second boundaries, so a countdown reaches zero when the hub's clock does.
-			this.#timer = setTimeout(tick, 1000 - (this.exact() % 1000));
-		};
-		tick();
-	}
+function startOfDay(ms: number): number {
+	const d = new Date(ms);
+	return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+}
 
-	stop(): void {
-		if (this.#timer) clearTimeout(this.#timer);
-		this.#timer = null;
-	}
+/** A little past the next local midnight (a day may be 23 or 25 hours long). */
+function untilTomorrow(): number {
+	const now = new Date();
+	const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1).getTime();
+	return Math.max(1000, midnight + 50 - now.getTime());
 }

@@ -39,7 +39,6 @@ export class Connection {
 	start(): void {
 		if (this.#started) return;
 		this.#started = true;
-		this.clock.start();
 		this.socket.on('connect', this.#onConnect);
 		this.socket.on('disconnect', this.#onDisconnect);
 		this.socket.on('connect_error', this.#onConnectError);
@@ -53,7 +52,6 @@ export class Connection {
 	stop(): void {
 		if (!this.#started) return;
 		this.#started = false;
-		this.clock.stop();
 		window.removeEventListener('online', this.#onBrowserOnline);
 		window.removeEventListener('offline', this.#onBrowserOffline);
 		this.socket.off('connect', this.#onConnect);

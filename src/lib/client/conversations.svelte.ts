@@ -1,7 +1,8 @@
-import { Dexie } from 'dexie';
+import { liveQuery, type Subscription } from 'dexie';
 import type { SealedNotice } from '../protocol';
 import type { DecodedMessage } from '../sdk';
-import { openText, sealText, type AccountDb, type MessageRow } from './db';
+import { lastOfPeer, openText, sealText, type AccountDb, type ConversationRow, type MessageRow } from './db';
+import { MessageWindow } from './message-window.svelte';
 import { orderOf } from './timeline';
 
 /** A message as the UI shows it: the text opened from its sealed form, or null. */
@@ -16,21 +17,25 @@ export interface ConversationView {
 	last: MessageView | null;
 }
 
-/** Most messages of one conversation kept on screen. */
-const VIEW_LIMIT = 1000;
+/** Views kept for reuse: enough for every row a window shows and every conversation's preview. */
+const VIEW_CACHE_MAX = 4_000;
 
 /**
- * The conversations of one account: the list, the open conversation's messages, and every write
- * to them (all of which go through IndexedDB first, so the history survives a reload or going offline).
+ * The conversations of one account: every write to them, and the views that follow them.
+ *
+ * Writes go to IndexedDB first (so the history survives a reload or going offline), one
+ * transaction per batch. The list and the open conversation follow the database through Dexie's
+ * `liveQuery`, so no write refreshes anything by hand, and a row whose data did not change keeps
+ * the same view object, which Svelte does not render again.
  */
 export class Conversations {
 	#db: AccountDb;
 	#localKey: Uint8Array;
 	#list = $state.raw<ConversationView[]>([]);
-	#peer = $state<string | null>(null);
-	#messages = $state.raw<MessageView[]>([]);
-	/** Opened texts, so a refresh does not decrypt the whole history again. Not reactive: a cache. */
-	#texts = new Map<string, string>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- a cache, never read by a template
+	#window = $state.raw<MessageWindow | null>(null);
+	#listQuery: Subscription | null = null;
+	/** Opened rows by id, with the row they were made from. Not reactive: a cache. */
+	#views = new Map<string, { row: MessageRow; view: MessageView }>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- a cache, never read by a template
 
 	constructor(db: AccountDb, localKey: Uint8Array) {
 		this.#db = db;
@@ -43,102 +48,146 @@ export class Conversations {
 
 	/** The conversation on screen, if any. */
 	get peer(): string | null {
-		return this.#peer;
+		return this.#window?.peer ?? null;
+	}
+
+	/** The open conversation's window onto its history. */
+	get window(): MessageWindow | null {
+		return this.#window;
 	}
 
 	get messages(): MessageView[] {
-		return this.#messages;
+		return this.#window?.rows ?? [];
 	}
 
 	get unreadTotal(): number {
 		return this.#list.reduce((n, c) => n + c.unread, 0);
 	}
 
-	async load(): Promise<void> {
-		await this.#refresh(null);
+	/** Starts following the conversation list; resolves once it is first shown. */
+	load(): Promise<void> {
+		this.#listQuery?.unsubscribe();
+		return new Promise((resolve) => {
+			this.#listQuery = liveQuery(() => this.#readList()).subscribe({
+				next: (list) => {
+					this.#list = list;
+					resolve();
+				},
+				error: (error: unknown) => {
+					console.error('hourglass: conversation list failed', error);
+					resolve();
+				},
+			});
+		});
+	}
+
+	stop(): void {
+		this.#listQuery?.unsubscribe();
+		this.#listQuery = null;
+		this.#window?.stop();
+		this.#window = null;
 	}
 
 	/** Shows a conversation and marks it read. */
 	async open(peer: string): Promise<void> {
-		this.#peer = peer;
-		this.#messages = [];
-		await this.#db.transaction('rw', this.#db.conversations, async () => {
-			const row = await this.#db.conversations.get(peer);
-			if (row) await this.#db.conversations.update(peer, { unread: 0 });
-		});
-		await this.#refresh(peer);
+		if (this.#window?.peer !== peer) {
+			this.#window?.stop();
+			const window = new MessageWindow(this.#db, peer, (row) => this.#view(row));
+			this.#window = window;
+			window.start();
+		}
+		await this.markRead(peer);
 	}
 
 	async markRead(peer: string): Promise<void> {
-		const row = await this.#db.conversations.get(peer);
-		if (!row || row.unread === 0) return;
-		await this.#db.conversations.update(peer, { unread: 0 });
-		await this.#refresh(null);
+		// No write when nothing changes: every write wakes the views that follow the table.
+		await this.#db.transaction('rw', this.#db.conversations, async () => {
+			const row = await this.#db.conversations.get(peer);
+			if (row && row.unread > 0) await this.#db.conversations.update(peer, { unread: 0 });
+		});
 	}
 
 	close(peer: string): void {
-		if (this.#peer !== peer) return;
-		this.#peer = null;
-		this.#messages = [];
+		if (this.#window?.peer !== peer) return;
+		this.#window.stop();
+		this.#window = null;
 	}
 
 	/** Makes sure the conversation exists (a new conversation starts empty). */
 	async ensure(peer: string, at: number): Promise<void> {
-		const exists = await this.#db.conversations.get(peer);
-		if (!exists) await this.#db.conversations.put({ peer, lastAt: at, unread: 0 });
-		await this.#refresh(peer);
+		await this.#db.transaction('rw', this.#db.conversations, async () => {
+			if (!(await this.#db.conversations.get(peer))) {
+				await this.#db.conversations.put({ peer, lastAt: at, unread: 0, lastId: null });
+			}
+		});
 	}
 
 	/**
-	 * Stores envelopes from the hub, dropping those already held (delivery is at-least-once).
-	 * Returns the incoming messages that are new to this device, for receipts and notifications.
+	 * Stores envelopes from the hub in one transaction, dropping those already held (delivery is
+	 * at-least-once). Returns the messages that are new to this device, for receipts and notifications.
 	 */
 	async ingest(messages: DecodedMessage[]): Promise<DecodedMessage[]> {
 		if (messages.length === 0) return [];
 		const fresh: DecodedMessage[] = [];
-		const touched: string[] = [];
 		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+			const held = new Map<string, MessageRow>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
+			const existing = await this.#db.messages.bulkGet(messages.map((m) => m.id));
+			for (const row of existing) if (row) held.set(row.id, row);
+			const puts: MessageRow[] = [];
+			const bumps = new Bumps();
 			for (const m of messages) {
-				const existing = await this.#db.messages.get(m.id);
+				const row = held.get(m.id);
 				if (m.state === 'cancelled') {
 					// Our own time-lock, cancelled from another device while this one was away.
-					if (m.direction === 'out' && existing && existing.status !== 'cancelled') {
-						await this.#db.messages.update(m.id, { status: 'cancelled' });
-						touched.push(m.peer);
+					if (m.direction === 'out' && row && row.status !== 'cancelled') {
+						puts.push({ ...row, status: 'cancelled' });
+						bumps.touch(m.peer);
 					}
 					continue;
 				}
+				let next: MessageRow;
 				if (m.direction === 'in') {
-					if (existing && existing.status !== 'sealed') continue;
-					await this.#db.messages.put(this.#rowOf(m));
+					if (row && row.status !== 'sealed') continue;
+					next = this.#rowOf(m);
 					fresh.push(m);
-					await this.#bump(m.peer, activityTime(m), !this.#isWatching(m.peer));
-				} else if (existing) {
+					bumps.add(m.peer, activityTime(m), !this.#isWatching(m.peer));
+				} else if (row) {
 					// Our own message coming back (another device, or a resend): keep its delivery state.
-					await this.#db.messages.update(m.id, {
-						storedAt: existing.storedAt ?? m.storedAt,
+					next = {
+						...row,
+						storedAt: row.storedAt ?? m.storedAt,
 						releasedAt: m.releasedAt,
 						order: orderOf(m),
-						status: existing.status === 'sending' || existing.status === 'failed' ? 'sent' : existing.status,
-					});
+						status: row.status === 'sending' || row.status === 'failed' ? 'sent' : row.status,
+					};
+					bumps.touch(m.peer);
 				} else {
-					await this.#db.messages.put(this.#rowOf(m));
-					await this.#bump(m.peer, activityTime(m), false);
+					next = this.#rowOf(m);
+					bumps.add(m.peer, activityTime(m), false);
 				}
-				touched.push(m.peer);
+				puts.push(next);
+				// The same id twice in one batch: the second sees the first.
+				held.set(next.id, next);
 			}
+			await this.#db.messages.bulkPut(puts);
+			await this.#applyBumps(bumps);
 		});
-		await this.#refreshMany(touched);
 		return fresh;
 	}
 
 	/** Announced time-locks: a placeholder with the sender and the unlock date, and nothing to read. */
 	async addSealed(notices: SealedNotice[]): Promise<SealedNotice[]> {
+		if (notices.length === 0) return [];
 		const fresh: SealedNotice[] = [];
 		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+			const existing = await this.#db.messages.bulkGet(notices.map((n) => n.id));
+			const seen = new Set(existing.filter((row) => row !== undefined).map((row) => row.id)); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
+			const bumps = new Bumps();
+			const puts: MessageRow[] = [];
 			for (const n of notices) {
-				if (await this.#db.messages.get(n.id)) continue;
-				await this.#db.messages.put({
+				if (seen.has(n.id)) continue;
+				seen.add(n.id);
+				puts.push({
 					id: n.id,
 					peer: n.from,
 					direction: 'in',
@@ -153,85 +202,110 @@ export class Conversations {
 					problem: null,
 					error: null,
 				});
-				await this.#bump(n.from, n.sentAt, !this.#isWatching(n.from));
+				bumps.add(n.from, n.sentAt, !this.#isWatching(n.from));
 				fresh.push(n);
 			}
+			await this.#db.messages.bulkPut(puts);
+			await this.#applyBumps(bumps);
 		});
-		await this.#refreshMany(fresh.map((n) => n.from));
 		return fresh;
 	}
 
 	/** Drops placeholders the hub no longer holds sealed and did not deliver: they were cancelled. */
 	async reconcileSealed(stillSealed: Set<string>): Promise<void> {
-		const stale = (await this.#db.messages.where('status').equals('sealed').toArray()).filter(
-			(row) => !stillSealed.has(row.id),
-		);
-		if (stale.length === 0) return;
-		await this.#db.messages.bulkDelete(stale.map((row) => row.id));
-		await this.#refreshMany(stale.map((row) => row.peer));
+		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+			const stale = (await this.#db.messages.where('status').equals('sealed').toArray()).filter(
+				(row) => !stillSealed.has(row.id),
+			);
+			if (stale.length === 0) return;
+			await this.#db.messages.bulkDelete(stale.map((row) => row.id));
+			const bumps = new Bumps();
+			for (const row of stale) bumps.touch(row.peer);
+			await this.#applyBumps(bumps);
+		});
 	}
 
 	/** A time-lock cancelled by its sender: the recipient's placeholder goes, the sender's copy says so. */
 	async cancelled(id: string): Promise<void> {
-		const row = await this.#db.messages.get(id);
-		if (!row) return;
-		if (row.direction === 'in') {
-			if (row.status === 'sealed') await this.#db.messages.delete(id);
-		} else {
-			await this.#db.messages.update(id, { status: 'cancelled' });
-		}
-		await this.#refresh(row.peer);
+		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+			const row = await this.#db.messages.get(id);
+			if (!row) return;
+			if (row.direction === 'in') {
+				if (row.status !== 'sealed') return;
+				await this.#db.messages.delete(id);
+			} else {
+				await this.#db.messages.update(id, { status: 'cancelled' });
+			}
+			const bumps = new Bumps();
+			bumps.touch(row.peer);
+			await this.#applyBumps(bumps);
+		});
 	}
 
 	async markDelivered(receipts: { id: string; at: number }[]): Promise<void> {
 		if (receipts.length === 0) return;
-		const touched: string[] = [];
 		await this.#db.transaction('rw', this.#db.messages, async () => {
-			for (const receipt of receipts) {
-				const row = await this.#db.messages.get(receipt.id);
-				if (!row || row.direction !== 'out' || row.status === 'delivered') continue;
-				await this.#db.messages.update(receipt.id, { status: 'delivered' });
-				touched.push(row.peer);
+			const rows = await this.#db.messages.bulkGet(receipts.map((r) => r.id));
+			const delivered = rows.filter(
+				(row): row is MessageRow =>
+					row !== undefined && row.direction === 'out' && row.status !== 'delivered',
+			);
+			if (delivered.length > 0) {
+				await this.#db.messages.bulkPut(delivered.map((row) => ({ ...row, status: 'delivered' as const })));
 			}
 		});
-		await this.#refreshMany(touched);
 	}
 
 	/** A message written here, before the hub has it. */
 	async addOutgoing(row: Omit<MessageRow, 'text'>, text: string): Promise<void> {
 		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
 			await this.#db.messages.put({ ...row, text: sealText(text, this.#localKey) });
-			await this.#bump(row.peer, row.sentAt, false);
+			const bumps = new Bumps();
+			bumps.add(row.peer, row.sentAt, false);
+			await this.#applyBumps(bumps);
 		});
-		this.#texts.set(row.id, text);
-		await this.#refresh(row.peer);
 	}
 
 	async updateOutgoing(id: string, patch: Partial<Omit<MessageRow, 'id' | 'text'>>): Promise<void> {
-		const row = await this.#db.messages.get(id);
-		if (!row) return;
-		// A receipt can overtake the send's acknowledgement: never step back from "delivered".
-		if (row.status === 'delivered' && patch.status === 'sent') delete patch.status;
-		await this.#db.messages.update(id, patch);
-		await this.#refresh(row.peer);
+		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+			const row = await this.#db.messages.get(id);
+			if (!row) return;
+			// A receipt can overtake the send's acknowledgement: never step back from "delivered".
+			if (row.status === 'delivered' && patch.status === 'sent') delete patch.status;
+			await this.#db.messages.update(id, patch);
+			if (patch.order !== undefined && patch.order !== row.order) {
+				const bumps = new Bumps();
+				bumps.touch(row.peer);
+				await this.#applyBumps(bumps);
+			}
+		});
 	}
 
 	#isWatching(peer: string): boolean {
-		return this.#peer === peer && document.visibilityState === 'visible';
+		return this.peer === peer && document.visibilityState === 'visible';
 	}
 
-	async #bump(peer: string, at: number, unread: boolean): Promise<void> {
-		const row = await this.#db.conversations.get(peer);
-		await this.#db.conversations.put({
-			peer,
-			lastAt: Math.max(row?.lastAt ?? 0, at),
-			unread: (row?.unread ?? 0) + (unread ? 1 : 0),
-		});
+	/** Moves each touched conversation's activity time, unread count and last message, inside the caller's transaction. */
+	async #applyBumps(bumps: Bumps): Promise<void> {
+		const peers = [...bumps.peers()];
+		if (peers.length === 0) return;
+		const rows = await this.#db.conversations.bulkGet(peers);
+		const next: ConversationRow[] = [];
+		for (const [i, peer] of peers.entries()) {
+			const row = rows[i];
+			const bump = bumps.get(peer);
+			next.push({
+				peer,
+				lastAt: Math.max(row?.lastAt ?? 0, bump.at),
+				unread: (row?.unread ?? 0) + bump.unread,
+				lastId: (await lastOfPeer(this.#db.messages, peer))?.id ?? null,
+			});
+		}
+		await this.#db.conversations.bulkPut(next);
 	}
 
 	/** A decoded message as stored on this device: incoming ones are "received", our own "sent". */
 	#rowOf(m: DecodedMessage): MessageRow {
-		if (m.text !== null) this.#texts.set(m.id, m.text);
 		return {
 			id: m.id,
 			peer: m.peer,
@@ -250,49 +324,84 @@ export class Conversations {
 		};
 	}
 
+	async #readList(): Promise<ConversationView[]> {
+		const rows = await this.#db.conversations.orderBy('lastAt').reverse().toArray();
+		const lasts = await this.#db.messages.bulkGet(rows.map((row) => row.lastId ?? ''));
+		return rows.map((row, i) => {
+			const last = lasts[i];
+			return { peer: row.peer, lastAt: row.lastAt, unread: row.unread, last: last ? this.#view(last) : null };
+		});
+	}
+
+	/** The view of a row: the same object as last time when the row did not change, so nothing re-renders. */
 	#view(row: MessageRow): MessageView {
+		const cached = this.#views.get(row.id);
+		if (cached && sameRow(cached.row, row)) return cached.view;
 		let text: string | null = null;
 		if (row.text) {
-			text = this.#texts.get(row.id) ?? null;
+			const sameText = cached?.row.text?.ciphertext === row.text.ciphertext;
+			text = sameText && cached ? cached.view.text : null;
 			if (text === null) {
 				try {
 					text = openText(row.text, this.#localKey);
-					this.#texts.set(row.id, text);
 				} catch {
 					text = null;
 				}
 			}
 		}
-		return { ...row, text };
-	}
-
-	async #lastOf(peer: string): Promise<MessageRow | undefined> {
-		return this.#db.messages.where('[peer+order]').between([peer, Dexie.minKey], [peer, Dexie.maxKey]).last();
-	}
-
-	async #refreshMany(peers: string[]): Promise<void> {
-		await this.#refresh(this.#peer !== null && peers.includes(this.#peer) ? this.#peer : null);
-	}
-
-	/** Reloads the list, and the open conversation when `peer` is the one on screen. */
-	async #refresh(peer: string | null): Promise<void> {
-		const rows = await this.#db.conversations.orderBy('lastAt').reverse().toArray();
-		const list: ConversationView[] = [];
-		for (const row of rows) {
-			const last = await this.#lastOf(row.peer);
-			list.push({ ...row, last: last ? this.#view(last) : null });
+		const view: MessageView = { ...row, text };
+		this.#views.delete(row.id);
+		this.#views.set(row.id, { row, view });
+		if (this.#views.size > VIEW_CACHE_MAX) {
+			const oldest = this.#views.keys().next().value;
+			if (oldest !== undefined) this.#views.delete(oldest);
 		}
-		this.#list = list;
-		if (peer !== null && peer === this.#peer) {
-			const rows = await this.#db.messages
-				.where('[peer+order]')
-				.between([peer, Dexie.minKey], [peer, Dexie.maxKey])
-				.reverse()
-				.limit(VIEW_LIMIT)
-				.toArray();
-			if (this.#peer === peer) this.#messages = rows.reverse().map((row) => this.#view(row));
-		}
+		return view;
 	}
+}
+
+/** What a batch does to each conversation it touches. */
+class Bumps {
+	#byPeer = new Map<string, { at: number; unread: number }>();
+
+	add(peer: string, at: number, unread: boolean): void {
+		const bump = this.get(peer);
+		bump.at = Math.max(bump.at, at);
+		if (unread) bump.unread++;
+	}
+
+	/** The conversation changed (its last message may have), without new activity. */
+	touch(peer: string): void {
+		this.get(peer);
+	}
+
+	get(peer: string): { at: number; unread: number } {
+		let bump = this.#byPeer.get(peer);
+		if (!bump) {
+			bump = { at: 0, unread: 0 };
+			this.#byPeer.set(peer, bump);
+		}
+		return bump;
+	}
+
+	peers(): Iterable<string> {
+		return this.#byPeer.keys();
+	}
+}
+
+function sameRow(a: MessageRow, b: MessageRow): boolean {
+	return (
+		a.status === b.status &&
+		a.order === b.order &&
+		a.sentAt === b.sentAt &&
+		a.storedAt === b.storedAt &&
+		a.unlockAt === b.unlockAt &&
+		a.releasedAt === b.releasedAt &&
+		a.announce === b.announce &&
+		a.problem === b.problem &&
+		a.error === b.error &&
+		a.text?.ciphertext === b.text?.ciphertext
+	);
 }
 
 function activityTime(m: DecodedMessage): number {

@@ -1,4 +1,4 @@
-import { Dexie, type EntityTable } from 'dexie';
+import { Dexie, type EntityTable, type Table } from 'dexie';
 import { fromB64, fromUtf8, openWithKey, sealWithKey, toB64, utf8 } from '../crypto';
 import type { Envelope } from '../protocol';
 import type { MessageProblem, PinStore, PinnedKeys, SealedAccount } from '../sdk';
@@ -46,6 +46,8 @@ export interface ConversationRow {
 	peer: string;
 	lastAt: number;
 	unread: number;
+	/** The message that sits last in the conversation (the list's preview), kept by every write. */
+	lastId?: string | null;
 }
 
 export interface MetaRow {
@@ -84,6 +86,15 @@ export class AccountDb extends Dexie {
 			outbox: '++seq, &id',
 			account: 'key',
 		});
+		this.version(2)
+			.stores({})
+			.upgrade(async (tx) => {
+				const messages = tx.table<MessageRow, string>('messages');
+				const conversations = tx.table<ConversationRow, string>('conversations');
+				const rows = await conversations.toArray();
+				for (const row of rows) row.lastId = (await lastOfPeer(messages, row.peer))?.id ?? null;
+				await conversations.bulkPut(rows);
+			});
 	}
 
 	async sealedAccount(): Promise<SealedAccount | undefined> {
@@ -101,6 +112,14 @@ export class AccountDb extends Dexie {
 	async saveCursor(value: string | null): Promise<void> {
 		await this.meta.put({ key: 'cursor', value });
 	}
+}
+
+/** The message with the highest place in `peer`'s conversation. */
+export function lastOfPeer(
+	messages: Table<MessageRow, string> | EntityTable<MessageRow, 'id'>,
+	peer: string,
+): Promise<MessageRow | undefined> {
+	return messages.where('[peer+order]').between([peer, Dexie.minKey], [peer, Dexie.maxKey]).last();
 }
 
 export function accountDbName(username: string): string {

@@ -12,6 +12,7 @@ import {
 	ApiError,
 	KeyChangedError,
 	Messenger,
+	Receipts,
 	SYNC_BACKOFF,
 	backoffDelay,
 	isRetryable,
@@ -35,8 +36,9 @@ export interface EngineEvents {
 
 /**
  * Everything one unlocked account runs: the socket, the sync engine, the outbox, the time-locks.
- * Writes from the hub are applied one at a time (a sync page, a live message), so a message that
- * arrives live while a sync is under way is stored once and in order.
+ * Writes from the hub are applied one batch at a time (a sync page, or the live messages that came
+ * in meanwhile), each in one transaction, so a message that arrives live while a sync is under way
+ * is stored once and in order, and a burst costs a few writes rather than one per message.
  */
 export class ChatEngine {
 	readonly account: Account;
@@ -46,6 +48,7 @@ export class ChatEngine {
 	readonly messenger: Messenger;
 	readonly outbox: Outbox;
 	readonly timelocks: Timelocks;
+	readonly receipts: Receipts;
 	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
 	#syncing = $state(false);
 	#syncRetrying = $state(false);
@@ -53,6 +56,8 @@ export class ChatEngine {
 	#syncRun: Promise<void> | null = null;
 	#syncAgain = false;
 	#hintTimer: ReturnType<typeof setTimeout> | null = null;
+	/** Live envelopes waiting for the batch that will store them. */
+	#live: StoredEnvelope[] = [];
 
 	constructor(api: HubApi, account: Account, db: AccountDb, events: EngineEvents) {
 		this.account = account;
@@ -70,6 +75,12 @@ export class ChatEngine {
 		this.conversations = new Conversations(db, account.localKey);
 		this.outbox = new Outbox(db, this.conversations, this.messenger, () => this.connection.clock.exact());
 		this.timelocks = new Timelocks(this.messenger);
+		this.receipts = new Receipts(this.messenger, (error) => {
+			// Offline: they go again on the next connect.
+			if (!(error instanceof ProtocolError && error.code === 'UNAVAILABLE')) {
+				console.error('hourglass: receipts failed', error);
+			}
+		});
 		this.outbox.onLocked = () => void this.timelocks.refresh();
 	}
 
@@ -95,7 +106,7 @@ export class ChatEngine {
 		await this.conversations.load();
 		await this.outbox.load();
 		const socket = this.connection.socket;
-		socket.on('message:new', (envelope) => void this.#serial(() => this.#onMessage(envelope)));
+		socket.on('message:new', (envelope) => this.#onLive(envelope));
 		socket.on('message:status', (status) => void this.#serial(() => this.#onStatus(status)));
 		socket.on('timelock:sealed', (notice) => void this.#serial(() => this.#onSealed(notice)));
 		socket.on('timelock:cancelled', (event) => void this.#serial(() => this.#onCancelled(event)));
@@ -110,6 +121,7 @@ export class ChatEngine {
 		this.connection.socket.off('timelock:cancelled');
 		this.connection.socket.off('sync:hint');
 		if (this.#hintTimer) clearTimeout(this.#hintTimer);
+		this.conversations.stop();
 		this.connection.stop();
 		this.db.close();
 	}
@@ -269,6 +281,7 @@ export class ChatEngine {
 	}
 
 	async #onOnline(): Promise<void> {
+		void this.receipts.flush();
 		await this.#requestSync();
 		await this.outbox.flush();
 		await this.timelocks.refresh();
@@ -288,8 +301,8 @@ export class ChatEngine {
 				for (const notice of page.sealed) stillSealed.add(notice.id);
 				await this.conversations.addSealed(page.sealed);
 				await this.conversations.markDelivered(page.delivered);
-				const incoming = page.messages.filter((m) => m.direction === 'in').map((m) => m.id);
-				if (incoming.length > 0) await this.messenger.receipt(incoming);
+				// Not awaited: the next page does not wait for this one's receipts.
+				void this.receipts.add(page.messages.filter((m) => m.direction === 'in').map((m) => m.id));
 				unlocked.push(...fresh.filter((m) => m.unlockAt !== null));
 				if (page.cursor && (cursor === null || page.cursor > cursor)) {
 					cursor = page.cursor;
@@ -303,16 +316,41 @@ export class ChatEngine {
 		}
 	}
 
-	async #onMessage(envelope: StoredEnvelope): Promise<void> {
-		const decoded = await this.messenger.open(envelope);
-		if (decoded.problem === 'key-changed') await this.checkKeys(decoded.peer);
-		const fresh = await this.conversations.ingest([decoded]);
-		if (decoded.direction === 'in') await this.messenger.receipt([decoded.id]);
+	/** Queues a live envelope; one job stores everything that arrived while the previous one ran. */
+	#onLive(envelope: StoredEnvelope): void {
+		this.#live.push(envelope);
+		if (this.#live.length > 1) return;
+		void this.#serial(async () => {
+			const batch = this.#live;
+			this.#live = [];
+			await this.#onMessages(batch);
+		});
+	}
+
+	async #onMessages(envelopes: StoredEnvelope[]): Promise<void> {
+		const decoded = await this.messenger.openAll(envelopes);
+		const changedKeys = new Set(decoded.filter((m) => m.problem === 'key-changed').map((m) => m.peer)); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
+		for (const peer of changedKeys) await this.checkKeys(peer);
+		const fresh = await this.conversations.ingest(decoded);
+		void this.receipts.add(decoded.filter((m) => m.direction === 'in').map((m) => m.id));
+		this.#announce(fresh);
+	}
+
+	/** Unlocked time-locks one by one (the last few); other new messages once per conversation not in view. */
+	#announce(fresh: DecodedMessage[]): void {
+		const unlocked = fresh.filter((m) => m.unlockAt !== null);
+		for (const m of unlocked.slice(-3)) this.#announceUnlock(m);
+		const byPeer = new Map<string, DecodedMessage[]>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
 		for (const m of fresh) {
-			if (m.unlockAt !== null) this.#announceUnlock(m);
-			else if (this.conversations.peer !== m.peer || document.visibilityState !== 'visible') {
-				notifier.announce('info', `New message from ${m.peer}`, m.text ?? '', m.peer);
-			}
+			if (m.unlockAt !== null || m.direction !== 'in') continue;
+			if (this.conversations.peer === m.peer && document.visibilityState === 'visible') continue;
+			byPeer.set(m.peer, [...(byPeer.get(m.peer) ?? []), m]);
+		}
+		for (const [peer, messages] of byPeer) {
+			const last = messages[messages.length - 1];
+			const title =
+				messages.length === 1 ? `New message from ${peer}` : `${messages.length} new messages from ${peer}`;
+			notifier.announce('info', title, last.text ?? '', peer);
 		}
 	}
 

@@ -2,6 +2,7 @@ import type { DerivedKeys } from '../crypto';
 import type { Deriver } from '../sdk';
 import type { KdfReply, KdfRequest } from './kdf.worker';
 
+/** The worker while a derivation runs; ended when none is left (tests/e2e/performance.test.ts checks it). */
 let worker: Worker | null = null;
 let nextId = 1;
 const pending = new Map<number, { resolve: (keys: DerivedKeys) => void; reject: (error: Error) => void }>();
@@ -14,6 +15,8 @@ function kdfWorker(): Worker {
 		const waiter = pending.get(reply.id);
 		if (!waiter) return;
 		pending.delete(reply.id);
+		// Argon2 runs at sign-in and unlock only: the worker's 64 MiB and its libsodium go with it.
+		if (pending.size === 0) endWorker();
 		if (reply.ok) {
 			waiter.resolve({ authKey: reply.authKey, wrapKey: reply.wrapKey, localKey: reply.localKey });
 		} else {
@@ -24,10 +27,14 @@ function kdfWorker(): Worker {
 		// A worker that failed to load cannot answer anything still waiting: fail them all and start afresh next time.
 		for (const waiter of pending.values()) waiter.reject(new Error(`workerDerive: ${event.message}`));
 		pending.clear();
-		worker?.terminate();
-		worker = null;
+		endWorker();
 	};
 	return worker;
+}
+
+function endWorker(): void {
+	worker?.terminate();
+	worker = null;
 }
 
 /** The SDK's `derive` option for the browser: Argon2id in a Web Worker, off the page's thread. */

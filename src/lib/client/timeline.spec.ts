@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isStillLocked, orderOf } from './timeline';
+import { canUnlock, isStillLocked, orderOf } from './timeline';
 
 const NOW = 1_800_000_000_000;
 
@@ -29,5 +29,30 @@ describe('isStillLocked', () => {
 
 	it('keeps an announced placeholder closed', () => {
 		expect(isStillLocked({ ...base, status: 'sealed', direction: 'in' }, NOW + 60_000)).toBe(true);
+	});
+});
+
+describe('canUnlock', () => {
+	const rows = (
+		['sending', 'sent', 'delivered', 'failed', 'cancelled', 'received', 'sealed'] as const
+	).flatMap((status) =>
+		(['in', 'out'] as const).flatMap((direction) =>
+			[null, NOW + 1_000].flatMap((unlockAt) =>
+				[null, NOW + 1_200].map((releasedAt) => ({ status, direction, unlockAt, releasedAt })),
+			),
+		),
+	);
+
+	it('is true for exactly the rows whose lock state the clock can still change', () => {
+		for (const row of rows) {
+			const changes = isStillLocked(row, NOW) !== isStillLocked(row, NOW + 2_000);
+			if (changes) expect(canUnlock(row), JSON.stringify(row)).toBe(true);
+			if (!canUnlock(row)) {
+				expect(isStillLocked(row, 0), JSON.stringify(row)).toBe(isStillLocked(row, NOW + 2_000));
+			}
+		}
+		expect(canUnlock({ status: 'sent', direction: 'out', unlockAt: NOW + 1_000, releasedAt: null })).toBe(
+			true,
+		);
 	});
 });

@@ -1,6 +1,11 @@
 // Where messages sit in a conversation, and whether a time-lock is still closed.
 import type { MessageRow } from './db';
 
+/** Rows a conversation opens with, and how many more each step up or down shows. */
+export const WINDOW_PAGE = 50;
+/** Most rows on screen at once, however long the history: beyond it the window slides. */
+export const WINDOW_MAX = 200;
+
 /**
  * Whether a time-lock is still closed. A received message is open by definition (the hub released
  * it); the sender's own copy is closed until the hub's clock passes the unlock time.
@@ -13,6 +18,20 @@ export function isStillLocked(
 	if (m.direction === 'in' || m.unlockAt === null || m.releasedAt !== null || m.status === 'cancelled')
 		return false;
 	return m.unlockAt > hubNow;
+}
+
+/**
+ * Whether `isStillLocked` depends on the clock: the sender's own time-lock before the hub released
+ * it. Views read the ticking clock only for these, so other rows never re-render as it ticks.
+ */
+export function canUnlock(m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt' | 'releasedAt'>): boolean {
+	return (
+		m.status !== 'sealed' &&
+		m.direction === 'out' &&
+		m.unlockAt !== null &&
+		m.releasedAt === null &&
+		m.status !== 'cancelled'
+	);
 }
 
 /** A time-lock takes its place at its unlock time; anything else at the hub's storage time. */

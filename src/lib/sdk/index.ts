@@ -4,3 +4,4 @@ export * from './socket';
 export * from './messenger';
 export * from './retry';
 export * from './receiver';
+export * from './receipts';

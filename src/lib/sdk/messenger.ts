@@ -80,6 +80,9 @@ export function overlapCursor(after: string | null, overlapMs: number = LIMITS.s
 	return key ? syncKeyFloor(key.at - overlapMs) : null;
 }
 
+/** How long opening envelopes may hold the thread before it is handed back. */
+const OPEN_SLICE_MS = 8;
+
 function toPublicKeys(pin: { signPk: string; boxPk: string }): PublicKeys {
 	return { signPk: fromB64(pin.signPk), boxPk: fromB64(pin.boxPk) };
 }
@@ -163,7 +166,10 @@ export class Messenger {
 	}
 
 	/** Verifies and decrypts; a failed check yields `text: null` and the reason, never the text. */
-	async open(stored: StoredEnvelope): Promise<DecodedMessage> {
+	async open(
+		stored: StoredEnvelope,
+		keysOf: (peer: string) => Promise<PinnedKeys> = (peer) => this.peerKeys(peer),
+	): Promise<DecodedMessage> {
 		const direction = stored.from === this.username ? 'out' : 'in';
 		const peer = direction === 'out' ? stored.to : stored.from;
 		const decoded: DecodedMessage = {
@@ -182,7 +188,7 @@ export class Messenger {
 			text: null,
 			problem: null,
 		};
-		const keys = await this.peerKeys(peer);
+		const keys = await keysOf(peer);
 		const result = openEnvelope(stored, this.account.identity, this.username, toPublicKeys(keys));
 		if (result.ok) return { ...decoded, text: result.body.text };
 		if (result.reason === 'bad-signature' && direction === 'in') {
@@ -203,9 +209,34 @@ export class Messenger {
 		timeoutMs?: number,
 	): Promise<SyncResult & { messages: DecodedMessage[] }> {
 		const page = await call(this.socket, 'sync:pull', { after, limit }, timeoutMs);
+		return { ...page, messages: await this.openAll(page.envelopes) };
+	}
+
+	/**
+	 * Opens envelopes in order, handing the thread back every few milliseconds: a page of 500
+	 * checked signatures in one go would hold a browser's main thread for too long.
+	 */
+	async openAll(envelopes: StoredEnvelope[]): Promise<DecodedMessage[]> {
 		const messages: DecodedMessage[] = [];
-		for (const envelope of page.envelopes) messages.push(await this.open(envelope));
-		return { ...page, messages };
+		// Each peer's pinned keys are read once per batch, not once per envelope.
+		const keys = new Map<string, Promise<PinnedKeys>>();
+		const keysOf = (peer: string) => {
+			let pin = keys.get(peer);
+			if (!pin) {
+				pin = this.peerKeys(peer);
+				keys.set(peer, pin);
+			}
+			return pin;
+		};
+		let sliceStart = Date.now();
+		for (const envelope of envelopes) {
+			messages.push(await this.open(envelope, keysOf));
+			if (Date.now() - sliceStart >= OPEN_SLICE_MS) {
+				await new Promise((resolve) => setTimeout(resolve, 0));
+				sliceStart = Date.now();
+			}
+		}
+		return messages;
 	}
 
 	/**
@@ -221,14 +252,20 @@ export class Messenger {
 		let newest = cursor;
 		const messages: DecodedMessage[] = [];
 		let serverNow: number;
+		let pending = this.sync(after, undefined, options.timeoutMs);
 		for (;;) {
-			const page = await this.sync(after, undefined, options.timeoutMs);
+			const page = await pending;
 			serverNow = page.serverNow;
+			const last = !page.more || page.cursor === after;
+			// The next page is asked for while this one is stored, so the hub and the device work side by side.
+			const next = last ? null : this.sync(page.cursor, undefined, options.timeoutMs);
+			next?.catch(() => undefined); // awaited below; this only keeps a failure during onPage from going unhandled
 			messages.push(...page.messages);
 			if (onPage) await onPage(page);
 			if (page.cursor && (newest === null || page.cursor > newest)) newest = page.cursor;
-			if (!page.more || page.cursor === after) break;
+			if (!next) break;
 			after = page.cursor;
+			pending = next;
 		}
 		return { messages, cursor: newest, serverNow };
 	}

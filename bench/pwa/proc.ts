@@ -1,0 +1,79 @@
+/** The renderer process behind a page, and its CPU time and memory, from /proc (Linux). */
+import { readFileSync, readdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+function parentOf(pid: number): number | null {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+	} catch {
+		return null;
+	}
+}
+
+/** Chromium renderer processes started (through any depth of children) by this process. */
+function renderers(): number[] {
+	const found: number[] = [];
+	for (const entry of readdirSync('/proc')) {
+		const pid = Number(entry);
+		if (!Number.isInteger(pid)) continue;
+		let cmdline: string;
+		try {
+			cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+		} catch {
+			continue;
+		}
+		if (!cmdline.includes('--type=renderer') || cmdline.includes('--extension-process')) continue;
+		for (let up = parentOf(pid); up !== null && up > 1; up = parentOf(up)) {
+			if (up === process.pid) {
+				found.push(pid);
+				break;
+			}
+		}
+	}
+	return found;
+}
+
+/** User plus system CPU time of every thread of `pid`, in milliseconds. */
+export function cpuMs(pid: number): number {
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	// Fields 14 and 15 of stat (utime, stime); the slice starts at field 3.
+	return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+export interface ProcessMemory {
+	rss: number;
+	/** Private pages (clean, dirty and swapped): close to what Chrome's task manager calls the footprint. */
+	private: number;
+}
+
+export function memoryOf(pid: number): ProcessMemory {
+	const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+	const kb = (field: string) =>
+		Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+	return { rss: kb('Rss'), private: kb('Private_Clean') + kb('Private_Dirty') + kb('Swap') };
+}
+
+/**
+ * The renderer that runs `page`: the one whose CPU time grows while the page spins for 300 ms
+ * (Playwright does not tell which process a page lives in).
+ */
+export async function rendererOf(page: Page): Promise<number> {
+	const candidates = renderers();
+	const before = new Map(candidates.map((pid) => [pid, cpuMs(pid)]));
+	await page.evaluate(() => {
+		const until = performance.now() + 300;
+		while (performance.now() < until);
+	});
+	let best = { pid: 0, grew: 0 };
+	for (const pid of candidates) {
+		const grew = cpuMs(pid) - (before.get(pid) ?? 0);
+		if (grew > best.grew) best = { pid, grew };
+	}
+	if (best.grew < 150) throw new Error('rendererOf: no renderer process ran the page');
+	return best.pid;
+}

@@ -22,6 +22,7 @@
  * Needs `npm run build` first (the hub serves build/). Each wait is capped by --timeout seconds and
  * reported as "timed out after X s" rather than hanging.
  */
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { ready } from '../src/lib/crypto';
@@ -47,6 +48,13 @@ interface Options {
 	idleMessages: number;
 	timeoutMs: number;
 	mongodbUri: string | undefined;
+}
+
+/** The machine's 1, 5 and 15-minute load: the figures mean less when another job shares the cores. */
+function loadAverage(): string {
+	return loadavg()
+		.map((l) => l.toFixed(2))
+		.join(' ');
 }
 
 function integerList(name: string, text: string, min: number, max: number): number[] {
@@ -121,7 +129,7 @@ async function main(): Promise<number> {
 		const env: PwaEnv = { url: hub.url, browser, timeoutMs: options.timeoutMs };
 		process.stdout.write(
 			`PWA bench: Chromium ${browser.version()} against the hub at ${hub.url} (database: ${hub.dbKind}); ` +
-				`waits capped at ${options.timeoutMs / 1000} s.\n\n`,
+				`waits capped at ${options.timeoutMs / 1000} s; load average ${loadAverage()}.\n\n`,
 		);
 		const outcomes: boolean[] = [];
 
@@ -172,6 +180,7 @@ async function main(): Promise<number> {
 			// Section 5: the Lighthouse audit (bench/lib/lighthouse.ts, written separately) prints its table here.
 			process.stdout.write('5. Lighthouse\npending: bench/lib/lighthouse.ts is not part of this bench yet\n');
 		}
+		process.stdout.write(`\nload average at the end: ${loadAverage()} (${cpus().length} cores)\n`);
 		return outcomes.every(Boolean) ? 0 : 1;
 	} finally {
 		await browser?.close();

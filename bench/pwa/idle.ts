@@ -130,6 +130,9 @@ export async function runIdle(env: PwaEnv, messages: number, idleSeconds: number
 		process.stderr.write(`pwa bench: both tabs idle for ${idleSeconds} s…\n`);
 		const [appTab, signInTab] = await measureIdle(probes, idleSeconds * 1000);
 		const notes = probes[0].pid === probes[1].pid ? ['both tabs share one renderer process'] : [];
+		// A worker kept alive holds its memory in the renderer (Argon2id's 64 MiB, for the KDF worker).
+		const workers = app.page.workers().map((w) => w.url().split('/').pop() ?? w.url());
+		notes.push(`workers alive in the signed-in tab: ${workers.length ? workers.join(', ') : 'none'}`);
 		return {
 			messages,
 			seconds: idleSeconds,

@@ -3,7 +3,8 @@
  * browser signs in from a fresh context and syncs. Measured: the first `sync:pull` → all N in
  * IndexedDB and the peer in the conversation list (and from the sign-in click). Baseline, the
  * hub-bound floor: a Node SDK device signing in as the same user and pulling the same N with
- * `messenger.syncAll`, sending a receipt per page as the PWA does.
+ * `messenger.syncAll`, sending a receipt per page as the PWA does (and, for reference, syncAll
+ * alone before it).
  */
 import { accountDbName } from '../../src/lib/client/db';
 import { HubApi, createAccount } from '../../src/lib/sdk';
@@ -15,9 +16,19 @@ import { countRows, epochNow, signInThroughForm, socketQuiet, syncPulls, waitSyn
 
 const RATIO_GOAL = 1.5;
 
+interface NodeSync {
+	signInMs: number;
+	syncMs: number;
+	messages: number;
+	pages: number;
+}
+
 export interface SyncRun {
 	n: number;
-	node: { signInMs: number; syncMs: number; messages: number; pages: number };
+	/** The baseline: syncAll sending a receipt per page, as the PWA does. */
+	node: NodeSync;
+	/** syncAll alone, no receipts (run first, on the same messages). */
+	pullOnlyMs: number;
 	browser: {
 		signInMs: number;
 		/** Sign-in click → synced. */
@@ -31,6 +42,26 @@ export interface SyncRun {
 	notes: string[];
 }
 
+/** A new Node SDK device signs in as `username` and pulls everything, with a receipt per page or not. */
+async function nodeSync(url: string, username: string, receipts: boolean): Promise<NodeSync> {
+	const signInStart = epochNow();
+	const device = await signInUser(url, username, PASSWORD);
+	const syncStart = epochNow();
+	let pages = 0;
+	const ids = new Set<string>();
+	try {
+		await device.messenger.syncAll(null, async (page) => {
+			pages++;
+			for (const m of page.messages) ids.add(m.id);
+			const incoming = page.messages.filter((m) => m.direction === 'in').map((m) => m.id);
+			if (receipts && incoming.length > 0) await device.messenger.receipt(incoming);
+		});
+	} finally {
+		device.close();
+	}
+	return { signInMs: syncStart - signInStart, syncMs: epochNow() - syncStart, messages: ids.size, pages };
+}
+
 export async function runSync(env: PwaEnv, n: number): Promise<SyncRun> {
 	const { timeoutMs } = env;
 	const sender = await newUser(env.url, uniqueName('sync_send'));
@@ -41,23 +72,9 @@ export async function runSync(env: PwaEnv, n: number): Promise<SyncRun> {
 	sender.close();
 	const notes = stored.refused > 0 ? [`${stored.refused} sends refused, first: ${stored.firstRefusal}`] : [];
 
-	process.stderr.write(`pwa bench: Node SDK device syncs ${n}…\n`);
-	const signInStart = epochNow();
-	const device = await signInUser(env.url, username, PASSWORD);
-	const syncStart = epochNow();
-	let pages = 0;
-	const ids = new Set<string>();
-	try {
-		await device.messenger.syncAll(null, async (page) => {
-			pages++;
-			for (const m of page.messages) ids.add(m.id);
-			const incoming = page.messages.filter((m) => m.direction === 'in').map((m) => m.id);
-			if (incoming.length > 0) await device.messenger.receipt(incoming);
-		});
-	} finally {
-		device.close();
-	}
-	const syncEnd = epochNow();
+	process.stderr.write(`pwa bench: Node SDK devices sync ${n}, pulling only, then with receipts…\n`);
+	const pullOnly = await nodeSync(env.url, username, false);
+	const node = await nodeSync(env.url, username, true);
 
 	process.stderr.write(`pwa bench: the browser signs in and syncs ${n}…\n`);
 	const person = await newPerson(env, 'syncweb', username);
@@ -70,7 +87,8 @@ export async function runSync(env: PwaEnv, n: number): Promise<SyncRun> {
 		await socketQuiet(person.page);
 		return {
 			n,
-			node: { signInMs: syncStart - signInStart, syncMs: syncEnd - syncStart, messages: ids.size, pages },
+			node,
+			pullOnlyMs: pullOnly.syncMs,
 			browser: {
 				signInMs: signedInAt - clickedAt,
 				totalMs: syncedAt === null ? null : syncedAt - clickedAt,
@@ -102,6 +120,13 @@ export function syncRows(r: SyncRun): Row[] {
 			measured: ratio === null ? '–' : `${fixed(ratio)}×`,
 			baseline: '1×',
 			goal: '≈ 1',
+			met: null,
+		},
+		{
+			figure: `${n}: Node syncAll without receipts`,
+			measured: '',
+			baseline: duration(r.pullOnlyMs),
+			goal: '',
 			met: null,
 		},
 		{

@@ -20,7 +20,7 @@ import {
 	type PwaEnv,
 	type Row,
 } from './common';
-import { countRows, epochNow, longTasks, socketQuiet, waitShown, watchShown } from './page';
+import { countRows, epochNow, longTasks, socketSettled, waitShown, watchShown } from './page';
 
 const SHOWN_GOAL_MS = 2_000;
 const LONG_TASK_GOAL_MS = 50;
@@ -102,7 +102,7 @@ export async function runBurst(env: PwaEnv, count: number): Promise<BurstResult>
 		const receiptsLeft = Math.max(1000, timeoutMs - (epochNow() - browserSend.lastAckAt));
 		const allReceipts = await browserStatuses.wait(receiptsLeft);
 		browserStatuses.stop();
-		await socketQuiet(person.page);
+		await socketSettled(person.page);
 		const stored = await countRows(person.page, { db: accountDbName(person.name), peer: sender.username });
 		const tasks = (await longTasks(person.page)).filter(
 			(t) => t.start + t.duration >= browserSend.startedAt && t.start <= burstEnd,

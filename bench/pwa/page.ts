@@ -29,11 +29,13 @@ interface BenchState {
 	syncPulls: number[];
 	/** When the page last sent anything on a WebSocket (epoch ms). */
 	lastFrameAt: number;
+	/** Socket.IO acks the page waits for (ids of `42<id>[…` frames sent, not yet answered by `43<id>[…`). */
+	acksPending: Set<string>;
 	shown: Record<string, Shown>;
 	watch(spec: ShownSpec): void;
 }
 
-type BenchWindow = Window & { __hgBench: BenchState; Dexie?: unknown };
+type BenchWindow = Window & { __hgBench: BenchState };
 
 /**
  * Runs at the start of every document of a context (see probesScript): records long tasks, the
@@ -45,6 +47,7 @@ export function installProbes(): void {
 		longTasks: [],
 		syncPulls: [],
 		lastFrameAt: 0,
+		acksPending: new Set(),
 		shown: {},
 		watch(spec) {
 			const shows = () => {
@@ -71,7 +74,8 @@ export function installProbes(): void {
 				observer.disconnect();
 				done();
 			});
-			observer.observe(document, { childList: true, subtree: true, attributes: true });
+			// A virtual list may reuse a row's element for another message: its data-id changes.
+			observer.observe(document, { childList: true, subtree: true, attributeFilter: ['data-id'] });
 		},
 	};
 	(window as unknown as BenchWindow).__hgBench = state;
@@ -80,11 +84,25 @@ export function installProbes(): void {
 			state.longTasks.push({ start: performance.timeOrigin + entry.startTime, duration: entry.duration });
 		}
 	}).observe({ type: 'longtask', buffered: true });
-	const send = WebSocket.prototype.send;
-	WebSocket.prototype.send = function (this: WebSocket, data) {
+	const Native = WebSocket;
+	const send = Native.prototype.send;
+	Native.prototype.send = function (this: WebSocket, data) {
 		state.lastFrameAt = epoch();
-		if (typeof data === 'string' && data.includes('"sync:pull"')) state.syncPulls.push(state.lastFrameAt);
+		if (typeof data === 'string') {
+			if (data.includes('"sync:pull"')) state.syncPulls.push(state.lastFrameAt);
+			const ack = /^42(\d+)\[/.exec(data);
+			if (ack) state.acksPending.add(ack[1]);
+		}
 		return send.call(this, data);
+	};
+	window.WebSocket = class extends Native {
+		constructor(url: string | URL, protocols?: string | string[]) {
+			super(url, protocols);
+			this.addEventListener('message', (event: MessageEvent) => {
+				const ack = typeof event.data === 'string' ? /^43(\d+)\[/.exec(event.data) : null;
+				if (ack) state.acksPending.delete(ack[1]);
+			});
+		}
 	};
 }
 
@@ -144,15 +162,18 @@ export async function syncPulls(page: Page): Promise<number[]> {
 }
 
 /**
- * Waits (at most `limitMs`) until the page has sent nothing on its socket for a second: its
- * receipts are out and answered, so closing the hub next interrupts nothing.
+ * Waits (at most `limitMs`) until every socket call of the page has its answer and nothing was
+ * sent for half a second: its receipts are stored, so stopping the hub next cuts no write short.
  */
-export async function socketQuiet(page: Page, limitMs = 30_000): Promise<void> {
+export async function socketSettled(page: Page, limitMs = 60_000): Promise<void> {
 	const giveUp = Date.now() + limitMs;
 	while (Date.now() < giveUp) {
-		const last = await page.evaluate(() => (window as unknown as BenchWindow).__hgBench.lastFrameAt);
-		if (epochNow() - last > 1000) return;
-		await new Promise((resolve) => setTimeout(resolve, 250));
+		const { pending, last } = await page.evaluate(() => {
+			const state = (window as unknown as BenchWindow).__hgBench;
+			return { pending: state.acksPending.size, last: state.lastFrameAt };
+		});
+		if (pending === 0 && epochNow() - last > 500) return;
+		await new Promise((resolve) => setTimeout(resolve, 100));
 	}
 }
 

@@ -12,7 +12,7 @@ import { PASSWORD } from '../../tests/e2e/support';
 import { newUser, signInUser, uniqueName } from '../../tests/helpers/users';
 import { fixed } from '../lib/stats';
 import { newPerson, pageErrors, sealMany, duration, sendAll, type PwaEnv, type Row } from './common';
-import { countRows, epochNow, signInThroughForm, socketQuiet, syncPulls, waitSynced } from './page';
+import { countRows, epochNow, signInThroughForm, socketSettled, syncPulls, waitSynced } from './page';
 
 const RATIO_GOAL = 1.5;
 
@@ -84,7 +84,7 @@ export async function runSync(env: PwaEnv, n: number): Promise<SyncRun> {
 		const target = { db: accountDbName(username), peer: sender.username };
 		const syncedAt = await waitSynced(person.page, target, n, timeoutMs);
 		const pulls = await syncPulls(person.page);
-		await socketQuiet(person.page);
+		await socketSettled(person.page);
 		return {
 			n,
 			node,

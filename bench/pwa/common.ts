@@ -25,8 +25,8 @@ export interface SendRun {
 }
 
 /**
- * Sends every envelope but the last `SEND_WINDOW` at a time, then the last one alone once the
- * others are acknowledged, so it is the newest message and its ack the last one.
+ * Sends every envelope but the last with at most `SEND_WINDOW` unacknowledged, then the last one
+ * alone once the others are acknowledged, so it is the newest message and its ack the last one.
  */
 export async function sendAll(
 	messenger: Messenger,

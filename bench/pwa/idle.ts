@@ -116,7 +116,7 @@ export async function runIdle(env: PwaEnv, messages: number, idleSeconds: number
 		process.stderr.write(`pwa bench: a tab signs in and opens ${messages} messages…\n`);
 		await signInThroughForm(app, timeoutMs);
 		const target = { db: accountDbName(username), peer: sender.username };
-		await waitSynced(app.page, target, messages, timeoutMs);
+		const synced = await waitSynced(app.page, target, messages, timeoutMs);
 		await app.page.locator(`[data-peer="${sender.username}"] a`).click();
 		const log = app.page.getByRole('log');
 		await log.locator('li.msg').first().waitFor({ timeout: timeoutMs });
@@ -130,6 +130,7 @@ export async function runIdle(env: PwaEnv, messages: number, idleSeconds: number
 		process.stderr.write(`pwa bench: both tabs idle for ${idleSeconds} s…\n`);
 		const [appTab, signInTab] = await measureIdle(probes, idleSeconds * 1000);
 		const notes = probes[0].pid === probes[1].pid ? ['both tabs share one renderer process'] : [];
+		if (synced === null) notes.push(`the tab had not synced all ${messages} after ${timeoutMs / 1000} s`);
 		// A worker kept alive holds its memory in the renderer (Argon2id's 64 MiB, for the KDF worker).
 		const workers = app.page.workers().map((w) => w.url().split('/').pop() ?? w.url());
 		notes.push(`workers alive in the signed-in tab: ${workers.length ? workers.join(', ') : 'none'}`);

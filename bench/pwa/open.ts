@@ -174,8 +174,9 @@ export async function runOpen(env: PwaEnv, sizes: number[]): Promise<OpenResult>
 		const localKey = await localKeyOf(env.url, person.name);
 		const target = { db: accountDbName(person.name), peer: peer.username };
 		const newestAt = Date.now() - 60_000;
-		const conversation: ConversationRow = { peer: peer.username, lastAt: newestAt, unread: 0 };
-		let newestId = '';
+		// `lastId`: a client that keeps the last message's id on the conversation (its list preview)
+		// finds it there; one that does not ignores it.
+		let conversation: (ConversationRow & { lastId: string }) | null = null;
 		let seeded = 0;
 		const results: OpenAtSize[] = [];
 		for (const size of [...sizes].sort((a, b) => a - b)) {
@@ -186,13 +187,13 @@ export async function runOpen(env: PwaEnv, sizes: number[]): Promise<OpenResult>
 				for (; seeded < size && rows.length < SEED_BATCH; seeded++) {
 					rows.push(seededRow(peer.username, seeded, newestAt, localKey));
 				}
-				if (newestId === '') newestId = rows[0].id;
+				conversation ??= { peer: peer.username, lastAt: newestAt, unread: 0, lastId: rows[0].id };
 				await putRows(person.page, target.db, { messages: rows, conversations: [conversation] });
 			}
 			process.stderr.write(
 				`pwa bench: seeded in ${fixed((epochNow() - seedStart) / 1000)} s; opening the conversation…\n`,
 			);
-			results.push(await measureSize(person.page, target, size, newestId, timeoutMs));
+			results.push(await measureSize(person.page, target, size, conversation?.lastId ?? '', timeoutMs));
 		}
 		return { sizes: results, timeoutMs, notes: pageErrors(person) };
 	} finally {

@@ -65,8 +65,48 @@ describe('loadConfig', () => {
 		expect(config.port).toBe(8080);
 		expect(config.publicOrigin).toBe('https://chat.example.org');
 		expect(config.tls).toEqual({ cert: '/etc/cert.pem', key: '/etc/key.pem' });
-		expect(config.trustProxy).toBe(true);
+		expect(config.trustProxy).toBe(1);
 		expect(isHttps(config)).toBe(true);
+	});
+
+	it('reads sign-in throttling settings, defaults first', () => {
+		const defaults = loadConfig({});
+		expect(defaults.throttle).toEqual({
+			authPerIpPerMinute: 60,
+			registerPerIpPerHour: 10,
+			registerPerMinute: 60,
+			lockout: {
+				accountFailures: 5,
+				sourceFailures: 20,
+				deviceFailures: 10,
+				baseMs: 60_000,
+				maxMs: 900_000,
+				windowMs: 24 * 3_600_000,
+			},
+			deviceTokenDays: 180,
+		});
+		const set = loadConfig({
+			LOCKOUT_ACCOUNT_FAILURES: '3',
+			LOCKOUT_BASE_SECONDS: '10',
+			LOCKOUT_MAX_SECONDS: '40',
+		});
+		expect(set.throttle.lockout).toMatchObject({ accountFailures: 3, baseMs: 10_000, maxMs: 40_000 });
+		expect(() => loadConfig({ LOCKOUT_BASE_SECONDS: '60', LOCKOUT_MAX_SECONDS: '30' })).toThrow(
+			/LOCKOUT_MAX_SECONDS/,
+		);
+	});
+
+	it("reads TRUST_PROXY as off, a number of hops, or the proxies' addresses", () => {
+		expect(loadConfig({}).trustProxy).toBe(false);
+		expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+		expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+		expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy).toEqual([
+			'10.0.0.0/8',
+			'127.0.0.1',
+			'::1',
+		]);
+		expect(() => loadConfig({ TRUST_PROXY: 'nginx' })).toThrow(/TRUST_PROXY/);
+		expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
 	});
 
 	it('names every bad variable in one error', () => {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
-import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ready } from '../src/lib/crypto';
 import { joinCluster, SYNC_HINT_SPREAD_MS, type ClusterLink } from './cluster';
@@ -26,6 +25,7 @@ import { AuthService } from './services/auth';
 import { MaintenanceService } from './services/maintenance';
 import { MessageService } from './services/messages';
 import { Notifier } from './services/notify';
+import { SignInThrottle, redisCounters } from './services/throttle';
 import { Timelocks } from './services/timelock';
 import { attachSocketHandlers, createSocketServer } from './socket';
 import type { HubServer } from './socket/types';
@@ -36,6 +36,17 @@ export type { HubContext, HubServices } from './context';
 /** Largest REST body: a registration (keys and the sealed backup) is far below it. */
 const REST_BODY_LIMIT = 32 * 1024;
 const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * Fastify's trustProxy for TRUST_PROXY: a hop count becomes "believe the nearest n hops" (Fastify
+ * itself refuses plain hop counts); a list of addresses and ranges is passed as it is.
+ */
+function trustProxyOption(
+	trust: HubConfig['trustProxy'],
+): false | string[] | ((address: string, hop: number) => boolean) {
+	if (typeof trust !== 'number') return trust;
+	return (_address, hop) => hop < trust;
+}
 
 export interface CreateHubOptions {
 	config: HubConfig;
@@ -71,7 +82,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		const app = Fastify({
 			loggerInstance: logger.child({ component: 'http' }),
 			bodyLimit: REST_BODY_LIMIT,
-			trustProxy: config.trustProxy,
+			trustProxy: trustProxyOption(config.trustProxy),
 			...(config.tls
 				? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } }
 				: {}),
@@ -100,6 +111,14 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		const metrics = createMetrics();
 		const auth = new AuthService(store, config, now);
 		await auth.init();
+		const throttle = new SignInThrottle(
+			cluster ? redisCounters(cluster.commands) : store.throttle,
+			store.settings,
+			config.throttle,
+			now,
+			metrics,
+		);
+		await throttle.init();
 		if (config.redisUrl) {
 			io.on('session:forget', (sessionId, done) => {
 				auth.forget(sessionId);
@@ -130,6 +149,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 				logger,
 				metrics,
 			}),
+			throttle,
 		};
 		const context: HubContext = {
 			hubId,
@@ -144,7 +164,6 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		};
 
 		await app.register(fastifyCookie);
-		await app.register(fastifyRateLimit, { global: false });
 		installErrorHandler(app, logger);
 		installSecurityHeaders(app, headers);
 		installOriginGuard(app, () => allowedOrigin);

@@ -38,8 +38,6 @@ export function installErrorHandler(app: FastifyInstance, logger: Logger): void 
 			return sendError(reply, 'UNAVAILABLE', 'The hub cannot reach its database; try again shortly.');
 		}
 		const status = (error as FastifyError).statusCode ?? 500;
-		if (status === 429)
-			return sendError(reply, 'RATE_LIMITED', 'Too many attempts; wait a minute and retry.');
 		if (status === 413) return sendError(reply, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
 		if (status >= 400 && status < 500) {
 			return sendError(reply, 'BAD_REQUEST', status === 415 ? 'Send JSON.' : 'The request is malformed.');

@@ -29,14 +29,21 @@ export interface TestHub {
 	restart(): Promise<void>;
 }
 
-/** Settings for tests: any free port, quiet logs, rate limits and quotas out of the way of many sign-ups and sends. */
+/**
+ * Settings for tests: any free port, quiet logs, sign-in throttling, rate limits and quotas out of
+ * the way of many sign-ups, wrong passwords and sends (the tests of those limits set their own).
+ */
 const TEST_ENV: Record<string, string> = {
 	PORT: '0',
 	HOST: '127.0.0.1',
 	NODE_ENV: 'test',
 	LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'silent',
 	AUTH_RATE_PER_IP_PER_MINUTE: '100000',
-	AUTH_RATE_PER_USER_PER_MINUTE: '100000',
+	REGISTER_RATE_PER_IP_PER_HOUR: '100000',
+	REGISTER_RATE_PER_MINUTE: '100000',
+	LOCKOUT_ACCOUNT_FAILURES: '100000',
+	LOCKOUT_SOURCE_FAILURES: '100000',
+	LOCKOUT_DEVICE_FAILURES: '100000',
 	SEND_RATE_PER_SECOND: '100000',
 	SEND_BURST: '100000',
 };

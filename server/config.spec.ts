@@ -85,6 +85,7 @@ describe('loadConfig', () => {
 			},
 			deviceTokenDays: 180,
 		});
+		expect(defaults.passwordHashConcurrency).toBe(2);
 		const set = loadConfig({
 			LOCKOUT_ACCOUNT_FAILURES: '3',
 			LOCKOUT_BASE_SECONDS: '10',

@@ -97,6 +97,7 @@ const Env = z
 		LOCKOUT_MAX_SECONDS: positiveInt(7 * 86_400).default(900),
 		LOCKOUT_WINDOW_HOURS: positiveInt(24 * 30).default(24),
 		DEVICE_TOKEN_DAYS: positiveInt(3650).default(180),
+		PASSWORD_HASH_CONCURRENCY: positiveInt(64).default(2),
 		QUOTA_UNDELIVERED_PER_RECIPIENT: positiveInt(100_000_000).default(5_000),
 		QUOTA_STORED_BYTES_PER_USER: positiveInt(2 ** 50).default(256 * 1024 * 1024),
 		SEND_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
@@ -147,6 +148,8 @@ export interface HubConfig {
 	trustProxy: false | number | string[];
 	/** Sign-in throttling (server/services/throttle): request budgets and lockouts, shared by all hubs. */
 	throttle: ThrottleConfig;
+	/** Password hashes (Argon2id) computed at once by this hub; sign-ins go first (server/services/password-hash.ts). */
+	passwordHashConcurrency: number;
 	/** Per-user limits (server/services/quota.ts). */
 	fairness: {
 		undeliveredPerRecipient: number;
@@ -234,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			},
 			deviceTokenDays: e.DEVICE_TOKEN_DAYS,
 		},
+		passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
 		fairness: {
 			undeliveredPerRecipient: e.QUOTA_UNDELIVERED_PER_RECIPIENT,
 			storedBytesPerUser: e.QUOTA_STORED_BYTES_PER_USER,

@@ -69,7 +69,7 @@ describe('loadConfig', () => {
 		expect(isHttps(config)).toBe(true);
 	});
 
-	it('reads sign-in throttling settings, defaults first', () => {
+	it('reads sign-in throttling and metrics settings, defaults first', () => {
 		const defaults = loadConfig({});
 		expect(defaults.throttle).toEqual({
 			authPerIpPerMinute: 60,
@@ -86,15 +86,20 @@ describe('loadConfig', () => {
 			deviceTokenDays: 180,
 		});
 		expect(defaults.passwordHashConcurrency).toBe(2);
+		expect(defaults.metrics).toEqual({ token: null, host: '127.0.0.1', port: null });
 		const set = loadConfig({
 			LOCKOUT_ACCOUNT_FAILURES: '3',
 			LOCKOUT_BASE_SECONDS: '10',
 			LOCKOUT_MAX_SECONDS: '40',
+			METRICS_TOKEN: 'a-long-enough-operator-token',
+			METRICS_PORT: '9464',
 		});
 		expect(set.throttle.lockout).toMatchObject({ accountFailures: 3, baseMs: 10_000, maxMs: 40_000 });
+		expect(set.metrics).toEqual({ token: 'a-long-enough-operator-token', host: '127.0.0.1', port: 9464 });
 		expect(() => loadConfig({ LOCKOUT_BASE_SECONDS: '60', LOCKOUT_MAX_SECONDS: '30' })).toThrow(
 			/LOCKOUT_MAX_SECONDS/,
 		);
+		expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
 	});
 
 	it("reads TRUST_PROXY as off, a number of hops, or the proxies' addresses", () => {
@@ -156,11 +161,16 @@ describe('redaction', () => {
 		expect(redactUri('mongodb://db/hg?password=x&w=1')).toBe('mongodb://db/hg?password=***&w=1');
 		const shown = JSON.stringify(
 			redactConfig(
-				loadConfig({ MONGODB_URI: 'mongodb://u:hunter2@db/hg', REDIS_URL: 'redis://u:hunter3@r' }),
+				loadConfig({
+					MONGODB_URI: 'mongodb://u:hunter2@db/hg',
+					REDIS_URL: 'redis://u:hunter3@r',
+					METRICS_TOKEN: 'hunter4-operator-token',
+				}),
 			),
 		);
 		expect(shown).not.toContain('hunter2');
 		expect(shown).not.toContain('hunter3');
+		expect(shown).not.toContain('hunter4');
 		expect(shown).toContain('db/hg');
 	});
 });

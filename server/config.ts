@@ -98,6 +98,9 @@ const Env = z
 		LOCKOUT_WINDOW_HOURS: positiveInt(24 * 30).default(24),
 		DEVICE_TOKEN_DAYS: positiveInt(3650).default(180),
 		PASSWORD_HASH_CONCURRENCY: positiveInt(64).default(2),
+		METRICS_TOKEN: z.string().min(16, 'must have at least 16 characters').optional(),
+		METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+		METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
 		QUOTA_UNDELIVERED_PER_RECIPIENT: positiveInt(100_000_000).default(5_000),
 		QUOTA_STORED_BYTES_PER_USER: positiveInt(2 ** 50).default(256 * 1024 * 1024),
 		SEND_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
@@ -150,6 +153,8 @@ export interface HubConfig {
 	throttle: ThrottleConfig;
 	/** Password hashes (Argon2id) computed at once by this hub; sign-ins go first (server/services/password-hash.ts). */
 	passwordHashConcurrency: number;
+	/** Where /metrics is served: on the app port with `token`, and/or on host:port of its own. */
+	metrics: { token: string | null; host: string; port: number | null };
 	/** Per-user limits (server/services/quota.ts). */
 	fairness: {
 		undeliveredPerRecipient: number;
@@ -238,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			deviceTokenDays: e.DEVICE_TOKEN_DAYS,
 		},
 		passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+		metrics: { token: e.METRICS_TOKEN ?? null, host: e.METRICS_HOST, port: e.METRICS_PORT ?? null },
 		fairness: {
 			undeliveredPerRecipient: e.QUOTA_UNDELIVERED_PER_RECIPIENT,
 			storedBytesPerUser: e.QUOTA_STORED_BYTES_PER_USER,
@@ -277,6 +283,7 @@ export function redactConfig(config: HubConfig): Record<string, unknown> {
 		...config,
 		mongodbUri: config.mongodbUri && redactUri(config.mongodbUri),
 		redisUrl: config.redisUrl && redactUri(config.redisUrl),
+		metrics: { ...config.metrics, token: config.metrics.token && '***' },
 	};
 }
 

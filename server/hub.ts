@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ready } from '../src/lib/crypto';
+import { ROUTES } from '../src/lib/protocol';
 import { joinCluster, SYNC_HINT_SPREAD_MS, type ClusterLink } from './cluster';
 import { isHttps, type HubConfig } from './config';
 import type { HubContext, HubServices } from './context';
@@ -17,7 +18,7 @@ import {
 	securityHeaders,
 } from './http/security';
 import { findStaticSite, installStatic, type Shell } from './http/static';
-import { systemRoutes } from './http/system';
+import { metricsRoutes, systemRoutes } from './http/system';
 import { userRoutes } from './http/users';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -48,6 +49,13 @@ function trustProxyOption(
 	return (_address, hop) => hop < trust;
 }
 
+/** The URL a listening server answers at, and its port. */
+function listeningUrl(server: FastifyInstance, host: string, https: boolean): { url: string; port: number } {
+	const { port } = server.server.address() as AddressInfo;
+	const name = host.includes(':') ? `[${host}]` : host;
+	return { url: `${https ? 'https' : 'http'}://${name}:${port}`, port };
+}
+
 export interface CreateHubOptions {
 	config: HubConfig;
 	mongoUri: string;
@@ -61,8 +69,11 @@ export interface Hub {
 	io: HubServer;
 	services: HubServices;
 	context: HubContext;
-	/** Listens on config.host:config.port (0 = any free port) and resolves with the URL. */
-	start(): Promise<{ url: string; port: number }>;
+	/**
+	 * Listens on config.host:config.port (0 = any free port) and resolves with the URL; and with
+	 * the metrics listener's URL when METRICS_PORT is set.
+	 */
+	start(): Promise<{ url: string; port: number; metricsUrl: string | null }>;
 	/** Stops the time-lock scheduler, sockets, HTTP and the database connection. Safe to call twice. */
 	stop(): Promise<void>;
 }
@@ -173,6 +184,16 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		await installStatic(app, site);
 		attachSocketHandlers(context, policy);
 
+		// Operators' metrics on an address of their own (loopback unless METRICS_HOST says otherwise).
+		const metricsApp =
+			config.metrics.port === null
+				? null
+				: (Fastify({ loggerInstance: logger.child({ component: 'metrics' }) }) as unknown as FastifyInstance);
+		if (metricsApp) {
+			installErrorHandler(metricsApp, logger);
+			metricsRoutes(metricsApp, context);
+		}
+
 		let stopping: Promise<void> | null = null;
 		return {
 			app,
@@ -181,14 +202,31 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			context,
 			async start() {
 				await app.listen({ port: config.port, host: config.host });
-				const { port } = app.server.address() as AddressInfo;
-				const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-				const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+				const { url, port } = listeningUrl(app, config.host, config.tls !== null);
 				allowedOrigin ||= new URL(url).origin;
+				let metricsUrl: string | null = null;
+				if (metricsApp && config.metrics.port !== null) {
+					await metricsApp.listen({ port: config.metrics.port, host: config.metrics.host });
+					metricsUrl = `${listeningUrl(metricsApp, config.metrics.host, false).url}${ROUTES.metrics}`;
+				}
 				services.maintenance.start(SWEEP_EVERY_MS);
 				await services.timelocks.start();
-				logger.info({ url, origin: allowedOrigin, pwa: site ? site.root : null }, 'hub listening');
-				return { url, port };
+				const metricsAt = [
+					metricsUrl,
+					config.metrics.token ? `${url}${ROUTES.metrics} (bearer token)` : null,
+				];
+				logger.info(
+					{
+						url,
+						origin: allowedOrigin,
+						pwa: site ? site.root : null,
+						metrics: metricsAt.some(Boolean)
+							? metricsAt.filter(Boolean)
+							: 'not served (set METRICS_TOKEN or METRICS_PORT)',
+					},
+					'hub listening',
+				);
+				return { url, port, metricsUrl };
 			},
 			stop() {
 				stopping ??= (async () => {
@@ -201,6 +239,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 					// Disconnects every socket, closes the engine and the HTTP server; Fastify then finishes its own close.
 					await io.close();
 					await app.close();
+					await metricsApp?.close();
 					await cluster?.close();
 					await store.close();
 				})();

@@ -10,7 +10,11 @@ export interface HubMetrics {
 	setSocketCounter(count: () => number): void;
 }
 
-/** Metrics in a registry of their own: several hubs in one process (tests) never share counters. */
+/**
+ * Metrics in a registry of their own: several hubs in one process (tests) never share counters.
+ * Every series is a hub-wide total: no label names a user, an address, a conversation or an
+ * envelope, and /metrics is served only to whoever holds METRICS_TOKEN or reaches METRICS_PORT.
+ */
 export function createMetrics(): HubMetrics {
 	const registry = new Registry();
 	collectDefaultMetrics({ register: registry, prefix: 'hourglass_process_' });

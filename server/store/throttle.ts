@@ -11,8 +11,8 @@ export interface ThrottleCounters {
 	add(key: string, at: number, expiresAt: number): Promise<string>;
 	/** Events recorded under `key` (some may have expired and not been swept yet). */
 	count(key: string): Promise<number>;
-	/** The times of the events recorded under `key`. */
-	times(key: string): Promise<number[]>;
+	/** The events recorded under `key`: their ids and times. */
+	events(key: string): Promise<{ id: string; at: number }[]>;
 	/** Takes back one event. */
 	remove(key: string, id: string): Promise<void>;
 	/** Forgets every event under `key`. */
@@ -36,11 +36,11 @@ export function throttleRepo(models: Models): ThrottleCounters {
 		count(key) {
 			return models.throttle.countDocuments({ key });
 		},
-		async times(key) {
+		async events(key) {
 			const docs = await models.throttle
-				.find({ key }, { _id: 0, at: 1 })
-				.lean<Pick<ThrottleEventDoc, 'at'>[]>();
-			return docs.map((doc) => doc.at);
+				.find({ key }, { _id: 1, at: 1 })
+				.lean<Pick<ThrottleEventDoc, '_id' | 'at'>[]>();
+			return docs.map((doc) => ({ id: doc._id, at: doc.at }));
 		},
 		async remove(_key, id) {
 			await models.throttle.deleteOne({ _id: id });

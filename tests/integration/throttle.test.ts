@@ -151,6 +151,18 @@ describe('lockout that a stranger cannot turn against the owner', () => {
 		expect(await response.json()).toMatchObject({ error: { code: 'LOCKED_OUT', retryAfter: 60 } });
 	});
 
+	it('lets no more guesses sent at once through than the threshold', async () => {
+		const kate = await newOwner(hub, 'kate');
+		const burst = await Promise.all(
+			Array.from({ length: 12 }, () => signInWith(device(hub), kate.username, guess())),
+		);
+		const passed = burst.filter((outcome) => outcome === 'INVALID_CREDENTIALS').length;
+		expect(passed).toBeLessThanOrEqual(3);
+		for (const outcome of burst) expect(outcome).toMatch(/^(INVALID_CREDENTIALS|LOCKED_OUT \d+s)$/);
+		// What the burst left is a lock or a short count, never more: the owner's phone gets in either way.
+		expect(await signInWith(kate.phone, kate.username, kate.authKey)).toBe('ok');
+	});
+
 	it('locks an address that fails on many accounts, for every account but those its known devices sign in to', async () => {
 		const cafe = newAddress();
 		const carol = await newOwner(hub, 'carol', cafe);

@@ -47,6 +47,12 @@ export type ThrottleLimit =
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
+/** An attempt recorded as a failure before it is decided: taken back unless it fails. */
+interface Pending {
+	key: string;
+	id: string;
+}
+
 /**
  * Sign-in throttling that a stranger cannot turn against an account's owner (OWASP's device
  * cookies): failed sign-ins lock the account and the source address for growing times, but a
@@ -129,52 +135,88 @@ export class SignInThrottle {
 	 * and has its failures counted apart; past its own limit it exempts nothing until that lock ends.
 	 * A success clears the counts that applied (the address's stays: a stranger with an account
 	 * of their own could otherwise clear it between guesses).
+	 *
+	 * Each attempt is recorded as a failure before the locks are read and taken back unless it
+	 * fails, so guesses sent at once cannot all pass the check before the first is counted: the
+	 * k-th to pass sees the k − 1 before it, and no more than the threshold pass.
 	 */
 	async login<T>(attempt: Attempt, run: () => Promise<T>): Promise<Admitted<T>> {
 		const now = this.now();
-		const accountKey = `fail:account:${attempt.username}`;
-		const sourceKey = `fail:source:${sourceOf(attempt.ip)}`;
-		let deviceKey: string | null = null;
 		const device = this.#deviceTokens().verify(attempt.deviceCookie, attempt.username, now);
+		let pending: Pending[] = [];
 		if (device !== null) {
-			const key = `fail:device:${device}`;
-			if (lockedUntil(await this.counters.times(key), now, this.#device) === null) deviceKey = key;
-			else this.metrics.signInThrottled.inc({ limit: 'device_lockout' });
+			pending = await this.#check([[`fail:device:${device}`, this.#device]], now);
+			if (pending.length === 0) this.metrics.signInThrottled.inc({ limit: 'device_lockout' });
 		}
-		if (deviceKey === null) {
-			const [account, source] = await Promise.all([
-				this.counters.times(accountKey),
-				this.counters.times(sourceKey),
-			]);
-			const accountUntil = lockedUntil(account, now, this.#account);
-			const sourceUntil = lockedUntil(source, now, this.#source);
-			if (accountUntil !== null || sourceUntil !== null) {
-				const until = Math.max(accountUntil ?? 0, sourceUntil ?? 0);
-				this.metrics.signInThrottled.inc({
-					limit: accountUntil !== null ? 'account_lockout' : 'source_lockout',
-				});
-				const what = accountUntil !== null ? 'this account from unknown devices' : 'this address';
-				throw new ProtocolError(
-					'LOCKED_OUT',
-					`Too many failed sign-ins for ${what}. Try again in ${seconds(until - now)} s, or sign in from a device that signed in to this account before.`,
-					{ retryAfter: seconds(until - now) },
-				);
-			}
+		const exempt = pending.length > 0;
+		if (!exempt) {
+			const accountKey = `fail:account:${attempt.username}`;
+			const sourceKey = `fail:source:${sourceOf(attempt.ip)}`;
+			pending = await this.#check(
+				[
+					[accountKey, this.#account],
+					[sourceKey, this.#source],
+				],
+				now,
+				(locked, until) => {
+					const account = locked === accountKey;
+					this.metrics.signInThrottled.inc({ limit: account ? 'account_lockout' : 'source_lockout' });
+					const what = account ? 'this account from unknown devices' : 'this address';
+					const wait = seconds(until - now);
+					return new ProtocolError(
+						'LOCKED_OUT',
+						`Too many failed sign-ins for ${what}. Try again in ${wait} s, or sign in from a device that signed in to this account before.`,
+						{ retryAfter: wait },
+					);
+				},
+			);
 		}
 		let result: T;
 		try {
 			result = await run();
 		} catch (error) {
-			if (error instanceof ProtocolError && error.code === 'INVALID_CREDENTIALS') {
-				const at = this.now();
-				const expiresAt = at + this.config.lockout.windowMs;
-				const keys = deviceKey !== null ? [deviceKey] : [accountKey, sourceKey];
-				await Promise.all(keys.map((key) => this.counters.add(key, at, expiresAt)));
-			}
+			// Only a wrong password is a failure; anything else takes the attempt back.
+			if (!(error instanceof ProtocolError && error.code === 'INVALID_CREDENTIALS'))
+				await this.#takeBack(pending);
 			throw error;
 		}
-		await this.counters.clear(deviceKey ?? accountKey);
+		// The device's failures, or the account's, are forgotten; the address's only this attempt.
+		const [cleared, ...others] = pending;
+		await Promise.all([this.counters.clear(cleared.key), this.#takeBack(others)]);
 		return { result, deviceCookie: this.#issue(attempt) };
+	}
+
+	/**
+	 * Records an attempt under each key, then reads each key's failures, the attempt's own left
+	 * out. When a key is locked the attempt is taken back and `refuse` gives the error to throw,
+	 * or, without `refuse`, nothing is recorded and the result is empty.
+	 */
+	async #check(
+		keys: [key: string, policy: LockoutPolicy][],
+		now: number,
+		refuse?: (key: string, until: number) => ProtocolError,
+	): Promise<Pending[]> {
+		const expiresAt = now + this.config.lockout.windowMs;
+		const pending = await Promise.all(
+			keys.map(async ([key]) => ({ key, id: await this.counters.add(key, now, expiresAt) })),
+		);
+		const locks = await Promise.all(
+			keys.map(async ([key, policy], i) => {
+				const events = await this.counters.events(key);
+				const others = events.filter((event) => event.id !== pending[i].id).map((event) => event.at);
+				return { key, until: lockedUntil(others, now, policy) };
+			}),
+		);
+		const locked = locks.filter((lock) => lock.until !== null);
+		if (locked.length === 0) return pending;
+		await this.#takeBack(pending);
+		if (!refuse) return [];
+		const longest = locked.reduce((a, b) => ((b.until ?? 0) > (a.until ?? 0) ? b : a));
+		throw refuse(longest.key, longest.until ?? now);
+	}
+
+	async #takeBack(pending: Pending[]): Promise<void> {
+		await Promise.all(pending.map(({ key, id }) => this.counters.remove(key, id)));
 	}
 
 	#issue(attempt: Attempt): string {

@@ -37,10 +37,10 @@ export function redisCounters(client: RedisClient): ThrottleCounters {
 				return id;
 			}),
 		count: (key) => run(() => client.zCard(PREFIX + key)),
-		times: (key) =>
+		events: (key) =>
 			run(async () => {
 				const members = await client.zRangeWithScores(PREFIX + key, 0, -1);
-				return members.map((member) => member.score);
+				return members.map((member) => ({ id: member.value, at: member.score }));
 			}),
 		remove: (key, id) =>
 			run(async () => {

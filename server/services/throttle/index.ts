@@ -15,7 +15,6 @@ import {
 import { sourceOf } from './source';
 
 export { redisCounters } from './redis-counters';
-export { sourceOf } from './source';
 
 const DEVICE_TOKEN_SECRET = 'device-token-secret';
 const MINUTE = 60_000;
@@ -161,11 +160,11 @@ export class SignInThrottle {
 				(locked, until) => {
 					const account = locked === accountKey;
 					this.metrics.signInThrottled.inc({ limit: account ? 'account_lockout' : 'source_lockout' });
-					const what = account ? 'this account from unknown devices' : 'this address';
+					const what = account ? 'for this account from unknown devices' : 'from this address';
 					const wait = seconds(until - now);
 					return new ProtocolError(
 						'LOCKED_OUT',
-						`Too many failed sign-ins for ${what}. Try again in ${wait} s, or sign in from a device that signed in to this account before.`,
+						`Too many failed sign-ins ${what}. Try again in ${wait} s, or sign in from a device that signed in to this account before.`,
 						{ retryAfter: wait },
 					);
 				},

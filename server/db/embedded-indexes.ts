@@ -18,6 +18,8 @@ export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	locked_envelopes: ['_id', 'to', 'from'],
 	// Receipts a sender is told about.
 	receipts: ['from'],
+	// Sign-in throttling: every count and clear is by key.
+	throttle_events: ['key'],
 };
 
 /** Suffix of the indexes this module owns, so that they can be told from FerretDB's own. */

@@ -252,13 +252,14 @@ export class Messenger {
 		let newest = cursor;
 		const messages: DecodedMessage[] = [];
 		let serverNow: number;
-		let pending = this.sync(after, undefined, options.timeoutMs);
+		// Full pages: a hub's cost per page grows with what the user has stored more than with the page's size.
+		let pending = this.sync(after, LIMITS.syncPageMax, options.timeoutMs);
 		for (;;) {
 			const page = await pending;
 			serverNow = page.serverNow;
 			const last = !page.more || page.cursor === after;
 			// The next page is asked for while this one is stored, so the hub and the device work side by side.
-			const next = last ? null : this.sync(page.cursor, undefined, options.timeoutMs);
+			const next = last ? null : this.sync(page.cursor, LIMITS.syncPageMax, options.timeoutMs);
 			next?.catch(() => undefined); // awaited below; this only keeps a failure during onPage from going unhandled
 			messages.push(...page.messages);
 			if (onPage) await onPage(page);

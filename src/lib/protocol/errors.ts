@@ -4,6 +4,10 @@ export const ERROR_CODES = [
 	'PAYLOAD_TOO_LARGE',
 	'UNAUTHENTICATED',
 	'INVALID_CREDENTIALS',
+	'TOTP_REQUIRED',
+	'INVALID_TOTP',
+	'TOTP_ALREADY_ENABLED',
+	'TOTP_NOT_ENABLED',
 	'FORBIDDEN',
 	'BAD_ORIGIN',
 	'NOT_FOUND',
@@ -31,6 +35,11 @@ export interface ErrorBody {
 	message: string;
 	/** Seconds to wait before trying again (`RATE_LIMITED`, `LOCKED_OUT`); also sent as `Retry-After`. */
 	retryAfter?: number;
+	/**
+	 * With `TOTP_REQUIRED`: the sign-in ticket that proves the password was right, to send with the
+	 * code to the second step (ROUTES.loginTotp) within a few minutes.
+	 */
+	ticket?: string;
 }
 
 /** HTTP status for each code, used by the REST layer. */
@@ -39,6 +48,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 	PAYLOAD_TOO_LARGE: 413,
 	UNAUTHENTICATED: 401,
 	INVALID_CREDENTIALS: 401,
+	TOTP_REQUIRED: 401,
+	INVALID_TOTP: 401,
+	TOTP_ALREADY_ENABLED: 409,
+	TOTP_NOT_ENABLED: 409,
 	FORBIDDEN: 403,
 	BAD_ORIGIN: 403,
 	NOT_FOUND: 404,
@@ -65,14 +78,17 @@ export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 export class ProtocolError extends Error {
 	/** Seconds to wait before trying again, when the refusal is about time. */
 	readonly retryAfter: number | undefined;
+	/** The sign-in ticket of a `TOTP_REQUIRED` refusal. */
+	readonly ticket: string | undefined;
 
 	constructor(
 		readonly code: ErrorCode,
 		message: string,
-		options: { retryAfter?: number } = {},
+		options: { retryAfter?: number; ticket?: string } = {},
 	) {
 		super(message);
 		this.name = 'ProtocolError';
 		this.retryAfter = options.retryAfter;
+		this.ticket = options.ticket;
 	}
 }

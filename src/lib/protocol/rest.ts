@@ -7,6 +7,13 @@ export const ROUTES = {
 	prelogin: '/api/auth/prelogin',
 	register: '/api/auth/register',
 	login: '/api/auth/login',
+	/** The second step of a sign-in with two-factor authentication: the ticket and a code. */
+	loginTotp: '/api/auth/login/totp',
+	/** Two-factor authentication of the signed-in account: its state, setup, enable, disable. */
+	totp: '/api/auth/totp',
+	totpSetup: '/api/auth/totp/setup',
+	totpEnable: '/api/auth/totp/enable',
+	totpDisable: '/api/auth/totp/disable',
 	logout: '/api/auth/logout',
 	session: '/api/auth/session',
 	userKeys: (username: string) => `/api/users/${encodeURIComponent(username)}/keys`,
@@ -64,6 +71,61 @@ export const LoginRequest = z.strictObject({
 	trustDevice: z.boolean().optional(),
 });
 export type LoginRequest = z.input<typeof LoginRequest>;
+
+/** A 6-digit TOTP code (RFC 6238, 30 s steps, SHA-1), spaces allowed as apps show them. */
+export const TotpCode = z
+	.string()
+	.max(16)
+	.transform((text) => text.replace(/\s+/g, ''))
+	.pipe(z.string().regex(/^\d{6}$/, 'a code has 6 digits'));
+
+/** A recovery code as shown (4 groups of 4 characters); case, spaces and dashes do not matter. */
+export const RecoveryCode = z
+	.string()
+	.max(32)
+	.transform((text) => text.replace(/[\s-]+/g, '').toUpperCase())
+	.pipe(z.string().regex(/^[A-Z2-7]{16}$/, 'a recovery code has 16 letters and digits'));
+
+/** What the user typed as the second factor: a TOTP code or a recovery code. */
+export const SecondFactorCode = z.union([TotpCode, RecoveryCode]);
+
+export const TOTP_PARAMS = { issuer: 'Hourglass', digits: 6, periodSeconds: 30, algorithm: 'SHA1' } as const;
+/** Recovery codes given when two-factor authentication is enabled; each signs in once. */
+export const RECOVERY_CODE_COUNT = 10;
+
+export const LoginTotpRequest = z.strictObject({
+	ticket: z.string().min(1).max(512),
+	code: SecondFactorCode,
+});
+export type LoginTotpRequest = z.input<typeof LoginTotpRequest>;
+
+export const TotpStatus = z.strictObject({
+	enabled: z.boolean(),
+	recoveryCodesLeft: z.number().int().min(0).max(RECOVERY_CODE_COUNT),
+});
+export type TotpStatus = z.infer<typeof TotpStatus>;
+
+/** Starting setup asks for the password again: a stolen session alone cannot tie the account to a new factor. */
+export const TotpSetupRequest = z.strictObject({ authKey: b64Bytes(32) });
+export type TotpSetupRequest = z.input<typeof TotpSetupRequest>;
+export const TotpSetupResponse = z.strictObject({
+	/** Base32, for typing into an authenticator app by hand. */
+	secret: z.string().regex(/^[A-Z2-7]+=*$/),
+	/** The otpauth:// URI that the QR code carries. */
+	uri: z.string().startsWith('otpauth://totp/').max(512),
+});
+export type TotpSetupResponse = z.infer<typeof TotpSetupResponse>;
+
+export const TotpEnableRequest = z.strictObject({ code: TotpCode });
+export type TotpEnableRequest = z.input<typeof TotpEnableRequest>;
+/** Shown once: the hub keeps only their hashes. */
+export const TotpEnableResponse = z.strictObject({
+	recoveryCodes: z.array(z.string().regex(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/)).length(RECOVERY_CODE_COUNT),
+});
+export type TotpEnableResponse = z.infer<typeof TotpEnableResponse>;
+
+export const TotpDisableRequest = z.strictObject({ authKey: b64Bytes(32), code: SecondFactorCode });
+export type TotpDisableRequest = z.input<typeof TotpDisableRequest>;
 
 export const UserView = z.strictObject({ username: Username, identity: PublicIdentity });
 export type UserView = z.infer<typeof UserView>;

@@ -7,6 +7,7 @@ import type { MessageService } from './services/messages';
 import type { Notifier } from './services/notify';
 import type { SignInThrottle } from './services/throttle';
 import type { Timelocks } from './services/timelock';
+import type { TwoFactorService } from './services/two-factor';
 import type { HubServer } from './socket/types';
 import type { Store } from './store';
 
@@ -16,6 +17,7 @@ export interface HubServices {
 	maintenance: MaintenanceService;
 	timelocks: Timelocks;
 	throttle: SignInThrottle;
+	twoFactor: TwoFactorService;
 }
 
 /** Everything a hub is made of, handed to its socket and HTTP wiring. */

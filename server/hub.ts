@@ -19,6 +19,7 @@ import {
 } from './http/security';
 import { findStaticSite, installStatic, type Shell } from './http/static';
 import { metricsRoutes, systemRoutes } from './http/system';
+import { twoFactorRoutes } from './http/two-factor';
 import { userRoutes } from './http/users';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -28,6 +29,7 @@ import { MessageService } from './services/messages';
 import { Notifier } from './services/notify';
 import { SignInThrottle, redisCounters } from './services/throttle';
 import { Timelocks } from './services/timelock';
+import { TwoFactorService } from './services/two-factor';
 import { attachSocketHandlers, createSocketServer } from './socket';
 import type { HubServer } from './socket/types';
 import { openStore } from './store';
@@ -120,7 +122,9 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			cluster = await joinCluster(io, config.redisUrl, logger, () => notify.syncHint(SYNC_HINT_SPREAD_MS));
 		}
 		const metrics = createMetrics();
-		const auth = new AuthService(store, config, now);
+		const twoFactor = new TwoFactorService(store, now);
+		await twoFactor.init();
+		const auth = new AuthService(store, config, now, twoFactor);
 		await auth.init();
 		const throttle = new SignInThrottle(
 			cluster ? redisCounters(cluster.commands) : store.throttle,
@@ -161,6 +165,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 				metrics,
 			}),
 			throttle,
+			twoFactor,
 		};
 		const context: HubContext = {
 			hubId,
@@ -179,6 +184,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		installSecurityHeaders(app, headers);
 		installOriginGuard(app, () => allowedOrigin);
 		authRoutes(app, context, policy);
+		twoFactorRoutes(app, context, policy);
 		userRoutes(app, context, policy);
 		systemRoutes(app, context);
 		await installStatic(app, site);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
 	LoginRequest,
+	LoginTotpRequest,
 	PreloginRequest,
 	ProtocolError,
 	RegisterRequest,
@@ -33,7 +34,7 @@ export async function requireSession(
 }
 
 /**
- * prelogin, register, login, logout, session. Every POST spends the address's request budget;
+ * prelogin, register, login (and its second step with two-factor authentication), logout, session. Every POST spends the address's request budget;
  * registration and sign-in go through the throttle (server/services/throttle), which decides who
  * waits and hands out the device cookie that keeps an account's own devices signing in.
  */
@@ -76,6 +77,15 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 		const body = parseOr400(LoginRequest, request.body, 'login');
 		const admitted = await throttle.login(attempt(request, body.username), () =>
 			auth.login(body, userAgent(request)),
+		);
+		return reply.send(signedIn(reply, admitted));
+	});
+
+	app.post(ROUTES.loginTotp, perIp, async (request, reply) => {
+		const body = parseOr400(LoginTotpRequest, request.body, 'second sign-in step');
+		const { username } = ctx.services.twoFactor.readTicket(body.ticket);
+		const admitted = await throttle.login(attempt(request, username), () =>
+			auth.completeSignIn(body, userAgent(request)),
 		);
 		return reply.send(signedIn(reply, admitted));
 	});

@@ -9,8 +9,11 @@ export function sendError(
 	code: ErrorCode,
 	message: string,
 	retryAfter?: number,
+	ticket?: string,
 ): FastifyReply {
-	const body: { error: ErrorBody } = { error: { code, message, ...(retryAfter ? { retryAfter } : {}) } };
+	const body: { error: ErrorBody } = {
+		error: { code, message, ...(retryAfter ? { retryAfter } : {}), ...(ticket ? { ticket } : {}) },
+	};
 	if (retryAfter) reply.header('retry-after', String(retryAfter));
 	return reply.code(HTTP_STATUS[code]).type('application/json; charset=utf-8').send(body);
 }
@@ -32,7 +35,8 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what:
  */
 export function installErrorHandler(app: FastifyInstance, logger: Logger): void {
 	app.setErrorHandler((error: FastifyError | ProtocolError | Error, request, reply) => {
-		if (error instanceof ProtocolError) return sendError(reply, error.code, error.message, error.retryAfter);
+		if (error instanceof ProtocolError)
+			return sendError(reply, error.code, error.message, error.retryAfter, error.ticket);
 		if (isDatabaseUnavailable(error)) {
 			logger.warn({ err: error, url: request.url }, 'database unavailable');
 			return sendError(reply, 'UNAVAILABLE', 'The hub cannot reach its database; try again shortly.');

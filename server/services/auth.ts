@@ -10,6 +10,7 @@ import {
 import type { HubConfig } from '../config';
 import { toUserView, type SessionRecord, type Store, type UserRecord } from '../store';
 import { PasswordHasher, hashSecret } from './password-hash';
+import type { TwoFactorService } from './two-factor';
 
 /** Parsed REST bodies (usernames already lower-cased by the shared schemas). */
 export interface RegisterInput {
@@ -25,6 +26,12 @@ export interface LoginInput {
 	username: string;
 	authKey: string;
 	trustDevice?: boolean;
+}
+
+/** The second step of a sign-in: the ticket the password step gave, and a TOTP or recovery code. */
+export interface SecondFactorInput {
+	ticket: string;
+	code: string;
 }
 
 export interface NewSession {
@@ -69,6 +76,7 @@ export class AuthService {
 		private readonly store: Store,
 		private readonly config: HubConfig,
 		private readonly now: () => number,
+		private readonly twoFactor: TwoFactorService,
 	) {
 		this.#hasher = new PasswordHasher(config.passwordHashConcurrency);
 	}
@@ -107,13 +115,45 @@ export class AuthService {
 		return this.#openSession(user, false, userAgent);
 	}
 
+	/**
+	 * The password step. With two-factor authentication on, no session is opened yet: the refusal
+	 * TOTP_REQUIRED carries a ticket for the second step (completeSignIn), so the password is sent once.
+	 */
 	async login(input: LoginInput, userAgent: string): Promise<NewSession> {
-		const user = await this.store.users.get(input.username);
-		const authKey = Buffer.from(input.authKey, 'base64url');
+		const user = await this.verifyPassword(input.username, input.authKey);
+		const trusted = input.trustDevice === true;
+		if (await this.twoFactor.isEnabled(user.username)) {
+			throw new ProtocolError(
+				'TOTP_REQUIRED',
+				'Enter the 6-digit code from your authenticator app, or a recovery code.',
+				{ ticket: this.twoFactor.issueTicket(user, trusted) },
+			);
+		}
+		return this.#openSession(user, trusted, userAgent);
+	}
+
+	/** The second step: a live ticket for the user's current password, and a code accepted once. */
+	async completeSignIn(input: SecondFactorInput, userAgent: string): Promise<NewSession> {
+		const ticket = this.twoFactor.readTicket(input.ticket);
+		const user = await this.store.users.get(ticket.username);
+		if (!user || !this.twoFactor.ticketMatches(input.ticket, user)) {
+			throw new ProtocolError(
+				'UNAUTHENTICATED',
+				'This sign-in is not valid any more; enter your password again.',
+			);
+		}
+		await this.twoFactor.check(user.username, input.code);
+		return this.#openSession(user, ticket.trusted, userAgent);
+	}
+
+	/** The user whose password this authKey is; INVALID_CREDENTIALS, in the same time, otherwise. */
+	async verifyPassword(username: string, authKeyB64: string): Promise<UserRecord> {
+		const user = await this.store.users.get(username);
+		const authKey = Buffer.from(authKeyB64, 'base64url');
 		// Verify against a dummy hash for an unknown user: both failures take the same time.
 		const matches = await this.#hasher.verify(authKey, user?.authHash ?? this.#dummy());
 		if (!user || !matches) throw new ProtocolError('INVALID_CREDENTIALS', 'Wrong username or password.');
-		return this.#openSession(user, input.trustDevice === true, userAgent);
+		return user;
 	}
 
 	/** The live session a cookie's token stands for, sliding its idle expiry; null when none. */

@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { defineModels } from './models';
+import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
 import { sessionsRepo, type SessionsRepo } from './sessions';
 import { settingsRepo, type SettingsRepo } from './settings';
@@ -10,6 +11,7 @@ import { usersRepo, type UsersRepo } from './users';
 
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
+export type { SecondFactorRecord, SecondFactorsRepo } from './second-factor';
 export type { SessionRecord, SessionsRepo } from './sessions';
 export type { SettingsRepo } from './settings';
 export type { ThrottleCounters } from './throttle';
@@ -28,6 +30,8 @@ export interface Store {
 	usage: UsageRepo;
 	/** Sign-in throttling counts when the hubs have no Redis. */
 	throttle: ThrottleCounters;
+	/** Two-factor authentication: each user's TOTP secret and recovery codes, and the codes spent. */
+	secondFactors: SecondFactorsRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -59,6 +63,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		receipts: receiptsRepo(models),
 		usage: usageRepo(models),
 		throttle: throttleRepo(models),
+		secondFactors: secondFactorsRepo(models),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

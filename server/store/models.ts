@@ -76,6 +76,31 @@ export interface ThrottleEventDoc {
 	expiresAt: number;
 }
 
+/** A user's second factor (server/store/second-factor.ts): one document per user, _id the username. */
+export interface SecondFactorDoc {
+	_id: string;
+	state: 'pending' | 'enabled';
+	/** The TOTP secret, sealed with the hub's key (server/services/two-factor.ts). */
+	sealedSecret: string;
+	/** sha256 of each recovery code; empty while pending. */
+	recoveryHashes: string[];
+	createdAt: number;
+	enabledAt: number | null;
+}
+
+/**
+ * A spent TOTP time step or recovery code: `totp:<user>:<step>` or `recovery:<user>:<hash>`.
+ * The unique _id makes a code's first use the only one.
+ */
+export interface SecondFactorUseDoc {
+	_id: string;
+	username: string;
+	kind: 'totp' | 'recovery';
+	/** The TOTP time step; 0 for a recovery code. */
+	step: number;
+	at: number;
+}
+
 const options = { versionKey: false, strict: true, minimize: false } as const;
 
 const userSchema = new Schema<UserDoc>(
@@ -176,6 +201,30 @@ const throttleSchema = new Schema<ThrottleEventDoc>(
 throttleSchema.index({ key: 1 });
 throttleSchema.index({ expiresAt: 1 });
 
+const secondFactorSchema = new Schema<SecondFactorDoc>(
+	{
+		_id: { type: String, required: true },
+		state: { type: String, required: true, enum: ['pending', 'enabled'] },
+		sealedSecret: { type: String, required: true },
+		recoveryHashes: { type: [String], default: [] },
+		createdAt: { type: Number, required: true },
+		enabledAt: { type: Number, default: null },
+	},
+	{ ...options, collection: 'second_factors' },
+);
+
+const secondFactorUseSchema = new Schema<SecondFactorUseDoc>(
+	{
+		_id: { type: String, required: true },
+		username: { type: String, required: true },
+		kind: { type: String, required: true, enum: ['totp', 'recovery'] },
+		step: { type: Number, required: true },
+		at: { type: Number, required: true },
+	},
+	{ ...options, collection: 'second_factor_uses' },
+);
+secondFactorUseSchema.index({ username: 1 });
+
 export interface Models {
 	users: Model<UserDoc>;
 	sessions: Model<SessionDoc>;
@@ -185,6 +234,8 @@ export interface Models {
 	locked: Model<EnvelopeDoc>;
 	receipts: Model<ReceiptDoc>;
 	throttle: Model<ThrottleEventDoc>;
+	secondFactors: Model<SecondFactorDoc>;
+	secondFactorUses: Model<SecondFactorUseDoc>;
 }
 
 /** Compiles the models on one connection (never on mongoose's global one) and builds their indexes. */
@@ -197,6 +248,8 @@ export async function defineModels(conn: Connection): Promise<Models> {
 		locked: conn.model<EnvelopeDoc>('LockedEnvelope', lockedSchema),
 		receipts: conn.model<ReceiptDoc>('Receipt', receiptSchema),
 		throttle: conn.model<ThrottleEventDoc>('ThrottleEvent', throttleSchema),
+		secondFactors: conn.model<SecondFactorDoc>('SecondFactor', secondFactorSchema),
+		secondFactorUses: conn.model<SecondFactorUseDoc>('SecondFactorUse', secondFactorUseSchema),
 	};
 	await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
 	return models;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ProtocolError } from '../../../src/lib/protocol';
+import { ProtocolError, type ErrorCode } from '../../../src/lib/protocol';
 import type { ThrottleConfig } from '../../config';
 import type { HubMetrics } from '../../metrics';
 import type { SettingsRepo, ThrottleCounters } from '../../store';
@@ -16,6 +16,8 @@ import { sourceOf } from './source';
 
 export { redisCounters } from './redis-counters';
 
+/** The refusals that count as a failed sign-in. */
+const FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INVALID_CREDENTIALS', 'INVALID_TOTP']);
 const DEVICE_TOKEN_SECRET = 'device-token-secret';
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -174,9 +176,9 @@ export class SignInThrottle {
 		try {
 			result = await run();
 		} catch (error) {
-			// Only a wrong password is a failure; anything else takes the attempt back.
-			if (!(error instanceof ProtocolError && error.code === 'INVALID_CREDENTIALS'))
-				await this.#takeBack(pending);
+			// Only a wrong password or a wrong second-factor code is a failure (so guessing codes is
+			// throttled like guessing passwords); anything else, TOTP_REQUIRED too, takes the attempt back.
+			if (!(error instanceof ProtocolError && FAILURES.has(error.code))) await this.#takeBack(pending);
 			throw error;
 		}
 		// The device's failures, or the account's, are forgotten; the address's only this attempt.

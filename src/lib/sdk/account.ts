@@ -3,6 +3,7 @@ import {
 	UsernameInput,
 	type KdfParams,
 	type KeyBackup,
+	type LoginRequest,
 	type LoginResponse,
 	type UserView,
 } from '../protocol';
@@ -93,7 +94,59 @@ export async function createAccount(
 	return toAccount(reply, identity, keys.localKey);
 }
 
-/** Logs in and restores the identity from the key backup (how a new device gets its keys). */
+/**
+ * The hub checked the password and wants the second factor: `complete(code)` finishes the same
+ * sign-in with a TOTP or recovery code, without sending the password again. A wrong code leaves it
+ * usable for another try until its ticket expires (then `UNAUTHENTICATED`: start again).
+ */
+export class SecondFactorRequired<T> extends ApiError {
+	constructor(
+		message: string,
+		readonly ticket: string,
+		private readonly finish: (code: string) => Promise<T>,
+	) {
+		super('TOTP_REQUIRED', message, 401, null, ticket);
+		this.name = 'SecondFactorRequired';
+	}
+
+	complete(code: string): Promise<T> {
+		return this.finish(code);
+	}
+
+	/** The same pending sign-in, with more done once it completes. */
+	andThen<U>(next: (value: T) => Promise<U>): SecondFactorRequired<U> {
+		return new SecondFactorRequired(this.message, this.ticket, async (code) => next(await this.finish(code)));
+	}
+}
+
+/**
+ * Sends the password step and hands the hub's reply to `finish`; when the account wants a second
+ * factor, throws a SecondFactorRequired whose `complete(code)` runs the second step, then `finish`.
+ */
+export async function loginWithKey<T>(
+	api: HubApi,
+	request: LoginRequest,
+	finish: (reply: LoginResponse) => T | Promise<T>,
+): Promise<T> {
+	let reply: LoginResponse;
+	try {
+		reply = await api.login(request);
+	} catch (error) {
+		if (error instanceof ApiError && error.code === 'TOTP_REQUIRED' && error.ticket) {
+			const ticket = error.ticket;
+			throw new SecondFactorRequired(error.message, ticket, async (code) =>
+				finish(await api.loginTotp({ ticket, code })),
+			);
+		}
+		throw error;
+	}
+	return finish(reply);
+}
+
+/**
+ * Logs in and restores the identity from the key backup (how a new device gets its keys). With
+ * two-factor authentication on, throws SecondFactorRequired: complete it with the user's code.
+ */
 export async function signIn(
 	api: HubApi,
 	username: string,
@@ -105,17 +158,15 @@ export async function signIn(
 	await ready();
 	const pre = await api.prelogin(name);
 	const keys = await (options.derive ?? deriveInPlace)(password, fromB64(pre.salt), pre.kdf);
-	const reply = await api.login({
-		username: name,
-		authKey: toB64(keys.authKey),
-		trustDevice: options.trustDevice,
+	const request = { username: name, authKey: toB64(keys.authKey), trustDevice: options.trustDevice };
+	return loginWithKey(api, request, (reply) => {
+		const identity = openIdentityBackup(reply.keyBackup, keys.wrapKey);
+		const published = publicIdentity(identity);
+		if (published.signPk !== reply.user.identity.signPk || published.boxPk !== reply.user.identity.boxPk) {
+			throw new ApiError('INTERNAL', 'The key backup does not match the published identity.', 0);
+		}
+		return toAccount(reply, identity, keys.localKey);
 	});
-	const identity = openIdentityBackup(reply.keyBackup, keys.wrapKey);
-	const published = publicIdentity(identity);
-	if (published.signPk !== reply.user.identity.signPk || published.boxPk !== reply.user.identity.boxPk) {
-		throw new ApiError('INTERNAL', 'The key backup does not match the published identity.', 0);
-	}
-	return toAccount(reply, identity, keys.localKey);
 }
 
 /** Opens a device's sealed account with the password, without the network. */

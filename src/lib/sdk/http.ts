@@ -8,11 +8,18 @@ import {
 	ROUTES,
 	SessionView,
 	TimeResponse,
+	TotpEnableResponse,
+	TotpSetupResponse,
+	TotpStatus,
 	isCookieNamed,
 	UserKeysResponse,
 	type ErrorCode,
 	type LoginRequest,
+	type LoginTotpRequest,
 	type RegisterRequest,
+	type TotpDisableRequest,
+	type TotpEnableRequest,
+	type TotpSetupRequest,
 } from '../protocol';
 
 /** A refusal from the hub (or the network), with the protocol's error code. */
@@ -23,6 +30,8 @@ export class ApiError extends Error {
 		readonly status: number,
 		/** Seconds the hub asks to wait before trying again (`RATE_LIMITED`, `LOCKED_OUT`), when it says. */
 		readonly retryAfter: number | null = null,
+		/** With `TOTP_REQUIRED`: the ticket for the second sign-in step. */
+		readonly ticket: string | null = null,
 	) {
 		super(message);
 		this.name = 'ApiError';
@@ -70,6 +79,27 @@ export class HubApi {
 
 	login(request: LoginRequest): Promise<LoginResponse> {
 		return this.#request('POST', ROUTES.login, LoginResponse, request);
+	}
+
+	/** The second sign-in step, with the ticket of a `TOTP_REQUIRED` refusal. */
+	loginTotp(request: LoginTotpRequest): Promise<LoginResponse> {
+		return this.#request('POST', ROUTES.loginTotp, LoginResponse, request);
+	}
+
+	totpStatus(): Promise<TotpStatus> {
+		return this.#request('GET', ROUTES.totp, TotpStatus);
+	}
+
+	totpSetup(request: TotpSetupRequest): Promise<TotpSetupResponse> {
+		return this.#request('POST', ROUTES.totpSetup, TotpSetupResponse, request);
+	}
+
+	totpEnable(request: TotpEnableRequest): Promise<TotpEnableResponse> {
+		return this.#request('POST', ROUTES.totpEnable, TotpEnableResponse, request);
+	}
+
+	async totpDisable(request: TotpDisableRequest): Promise<void> {
+		await this.#request('POST', ROUTES.totpDisable, null, request);
 	}
 
 	/** Ends the session; the device cookie stays, as a browser keeps it, so this device stays known. */
@@ -154,8 +184,10 @@ export class HubApi {
 }
 
 function toApiError(status: number, json: unknown, retryAfterHeader: string | null): ApiError {
-	const error = (json as { error?: { code?: unknown; message?: unknown; retryAfter?: unknown } } | undefined)
-		?.error;
+	const error = (
+		json as
+			{ error?: { code?: unknown; message?: unknown; retryAfter?: unknown; ticket?: unknown } } | undefined
+	)?.error;
 	const code = ERROR_CODES.find((c) => c === error?.code) ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
 	const message = typeof error?.message === 'string' ? error.message : `The hub answered ${status}.`;
 	const retryAfter = Number(error?.retryAfter ?? retryAfterHeader ?? Number.NaN);
@@ -164,5 +196,6 @@ function toApiError(status: number, json: unknown, retryAfterHeader: string | nu
 		message,
 		status,
 		Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
+		typeof error?.ticket === 'string' ? error.ticket : null,
 	);
 }

@@ -26,9 +26,29 @@ describe('parseCommandLine', () => {
 			name: 'login',
 			username: 'bob.smith',
 			trust: true,
+			code: null,
 		});
 		expect(parse(['--user', 'Carol', 'read']).user).toBe('carol');
 		expect(parse(['read']).user).toBeNull();
+	});
+
+	it('reads the two-factor commands and --code, and refuses a code that is neither kind', () => {
+		expect(parse(['login', 'bob', '--code', '123 456']).command).toEqual({
+			name: 'login',
+			username: 'bob',
+			trust: false,
+			code: '123456',
+		});
+		expect(parse(['2fa', 'enable']).command).toEqual({ name: '2fa', action: 'enable', code: null });
+		expect(parse(['2fa', 'disable', '--code', 'abcd-efgh-ijkl-mnop']).command).toEqual({
+			name: '2fa',
+			action: 'disable',
+			code: 'ABCDEFGHIJKLMNOP',
+		});
+		expect(() => parse(['login', 'bob', '--code', '12345'])).toThrow(UsageError);
+		expect(() => parse(['2fa', 'enable', '--code', '123456'])).toThrow(UsageError);
+		expect(() => parse(['2fa', 'off'])).toThrow(UsageError);
+		expect(() => parse(['read', '--code', '123456'])).toThrow(UsageError);
 	});
 
 	it('reads a plain send', () => {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { LIMITS, UsernameInput } from '../src/lib/protocol';
+import { LIMITS, SecondFactorCode, UsernameInput } from '../src/lib/protocol';
 import { UnlockDateError, parseUnlockDate } from './unlock';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:3000';
@@ -8,7 +8,13 @@ export const USAGE = `Usage: hourglass [--server <url>] [--user <name>] <command
 
 Commands:
   register <username>                     create an account and keep its identity on this device
-  login <username> [--trust]              sign this device in (restores the identity from its backup)
+  login <username> [--trust] [--code <code>]
+                                          sign this device in (restores the identity from its backup);
+                                          with two-factor authentication on, --code gives the 6-digit
+                                          code or a recovery code (else it is asked for)
+  2fa enable                              turn on two-factor authentication: prints the otpauth URI and
+                                          a QR code for an authenticator app, then reads a first code
+  2fa disable [--code <code>]             turn it off (the password and a code or recovery code)
   send <user> <text> [--unlock <date>] [--announce]
                                           send an end-to-end encrypted message; --unlock time-locks it
                                           until <date> (ISO 8601, e.g. 2030-01-31T09:00, or
@@ -38,7 +44,8 @@ export class UsageError extends Error {
 
 export type Command =
 	| { name: 'register'; username: string }
-	| { name: 'login'; username: string; trust: boolean }
+	| { name: 'login'; username: string; trust: boolean; code: string | null }
+	| { name: '2fa'; action: 'enable' | 'disable'; code: string | null }
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
 	| { name: 'read' }
 	| { name: 'safety'; peer: string; accept: boolean }
@@ -61,6 +68,7 @@ const OPTIONS = {
 	trust: { type: 'boolean' },
 	forget: { type: 'boolean' },
 	accept: { type: 'boolean' },
+	code: { type: 'string' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -69,7 +77,8 @@ type OptionName = keyof typeof OPTIONS;
 /** Which options each command takes, besides --server, --user and --help. */
 const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	register: [],
-	login: ['trust'],
+	login: ['trust', 'code'],
+	'2fa': ['code'],
 	send: ['unlock', 'announce'],
 	read: [],
 	safety: ['accept'],
@@ -80,6 +89,7 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 const ARITY: Record<Command['name'], string[]> = {
 	register: ['<username>'],
 	login: ['<username>'],
+	'2fa': ['enable|disable'],
 	send: ['<user>', '<text>'],
 	read: [],
 	safety: ['<user>'],
@@ -103,7 +113,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 	const [name, ...rest] = positionals;
 	if (!isCommandName(name)) throw new UsageError(`unknown command "${name}"`);
 	const allowed = COMMAND_OPTIONS[name];
-	for (const option of ['unlock', 'announce', 'trust', 'forget', 'accept'] as const) {
+	for (const option of ['unlock', 'announce', 'trust', 'forget', 'accept', 'code'] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
 		}
@@ -120,13 +130,30 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 function buildCommand(
 	name: Command['name'],
 	rest: string[],
-	values: { unlock?: string; announce?: boolean; trust?: boolean; forget?: boolean; accept?: boolean },
+	values: {
+		unlock?: string;
+		announce?: boolean;
+		trust?: boolean;
+		forget?: boolean;
+		accept?: boolean;
+		code?: string;
+	},
 ): Command {
+	const code = values.code === undefined ? null : parseCode(values.code);
 	switch (name) {
 		case 'register':
 			return { name, username: parseUsername(rest[0]) };
 		case 'login':
-			return { name, username: parseUsername(rest[0]), trust: values.trust ?? false };
+			return { name, username: parseUsername(rest[0]), trust: values.trust ?? false, code };
+		case '2fa': {
+			const action = rest[0];
+			if (action !== 'enable' && action !== 'disable')
+				throw new UsageError('usage: hourglass 2fa enable|disable');
+			if (action === 'enable' && code !== null) {
+				throw new UsageError('--code does not apply to "2fa enable": its code comes from the new secret');
+			}
+			return { name, action, code };
+		}
 		case 'send': {
 			if (values.announce && values.unlock === undefined) {
 				throw new UsageError('--announce only applies to a time-locked message (add --unlock <date>)');
@@ -174,6 +201,13 @@ function parseUsername(text: string): string {
 	if (!parsed.success) {
 		throw new UsageError(`"${text}" is not a username (3 to 32 letters, digits, "_", "." or "-")`);
 	}
+	return parsed.data;
+}
+
+/** A 6-digit TOTP code or a recovery code, as the shared schema takes it. */
+export function parseCode(text: string): string {
+	const parsed = SecondFactorCode.safeParse(text);
+	if (!parsed.success) throw new UsageError(`"${text}" is not a 6-digit code or a recovery code`);
 	return parsed.data;
 }
 

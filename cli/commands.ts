@@ -11,11 +11,19 @@ import {
 	type DecodedMessage,
 	type Deriver,
 } from '../src/lib/sdk';
-import type { Command } from './args';
+import QRCode from 'qrcode';
+import { parseCode, type Command } from './args';
 import { CookieJar } from './cookies';
 import { formatMessage, formatSealed, formatTime } from './format';
 import { openVault, type Vault } from './profile';
-import { LocalSession, checkPasswordLength, hubApi, profileFrom, type CliContext } from './session';
+import {
+	LocalSession,
+	checkPasswordLength,
+	completeSecondFactor,
+	hubApi,
+	profileFrom,
+	type CliContext,
+} from './session';
 
 /** Runs one parsed command. Throws UsageError, ApiError, ProtocolError, ProfileError or KeyChangedError. */
 export async function runCommand(
@@ -27,7 +35,11 @@ export async function runCommand(
 		case 'register':
 			return register(ctx, command.username);
 		case 'login':
-			return login(ctx, command.username, command.trust);
+			return login(ctx, command.username, command.trust, command.code);
+		case '2fa':
+			return withSession(ctx, (session) =>
+				command.action === 'enable' ? enableTwoFactor(session) : disableTwoFactor(session, command.code),
+			);
 		case 'send':
 			return withSession(ctx, (session) => send(session, command));
 		case 'read':
@@ -62,7 +74,7 @@ async function register(ctx: CliContext, username: string): Promise<void> {
 	);
 }
 
-async function login(ctx: CliContext, username: string, trust: boolean): Promise<void> {
+async function login(ctx: CliContext, username: string, trust: boolean, code: string | null): Promise<void> {
 	const password = await ctx.password(`Password for ${username}: `);
 	checkPasswordLength(password);
 	const name = normaliseUsername(username);
@@ -76,7 +88,11 @@ async function login(ctx: CliContext, username: string, trust: boolean): Promise
 		if (kept) jar.adoptDeviceToken(kept.cookies);
 		return keys;
 	};
-	const account = await signIn(hubApi(ctx.server, jar), name, password, { trustDevice: trust, derive });
+	const account = await completeSecondFactor(
+		ctx,
+		signIn(hubApi(ctx.server, jar), name, password, { trustDevice: trust, derive }),
+		code,
+	);
 	const previous = sameIdentity(kept, account.user.identity.signPk);
 	const { profile } = profileFrom(ctx.server, account, jar, previous);
 	ctx.store.write(profile);
@@ -201,4 +217,36 @@ async function logout(session: LocalSession, forget: boolean): Promise<void> {
 	}
 	session.save();
 	session.ctx.out(`Signed out ${session.username}. Its sealed keys stay on this device.`);
+}
+
+async function enableTwoFactor(session: LocalSession): Promise<void> {
+	await session.ensureSignedIn();
+	try {
+		const { secret, uri } = await session.api.totpSetup({ authKey: session.authKey() });
+		const qr = await QRCode.toString(uri, { type: 'terminal', small: true });
+		const out = session.ctx.out;
+		out('Scan this QR code with an authenticator app, or enter the secret by hand:');
+		out(qr);
+		out(`URI: ${uri}`);
+		out(`Secret: ${secret}`);
+		const code = parseCode(await session.ctx.code('Code shown by the app: '));
+		const { recoveryCodes } = await session.api.totpEnable({ code });
+		out(`Two-factor authentication is on for ${session.username}. Signing in now asks for a code.`);
+		out('Recovery codes (each signs in once; keep them somewhere safe, they are not shown again):');
+		for (const recovery of recoveryCodes) out(`  ${recovery}`);
+	} finally {
+		session.save();
+	}
+}
+
+async function disableTwoFactor(session: LocalSession, code: string | null): Promise<void> {
+	await session.ensureSignedIn();
+	try {
+		const given =
+			code ?? parseCode(await session.ctx.code('Code from your authenticator app (or a recovery code): '));
+		await session.api.totpDisable({ authKey: session.authKey(), code: given });
+		session.ctx.out(`Two-factor authentication is off for ${session.username}.`);
+	} finally {
+		session.save();
+	}
 }

@@ -34,6 +34,7 @@ async function demo(argv: string[], env: Record<string, string | undefined>): Pr
 		user,
 		store,
 		password: async () => password,
+		code: () => Promise.reject(new Error('the demo users do not use two-factor authentication')),
 		out: (line) => process.stdout.write(`  ${line.replaceAll('\n', '\n  ')}\n`),
 	});
 	const step = async (user: string, line: string, command: Exclude<Command, { name: 'help' }>) => {
@@ -50,7 +51,7 @@ async function demo(argv: string[], env: Record<string, string | undefined>): Pr
 			} catch (error) {
 				if (!(error instanceof ApiError) || error.code !== 'USERNAME_TAKEN') throw error;
 				process.stdout.write(`  (${user} exists already: signing in instead)\n`);
-				await step(user, `login ${user}`, { name: 'login', username: user, trust: false });
+				await step(user, `login ${user}`, { name: 'login', username: user, trust: false, code: null });
 			}
 		}
 		const hello = 'Hi Bob! Only you and I can read this: the hub relays ciphertext.';

@@ -1,6 +1,6 @@
 import { USAGE, UsageError, parseCommandLine } from './args';
 import { runCommand } from './commands';
-import { readPassword } from './password';
+import { closeStdin, readCode, readPassword } from './password';
 import { ProfileStore, defaultHome } from './profile';
 import { EXIT, report } from './report';
 
@@ -23,6 +23,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
 		user,
 		store: new ProfileStore(defaultHome(env)),
 		password: (prompt: string, confirm?: boolean) => readPassword(prompt, { env, confirm }),
+		code: readCode,
 		out: (line: string) => process.stdout.write(`${line}\n`),
 	};
 	try {
@@ -30,6 +31,8 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
 		return EXIT.ok;
 	} catch (error) {
 		return report(error);
+	} finally {
+		closeStdin();
 	}
 }
 

@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { UsageError } from './args';
 
 /**
@@ -23,14 +23,35 @@ export async function readPassword(
 	return password;
 }
 
+/**
+ * A code for two-factor authentication: on a terminal, a prompt (codes change every 30 s, so
+ * echoing one does no harm); else the next line of stdin.
+ */
+export async function readCode(prompt: string): Promise<string> {
+	if (process.stdin.isTTY) process.stderr.write(prompt);
+	const line = await firstLineOfStdin();
+	if (!line) throw new UsageError('no code: give --code or type the code from your authenticator app');
+	return line.trim();
+}
+
+let stdinReader: Interface | null = null;
+let stdinLines: AsyncIterator<string> | null = null;
+
+/** Lets go of stdin once the command is done, so the process can exit. */
+export function closeStdin(): void {
+	stdinReader?.close();
+	stdinReader = null;
+	stdinLines = null;
+}
+
+/** The next line of stdin; one reader for the whole run, so a password and then a code can both come from it. */
 async function firstLineOfStdin(): Promise<string | null> {
-	const lines = createInterface({ input: process.stdin, terminal: false });
-	try {
-		for await (const line of lines) return line;
-		return null;
-	} finally {
-		lines.close();
+	if (!stdinLines) {
+		stdinReader = createInterface({ input: process.stdin, terminal: false });
+		stdinLines = stdinReader[Symbol.asyncIterator]();
 	}
+	const next = await stdinLines.next();
+	return next.done ? null : next.value;
 }
 
 /** Reads one line in raw mode, echoing nothing; Ctrl-C and Ctrl-D abort. */

@@ -4,6 +4,7 @@ import {
 	ApiError,
 	HubApi,
 	Messenger,
+	SecondFactorRequired,
 	connectHub,
 	deriveInPlace,
 	signIn,
@@ -13,7 +14,7 @@ import {
 	type PinStore,
 	type PinnedKeys,
 } from '../src/lib/sdk';
-import { UsageError } from './args';
+import { UsageError, parseCode } from './args';
 import { CookieJar } from './cookies';
 import { ProfileError, ProfileStore, openVault, sealVault, type Profile, type Vault } from './profile';
 
@@ -26,6 +27,8 @@ export interface CliContext {
 	user: string | null;
 	store: ProfileStore;
 	password(prompt: string, confirm?: boolean): Promise<string>;
+	/** A two-factor code (TOTP or recovery), asked for when the hub wants one. */
+	code(prompt: string): Promise<string>;
 	out(line: string): void;
 }
 
@@ -106,6 +109,11 @@ export class LocalSession {
 		return this.profile.username;
 	}
 
+	/** The authKey derived from the password, for the hub's checks of it (two-factor setup and disable). */
+	authKey(): string {
+		return toB64(this.keys.authKey);
+	}
+
 	/** Reuses the kept session when the hub still knows it, else signs in again. */
 	async ensureSignedIn(): Promise<void> {
 		if (this.jar.hasSession()) {
@@ -117,7 +125,11 @@ export class LocalSession {
 				this.jar.forgetSession();
 			}
 		}
-		const account = await signIn(this.api, this.username, this.password, { derive: this.#cachedDeriver() });
+		const account = await completeSecondFactor(
+			this.ctx,
+			signIn(this.api, this.username, this.password, { derive: this.#cachedDeriver() }),
+			null,
+		);
 		const { profile, vault } = profileFrom(this.ctx.server, account, this.jar, this.vault);
 		const sameIdentity =
 			publicIdentity(account.identity).signPk === publicIdentity(this.vault.identity).signPk &&
@@ -193,6 +205,26 @@ export class LocalSession {
 				JSON.stringify(kdf) === JSON.stringify(this.profile.kdf);
 			return same ? this.keys : deriveInPlace(password, salt, kdf);
 		};
+	}
+}
+
+/**
+ * A sign-in that may stop at the password step: completes it with `code` (--code) when given,
+ * else with a code the user types.
+ */
+export async function completeSecondFactor<T>(
+	ctx: CliContext,
+	signingIn: Promise<T>,
+	code: string | null,
+): Promise<T> {
+	try {
+		return await signingIn;
+	} catch (error) {
+		if (!(error instanceof SecondFactorRequired)) throw error;
+		const pending = error as SecondFactorRequired<T>;
+		return pending.complete(
+			code ?? parseCode(await ctx.code('Code from your authenticator app (or a recovery code): ')),
+		);
 	}
 }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generate, generateSync } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubApi } from '../../src/lib/sdk';
 import { startTestHub } from '../helpers/hub';
@@ -32,7 +33,17 @@ function newHome(): string {
 	return home;
 }
 
-function run(node: string[], home: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+/**
+ * Runs a command. With `answer`, stdin is a pipe: once the output so far makes `answer` give a line
+ * (what it waits for was printed), that line is typed and stdin closed.
+ */
+function run(
+	node: string[],
+	home: string,
+	args: string[],
+	env: Record<string, string> = {},
+	answer?: (stdout: string) => string | null,
+): Promise<Run> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [...node, ...args], {
 			cwd: ROOT,
@@ -43,11 +54,23 @@ function run(node: string[], home: string, args: string[], env: Record<string, s
 				HOURGLASS_PASSWORD: PASSWORD,
 				...env,
 			},
-			stdio: ['ignore', 'pipe', 'pipe'],
+			stdio: [answer ? 'pipe' : 'ignore', 'pipe', 'pipe'],
 		});
 		let stdout = '';
 		let stderr = '';
-		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+		let answered = false;
+		const type = () => {
+			const line = answer && !answered ? answer(stdout) : null;
+			if (line === null || !child.stdin) return;
+			answered = true;
+			child.stdin.end(`${line}\n`);
+		};
+		child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+			stdout += chunk;
+			type();
+		});
+		// An answer known before anything is printed (a prompt on stderr) is typed at once.
+		type();
 		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
 		const timer = setTimeout(() => {
 			child.kill('SIGKILL');
@@ -61,8 +84,12 @@ function run(node: string[], home: string, args: string[], env: Record<string, s
 	});
 }
 
-const cli = (home: string, args: string[], env?: Record<string, string>) =>
-	run(['--import', 'tsx', join(ROOT, 'cli/main.ts')], home, args, env);
+const cli = (
+	home: string,
+	args: string[],
+	env?: Record<string, string>,
+	answer?: (stdout: string) => string | null,
+) => run(['--import', 'tsx', join(ROOT, 'cli/main.ts')], home, args, env, answer);
 
 /**
  * Runs `read` until what it printed, all runs together, matches; fails at the deadline.
@@ -273,6 +300,57 @@ describe('the hourglass CLI against a real hub', () => {
 			expect(back.stdout).toContain('Signed in as erin');
 		} finally {
 			await locking.stop();
+		}
+	});
+
+	it('turns two-factor authentication on from a printed QR code, signs in with --code or a typed code, and turns it off', async () => {
+		const step = 30_000;
+		let clock = Math.floor(Date.now() / step) * step + 5_000;
+		const totpHub = await startTestHub({ name: 'cli_totp', now: () => clock });
+		try {
+			const server = { HOURGLASS_SERVER: totpHub.url };
+			const code = (secret: string) => generate({ secret, epoch: Math.floor(clock / 1000) });
+			const home = newHome();
+			expect((await cli(home, ['register', 'gwen'], server)).code).toBe(0);
+
+			let secret = '';
+			const enabled = await cli(home, ['2fa', 'enable'], server, (stdout) => {
+				const match = /^Secret: ([A-Z2-7]+)$/m.exec(stdout);
+				if (!match) return null;
+				secret = match[1];
+				return generateSync({ secret, epoch: Math.floor(clock / 1000) });
+			});
+			expect(enabled.code, enabled.stderr).toBe(0);
+			expect(enabled.stdout).toMatch(/^URI: otpauth:\/\/totp\/Hourglass:gwen\?/m);
+			expect(enabled.stdout).toMatch(/[█▀▄]{10}/);
+			expect(enabled.stdout).toContain('Two-factor authentication is on for gwen');
+			const recovery = enabled.stdout.match(/^ {2}[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/gm) ?? [];
+			expect(recovery).toHaveLength(10);
+
+			const device = newHome();
+			const noCode = await cli(device, ['login', 'gwen'], server);
+			expect(noCode.code).toBe(2);
+			expect(noCode.stderr).toContain('no code');
+
+			clock += step;
+			const now = await code(secret);
+			const withCode = await cli(device, ['login', 'gwen', '--code', now], server);
+			expect(withCode.code, withCode.stderr).toBe(0);
+			expect(withCode.stdout).toContain('Signed in as gwen');
+			const reused = await cli(newHome(), ['login', 'gwen', '--code', now], server);
+			expect(reused.code).toBe(1);
+			expect(reused.stderr).toMatch(/^hourglass: INVALID_TOTP: /m);
+
+			const typed = await cli(newHome(), ['login', 'gwen'], server, () => recovery[0].trim());
+			expect(typed.code, typed.stderr).toBe(0);
+
+			clock += step;
+			const off = await cli(device, ['2fa', 'disable', '--code', await code(secret)], server);
+			expect(off.code, off.stderr).toBe(0);
+			expect(off.stdout).toContain('Two-factor authentication is off for gwen');
+			expect((await cli(newHome(), ['login', 'gwen'], server)).code).toBe(0);
+		} finally {
+			await totpHub.stop();
 		}
 	});
 

@@ -54,14 +54,14 @@ function run(
 				HOURGLASS_PASSWORD: PASSWORD,
 				...env,
 			},
-			stdio: [answer ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+			stdio: ['pipe', 'pipe', 'pipe'],
 		});
 		let stdout = '';
 		let stderr = '';
 		let answered = false;
 		const type = () => {
 			const line = answer && !answered ? answer(stdout) : null;
-			if (line === null || !child.stdin) return;
+			if (line === null) return;
 			answered = true;
 			child.stdin.end(`${line}\n`);
 		};
@@ -69,8 +69,10 @@ function run(
 			stdout += chunk;
 			type();
 		});
-		// An answer known before anything is printed (a prompt on stderr) is typed at once.
-		type();
+		// An answer known before anything is printed (a prompt on stderr) is typed at once; without
+		// `answer`, stdin is empty.
+		if (answer) type();
+		else child.stdin.end();
 		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
 		const timer = setTimeout(() => {
 			child.kill('SIGKILL');
@@ -341,7 +343,7 @@ describe('the hourglass CLI against a real hub', () => {
 			expect(reused.code).toBe(1);
 			expect(reused.stderr).toMatch(/^hourglass: INVALID_TOTP: /m);
 
-			const typed = await cli(newHome(), ['login', 'gwen'], server, () => recovery[0].trim());
+			const typed = await cli(newHome(), ['login', 'gwen'], server, () => (recovery[0] ?? '').trim());
 			expect(typed.code, typed.stderr).toBe(0);
 
 			clock += step;

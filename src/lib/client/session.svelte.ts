@@ -1,5 +1,14 @@
 import { fromB64, openIdentityBackup, ready, toB64 } from '../crypto';
-import { ApiError, HubApi, createAccount, signIn, type Account, type SealedAccount } from '../sdk';
+import {
+	ApiError,
+	HubApi,
+	SecondFactorRequired,
+	createAccount,
+	loginWithKey,
+	signIn,
+	type Account,
+	type SealedAccount,
+} from '../sdk';
 import { AccountDb, hasAccountDb } from './db';
 import { ChatEngine } from './engine.svelte';
 import { workerDerive } from './kdf';
@@ -59,9 +68,24 @@ class Session {
 		await this.#open(account, true);
 	}
 
+	/**
+	 * Signs in; with two-factor authentication on, throws a SecondFactorRequired whose
+	 * `complete(code)` finishes the sign-in (and so do unlock and reauthenticate).
+	 */
 	async signIn(username: string, password: string, trustDevice: boolean): Promise<void> {
-		const account = await signIn(this.api, username, password, { derive: workerDerive, trustDevice });
-		await this.#open(account, true);
+		await afterSignIn(
+			signIn(this.api, username, password, { derive: workerDerive, trustDevice }),
+			(account) => this.#open(account, true),
+		);
+	}
+
+	/** The authKey of the open account's password, for the hub's checks of it (two-factor settings). */
+	async authKey(password: string): Promise<string> {
+		const sealed = this.#engine?.account.sealed;
+		if (!sealed) throw new Error('authKey: nothing is unlocked');
+		await ready();
+		const keys = await workerDerive(password, fromB64(sealed.salt), sealed.kdf);
+		return toB64(keys.authKey);
 	}
 
 	/**
@@ -75,17 +99,17 @@ class Session {
 		const sealed = await db.sealedAccount();
 		db.close();
 		if (!sealed) throw new Error('This device has no saved account for that user. Sign in instead.');
-		const account = await this.#unlockSealed(sealed, password);
-		await this.#open(account, true);
+		await afterSignIn(this.#unlockSealed(sealed, password), (account) => this.#open(account, true));
 	}
 
 	/** The hub ended the session while the app stayed open: sign in again without closing anything. */
 	async reauthenticate(password: string): Promise<void> {
 		const engine = this.#engine;
 		if (!engine) throw new Error('reauthenticate: nothing is unlocked');
-		await this.#unlockSealed(engine.account.sealed, password, true);
-		this.#endedReason = null;
-		engine.connection.reconnect();
+		await afterSignIn(this.#unlockSealed(engine.account.sealed, password, true), async () => {
+			this.#endedReason = null;
+			engine.connection.reconnect();
+		});
 	}
 
 	async logout(): Promise<void> {
@@ -145,9 +169,11 @@ class Session {
 			if (!(error instanceof ApiError && error.code === 'UNAUTHENTICATED')) throw error;
 		}
 		try {
-			const reply = await this.api.login({ username: sealed.username, authKey: toB64(keys.authKey) });
-			account.expiresAt = reply.expiresAt;
+			await loginWithKey(this.api, { username: sealed.username, authKey: toB64(keys.authKey) }, (reply) => {
+				account.expiresAt = reply.expiresAt;
+			});
 		} catch (error) {
+			if (error instanceof SecondFactorRequired) throw error.andThen(async () => account);
 			// Offline, the app opens on local data and connects later; other refusals are for the user to see.
 			if (requireHub || !(error instanceof ApiError && error.code === 'UNAVAILABLE')) throw error;
 		}
@@ -203,6 +229,21 @@ class Session {
 		this.#lockedUser = null;
 		this.#status = 'signed-out';
 	}
+}
+
+/** Runs `next` after a sign-in, also when the sign-in waits for its second factor. */
+async function afterSignIn<T>(
+	signingIn: Promise<Account>,
+	next: (account: Account) => Promise<T>,
+): Promise<T> {
+	let account: Account;
+	try {
+		account = await signingIn;
+	} catch (error) {
+		if (error instanceof SecondFactorRequired) throw (error as SecondFactorRequired<Account>).andThen(next);
+		throw error;
+	}
+	return next(account);
 }
 
 export const session = new Session();

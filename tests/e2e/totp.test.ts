@@ -27,7 +27,7 @@ function codeNow(secret: string): string {
 }
 
 describe('two-factor authentication in the PWA', () => {
-	it('is enabled from the QR screen with a first code, and a fresh browser then signs in with a code', async () => {
+	it('is enabled from the QR screen with a first code; a fresh browser then signs in, and unlocks after a sign-out, with a code', async () => {
 		const alice = await openPerson(browser, hub.url, uniqueName('alice'), DESKTOP);
 		people.push(alice);
 		await register(alice);
@@ -66,6 +66,19 @@ describe('two-factor authentication in the PWA', () => {
 		await codeField.fill('000000');
 		await phone.page.getByRole('button', { name: 'Verify' }).click();
 		await phone.page.getByRole('alert').waitFor({ timeout: 15_000 });
+		offsetMs += STEP_MS;
+		await codeField.fill(codeNow(secret));
+		await phone.page.getByRole('button', { name: 'Verify' }).click();
+		await phone.page.waitForURL('**/chat', { timeout: 30_000 });
+		await phone.page.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
+
+		// Signed out, this browser keeps the sealed account: unlocking it signs in again, with a code.
+		await phone.page.getByLabel(`Account menu for ${alice.name}`).click();
+		await phone.page.getByRole('button', { name: 'Log out' }).click();
+		await phone.page.getByRole('heading', { name: 'Unlock Hourglass' }).waitFor({ timeout: 15_000 });
+		await phone.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+		await phone.page.locator('form').getByRole('button', { name: 'Unlock' }).click();
+		await codeField.waitFor({ timeout: 30_000 });
 		offsetMs += STEP_MS;
 		await codeField.fill(codeNow(secret));
 		await phone.page.getByRole('button', { name: 'Verify' }).click();

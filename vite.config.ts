@@ -7,7 +7,9 @@ export default defineConfig({
 		// SvelteKit 3 takes its configuration here (it refuses a svelte.config.js).
 		sveltekit({
 			// An end-to-end encrypted client has nothing to render on a server: a single-page app.
-			adapter: adapter({ fallback: 'index.html', strict: true }),
+			// precompress: a .br and a .gz beside every text file (node:zlib, brotli and gzip at their
+			// best), which the hub sends by Accept-Encoding (server/http/static.ts).
+			adapter: adapter({ fallback: 'index.html', strict: true, precompress: true }),
 			serviceWorker: { register: true },
 		}),
 	],

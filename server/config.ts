@@ -56,6 +56,7 @@ const Env = z
 		DB_POOL_SIZE: positiveInt(1000).default(10),
 		TIMELOCK_HORIZON_DAYS: positiveInt(HORIZON_MAX_DAYS).default(3650),
 		STATIC_DIR: z.string().min(1).default('build'),
+		STATIC_COMPRESSION: boolean.default(true),
 		TRUST_PROXY: boolean.default(false),
 		AUTH_RATE_PER_IP_PER_MINUTE: positiveInt(1_000_000).default(60),
 		AUTH_RATE_PER_USER_PER_MINUTE: positiveInt(1_000_000).default(10),
@@ -98,6 +99,8 @@ export interface HubConfig {
 	dbPoolSize: number;
 	timelockHorizonDays: number;
 	staticDir: string;
+	/** Serve the PWA brotli- or gzip-compressed to browsers that accept it. */
+	staticCompression: boolean;
 	trustProxy: boolean;
 	authRatePerIpPerMinute: number;
 	authRatePerUserPerMinute: number;
@@ -152,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		dbPoolSize: e.DB_POOL_SIZE,
 		timelockHorizonDays: e.TIMELOCK_HORIZON_DAYS,
 		staticDir: e.STATIC_DIR,
+		staticCompression: e.STATIC_COMPRESSION,
 		trustProxy: e.TRUST_PROXY,
 		authRatePerIpPerMinute: e.AUTH_RATE_PER_IP_PER_MINUTE,
 		authRatePerUserPerMinute: e.AUTH_RATE_PER_USER_PER_MINUTE,

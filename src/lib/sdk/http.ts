@@ -8,22 +8,10 @@ import {
 	SessionView,
 	TimeResponse,
 	UserKeysResponse,
-	type ErrorCode,
 	type LoginRequest,
 	type RegisterRequest,
 } from '../protocol';
-
-/** A refusal from the hub (or the network), with the protocol's error code. */
-export class ApiError extends Error {
-	constructor(
-		readonly code: ErrorCode,
-		message: string,
-		readonly status: number,
-	) {
-		super(message);
-		this.name = 'ApiError';
-	}
-}
+import { ApiError } from './errors';
 
 export interface HubApiOptions {
 	/** The hub's origin, e.g. `http://127.0.0.1:3000`; empty in the browser (same origin). */

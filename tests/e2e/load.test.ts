@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page, Response } from 'playwright-core';
+import { startTestHub, type TestHub } from '../helpers/hub';
+import { PHONE, launchChromium, openPerson, uniqueName, type Person } from './support';
+
+/** Strings found in one library's code only, to tell which libraries a page has loaded. */
+const LIBSODIUM = 'sodium_init';
+const ZXCVBN = 'zxcvbn';
+const ZOD = 'ZodError';
+
+let hub: TestHub;
+let browser: Browser;
+const people: Person[] = [];
+
+beforeAll(async () => {
+	hub = await startTestHub({ name: 'e2e_load' });
+	browser = await launchChromium();
+});
+
+afterAll(async () => {
+	for (const person of people) await person.context.close();
+	await browser?.close();
+	await hub?.stop();
+});
+
+/** A first visit: a browser context of its own, so nothing is cached and no service worker runs yet. */
+async function firstVisit(): Promise<Person> {
+	const person = await openPerson(browser, hub.url, uniqueName('load'), PHONE);
+	people.push(person);
+	return person;
+}
+
+/** The JavaScript the page receives from now on, decompressed, as it arrives. */
+function recordScripts(page: Page): string[] {
+	const scripts: string[] = [];
+	page.on('response', (response) => {
+		if (isScript(response)) void response.text().then((text) => scripts.push(text));
+	});
+	return scripts;
+}
+
+function isScript(response: Response): boolean {
+	return new URL(response.url()).pathname.endsWith('.js');
+}
+
+/** Resolves with the first script the page receives that contains `marker`. */
+function scriptWith(page: Page, marker: string): Promise<Response> {
+	return page.waitForResponse(
+		async (response) => isScript(response) && (await response.text()).includes(marker),
+		{ timeout: 15_000 },
+	);
+}
+
+function loaded(scripts: string[], marker: string): boolean {
+	return scripts.some((text) => text.includes(marker));
+}
+
+describe('the first page load', () => {
+	it('paints the sign-in form without libsodium, zod or the password checker, and loads libsodium once someone types', async () => {
+		const { page } = await firstVisit();
+		const scripts = recordScripts(page);
+		await page.goto('/login');
+		await page.getByLabel('Username', { exact: true }).waitFor();
+		await page.waitForLoadState('networkidle');
+		expect(scripts.length).toBeGreaterThan(0);
+		expect(loaded(scripts, LIBSODIUM)).toBe(false);
+		expect(loaded(scripts, ZOD)).toBe(false);
+		expect(loaded(scripts, ZXCVBN)).toBe(false);
+
+		const libsodium = scriptWith(page, LIBSODIUM);
+		await page.getByLabel('Username', { exact: true }).pressSequentially('al');
+		await libsodium;
+		expect(loaded(scripts, ZXCVBN)).toBe(false);
+	});
+
+	it('loads the password checker at the first keystroke of a new password, not with the sign-up form', async () => {
+		const { page } = await firstVisit();
+		const scripts = recordScripts(page);
+		await page.goto('/login');
+		await page.getByRole('button', { name: 'Create account' }).first().click();
+		await page.getByLabel('Password', { exact: true }).waitFor();
+		await page.waitForLoadState('networkidle');
+		expect(loaded(scripts, ZXCVBN)).toBe(false);
+
+		const checker = scriptWith(page, ZXCVBN);
+		await page.getByLabel('Password', { exact: true }).pressSequentially('a');
+		await checker;
+		await page.getByText(/Very weak|Weak/).waitFor();
+	});
+});

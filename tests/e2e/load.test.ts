@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, Response } from 'playwright-core';
 import { startTestHub, type TestHub } from '../helpers/hub';
-import { PHONE, launchChromium, openPerson, uniqueName, type Person } from './support';
+import { PHONE, launchChromium, openPerson, register, uniqueName, type Person } from './support';
 
 /** Strings found in one library's code only, to tell which libraries a page has loaded. */
 const LIBSODIUM = 'sodium_init';
@@ -86,5 +86,23 @@ describe('the first page load', () => {
 		await page.getByLabel('Password', { exact: true }).pressSequentially('a');
 		await checker;
 		await page.getByText(/Very weak|Weak/).waitFor();
+	});
+
+	it('signs up and opens the app under the strict CSP without a single violation: zod never probes eval', async () => {
+		const person = await firstVisit();
+		await person.context.addInitScript(() => {
+			const seen: string[] = [];
+			Object.assign(window, { cspViolations: seen });
+			document.addEventListener('securitypolicyviolation', (event) =>
+				seen.push(`${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}`),
+			);
+		});
+		await register(person);
+		// The app has parsed the hub's replies with the protocol's schemas by now (session, sync).
+		const violations = await person.page.evaluate(
+			() => (window as unknown as { cspViolations: string[] }).cspViolations,
+		);
+		expect(violations).toEqual([]);
+		expect(person.errors).toEqual([]);
 	});
 });

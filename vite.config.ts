@@ -1,6 +1,7 @@
 import adapter from '@sveltejs/adapter-static';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
+import { onlineOnlyPlugin } from './scripts/precache';
 
 export default defineConfig({
 	plugins: [
@@ -12,6 +13,8 @@ export default defineConfig({
 			adapter: adapter({ fallback: 'index.html', strict: true, precompress: true }),
 			serviceWorker: { register: true },
 		}),
+		// Tells the service worker which built files it need not precache (scripts/precache.ts).
+		onlineOnlyPlugin(),
 	],
 	server: {
 		proxy: {

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, Response } from 'playwright-core';
 import { startTestHub, type TestHub } from '../helpers/hub';
-import { PHONE, launchChromium, openPerson, register, uniqueName, type Person } from './support';
+import {
+	PHONE,
+	launchChromium,
+	openPerson,
+	register,
+	serviceWorkerReady,
+	uniqueName,
+	type Person,
+} from './support';
 
 /** Strings found in one library's code only, to tell which libraries a page has loaded. */
 const LIBSODIUM = 'sodium_init';
@@ -104,5 +112,36 @@ describe('the first page load', () => {
 		);
 		expect(violations).toEqual([]);
 		expect(person.errors).toEqual([]);
+	});
+
+	it('precaches what opening and unlocking need offline (libsodium, the kdf worker), not the password checker nor the compressed copies', async () => {
+		const person = await firstVisit();
+		await person.page.goto('/login');
+		await person.page.getByLabel('Username', { exact: true }).waitFor();
+		await serviceWorkerReady(person);
+		const cached = await person.page.evaluate(
+			async ({ libsodium, zxcvbn }) => {
+				const name = (await caches.keys()).find((key) => key.startsWith('hourglass-'));
+				if (!name) throw new Error('no hourglass cache');
+				const cache = await caches.open(name);
+				const entries = [];
+				for (const request of await cache.keys()) {
+					const text = (await (await cache.match(request))?.text()) ?? '';
+					entries.push({
+						path: new URL(request.url).pathname,
+						libsodium: text.includes(libsodium),
+						zxcvbn: text.includes(zxcvbn),
+					});
+				}
+				return entries;
+			},
+			{ libsodium: LIBSODIUM, zxcvbn: ZXCVBN },
+		);
+		const paths = cached.map((entry) => entry.path);
+		expect(paths).toContain('/index.html');
+		expect(paths.some((path) => path.startsWith('/_app/immutable/workers/kdf.worker'))).toBe(true);
+		expect(cached.some((entry) => entry.libsodium && entry.path.includes('/chunks/'))).toBe(true);
+		expect(cached.filter((entry) => entry.zxcvbn)).toEqual([]);
+		expect(paths.filter((path) => /\.(br|gz)$/.test(path))).toEqual([]);
 	});
 });

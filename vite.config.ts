@@ -1,7 +1,7 @@
 import adapter from '@sveltejs/adapter-static';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
-import { onlineOnlyPlugin } from './scripts/precache';
+import { onlineOnlyPlugin } from './scripts/precache.ts';
 
 export default defineConfig({
 	plugins: [

@@ -20,11 +20,6 @@ export const api = new HubApi({ baseUrl: '' });
 
 export { loadUnlocked };
 
-/** Loads libsodium ahead of need (while someone types their password), so submitting does not wait. */
-export async function prepare(): Promise<void> {
-	await ready();
-}
-
 export function createAccount(username: string, password: string): Promise<Account> {
 	return registerAccount(api, username, password, { derive: workerDerive });
 }

@@ -1,4 +1,7 @@
 import type { ChatEngine } from './engine.svelte';
+// sodium.ts alone (not the crypto index, which brings the protocol and zod): a few lines that import
+// libsodium on demand, so its download starts beside ./accounts' instead of after it.
+import { ready } from '../crypto/sodium';
 import type { Account } from '../sdk';
 import { clearUnlocked, forgetLastUser, hasUnlocked, lastUser } from './device';
 
@@ -53,14 +56,14 @@ class Session {
 	 * does not wait for it. A failure here is met again, and shown, by the submit itself.
 	 */
 	prepare(): void {
-		this.#load()
-			.then((accounts) => accounts.prepare())
-			.catch(() => {});
+		Promise.all([this.#load(), ready()]).catch(() => {});
 	}
 
 	async #boot(): Promise<void> {
 		if (hasUnlocked()) {
-			const account = await (await this.#load()).loadUnlocked();
+			// Opening the account this tab holds needs both: fetch them at once.
+			const [accounts] = await Promise.all([this.#load(), ready()]);
+			const account = await accounts.loadUnlocked();
 			if (account) {
 				await this.#open(account, false);
 				return;

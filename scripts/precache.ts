@@ -10,7 +10,7 @@ import type { Manifest, Plugin } from 'vite';
 const ONLINE_ONLY = [/^node_modules\/@zxcvbn-ts\//];
 
 /** The module the service worker imports for the list (src/service-worker/index.ts). */
-export const ONLINE_ONLY_MODULE = 'virtual:hourglass/online-only';
+const ONLINE_ONLY_MODULE = 'virtual:hourglass/online-only';
 const RESOLVED = `\0${ONLINE_ONLY_MODULE}`;
 /** Where SvelteKit's client build leaves its Vite manifest, before the service worker is built. */
 const CLIENT_MANIFEST = '.svelte-kit/output/client/.vite/manifest.json';

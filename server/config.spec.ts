@@ -21,6 +21,7 @@ describe('loadConfig', () => {
 			retentionDays: 7,
 			timelockHorizonDays: 3650,
 			staticDir: 'build',
+			staticCompression: true,
 			fairness: {
 				undeliveredPerRecipient: 5_000,
 				storedBytesPerUser: 256 * 1024 * 1024,
@@ -60,12 +61,14 @@ describe('loadConfig', () => {
 			TLS_KEY: '/etc/key.pem',
 			REDIS_URL: 'redis://cache:6379',
 			TRUST_PROXY: 'true',
+			STATIC_COMPRESSION: 'false',
 			NODE_ENV: 'production',
 		});
 		expect(config.port).toBe(8080);
 		expect(config.publicOrigin).toBe('https://chat.example.org');
 		expect(config.tls).toEqual({ cert: '/etc/cert.pem', key: '/etc/key.pem' });
 		expect(config.trustProxy).toBe(1);
+		expect(config.staticCompression).toBe(false);
 		expect(isHttps(config)).toBe(true);
 	});
 

@@ -5,6 +5,10 @@ import { LIMITS } from '../src/lib/protocol';
 
 const HORIZON_MAX_DAYS = Math.floor(LIMITS.timelockHorizonMs / 86_400_000);
 
+const boolean = z
+	.enum(['true', 'false', '1', '0', 'yes', 'no'])
+	.transform((s) => s === 'true' || s === '1' || s === 'yes');
+
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 /**
@@ -86,6 +90,7 @@ const Env = z
 		DB_POOL_SIZE: positiveInt(1000).default(10),
 		TIMELOCK_HORIZON_DAYS: positiveInt(HORIZON_MAX_DAYS).default(3650),
 		STATIC_DIR: z.string().min(1).default('build'),
+		STATIC_COMPRESSION: boolean.default(true),
 		TRUST_PROXY: trustProxy.default(false),
 		AUTH_RATE_PER_IP_PER_MINUTE: positiveInt(1_000_000).default(60),
 		REGISTER_RATE_PER_IP_PER_HOUR: positiveInt(1_000_000).default(10),
@@ -147,6 +152,8 @@ export interface HubConfig {
 	dbPoolSize: number;
 	timelockHorizonDays: number;
 	staticDir: string;
+	/** Serve the PWA brotli- or gzip-compressed to browsers that accept it. */
+	staticCompression: boolean;
 	/** Fastify's trustProxy: false, a number of hops, or the proxies' addresses and ranges. */
 	trustProxy: false | number | string[];
 	/** Sign-in throttling (server/services/throttle): request budgets and lockouts, shared by all hubs. */
@@ -227,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		dbPoolSize: e.DB_POOL_SIZE,
 		timelockHorizonDays: e.TIMELOCK_HORIZON_DAYS,
 		staticDir: e.STATIC_DIR,
+		staticCompression: e.STATIC_COMPRESSION,
 		trustProxy: e.TRUST_PROXY,
 		throttle: {
 			authPerIpPerMinute: e.AUTH_RATE_PER_IP_PER_MINUTE,

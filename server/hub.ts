@@ -181,7 +181,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		authRoutes(app, context, policy);
 		userRoutes(app, context, policy);
 		systemRoutes(app, context);
-		await installStatic(app, site);
+		await installStatic(app, site, { compression: config.staticCompression });
 		attachSocketHandlers(context, policy);
 
 		// Operators' metrics on an address of their own (loopback unless METRICS_HOST says otherwise).

@@ -19,7 +19,8 @@ export const PHONE = { width: 360, height: 740 };
 /** A password zxcvbn rates strong, so sign-up is not refused for being guessable. */
 export const PASSWORD = 'amber orbit canyon lantern 42';
 
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium (or CHROMIUM_PATH), headless; `args` add to its flags (a DevTools port, say). */
+export function launchChromium(args: string[] = []): Promise<Browser> {
 	return chromium.launch({
 		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
 		args: [
@@ -30,6 +31,7 @@ export function launchChromium(): Promise<Browser> {
 			'--disable-background-networking',
 			'--disable-component-update',
 			'--disable-sync',
+			...args,
 		],
 	});
 }

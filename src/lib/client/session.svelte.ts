@@ -1,9 +1,9 @@
-import { fromB64, openIdentityBackup, ready, toB64 } from '../crypto';
-import { ApiError, HubApi, createAccount, signIn, type Account, type SealedAccount } from '../sdk';
-import { AccountDb, hasAccountDb } from './db';
-import { ChatEngine } from './engine.svelte';
-import { workerDerive } from './kdf';
-import { clearUnlocked, forgetLastUser, lastUser, loadUnlocked, saveUnlocked } from './vault';
+import type { ChatEngine } from './engine.svelte';
+// sodium.ts alone (not the crypto index, which brings the protocol and zod): a few lines that import
+// libsodium on demand, so its download starts beside ./accounts' instead of after it.
+import { ready } from '../crypto/sodium';
+import type { Account } from '../sdk';
+import { clearUnlocked, forgetLastUser, hasUnlocked, lastUser } from './device';
 
 /**
  * - `booting`: reading what this tab and device hold
@@ -13,14 +13,20 @@ import { clearUnlocked, forgetLastUser, lastUser, loadUnlocked, saveUnlocked } f
  */
 export type SessionStatus = 'booting' | 'signed-out' | 'locked' | 'unlocked';
 
-/** Who is signed in on this tab, and the engine that runs for them. */
+type Accounts = typeof import('./accounts');
+
+/**
+ * Who is signed in on this tab, and the engine that runs for them. What opens an account
+ * (libsodium, the SDK, the database, the engine: ./accounts) is imported the first time an account
+ * is needed, so a first visit paints the sign-in form without it.
+ */
 class Session {
-	readonly api = new HubApi({ baseUrl: '' });
 	#status = $state<SessionStatus>('booting');
 	#engine = $state.raw<ChatEngine | null>(null);
 	#lockedUser = $state<string | null>(null);
 	#endedReason = $state<string | null>(null);
 	#booting: Promise<void> | null = null;
+	#accounts: Promise<Accounts> | null = null;
 
 	get status(): SessionStatus {
 		return this.#status;
@@ -45,22 +51,34 @@ class Session {
 		return this.#booting;
 	}
 
+	/**
+	 * Starts loading what opening an account needs (once someone starts typing), so that submitting
+	 * does not wait for it. A failure here is met again, and shown, by the submit itself.
+	 */
+	prepare(): void {
+		Promise.all([this.#load(), ready()]).catch(() => {});
+	}
+
 	async #boot(): Promise<void> {
-		const account = await loadUnlocked();
-		if (account) {
-			await this.#open(account, false);
-			return;
+		if (hasUnlocked()) {
+			// Opening the account this tab holds needs both: fetch them at once.
+			const [accounts] = await Promise.all([this.#load(), ready()]);
+			const account = await accounts.loadUnlocked();
+			if (account) {
+				await this.#open(account, false);
+				return;
+			}
 		}
 		await this.#toLockedOrSignedOut();
 	}
 
 	async createAccount(username: string, password: string): Promise<void> {
-		const account = await createAccount(this.api, username, password, { derive: workerDerive });
+		const account = await (await this.#load()).createAccount(username, password);
 		await this.#open(account, true);
 	}
 
 	async signIn(username: string, password: string, trustDevice: boolean): Promise<void> {
-		const account = await signIn(this.api, username, password, { derive: workerDerive, trustDevice });
+		const account = await (await this.#load()).signIn(username, password, trustDevice);
 		await this.#open(account, true);
 	}
 
@@ -71,11 +89,10 @@ class Session {
 	async unlock(password: string): Promise<void> {
 		const username = this.#lockedUser;
 		if (!username) throw new Error('unlock: no account on this device');
-		const db = new AccountDb(username);
-		const sealed = await db.sealedAccount();
-		db.close();
+		const accounts = await this.#load();
+		const sealed = await accounts.sealedAccountOf(username);
 		if (!sealed) throw new Error('This device has no saved account for that user. Sign in instead.');
-		const account = await this.#unlockSealed(sealed, password);
+		const account = await accounts.unlockSealed(sealed, password);
 		await this.#open(account, true);
 	}
 
@@ -83,7 +100,7 @@ class Session {
 	async reauthenticate(password: string): Promise<void> {
 		const engine = this.#engine;
 		if (!engine) throw new Error('reauthenticate: nothing is unlocked');
-		await this.#unlockSealed(engine.account.sealed, password, true);
+		await (await this.#load()).unlockSealed(engine.account.sealed, password, true);
 		this.#endedReason = null;
 		engine.connection.reconnect();
 	}
@@ -91,7 +108,7 @@ class Session {
 	async logout(): Promise<void> {
 		const engine = this.#engine;
 		try {
-			await this.api.logout();
+			await (await this.#load()).logout();
 		} catch {
 			// Offline or already ended on the hub: the local part of logging out still happens.
 		}
@@ -101,8 +118,7 @@ class Session {
 
 	/** Forgets this device's copy of an account (its history and keys) after a logout. */
 	async removeFromDevice(username: string): Promise<void> {
-		const db = new AccountDb(username);
-		await db.delete();
+		await (await this.#load()).deleteAccountDb(username);
 		if (lastUser() === username) forgetLastUser();
 		this.#lockedUser = null;
 		this.#status = 'signed-out';
@@ -114,52 +130,19 @@ class Session {
 		this.#status = 'signed-out';
 	}
 
-	async #unlockSealed(sealed: SealedAccount, password: string, requireHub = false): Promise<Account> {
-		await ready();
-		const keys = await workerDerive(password, fromB64(sealed.salt), sealed.kdf);
-		let identity;
-		try {
-			identity = openIdentityBackup(sealed.keyBackup, keys.wrapKey);
-		} catch {
-			throw new ApiError('INVALID_CREDENTIALS', 'Wrong password.', 0);
-		}
-		const account: Account = {
-			username: sealed.username,
-			user: sealed.user,
-			identity,
-			localKey: keys.localKey,
-			sealed,
-			expiresAt: 0,
-			serverNow: Date.now(),
-		};
-		try {
-			// A session this browser already holds (another tab) is kept: one session per browser,
-			// so logging out anywhere ends it for every tab.
-			const current = await this.api.session();
-			if (current.user.username === sealed.username) {
-				account.expiresAt = current.expiresAt;
-				return account;
-			}
-		} catch (error) {
-			if (error instanceof ApiError && error.code === 'UNAVAILABLE' && !requireHub) return account;
-			if (!(error instanceof ApiError && error.code === 'UNAUTHENTICATED')) throw error;
-		}
-		try {
-			const reply = await this.api.login({ username: sealed.username, authKey: toB64(keys.authKey) });
-			account.expiresAt = reply.expiresAt;
-		} catch (error) {
-			// Offline, the app opens on local data and connects later; other refusals are for the user to see.
-			if (requireHub || !(error instanceof ApiError && error.code === 'UNAVAILABLE')) throw error;
-		}
-		return account;
+	#load(): Promise<Accounts> {
+		this.#accounts ??= import('./accounts').catch((error: unknown) => {
+			// A chunk that failed to arrive (offline before it was cached, a deploy in between) is asked for again.
+			this.#accounts = null;
+			throw error;
+		});
+		return this.#accounts;
 	}
 
 	async #open(account: Account, fresh: boolean): Promise<void> {
+		const accounts = await this.#load();
 		this.#engine?.stop();
-		const db = new AccountDb(account.username);
-		if (fresh) await db.saveSealedAccount(account.sealed);
-		saveUnlocked(account);
-		const engine = new ChatEngine(this.api, account, db, {
+		const engine = await accounts.openEngine(account, fresh, {
 			signedOut: (reason) => this.#onSignedOut(reason),
 		});
 		this.#engine = engine;
@@ -190,15 +173,11 @@ class Session {
 
 	async #toLockedOrSignedOut(): Promise<void> {
 		const user = lastUser();
-		if (user && (await hasAccountDb(user))) {
-			const db = new AccountDb(user);
-			const sealed = await db.sealedAccount();
-			db.close();
-			if (sealed) {
-				this.#lockedUser = user;
-				this.#status = 'locked';
-				return;
-			}
+		// Only a device that has held an account needs the database (and so ./accounts) to decide.
+		if (user && (await (await this.#load()).sealedAccountOf(user))) {
+			this.#lockedUser = user;
+			this.#status = 'locked';
+			return;
 		}
 		this.#lockedUser = null;
 		this.#status = 'signed-out';

@@ -1,13 +1,8 @@
 import { deserializeIdentity, fromB64, ready, serializeIdentity, toB64 } from '../crypto';
 import type { Account, SealedAccount } from '../sdk';
+import { UNLOCKED_KEY, clearUnlocked, rememberLastUser } from './device';
 
-/**
- * The unlocked account lives in this tab's sessionStorage only: a reload in the same tab opens the
- * app at once (even offline), while a new tab or a browser restart asks for the password again.
- */
-const SESSION_KEY = 'hourglass.unlocked';
-/** The last account used on this device, so the app can offer to unlock it. Public data only. */
-const LAST_USER_KEY = 'hourglass.lastUser';
+// The unlocked account as this tab keeps it across a reload (see device.ts): its keys, serialized.
 
 interface StoredUnlocked {
 	v: 1;
@@ -25,13 +20,13 @@ export function saveUnlocked(account: Account): void {
 		sealed: account.sealed,
 		expiresAt: account.expiresAt,
 	};
-	sessionStorage.setItem(SESSION_KEY, JSON.stringify(stored));
-	localStorage.setItem(LAST_USER_KEY, account.username);
+	sessionStorage.setItem(UNLOCKED_KEY, JSON.stringify(stored));
+	rememberLastUser(account.username);
 }
 
 /** The account this tab unlocked before a reload, or null. A damaged entry is dropped. */
 export async function loadUnlocked(): Promise<Account | null> {
-	const text = sessionStorage.getItem(SESSION_KEY);
+	const text = sessionStorage.getItem(UNLOCKED_KEY);
 	if (!text) return null;
 	try {
 		await ready();
@@ -49,19 +44,7 @@ export async function loadUnlocked(): Promise<Account | null> {
 			serverNow: Date.now(),
 		};
 	} catch {
-		sessionStorage.removeItem(SESSION_KEY);
+		clearUnlocked();
 		return null;
 	}
-}
-
-export function clearUnlocked(): void {
-	sessionStorage.removeItem(SESSION_KEY);
-}
-
-export function lastUser(): string | null {
-	return localStorage.getItem(LAST_USER_KEY);
-}
-
-export function forgetLastUser(): void {
-	localStorage.removeItem(LAST_USER_KEY);
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { EpochMs, PublicIdentity, Username, UsernameInput, b64Bytes, b64Range } from './common';
 import { KDF_BOUNDS } from './limits';
 

@@ -20,7 +20,8 @@ import {
 	type DerivedKeys,
 	type Identity,
 } from '../crypto';
-import { ApiError, type HubApi } from './http';
+import { ApiError } from './errors';
+import type { HubApi } from './http';
 
 /** Argon2id and the subkey split; the browser passes one that runs in a Web Worker. */
 export type Deriver = (password: string, salt: Uint8Array, kdf: KdfParams) => Promise<DerivedKeys>;

@@ -10,24 +10,10 @@ import {
 	TimeResponse,
 	isCookieNamed,
 	UserKeysResponse,
-	type ErrorCode,
 	type LoginRequest,
 	type RegisterRequest,
 } from '../protocol';
-
-/** A refusal from the hub (or the network), with the protocol's error code. */
-export class ApiError extends Error {
-	constructor(
-		readonly code: ErrorCode,
-		message: string,
-		readonly status: number,
-		/** Seconds the hub asks to wait before trying again (`RATE_LIMITED`, `LOCKED_OUT`), when it says. */
-		readonly retryAfter: number | null = null,
-	) {
-		super(message);
-		this.name = 'ApiError';
-	}
-}
+import { ApiError } from './errors';
 
 export interface HubApiOptions {
 	/** The hub's origin, e.g. `http://127.0.0.1:3000`; empty in the browser (same origin). */

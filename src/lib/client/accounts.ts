@@ -1,0 +1,112 @@
+// Everything that opens an account on this device: libsodium, the SDK, the account's database and
+// the engine. The session imports this module the first time it needs an account, so the sign-in
+// form paints before any of it has loaded (see session.svelte.ts).
+import { fromB64, openIdentityBackup, ready, toB64 } from '../crypto';
+import {
+	ApiError,
+	HubApi,
+	createAccount as registerAccount,
+	signIn as signInAccount,
+	type Account,
+	type SealedAccount,
+} from '../sdk';
+import { AccountDb, hasAccountDb } from './db';
+import { ChatEngine, type EngineEvents } from './engine.svelte';
+import { workerDerive } from './kdf';
+import { loadUnlocked, saveUnlocked } from './vault';
+
+/** The hub this PWA was served from. */
+export const api = new HubApi({ baseUrl: '' });
+
+export { loadUnlocked };
+
+export function createAccount(username: string, password: string): Promise<Account> {
+	return registerAccount(api, username, password, { derive: workerDerive });
+}
+
+export function signIn(username: string, password: string, trustDevice: boolean): Promise<Account> {
+	return signInAccount(api, username, password, { derive: workerDerive, trustDevice });
+}
+
+/** The sealed copy of `username`'s account this device keeps, without creating a database for it. */
+export async function sealedAccountOf(username: string): Promise<SealedAccount | null> {
+	if (!(await hasAccountDb(username))) return null;
+	const db = new AccountDb(username);
+	try {
+		return (await db.sealedAccount()) ?? null;
+	} finally {
+		db.close();
+	}
+}
+
+export async function deleteAccountDb(username: string): Promise<void> {
+	await new AccountDb(username).delete();
+}
+
+/**
+ * Opens a sealed account with the password, without needing the network; when the hub is
+ * reachable and the session has lapsed, signs in again with the same derived key. With
+ * `requireHub`, a hub that cannot be reached is an error.
+ */
+export async function unlockSealed(
+	sealed: SealedAccount,
+	password: string,
+	requireHub = false,
+): Promise<Account> {
+	await ready();
+	const keys = await workerDerive(password, fromB64(sealed.salt), sealed.kdf);
+	let identity;
+	try {
+		identity = openIdentityBackup(sealed.keyBackup, keys.wrapKey);
+	} catch {
+		throw new ApiError('INVALID_CREDENTIALS', 'Wrong password.', 0);
+	}
+	const account: Account = {
+		username: sealed.username,
+		user: sealed.user,
+		identity,
+		localKey: keys.localKey,
+		sealed,
+		expiresAt: 0,
+		serverNow: Date.now(),
+	};
+	try {
+		// A session this browser already holds (another tab) is kept: one session per browser,
+		// so logging out anywhere ends it for every tab.
+		const current = await api.session();
+		if (current.user.username === sealed.username) {
+			account.expiresAt = current.expiresAt;
+			return account;
+		}
+	} catch (error) {
+		if (error instanceof ApiError && error.code === 'UNAVAILABLE' && !requireHub) return account;
+		if (!(error instanceof ApiError && error.code === 'UNAUTHENTICATED')) throw error;
+	}
+	try {
+		const reply = await api.login({ username: sealed.username, authKey: toB64(keys.authKey) });
+		account.expiresAt = reply.expiresAt;
+	} catch (error) {
+		// Offline, the app opens on local data and connects later; other refusals are for the user to see.
+		if (requireHub || !(error instanceof ApiError && error.code === 'UNAVAILABLE')) throw error;
+	}
+	return account;
+}
+
+/**
+ * The engine for an opened account, not yet started: the account is kept for this tab (and, when
+ * `fresh`, its sealed copy saved on this device for unlocking offline).
+ */
+export async function openEngine(
+	account: Account,
+	fresh: boolean,
+	events: EngineEvents,
+): Promise<ChatEngine> {
+	const db = new AccountDb(account.username);
+	if (fresh) await db.saveSealedAccount(account.sealed);
+	saveUnlocked(account);
+	return new ChatEngine(api, account, db, events);
+}
+
+export async function logout(): Promise<void> {
+	await api.logout();
+}

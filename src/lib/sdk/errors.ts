@@ -1,0 +1,31 @@
+import type { ErrorCode } from '../protocol/errors';
+import type { PinnedKeys } from './messenger';
+
+// The SDK's errors in a module of their own, with nothing but types imported: a page that only
+// shows them (the sign-in form) does not load the SDK, its schemas and Socket.IO to test for them.
+
+/** A refusal from the hub (or the network), with the protocol's error code. */
+export class ApiError extends Error {
+	constructor(
+		readonly code: ErrorCode,
+		message: string,
+		readonly status: number,
+		/** Seconds the hub asks to wait before trying again (`RATE_LIMITED`, `LOCKED_OUT`), when it says. */
+		readonly retryAfter: number | null = null,
+	) {
+		super(message);
+		this.name = 'ApiError';
+	}
+}
+
+/** The hub now publishes other keys for a peer than the ones pinned here: sending stops until the user accepts. */
+export class KeyChangedError extends Error {
+	constructor(
+		readonly username: string,
+		readonly pinned: PinnedKeys,
+		readonly current: { signPk: string; boxPk: string },
+	) {
+		super(`The keys of ${username} have changed since they were pinned.`);
+		this.name = 'KeyChangedError';
+	}
+}

@@ -53,7 +53,10 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 		timeWindow: MINUTE,
 		keyGenerator: (request) => `login:${loginName.get(request) ?? ''}`,
 	});
-	const userAgent = (request: FastifyRequest) => String(request.headers['user-agent'] ?? '');
+	const client = (request: FastifyRequest) => ({
+		userAgent: String(request.headers['user-agent'] ?? ''),
+		ip: request.ip,
+	});
 
 	app.post(ROUTES.prelogin, perIp, async (request) => {
 		const body = parseOr400(PreloginRequest, request.body, 'prelogin request');
@@ -62,7 +65,7 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 
 	app.post(ROUTES.register, perIp, async (request, reply) => {
 		const body = parseOr400(RegisterRequest, request.body, 'registration');
-		const opened = await auth.register(body, userAgent(request));
+		const opened = await auth.register(body, client(request));
 		reply.setCookie(policy.name, opened.token, sessionCookieOptions(policy, opened.session, ctx.now()));
 		return reply.code(201).send(opened.reply);
 	});
@@ -78,7 +81,7 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 		}
 		let opened;
 		try {
-			opened = await auth.login(body, userAgent(request));
+			opened = await auth.login(body, client(request));
 		} catch (error) {
 			if (error instanceof ProtocolError && error.code === 'INVALID_CREDENTIALS') await failedLogins(request);
 			throw error;

@@ -62,14 +62,28 @@ export async function newUser(url: string, username: string, password = TEST_PAS
 	return device(url, password, account, api);
 }
 
-/** Signs in as an existing user from a new device: the identity comes back from the key backup. */
+/**
+ * Signs in as an existing user from a new device: the identity comes back from the key backup.
+ * `userAgent` names the device to the hub (the Devices page), as a browser or the CLI would.
+ */
 export async function signInUser(
 	url: string,
 	username: string,
 	password = TEST_PASSWORD,
+	options: { userAgent?: string; trustDevice?: boolean } = {},
 ): Promise<TestClient> {
-	const api = new HubApi({ baseUrl: url, keepCookies: true });
-	const account = await signIn(api, username, password);
+	const { userAgent } = options;
+	const api = new HubApi({
+		baseUrl: url,
+		keepCookies: true,
+		...(userAgent
+			? {
+					fetch: (input, init) =>
+						fetch(input, { ...init, headers: { ...init?.headers, 'user-agent': userAgent } }),
+				}
+			: {}),
+	});
+	const account = await signIn(api, username, password, { trustDevice: options.trustDevice });
 	return device(url, password, account, api);
 }
 

@@ -8,6 +8,19 @@ import type { Account, SealedAccount } from '../sdk';
 const SESSION_KEY = 'hourglass.unlocked';
 /** The last account used on this device, so the app can offer to unlock it. Public data only. */
 const LAST_USER_KEY = 'hourglass.lastUser';
+/** This device's session terms as the hub last gave them, for an unlock without the network. */
+const TERMS_KEY = 'hourglass.sessionTerms';
+/** Set in a tab that locked itself after idle: after a reload it keeps receiving while locked. */
+const APP_LOCKED_KEY = 'hourglass.appLocked';
+
+/** The app lock's default before the hub has said otherwise (the hub's own default). */
+const DEFAULT_LOCK_AFTER_MS = 15 * 60_000;
+
+/** How the hub treats this device's session: when the app locks itself, whether the device is trusted. */
+export interface SessionTerms {
+	lockAfterMs: number;
+	trusted: boolean;
+}
 
 interface StoredUnlocked {
 	v: 1;
@@ -15,6 +28,8 @@ interface StoredUnlocked {
 	localKey: string;
 	sealed: SealedAccount;
 	expiresAt: number;
+	lockAfterMs?: number;
+	trusted?: boolean;
 }
 
 export function saveUnlocked(account: Account): void {
@@ -24,9 +39,12 @@ export function saveUnlocked(account: Account): void {
 		localKey: toB64(account.localKey),
 		sealed: account.sealed,
 		expiresAt: account.expiresAt,
+		lockAfterMs: account.lockAfterMs,
+		trusted: account.trusted,
 	};
 	sessionStorage.setItem(SESSION_KEY, JSON.stringify(stored));
 	localStorage.setItem(LAST_USER_KEY, account.username);
+	saveTerms(account);
 }
 
 /** The account this tab unlocked before a reload, or null. A damaged entry is dropped. */
@@ -47,6 +65,9 @@ export async function loadUnlocked(): Promise<Account | null> {
 			sealed: stored.sealed,
 			expiresAt: stored.expiresAt,
 			serverNow: Date.now(),
+			...lastTerms(),
+			...(stored.lockAfterMs === undefined ? {} : { lockAfterMs: stored.lockAfterMs }),
+			...(stored.trusted === undefined ? {} : { trusted: stored.trusted }),
 		};
 	} catch {
 		sessionStorage.removeItem(SESSION_KEY);
@@ -64,4 +85,36 @@ export function lastUser(): string | null {
 
 export function forgetLastUser(): void {
 	localStorage.removeItem(LAST_USER_KEY);
+	localStorage.removeItem(TERMS_KEY);
+}
+
+export function saveTerms(terms: SessionTerms): void {
+	localStorage.setItem(TERMS_KEY, JSON.stringify({ lockAfterMs: terms.lockAfterMs, trusted: terms.trusted }));
+}
+
+/** The terms the hub last gave this device, or the defaults (lock after 15 minutes, not trusted). */
+export function lastTerms(): SessionTerms {
+	try {
+		const stored = JSON.parse(localStorage.getItem(TERMS_KEY) ?? 'null') as Partial<SessionTerms> | null;
+		const lockAfterMs = stored?.lockAfterMs;
+		return {
+			lockAfterMs: typeof lockAfterMs === 'number' && lockAfterMs > 0 ? lockAfterMs : DEFAULT_LOCK_AFTER_MS,
+			trusted: stored?.trusted === true,
+		};
+	} catch {
+		return { lockAfterMs: DEFAULT_LOCK_AFTER_MS, trusted: false };
+	}
+}
+
+/** This tab locked itself while signed in as `username` (and keeps receiving). */
+export function markAppLocked(username: string): void {
+	sessionStorage.setItem(APP_LOCKED_KEY, username);
+}
+
+export function appLockedUser(): string | null {
+	return sessionStorage.getItem(APP_LOCKED_KEY);
+}
+
+export function clearAppLocked(): void {
+	sessionStorage.removeItem(APP_LOCKED_KEY);
 }

@@ -199,7 +199,10 @@ describe('two people in two browsers', () => {
 		await tab.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
 
 		await tab.getByLabel(/^Account menu/).click();
-		await tab.getByRole('button', { name: 'Log out' }).click();
+		await tab.getByRole('button', { name: 'Sign out…' }).click();
+		// Keep this device's sealed copy: the next tab unlocks it again.
+		await tab.getByRole('checkbox', { name: /Erase this device/ }).uncheck();
+		await tab.getByRole('dialog').getByRole('button', { name: 'Sign out' }).click();
 		await tab.getByRole('button', { name: 'Unlock' }).waitFor({ timeout: 15_000 });
 		expect(await tab.evaluate(() => sessionStorage.getItem('hourglass.unlocked'))).toBeNull();
 

@@ -5,6 +5,7 @@ import {
 	DESKTOP,
 	PASSWORD,
 	PHONE,
+	dumpDatabase,
 	launchChromium,
 	messageLog,
 	openConversation,
@@ -116,20 +117,7 @@ describe('two people in two browsers', () => {
 	});
 
 	it('keeps the history sealed at rest: IndexedDB holds no message text and no secret key', async () => {
-		const dump = await bob.page.evaluate(async (name) => {
-			const open = indexedDB.open(name);
-			const db = await new Promise<IDBDatabase>((resolve, reject) => {
-				open.onsuccess = () => resolve(open.result);
-				open.onerror = () => reject(open.error);
-			});
-			const out: Record<string, unknown[]> = {};
-			for (const store of Array.from(db.objectStoreNames)) {
-				const all = db.transaction(store).objectStore(store).getAll();
-				out[store] = await new Promise<unknown[]>((resolve) => (all.onsuccess = () => resolve(all.result)));
-			}
-			db.close();
-			return JSON.stringify(out);
-		}, `hourglass-${bob.name}`);
+		const dump = await dumpDatabase(bob.page, `hourglass-${bob.name}`);
 		expect(dump).toContain('"messages"');
 		for (const text of [
 			'Hello Bob, only you can read this.',

@@ -4,6 +4,7 @@ import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	DESKTOP,
 	PASSWORD,
+	dumpDatabase,
 	PHONE,
 	launchChromium,
 	messageLog,
@@ -54,23 +55,6 @@ async function openDevices(page: Page): Promise<void> {
 	await page.getByLabel(/^Account menu/).click();
 	await page.getByRole('link', { name: 'Devices' }).click();
 	await page.waitForURL('**/devices');
-}
-
-async function dumpDatabase(page: Page, name: string): Promise<string> {
-	return page.evaluate(async (dbName) => {
-		const open = indexedDB.open(dbName);
-		const db = await new Promise<IDBDatabase>((resolve, reject) => {
-			open.onsuccess = () => resolve(open.result);
-			open.onerror = () => reject(open.error);
-		});
-		const out: Record<string, unknown[]> = {};
-		for (const store of Array.from(db.objectStoreNames)) {
-			const all = db.transaction(store).objectStore(store).getAll();
-			out[store] = await new Promise<unknown[]>((resolve) => (all.onsuccess = () => resolve(all.result)));
-		}
-		db.close();
-		return JSON.stringify(out);
-	}, name);
 }
 
 describe('devices and the app lock', () => {

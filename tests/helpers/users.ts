@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ProtocolError, type ServerToClientEvents } from '../../src/lib/protocol';
 import {
+	ApiError,
 	HubApi,
 	Messenger,
 	connectHub,
@@ -187,6 +188,17 @@ export async function refusal(promise: Promise<unknown>): Promise<string> {
 		await promise;
 	} catch (error) {
 		if (error instanceof ProtocolError) return error.code;
+		throw error;
+	}
+	throw new Error('the hub accepted what it should have refused');
+}
+
+/** The code and HTTP status a REST call was refused with; fails the test when the hub accepted it. */
+export async function apiRefusal(promise: Promise<unknown>): Promise<{ code: string; status: number }> {
+	try {
+		await promise;
+	} catch (error) {
+		if (error instanceof ApiError) return { code: error.code, status: error.status };
 		throw error;
 	}
 	throw new Error('the hub accepted what it should have refused');

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, type DeviceSession } from '../../src/lib/protocol';
-import { ApiError, HubApi, connectHub, type HubSocket } from '../../src/lib/sdk';
+import { HubApi, connectHub, type HubSocket } from '../../src/lib/sdk';
 import { sessionIdOf } from '../../server/services/auth';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import {
+	apiRefusal,
 	newUser,
 	signInUser,
 	uniqueName,
@@ -24,16 +25,6 @@ const clients: TestClient[] = [];
 afterAll(() => {
 	for (const client of clients) client.close();
 });
-
-async function apiRefusal(promise: Promise<unknown>): Promise<{ code: string; status: number }> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof ApiError) return { code: error.code, status: error.status };
-		throw error;
-	}
-	throw new Error('the hub accepted what it should have refused');
-}
 
 /** A socket that tries once: it either connects or is refused, and never reconnects by itself. */
 function oneShot(url: string, cookie: string): HubSocket {

@@ -166,6 +166,8 @@ class Session {
 
 	/** "Use another account": leave the unlock screen for the sign-in form. */
 	useAnotherAccount(): void {
+		this.#stopInbox();
+		clearAppLocked();
 		this.#lockedUser = null;
 		this.#status = 'signed-out';
 	}

@@ -4,14 +4,17 @@ import {
 	ApiError,
 	KeyChangedError,
 	createAccount,
+	deriveInPlace,
+	normaliseUsername,
 	overlapCursor,
 	signIn,
 	type DecodedMessage,
+	type Deriver,
 } from '../src/lib/sdk';
 import { UsageError, type Command, type SessionTarget } from './args';
 import { CookieJar } from './cookies';
 import { SESSION_ID_SHOWN, formatMessage, formatSealed, formatSessions, formatTime } from './format';
-import { openVault } from './profile';
+import { openVault, type Vault } from './profile';
 import { LocalSession, checkPasswordLength, hubApi, profileFrom, type CliContext } from './session';
 
 /** Runs one parsed command. Throws UsageError, ApiError, ProtocolError, ProfileError or KeyChangedError. */
@@ -64,26 +67,40 @@ async function register(ctx: CliContext, username: string): Promise<void> {
 async function login(ctx: CliContext, username: string, trust: boolean): Promise<void> {
 	const password = await ctx.password(`Password for ${username}: `);
 	checkPasswordLength(password);
+	const name = normaliseUsername(username);
 	const jar = new CookieJar();
-	const account = await signIn(hubApi(ctx.server, jar), username, password, { trustDevice: trust });
-	const previous = keptState(ctx, account.username, account.localKey, account.user.identity.signPk);
+	let kept: Vault | null = null;
+	// The keys open what an earlier sign-in kept here, before the sign-in is sent: its device token
+	// goes with it, so this device gets in while the account is locked out for strangers.
+	const derive: Deriver = async (...args) => {
+		const keys = await deriveInPlace(...args);
+		kept = keptVault(ctx, name, keys.localKey);
+		if (kept) jar.adoptDeviceToken(kept.cookies);
+		return keys;
+	};
+	const account = await signIn(hubApi(ctx.server, jar), name, password, { trustDevice: trust, derive });
+	const previous = sameIdentity(kept, account.user.identity.signPk);
 	const { profile } = profileFrom(ctx.server, account, jar, previous);
 	ctx.store.write(profile);
 	ctx.store.setCurrent(ctx.server, account.username);
 	ctx.out(`Signed in as ${account.username} on ${ctx.server}${trust ? ' (trusted device)' : ''}.`);
 }
 
-/** Pins, cursor and read ids kept from an earlier sign-in of the same identity on this device. */
-function keptState(ctx: CliContext, username: string, localKey: Uint8Array, signPk: string) {
+/** What an earlier sign-in of this account kept on this device, if these keys open it. */
+function keptVault(ctx: CliContext, username: string, localKey: Uint8Array): Vault | null {
 	const profile = ctx.store.read(ctx.server, username);
 	if (!profile) return null;
 	try {
-		const vault = openVault(profile.vault, localKey);
-		return vault.user.identity.signPk === signPk ? vault : null;
+		return openVault(profile.vault, localKey);
 	} catch {
 		// Sealed under an older password: start afresh rather than fail the sign-in.
 		return null;
 	}
+}
+
+/** Pins, cursor and read ids are kept only for the same identity (not a name registered anew). */
+function sameIdentity(kept: Vault | null, signPk: string): Vault | null {
+	return kept?.user.identity.signPk === signPk ? kept : null;
 }
 
 async function send(session: LocalSession, command: Extract<Command, { name: 'send' }>): Promise<void> {
@@ -169,7 +186,7 @@ async function safety(session: LocalSession, peer: string, accept: boolean): Pro
 }
 
 async function logout(session: LocalSession, forget: boolean): Promise<void> {
-	if (session.jar.header() !== undefined) {
+	if (session.jar.hasSession()) {
 		try {
 			await session.api.logout();
 		} catch (error) {
@@ -177,7 +194,8 @@ async function logout(session: LocalSession, forget: boolean): Promise<void> {
 			if (!(error instanceof ApiError) || error.code !== 'UNAUTHENTICATED') throw error;
 		}
 	}
-	session.jar.clear();
+	// The device token stays (sealed in the vault) unless the account is forgotten here.
+	session.jar.forgetSession();
 	if (forget) {
 		session.ctx.store.remove(session.ctx.server, session.username);
 		session.ctx.out(`Signed out ${session.username} and deleted this device's copy of its keys.`);
@@ -220,7 +238,7 @@ async function sessions(session: LocalSession, target: SessionTarget | null): Pr
 		const [chosen] = matches;
 		await session.api.revokeSessions({ id: chosen.id });
 		if (chosen.current) {
-			session.jar.clear();
+			session.jar.forgetSession();
 			session.ctx.out('Signed this device out; the next command signs in again.');
 		} else {
 			session.ctx.out(`Signed out ${chosen.device} (${chosen.id.slice(0, SESSION_ID_SHOWN)}).`);

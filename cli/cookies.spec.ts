@@ -26,6 +26,22 @@ describe('CookieJar.remember', () => {
 	});
 });
 
+describe('CookieJar and the device token', () => {
+	it('forgets the session but keeps the device token, as a browser does after signing out', () => {
+		const jar = new CookieJar({ hg_session: 's', hg_device: 'd', '__Host-hg_session': 'S' });
+		expect(jar.hasSession()).toBe(true);
+		jar.forgetSession();
+		expect(jar.hasSession()).toBe(false);
+		expect(jar.toJSON()).toEqual({ hg_device: 'd' });
+	});
+
+	it('adopts only the device token of cookies kept by an earlier sign-in', () => {
+		const jar = new CookieJar();
+		jar.adoptDeviceToken({ hg_session: 'old', '__Host-hg_device': 'D', other: 'x' });
+		expect(jar.toJSON()).toEqual({ '__Host-hg_device': 'D' });
+	});
+});
+
 describe('CookieJar.fetch', () => {
 	let server: Server;
 	let base: string;

@@ -1,6 +1,10 @@
+import { COOKIE_NAMES, isCookieNamed } from '../src/lib/protocol';
+
 /**
- * The session cookie outside a browser. Unlike `HubApi`'s in-memory `keepCookies`, this jar starts
- * from cookies saved by an earlier command, so one CLI session serves several commands.
+ * The hub's cookies outside a browser: the session, and the device token that keeps this device
+ * signing in while strangers are locked out of the account. Unlike `HubApi`'s in-memory
+ * `keepCookies`, this jar starts from cookies saved by an earlier command, so one CLI session
+ * serves several commands.
  */
 export class CookieJar {
 	#cookies: Map<string, string>;
@@ -19,8 +23,23 @@ export class CookieJar {
 		return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
 	}
 
-	clear(): void {
-		this.#cookies.clear();
+	/** Whether the jar holds a session cookie (it may have expired on the hub). */
+	hasSession(): boolean {
+		return [...this.#cookies.keys()].some((name) => isCookieNamed(name, COOKIE_NAMES.session));
+	}
+
+	/** Drops the session cookie and keeps the device token, as a browser does after signing out. */
+	forgetSession(): void {
+		for (const name of [...this.#cookies.keys()]) {
+			if (isCookieNamed(name, COOKIE_NAMES.session)) this.#cookies.delete(name);
+		}
+	}
+
+	/** Takes the device token from cookies kept earlier (another sign-in of the same account here). */
+	adoptDeviceToken(kept: Record<string, string>): void {
+		for (const [name, value] of Object.entries(kept)) {
+			if (isCookieNamed(name, COOKIE_NAMES.device)) this.#cookies.set(name, value);
+		}
 	}
 
 	/** Applies the Set-Cookie lines of a response: sets, replaces, or deletes expired cookies. */

@@ -1,4 +1,5 @@
 import { ProtocolError } from '../src/lib/protocol';
+import { describeCountdown } from '../src/lib/client/strings';
 import { ApiError, KeyChangedError } from '../src/lib/sdk';
 import { UsageError } from './args';
 import { ProfileError } from './profile';
@@ -19,7 +20,7 @@ export function report(error: unknown): number {
 	if (error instanceof ApiError || error instanceof ProtocolError) {
 		// A refusal made before any request (a bad username or password) is bad input too.
 		const local = error instanceof ApiError && error.status === 0 && error.code === 'BAD_REQUEST';
-		return fail(error.code, error.message, local ? EXIT.usage : EXIT.failed);
+		return fail(error.code, waitText(error) ?? error.message, local ? EXIT.usage : EXIT.failed);
 	}
 	if (error instanceof KeyChangedError) {
 		return fail(
@@ -38,4 +39,17 @@ export function report(error: unknown): number {
 		return fail(code, error.message, error.kind === 'missing' ? EXIT.usage : EXIT.failed);
 	}
 	return fail('INTERNAL', error instanceof Error ? error.message : String(error));
+}
+
+/** A refusal that asks to wait, in words: what happened, how long, and what else to do. */
+export function waitText(error: ApiError | ProtocolError, now: number = Date.now()): string | null {
+	const seconds = error.retryAfter;
+	if (!seconds || (error.code !== 'LOCKED_OUT' && error.code !== 'RATE_LIMITED')) return null;
+	const until = new Date(now + seconds * 1000).toLocaleTimeString();
+	const wait = `Try again in ${describeCountdown(seconds * 1000)} (at ${until}).`;
+	if (error.code === 'RATE_LIMITED') return `Too many requests to the hub. ${wait}`;
+	return (
+		`Too many failed sign-ins: the hub has locked this account (or this address) for devices it does ` +
+		`not know. ${wait} A device that signed in to this account before is not locked out.`
+	);
 }

@@ -119,13 +119,13 @@ export class LocalSession {
 
 	/** Reuses the kept session when the hub still knows it, else signs in again. */
 	async ensureSignedIn(): Promise<void> {
-		if (this.jar.header() !== undefined) {
+		if (this.jar.hasSession()) {
 			try {
 				await this.api.session();
 				return;
 			} catch (error) {
 				if (!(error instanceof ApiError) || error.code !== 'UNAUTHENTICATED') throw error;
-				this.jar.clear();
+				this.jar.forgetSession();
 			}
 		}
 		const account = await signIn(this.api, this.username, this.password, { derive: this.#cachedDeriver() });

@@ -12,11 +12,13 @@ export const SYNC_HINT_SPREAD_MS = 2_000;
 
 /** The hub's link to the other hubs through Redis. */
 export interface ClusterLink {
+	/** A client for commands of the hub's own (sign-in throttling); it fails fast while Redis is away. */
+	commands: RedisClient;
 	/** Closes the Redis clients without waiting on a Redis that is away. Safe to call twice. */
 	close(): Promise<void>;
 }
 
-type RedisClient = ReturnType<typeof createClient>;
+export type RedisClient = ReturnType<typeof createClient>;
 
 /**
  * Connects the Socket.IO Redis Streams adapter (see docs/OPERATIONS.md, "Several hubs", for why
@@ -90,6 +92,7 @@ export async function joinCluster(
 
 	let closed: Promise<void> | null = null;
 	return {
+		commands: publisher,
 		close() {
 			closed ??= (async () => {
 				closing = true;

@@ -65,8 +65,54 @@ describe('loadConfig', () => {
 		expect(config.port).toBe(8080);
 		expect(config.publicOrigin).toBe('https://chat.example.org');
 		expect(config.tls).toEqual({ cert: '/etc/cert.pem', key: '/etc/key.pem' });
-		expect(config.trustProxy).toBe(true);
+		expect(config.trustProxy).toBe(1);
 		expect(isHttps(config)).toBe(true);
+	});
+
+	it('reads sign-in throttling and metrics settings, defaults first', () => {
+		const defaults = loadConfig({});
+		expect(defaults.throttle).toEqual({
+			authPerIpPerMinute: 60,
+			registerPerIpPerHour: 10,
+			registerPerMinute: 60,
+			lockout: {
+				accountFailures: 5,
+				sourceFailures: 20,
+				deviceFailures: 10,
+				baseMs: 60_000,
+				maxMs: 900_000,
+				windowMs: 24 * 3_600_000,
+			},
+			deviceTokenDays: 180,
+		});
+		expect(defaults.passwordHashConcurrency).toBe(2);
+		expect(defaults.metrics).toEqual({ token: null, host: '127.0.0.1', port: null });
+		const set = loadConfig({
+			LOCKOUT_ACCOUNT_FAILURES: '3',
+			LOCKOUT_BASE_SECONDS: '10',
+			LOCKOUT_MAX_SECONDS: '40',
+			METRICS_TOKEN: 'a-long-enough-operator-token',
+			METRICS_PORT: '9464',
+		});
+		expect(set.throttle.lockout).toMatchObject({ accountFailures: 3, baseMs: 10_000, maxMs: 40_000 });
+		expect(set.metrics).toEqual({ token: 'a-long-enough-operator-token', host: '127.0.0.1', port: 9464 });
+		expect(() => loadConfig({ LOCKOUT_BASE_SECONDS: '60', LOCKOUT_MAX_SECONDS: '30' })).toThrow(
+			/LOCKOUT_MAX_SECONDS/,
+		);
+		expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+	});
+
+	it("reads TRUST_PROXY as off, a number of hops, or the proxies' addresses", () => {
+		expect(loadConfig({}).trustProxy).toBe(false);
+		expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+		expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+		expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy).toEqual([
+			'10.0.0.0/8',
+			'127.0.0.1',
+			'::1',
+		]);
+		expect(() => loadConfig({ TRUST_PROXY: 'nginx' })).toThrow(/TRUST_PROXY/);
+		expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
 	});
 
 	it('names every bad variable in one error', () => {
@@ -125,11 +171,16 @@ describe('redaction', () => {
 		expect(redactUri('mongodb://db/hg?password=x&w=1')).toBe('mongodb://db/hg?password=***&w=1');
 		const shown = JSON.stringify(
 			redactConfig(
-				loadConfig({ MONGODB_URI: 'mongodb://u:hunter2@db/hg', REDIS_URL: 'redis://u:hunter3@r' }),
+				loadConfig({
+					MONGODB_URI: 'mongodb://u:hunter2@db/hg',
+					REDIS_URL: 'redis://u:hunter3@r',
+					METRICS_TOKEN: 'hunter4-operator-token',
+				}),
 			),
 		);
 		expect(shown).not.toContain('hunter2');
 		expect(shown).not.toContain('hunter3');
+		expect(shown).not.toContain('hunter4');
 		expect(shown).toContain('db/hg');
 	});
 });

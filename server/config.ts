@@ -1,14 +1,44 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { LIMITS } from '../src/lib/protocol';
 
 const HORIZON_MAX_DAYS = Math.floor(LIMITS.timelockHorizonMs / 86_400_000);
 
-const boolean = z
-	.enum(['true', 'false', '1', '0', 'yes', 'no'])
-	.transform((s) => s === 'true' || s === '1' || s === 'yes');
-
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+
+/**
+ * Which proxies in front of the hub to believe about the client's address (X-Forwarded-For):
+ * `false` none; `true` the nearest one only (1 hop: what the proxy in front saw, not what the client
+ * wrote into the header); a number of hops; or a list of proxy addresses and CIDR ranges.
+ */
+const trustProxy = z.string().transform((text, ctx): false | number | string[] => {
+	const value = text.trim().toLowerCase();
+	if (['false', 'no', '0'].includes(value)) return false;
+	if (['true', 'yes'].includes(value)) return 1;
+	if (/^\d+$/.test(value)) {
+		const hops = Number(value);
+		if (hops <= 10) return hops;
+		ctx.addIssue({ code: 'custom', message: 'at most 10 hops' });
+		return z.NEVER;
+	}
+	const list = value.split(',').map((part) => part.trim());
+	const bad = list.find((part) => {
+		const [address, bits, ...rest] = part.split('/');
+		const family = isIP(address);
+		if (family === 0 || rest.length > 0) return true;
+		if (bits === undefined) return false;
+		return !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
+	});
+	if (bad !== undefined) {
+		ctx.addIssue({
+			code: 'custom',
+			message: `"${bad}" is not true, false, a number of hops or a list of addresses and CIDR ranges`,
+		});
+		return z.NEVER;
+	}
+	return list;
+});
 
 /** A URL's origin only (scheme, host, port): what a browser sends in the Origin header. */
 const origin = z
@@ -56,9 +86,21 @@ const Env = z
 		DB_POOL_SIZE: positiveInt(1000).default(10),
 		TIMELOCK_HORIZON_DAYS: positiveInt(HORIZON_MAX_DAYS).default(3650),
 		STATIC_DIR: z.string().min(1).default('build'),
-		TRUST_PROXY: boolean.default(false),
+		TRUST_PROXY: trustProxy.default(false),
 		AUTH_RATE_PER_IP_PER_MINUTE: positiveInt(1_000_000).default(60),
-		AUTH_RATE_PER_USER_PER_MINUTE: positiveInt(1_000_000).default(10),
+		REGISTER_RATE_PER_IP_PER_HOUR: positiveInt(1_000_000).default(10),
+		REGISTER_RATE_PER_MINUTE: positiveInt(1_000_000).default(60),
+		LOCKOUT_ACCOUNT_FAILURES: positiveInt(1_000_000).default(5),
+		LOCKOUT_SOURCE_FAILURES: positiveInt(1_000_000).default(20),
+		LOCKOUT_DEVICE_FAILURES: positiveInt(1_000_000).default(10),
+		LOCKOUT_BASE_SECONDS: positiveInt(86_400).default(60),
+		LOCKOUT_MAX_SECONDS: positiveInt(7 * 86_400).default(900),
+		LOCKOUT_WINDOW_HOURS: positiveInt(24 * 30).default(24),
+		DEVICE_TOKEN_DAYS: positiveInt(3650).default(180),
+		PASSWORD_HASH_CONCURRENCY: positiveInt(64).default(2),
+		METRICS_TOKEN: z.string().min(16, 'must have at least 16 characters').optional(),
+		METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+		METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
 		QUOTA_UNDELIVERED_PER_RECIPIENT: positiveInt(100_000_000).default(5_000),
 		QUOTA_STORED_BYTES_PER_USER: positiveInt(2 ** 50).default(256 * 1024 * 1024),
 		SEND_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
@@ -70,6 +112,13 @@ const Env = z
 				code: 'custom',
 				path: [env.TLS_CERT ? 'TLS_KEY' : 'TLS_CERT'],
 				message: 'TLS_CERT and TLS_KEY go together: set both (HTTPS) or neither (HTTP)',
+			});
+		}
+		if (env.LOCKOUT_MAX_SECONDS < env.LOCKOUT_BASE_SECONDS) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['LOCKOUT_MAX_SECONDS'],
+				message: 'must be at least LOCKOUT_BASE_SECONDS',
 			});
 		}
 	});
@@ -105,9 +154,14 @@ export interface HubConfig {
 	dbPoolSize: number;
 	timelockHorizonDays: number;
 	staticDir: string;
-	trustProxy: boolean;
-	authRatePerIpPerMinute: number;
-	authRatePerUserPerMinute: number;
+	/** Fastify's trustProxy: false, a number of hops, or the proxies' addresses and ranges. */
+	trustProxy: false | number | string[];
+	/** Sign-in throttling (server/services/throttle): request budgets and lockouts, shared by all hubs. */
+	throttle: ThrottleConfig;
+	/** Password hashes (Argon2id) computed at once by this hub; sign-ins go first (server/services/password-hash.ts). */
+	passwordHashConcurrency: number;
+	/** Where /metrics is served: on the app port with `token`, and/or on host:port of its own. */
+	metrics: { token: string | null; host: string; port: number | null };
 	/** Per-user limits (server/services/quota.ts). */
 	fairness: {
 		undeliveredPerRecipient: number;
@@ -115,6 +169,27 @@ export interface HubConfig {
 		sendsPerSecond: number;
 		sendBurst: number;
 	};
+}
+
+export interface ThrottleConfig {
+	/** Requests to the auth routes (prelogin, register, login, logout) per source address and minute. */
+	authPerIpPerMinute: number;
+	registerPerIpPerHour: number;
+	/** Registrations per minute over the whole service, whatever their address. */
+	registerPerMinute: number;
+	lockout: {
+		/** Failed sign-ins (without a known device) that lock an account, and a source address. */
+		accountFailures: number;
+		sourceFailures: number;
+		/** Failed sign-ins with one device token before that token stops exempting its device. */
+		deviceFailures: number;
+		/** The first lock lasts baseMs; each failure after it doubles the next one, up to maxMs. */
+		baseMs: number;
+		maxMs: number;
+		/** Failures older than this are forgotten. */
+		windowMs: number;
+	};
+	deviceTokenDays: number;
 }
 
 export class ConfigError extends Error {
@@ -165,8 +240,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		timelockHorizonDays: e.TIMELOCK_HORIZON_DAYS,
 		staticDir: e.STATIC_DIR,
 		trustProxy: e.TRUST_PROXY,
-		authRatePerIpPerMinute: e.AUTH_RATE_PER_IP_PER_MINUTE,
-		authRatePerUserPerMinute: e.AUTH_RATE_PER_USER_PER_MINUTE,
+		throttle: {
+			authPerIpPerMinute: e.AUTH_RATE_PER_IP_PER_MINUTE,
+			registerPerIpPerHour: e.REGISTER_RATE_PER_IP_PER_HOUR,
+			registerPerMinute: e.REGISTER_RATE_PER_MINUTE,
+			lockout: {
+				accountFailures: e.LOCKOUT_ACCOUNT_FAILURES,
+				sourceFailures: e.LOCKOUT_SOURCE_FAILURES,
+				deviceFailures: e.LOCKOUT_DEVICE_FAILURES,
+				baseMs: e.LOCKOUT_BASE_SECONDS * 1000,
+				maxMs: e.LOCKOUT_MAX_SECONDS * 1000,
+				windowMs: e.LOCKOUT_WINDOW_HOURS * 3_600_000,
+			},
+			deviceTokenDays: e.DEVICE_TOKEN_DAYS,
+		},
+		passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+		metrics: { token: e.METRICS_TOKEN ?? null, host: e.METRICS_HOST, port: e.METRICS_PORT ?? null },
 		fairness: {
 			undeliveredPerRecipient: e.QUOTA_UNDELIVERED_PER_RECIPIENT,
 			storedBytesPerUser: e.QUOTA_STORED_BYTES_PER_USER,
@@ -209,6 +298,7 @@ export function redactConfig(config: HubConfig): Record<string, unknown> {
 		...config,
 		mongodbUri: config.mongodbUri && redactUri(config.mongodbUri),
 		redisUrl: config.redisUrl && redactUri(config.redisUrl),
+		metrics: { ...config.metrics, token: config.metrics.token && '***' },
 	};
 }
 

@@ -6,6 +6,7 @@ import type { DeviceService } from './services/devices';
 import type { MaintenanceService } from './services/maintenance';
 import type { MessageService } from './services/messages';
 import type { Notifier } from './services/notify';
+import type { SignInThrottle } from './services/throttle';
 import type { Timelocks } from './services/timelock';
 import type { HubServer } from './socket/types';
 import type { Store } from './store';
@@ -16,6 +17,7 @@ export interface HubServices {
 	messages: MessageService;
 	maintenance: MaintenanceService;
 	timelocks: Timelocks;
+	throttle: SignInThrottle;
 }
 
 /** Everything a hub is made of, handed to its socket and HTTP wiring. */

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
-import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ready } from '../src/lib/crypto';
+import { ROUTES } from '../src/lib/protocol';
 import { joinCluster, SYNC_HINT_SPREAD_MS, type ClusterLink } from './cluster';
 import { isHttps, type HubConfig } from './config';
 import type { HubContext, HubServices } from './context';
@@ -19,7 +19,7 @@ import {
 } from './http/security';
 import { sessionRoutes } from './http/sessions';
 import { findStaticSite, installStatic, type Shell } from './http/static';
-import { systemRoutes } from './http/system';
+import { metricsRoutes, systemRoutes } from './http/system';
 import { userRoutes } from './http/users';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
@@ -28,6 +28,7 @@ import { DeviceService } from './services/devices';
 import { MaintenanceService } from './services/maintenance';
 import { MessageService } from './services/messages';
 import { Notifier } from './services/notify';
+import { SignInThrottle, redisCounters } from './services/throttle';
 import { Timelocks } from './services/timelock';
 import { attachSocketHandlers, createSocketServer } from './socket';
 import type { HubServer } from './socket/types';
@@ -38,6 +39,24 @@ export type { HubContext, HubServices } from './context';
 /** Largest REST body: a registration (keys and the sealed backup) is far below it. */
 const REST_BODY_LIMIT = 32 * 1024;
 const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * Fastify's trustProxy for TRUST_PROXY: a hop count becomes "believe the nearest n hops" (Fastify
+ * itself refuses plain hop counts); a list of addresses and ranges is passed as it is.
+ */
+function trustProxyOption(
+	trust: HubConfig['trustProxy'],
+): false | string[] | ((address: string, hop: number) => boolean) {
+	if (typeof trust !== 'number') return trust;
+	return (_address, hop) => hop < trust;
+}
+
+/** The URL a listening server answers at, and its port. */
+function listeningUrl(server: FastifyInstance, host: string, https: boolean): { url: string; port: number } {
+	const { port } = server.server.address() as AddressInfo;
+	const name = host.includes(':') ? `[${host}]` : host;
+	return { url: `${https ? 'https' : 'http'}://${name}:${port}`, port };
+}
 
 export interface CreateHubOptions {
 	config: HubConfig;
@@ -52,8 +71,11 @@ export interface Hub {
 	io: HubServer;
 	services: HubServices;
 	context: HubContext;
-	/** Listens on config.host:config.port (0 = any free port) and resolves with the URL. */
-	start(): Promise<{ url: string; port: number }>;
+	/**
+	 * Listens on config.host:config.port (0 = any free port) and resolves with the URL; and with
+	 * the metrics listener's URL when METRICS_PORT is set.
+	 */
+	start(): Promise<{ url: string; port: number; metricsUrl: string | null }>;
 	/** Stops the time-lock scheduler, sockets, HTTP and the database connection. Safe to call twice. */
 	stop(): Promise<void>;
 }
@@ -73,7 +95,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		const app = Fastify({
 			loggerInstance: logger.child({ component: 'http' }),
 			bodyLimit: REST_BODY_LIMIT,
-			trustProxy: config.trustProxy,
+			trustProxy: trustProxyOption(config.trustProxy),
 			...(config.tls
 				? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } }
 				: {}),
@@ -108,6 +130,14 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		}
 		const metrics = createMetrics();
 		await auth.init();
+		const throttle = new SignInThrottle(
+			cluster ? redisCounters(cluster.commands) : store.throttle,
+			store.settings,
+			config.throttle,
+			now,
+			metrics,
+		);
+		await throttle.init();
 		if (config.redisUrl) {
 			io.on('session:forget', (sessionId, reason, done) => {
 				auth.forget(sessionId, reason);
@@ -140,6 +170,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 				logger,
 				metrics,
 			}),
+			throttle,
 		};
 		const context: HubContext = {
 			hubId,
@@ -154,7 +185,6 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		};
 
 		await app.register(fastifyCookie);
-		await app.register(fastifyRateLimit, { global: false });
 		installErrorHandler(app, logger);
 		installSecurityHeaders(app, headers);
 		installOriginGuard(app, () => allowedOrigin);
@@ -165,6 +195,16 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		await installStatic(app, site);
 		attachSocketHandlers(context, policy);
 
+		// Operators' metrics on an address of their own (loopback unless METRICS_HOST says otherwise).
+		const metricsApp =
+			config.metrics.port === null
+				? null
+				: (Fastify({ loggerInstance: logger.child({ component: 'metrics' }) }) as unknown as FastifyInstance);
+		if (metricsApp) {
+			installErrorHandler(metricsApp, logger);
+			metricsRoutes(metricsApp, context);
+		}
+
 		let stopping: Promise<void> | null = null;
 		return {
 			app,
@@ -173,15 +213,32 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			context,
 			async start() {
 				await app.listen({ port: config.port, host: config.host });
-				const { port } = app.server.address() as AddressInfo;
-				const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-				const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+				const { url, port } = listeningUrl(app, config.host, config.tls !== null);
 				allowedOrigin ||= new URL(url).origin;
+				let metricsUrl: string | null = null;
+				if (metricsApp && config.metrics.port !== null) {
+					await metricsApp.listen({ port: config.metrics.port, host: config.metrics.host });
+					metricsUrl = `${listeningUrl(metricsApp, config.metrics.host, false).url}${ROUTES.metrics}`;
+				}
 				services.maintenance.start(SWEEP_EVERY_MS);
 				services.devices.start(SWEEP_EVERY_MS);
 				await services.timelocks.start();
-				logger.info({ url, origin: allowedOrigin, pwa: site ? site.root : null }, 'hub listening');
-				return { url, port };
+				const metricsAt = [
+					metricsUrl,
+					config.metrics.token ? `${url}${ROUTES.metrics} (bearer token)` : null,
+				];
+				logger.info(
+					{
+						url,
+						origin: allowedOrigin,
+						pwa: site ? site.root : null,
+						metrics: metricsAt.some(Boolean)
+							? metricsAt.filter(Boolean)
+							: 'not served (set METRICS_TOKEN or METRICS_PORT)',
+					},
+					'hub listening',
+				);
+				return { url, port, metricsUrl };
 			},
 			stop() {
 				stopping ??= (async () => {
@@ -195,6 +252,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 					// Disconnects every socket, closes the engine and the HTTP server; Fastify then finishes its own close.
 					await io.close();
 					await app.close();
+					await metricsApp?.close();
 					await cluster?.close();
 					await store.close();
 				})();

@@ -4,11 +4,17 @@ export interface HubMetrics {
 	registry: Registry;
 	messagesStored: Counter<'state'>;
 	ackLatency: Histogram<'event' | 'outcome'>;
+	/** Requests refused by sign-in throttling, by the limit that refused them (server/services/throttle). */
+	signInThrottled: Counter<'limit'>;
 	/** Reads the number of sockets connected to this hub at scrape time. */
 	setSocketCounter(count: () => number): void;
 }
 
-/** Metrics in a registry of their own: several hubs in one process (tests) never share counters. */
+/**
+ * Metrics in a registry of their own: several hubs in one process (tests) never share counters.
+ * Every series is a hub-wide total: no label names a user, an address, a conversation or an
+ * envelope, and /metrics is served only to whoever holds METRICS_TOKEN or reaches METRICS_PORT.
+ */
 export function createMetrics(): HubMetrics {
 	const registry = new Registry();
 	collectDefaultMetrics({ register: registry, prefix: 'hourglass_process_' });
@@ -34,10 +40,17 @@ export function createMetrics(): HubMetrics {
 		buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
 		registers: [registry],
 	});
+	const signInThrottled = new Counter({
+		name: 'hourglass_signin_throttled_total',
+		help: 'Auth requests refused by a request budget or a lockout, by limit (never by account or address).',
+		labelNames: ['limit'] as const,
+		registers: [registry],
+	});
 	return {
 		registry,
 		messagesStored,
 		ackLatency,
+		signInThrottled,
 		setSocketCounter(count) {
 			countSockets = count;
 		},

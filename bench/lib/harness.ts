@@ -13,7 +13,7 @@ import { syncOnConnect } from './load';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'bench password, not secret';
 
-/** The hub's settings in a bench: loopback, a free port, quiet logs, no sign-in rate limit. */
+/** The hub's settings in a bench: loopback, a free port, quiet logs, no sign-in throttling. */
 function benchEnv(dataDir: string): Record<string, string> {
 	return {
 		PORT: '0',
@@ -22,7 +22,10 @@ function benchEnv(dataDir: string): Record<string, string> {
 		LOG_LEVEL: 'warn',
 		DATA_DIR: dataDir,
 		AUTH_RATE_PER_IP_PER_MINUTE: '1000000',
-		AUTH_RATE_PER_USER_PER_MINUTE: '1000000',
+		REGISTER_RATE_PER_IP_PER_HOUR: '1000000',
+		REGISTER_RATE_PER_MINUTE: '1000000',
+		LOCKOUT_ACCOUNT_FAILURES: '1000000',
+		LOCKOUT_SOURCE_FAILURES: '1000000',
 		// A bench's few users send far faster than people do: the per-user fairness limits are lifted
 		// (bench/fairness.ts sets its own).
 		SEND_RATE_PER_SECOND: '1000000',

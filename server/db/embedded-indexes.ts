@@ -20,6 +20,8 @@ export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	receipts: ['from'],
 	// A handshake's read and a touch by id; a user's devices (the Devices page, revoking the others).
 	sessions: ['_id', 'username'],
+	// Sign-in throttling: every count and clear is by key.
+	throttle_events: ['key'],
 };
 
 /** Suffix of the indexes this module owns, so that they can be told from FerretDB's own. */

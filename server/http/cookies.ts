@@ -1,17 +1,33 @@
 import fastifyCookie, { type CookieSerializeOptions } from '@fastify/cookie';
+import { COOKIE_NAMES } from '../../src/lib/protocol';
 import type { SessionRecord } from '../store';
 
 export interface CookiePolicy {
+	/** The session cookie's name. */
 	name: string;
+	/** The device cookie's name (device tokens, server/services/throttle). */
+	deviceName: string;
 	secure: boolean;
 }
 
 /**
- * Under HTTPS the cookie is Secure and takes the __Host- prefix (no Domain, Path=/, Secure:
- * a subdomain or a plain-HTTP page cannot plant or read it).
+ * Under HTTPS the cookies are Secure and take the __Host- prefix (no Domain, Path=/, Secure:
+ * a subdomain or a plain-HTTP page cannot plant or read them).
  */
 export function cookiePolicy(https: boolean): CookiePolicy {
-	return https ? { name: '__Host-hg_session', secure: true } : { name: 'hg_session', secure: false };
+	const prefix = https ? '__Host-' : '';
+	return { name: prefix + COOKIE_NAMES.session, deviceName: prefix + COOKIE_NAMES.device, secure: https };
+}
+
+/** The device cookie outlives sessions and sign-outs: it says this device signed in before. */
+export function deviceCookieOptions(policy: CookiePolicy, lifetimeDays: number): CookieSerializeOptions {
+	return {
+		httpOnly: true,
+		sameSite: 'strict',
+		path: '/',
+		secure: policy.secure,
+		maxAge: lifetimeDays * 86_400,
+	};
 }
 
 export function sessionCookieOptions(

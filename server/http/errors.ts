@@ -4,8 +4,14 @@ import type { z } from 'zod';
 import { HTTP_STATUS, ProtocolError, type ErrorBody, type ErrorCode } from '../../src/lib/protocol';
 import { isDatabaseUnavailable } from '../store';
 
-export function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
-	const body: { error: ErrorBody } = { error: { code, message } };
+export function sendError(
+	reply: FastifyReply,
+	code: ErrorCode,
+	message: string,
+	retryAfter?: number,
+): FastifyReply {
+	const body: { error: ErrorBody } = { error: { code, message, ...(retryAfter ? { retryAfter } : {}) } };
+	if (retryAfter) reply.header('retry-after', String(retryAfter));
 	return reply.code(HTTP_STATUS[code]).type('application/json; charset=utf-8').send(body);
 }
 
@@ -26,14 +32,12 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what:
  */
 export function installErrorHandler(app: FastifyInstance, logger: Logger): void {
 	app.setErrorHandler((error: FastifyError | ProtocolError | Error, request, reply) => {
-		if (error instanceof ProtocolError) return sendError(reply, error.code, error.message);
+		if (error instanceof ProtocolError) return sendError(reply, error.code, error.message, error.retryAfter);
 		if (isDatabaseUnavailable(error)) {
 			logger.warn({ err: error, url: request.url }, 'database unavailable');
 			return sendError(reply, 'UNAVAILABLE', 'The hub cannot reach its database; try again shortly.');
 		}
 		const status = (error as FastifyError).statusCode ?? 500;
-		if (status === 429)
-			return sendError(reply, 'RATE_LIMITED', 'Too many attempts; wait a minute and retry.');
 		if (status === 413) return sendError(reply, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
 		if (status >= 400 && status < 500) {
 			return sendError(reply, 'BAD_REQUEST', status === 415 ? 'Send JSON.' : 'The request is malformed.');

@@ -11,7 +11,7 @@ import {
 import type { HubConfig } from '../config';
 import { toUserView, type SessionRecord, type Store, type UserRecord } from '../store';
 import { coarsePlace } from './device-info';
-import { hashSecret, verifySecret } from './password-hash';
+import { PasswordHasher, hashSecret } from './password-hash';
 
 /** Parsed REST bodies (usernames already lower-cased by the shared schemas). */
 export interface RegisterInput {
@@ -93,12 +93,15 @@ export class AuthService {
 	/** Sessions that ended lately → why and when (performance.now()); oldest first. */
 	#ended = new Map<string, { reason: EndReason; at: number }>();
 	#tellOtherHubs: (sessionId: string, reason: EndReason) => Promise<void> = () => Promise.resolve();
+	readonly #hasher: PasswordHasher;
 
 	constructor(
 		private readonly store: Store,
 		private readonly config: HubConfig,
 		private readonly now: () => number,
-	) {}
+	) {
+		this.#hasher = new PasswordHasher(config.passwordHashConcurrency);
+	}
 
 	/** Loads (or, on a new database, creates) the shared prelogin secret. */
 	async init(): Promise<void> {
@@ -123,7 +126,7 @@ export class AuthService {
 			username: input.username,
 			salt: input.salt,
 			kdf: input.kdf,
-			authHash: await hashSecret(Buffer.from(input.authKey, 'base64url')),
+			authHash: await this.#hasher.hash(Buffer.from(input.authKey, 'base64url')),
 			identity: input.identity,
 			keyBackup: input.keyBackup,
 			createdAt,
@@ -138,7 +141,7 @@ export class AuthService {
 		const user = await this.store.users.get(input.username);
 		const authKey = Buffer.from(input.authKey, 'base64url');
 		// Verify against a dummy hash for an unknown user: both failures take the same time.
-		const matches = await verifySecret(authKey, user?.authHash ?? this.#dummy());
+		const matches = await this.#hasher.verify(authKey, user?.authHash ?? this.#dummy());
 		if (!user || !matches) throw new ProtocolError('INVALID_CREDENTIALS', 'Wrong username or password.');
 		return this.#openSession(user, input.trustDevice === true, client);
 	}

@@ -9,12 +9,14 @@ const BATCH = 500;
 export interface SweepReport {
 	sessionsEnded: number;
 	envelopesPurged: number;
+	/** Sign-in throttling events past their keep (database counts only; Redis expires its own). */
+	throttleExpired: number;
 }
 
 /**
  * What a TTL index would do, done in code (FerretDB has no TTL indexes): ends idle sessions
  * and their sockets, purges envelopes delivered more than RETENTION_DAYS ago and cancelled
- * ones as old. Every hub may sweep; deletes are idempotent, so several sweepers agree.
+ * ones as old, and forgets sign-in throttling counts past their keep. Every hub may sweep; deletes are idempotent, so several sweepers agree.
  */
 export class MaintenanceService {
 	#timer: NodeJS.Timeout | null = null;
@@ -79,9 +81,10 @@ export class MaintenanceService {
 			envelopesPurged += ids.length;
 			if (ids.length < BATCH) break;
 		}
+		const throttleExpired = await this.store.throttle.sweep(now);
 		if (sessionsEnded + envelopesPurged > 0) {
 			this.logger.info({ sessionsEnded, envelopesPurged }, 'maintenance sweep');
 		}
-		return { sessionsEnded, envelopesPurged };
+		return { sessionsEnded, envelopesPurged, throttleExpired };
 	}
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hashSecret, verifySecret } from './password-hash';
+import { PasswordHasher, hashSecret, verifySecret } from './password-hash';
 
 describe('authKey hashing', () => {
 	it('verifies the right key and refuses another one', async () => {
@@ -21,5 +21,20 @@ describe('authKey hashing', () => {
 	it('refuses a malformed stored hash instead of throwing', async () => {
 		expect(await verifySecret(randomBytes(32), 'plain-text')).toBe(false);
 		expect(await verifySecret(randomBytes(32), '$argon2i$v=19$m=8,t=1,p=1$AAAA$AAAA')).toBe(false);
+	});
+});
+
+describe('PasswordHasher', () => {
+	it('runs at most `concurrency` hashes at once, and sign-ins before waiting registrations', async () => {
+		const hasher = new PasswordHasher(1);
+		const key = randomBytes(32);
+		const phc = await hashSecret(key);
+		const order: string[] = [];
+		const done = (name: string) => () => order.push(name);
+		const running = hasher.hash(randomBytes(32)).then(done('register 1'));
+		const queued = hasher.hash(randomBytes(32)).then(done('register 2'));
+		const login = hasher.verify(key, phc).then((ok) => order.push(`login ${ok}`));
+		await Promise.all([running, queued, login]);
+		expect(order).toEqual(['register 1', 'login true', 'register 2']);
 	});
 });

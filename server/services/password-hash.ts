@@ -41,3 +41,41 @@ export async function verifySecret(secret: Uint8Array, phc: string): Promise<boo
 	});
 	return got.length === want.length && timingSafeEqual(got, want);
 }
+
+/**
+ * Argon2id with at most `concurrency` hashes at once (each takes a thread of libuv's pool and ~19
+ * MiB), sign-ins before registrations: a burst of sign-ups queues behind itself instead of in
+ * front of people signing in, and the pool stays free for the hub's other work (files, DNS).
+ */
+export class PasswordHasher {
+	#running = 0;
+	readonly #waiting: { first: (() => void)[]; later: (() => void)[] } = { first: [], later: [] };
+
+	constructor(private readonly concurrency: number) {}
+
+	/** A new hash (registration): waits behind every sign-in. */
+	hash(secret: Uint8Array): Promise<string> {
+		return this.#run('later', () => hashSecret(secret));
+	}
+
+	/** A check (sign-in): goes before any waiting registration. */
+	verify(secret: Uint8Array, phc: string): Promise<boolean> {
+		return this.#run('first', () => verifySecret(secret, phc));
+	}
+
+	async #run<T>(lane: 'first' | 'later', work: () => Promise<T>): Promise<T> {
+		if (this.#running >= this.concurrency) {
+			await new Promise<void>((turn) => this.#waiting[lane].push(turn));
+		} else {
+			this.#running++;
+		}
+		try {
+			return await work();
+		} finally {
+			const next = this.#waiting.first.shift() ?? this.#waiting.later.shift();
+			// The slot passes straight to the next in line, so a newcomer cannot take it in between.
+			if (next) next();
+			else this.#running--;
+		}
+	}
+}

@@ -4,6 +4,7 @@ import { defineModels } from './models';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
 import { sessionsRepo, type SessionsRepo } from './sessions';
 import { settingsRepo, type SettingsRepo } from './settings';
+import { throttleRepo, type ThrottleCounters } from './throttle';
 import { usageRepo, type UsageRepo } from './usage';
 import { usersRepo, type UsersRepo } from './users';
 
@@ -11,6 +12,7 @@ export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
 export type { SessionRecord, SessionsRepo } from './sessions';
 export type { SettingsRepo } from './settings';
+export type { ThrottleCounters } from './throttle';
 export type { UsageRepo } from './usage';
 export { base64urlBytes } from './usage';
 export type { UserRecord, UsersRepo } from './users';
@@ -24,6 +26,8 @@ export interface Store {
 	envelopes: EnvelopesRepo;
 	receipts: ReceiptsRepo;
 	usage: UsageRepo;
+	/** Sign-in throttling counts when the hubs have no Redis. */
+	throttle: ThrottleCounters;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -54,6 +58,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		envelopes: envelopesRepo(models),
 		receipts: receiptsRepo(models),
 		usage: usageRepo(models),
+		throttle: throttleRepo(models),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

@@ -68,6 +68,16 @@ export interface ReceiptDoc {
 	at: number;
 }
 
+/** One counted event of sign-in throttling (server/store/throttle.ts). */
+export interface ThrottleEventDoc {
+	_id: string;
+	/** What is counted: `fail:account:<name>`, `rate:auth:<address>:<window>`, … */
+	key: string;
+	at: number;
+	/** Removed by the maintenance sweep once past. */
+	expiresAt: number;
+}
+
 const options = { versionKey: false, strict: true, minimize: false } as const;
 
 const userSchema = new Schema<UserDoc>(
@@ -157,6 +167,18 @@ const receiptSchema = new Schema<ReceiptDoc>(
 receiptSchema.index({ from: 1, at: 1 });
 receiptSchema.index({ at: 1 });
 
+const throttleSchema = new Schema<ThrottleEventDoc>(
+	{
+		_id: { type: String, required: true },
+		key: { type: String, required: true },
+		at: { type: Number, required: true },
+		expiresAt: { type: Number, required: true },
+	},
+	{ ...options, collection: 'throttle_events' },
+);
+throttleSchema.index({ key: 1 });
+throttleSchema.index({ expiresAt: 1 });
+
 export interface Models {
 	users: Model<UserDoc>;
 	sessions: Model<SessionDoc>;
@@ -165,6 +187,7 @@ export interface Models {
 	/** Time-locked envelopes not yet released or cancelled: never read on the recipient's behalf but for announced notices. */
 	locked: Model<EnvelopeDoc>;
 	receipts: Model<ReceiptDoc>;
+	throttle: Model<ThrottleEventDoc>;
 }
 
 /** Compiles the models on one connection (never on mongoose's global one) and builds their indexes. */
@@ -176,6 +199,7 @@ export async function defineModels(conn: Connection): Promise<Models> {
 		envelopes: conn.model<EnvelopeDoc>('Envelope', envelopeSchema),
 		locked: conn.model<EnvelopeDoc>('LockedEnvelope', lockedSchema),
 		receipts: conn.model<ReceiptDoc>('Receipt', receiptSchema),
+		throttle: conn.model<ThrottleEventDoc>('ThrottleEvent', throttleSchema),
 	};
 	await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
 	return models;

@@ -27,7 +27,7 @@ export interface SessionsRepo {
 	delete(id: string): Promise<boolean>;
 	/** Deletes those of `ids` that belong to `username`; returns how many went. */
 	deleteOwned(username: string, ids: string[]): Promise<number>;
-	/** Ids of sessions whose idle expiry has passed (the sweep ends them). */
+	/** Ids of sessions whose expiry has passed (the sweep ends them). */
 	expired(now: number, limit: number): Promise<string[]>;
 	deleteMany(ids: string[]): Promise<void>;
 }

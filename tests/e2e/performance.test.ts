@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -248,6 +248,17 @@ describe('the PWA keeps up', () => {
 		} finally {
 			await person.context.close();
 		}
+	});
+
+	it('leaves the render counters out of the production build', () => {
+		const scripts = (dir: string) =>
+			readdirSync(dir, { recursive: true, encoding: 'utf8' })
+				.filter((file) => file.endsWith('.js'))
+				.map((file) => readFileSync(resolve(dir, file), 'utf8'));
+		expect(scripts(PROBE_BUILD).some((code) => code.includes('__hourglassProbe'))).toBe(true);
+		const production = resolve(PROBE_BUILD, '../build');
+		expect(existsSync(resolve(production, 'index.html'))).toBe(true);
+		expect(scripts(production).some((code) => code.includes('__hourglassProbe'))).toBe(false);
 	});
 
 	it('raised no error in the browser', () => {

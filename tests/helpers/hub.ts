@@ -15,12 +15,14 @@ export interface TestHubOptions {
 	redisUrl?: string;
 	/** Another test hub's database, to run a second hub over the same data. */
 	mongoUri?: string;
-	/** The hub's clock, for tests of what time decides (idle expiry). */
+	/** The hub's clock, for tests of what time decides (session expiry, time-locks). */
 	now?: () => number;
 }
 
 export interface TestHub {
 	readonly url: string;
+	/** The metrics listener's URL, when the test set METRICS_PORT. */
+	readonly metricsUrl: string | null;
 	readonly hub: Hub;
 	readonly mongoUri: string;
 	readonly config: HubConfig;
@@ -29,17 +31,37 @@ export interface TestHub {
 	restart(): Promise<void>;
 }
 
-/** Settings for tests: any free port, quiet logs, rate limits and quotas out of the way of many sign-ups and sends. */
+/** The operator token of test hubs: /metrics on their app port answers whoever sends it. */
+export const TEST_METRICS_TOKEN = 'test-operator-metrics-token';
+
+/**
+ * Settings for tests: any free port, quiet logs, sign-in throttling, rate limits and quotas out of
+ * the way of many sign-ups, wrong passwords and sends (the tests of those limits set their own).
+ */
 const TEST_ENV: Record<string, string> = {
 	PORT: '0',
 	HOST: '127.0.0.1',
 	NODE_ENV: 'test',
 	LOG_LEVEL: process.env.HUB_LOG_LEVEL ?? 'silent',
 	AUTH_RATE_PER_IP_PER_MINUTE: '100000',
-	AUTH_RATE_PER_USER_PER_MINUTE: '100000',
+	REGISTER_RATE_PER_IP_PER_HOUR: '100000',
+	REGISTER_RATE_PER_MINUTE: '100000',
+	LOCKOUT_ACCOUNT_FAILURES: '100000',
+	LOCKOUT_SOURCE_FAILURES: '100000',
+	LOCKOUT_DEVICE_FAILURES: '100000',
 	SEND_RATE_PER_SECOND: '100000',
 	SEND_BURST: '100000',
+	METRICS_TOKEN: TEST_METRICS_TOKEN,
 };
+
+/** The Prometheus text of a test hub, read as an operator would (with the token). */
+export async function fetchMetrics(hub: { url: string }): Promise<string> {
+	const response = await fetch(`${hub.url}/metrics`, {
+		headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+	});
+	if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+	return response.text();
+}
 
 export function testDatabaseUri(name: string): string {
 	const safe = name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 30);
@@ -71,6 +93,9 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
 	return {
 		get url() {
 			return current.url;
+		},
+		get metricsUrl() {
+			return current.metricsUrl;
 		},
 		get hub() {
 			return current.hub;

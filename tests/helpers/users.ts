@@ -203,3 +203,15 @@ export async function apiRefusal(promise: Promise<unknown>): Promise<{ code: str
 	}
 	throw new Error('the hub accepted what it should have refused');
 }
+
+/**
+ * A fetch whose requests say they come from `address` (X-Forwarded-For), as a proxy in front of
+ * the hub would write it: the hub believes it only when TRUST_PROXY trusts this process's address.
+ */
+export function fetchFrom(address: string): typeof fetch {
+	return (input, init) => {
+		const headers = new Headers(init?.headers);
+		headers.set('x-forwarded-for', address);
+		return fetch(input, { ...init, headers });
+	};
+}

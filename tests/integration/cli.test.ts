@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubApi } from '../../src/lib/sdk';
 import { startTestHub } from '../helpers/hub';
+import { fetchFrom } from '../helpers/users';
 
 /**
  * The CLI as a user runs it: each command a separate process (through tsx, as `npm run cli`
@@ -270,6 +273,40 @@ describe('the hourglass CLI against a real hub', () => {
 			expect(second.stderr).toMatch(/^hourglass: QUOTA_UNDELIVERED: /m);
 		} finally {
 			await small.stop();
+		}
+	});
+
+	it('keeps its device token through a sign-out and gets in while strangers are locked out; a new device is told how long to wait', async () => {
+		const locking = await startTestHub({
+			name: 'cli_lockout',
+			env: { TRUST_PROXY: '127.0.0.1', LOCKOUT_ACCOUNT_FAILURES: '3', LOCKOUT_BASE_SECONDS: '60' },
+		});
+		try {
+			const server = { HOURGLASS_SERVER: locking.url };
+			const laptop = newHome();
+			expect((await cli(laptop, ['register', 'erin'], server)).code).toBe(0);
+			const out = await cli(laptop, ['logout'], server);
+			expect(out.code, out.stderr).toBe(0);
+			// A stranger guesses from three addresses: the account is locked for unknown devices.
+			for (const address of ['198.18.1.1', '198.18.1.2', '198.18.1.3']) {
+				const guess = new HubApi({ baseUrl: locking.url, fetch: fetchFrom(address) });
+				await expect(
+					guess.login({ username: 'erin', authKey: randomBytes(32).toString('base64url') }),
+				).rejects.toMatchObject({
+					code: 'INVALID_CREDENTIALS',
+				});
+			}
+			const newPhone = await cli(newHome(), ['login', 'erin'], server);
+			expect(newPhone.code).toBe(1);
+			expect(newPhone.stderr).toMatch(
+				/^hourglass: LOCKED_OUT: Too many failed sign-ins: .* Try again in (1 minute|\d+ seconds) \(at .+\)\. A device that signed in to this account before is not locked out\.$/m,
+			);
+			// The laptop signed out, but it is still the device that made the account.
+			const back = await cli(laptop, ['login', 'erin'], server);
+			expect(back.code, back.stderr).toBe(0);
+			expect(back.stdout).toContain('Signed in as erin');
+		} finally {
+			await locking.stop();
 		}
 	});
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/lib/protocol';
 import { HubApi, connectHub } from '../../src/lib/sdk';
-import { startTestHub, type TestHub } from '../helpers/hub';
+import { TEST_METRICS_TOKEN, fetchMetrics, startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, uniqueName, waitForConnect, type TestClient } from '../helpers/users';
 
 const BOOT_SCRIPT = '\n\t\t\t__sveltekit_boot = { base: "" };\n\t\t\timport("/_app/entry.js");\n\t\t';
@@ -173,16 +173,56 @@ describe('origin checks', () => {
 });
 
 describe('metrics', () => {
-	it('exposes Prometheus text with sockets, stored messages and ack latency', async () => {
+	it('exposes Prometheus text with sockets, stored messages and ack latency, to the operator token', async () => {
 		const peer = await newUser(hub.url, uniqueName('peer'));
 		await user.messenger.send(peer.username, 'count me');
-		const text = await (await fetch(hub.url + '/metrics')).text();
+		const text = await fetchMetrics(hub);
 		peer.close();
 		expect(text).toMatch(/^hourglass_connected_sockets \d+$/m);
 		expect(text).toMatch(/^hourglass_messages_stored_total\{state="live"\} [1-9]\d*$/m);
 		expect(text).toMatch(
 			/^hourglass_ack_latency_seconds_count\{event="message:send",outcome="ok"\} [1-9]\d*$/m,
 		);
+		// Hub-wide totals only: nothing in them names who did what.
+		expect(text).not.toContain(user.username);
+		expect(text).not.toContain(peer.username);
+	});
+
+	it('refuses /metrics without the token, or with another one: 401 UNAUTHENTICATED', async () => {
+		for (const authorization of [
+			undefined,
+			'Bearer not-the-token',
+			`Basic ${TEST_METRICS_TOKEN}`,
+			'Bearer',
+		]) {
+			const response = await fetch(hub.url + ROUTES.metrics, {
+				headers: authorization === undefined ? {} : { authorization },
+			});
+			expect(response.status).toBe(401);
+			expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+			expect(await response.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+		}
+	});
+
+	it('serves no metrics on the app port without a token, and serves them on METRICS_PORT', async () => {
+		const own = await startTestHub({
+			name: 'metrics_port',
+			env: { METRICS_TOKEN: '', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' },
+		});
+		try {
+			const app = await fetch(own.url + ROUTES.metrics);
+			expect(app.status).toBe(404);
+			expect(await app.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+			expect(own.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+			const scraped = await fetch(own.metricsUrl ?? '');
+			expect(scraped.status).toBe(200);
+			expect(await scraped.text()).toMatch(/^hourglass_connected_sockets \d+$/m);
+			// The metrics listener answers nothing else.
+			const other = await fetch(new URL(ROUTES.health, own.metricsUrl ?? '').href);
+			expect(other.status).toBe(404);
+		} finally {
+			await own.stop();
+		}
 	});
 });
 

@@ -85,5 +85,8 @@ describe('under HTTPS', () => {
 		expect(cookie).toMatch(/; SameSite=Strict/i);
 		expect(cookie).toMatch(/; Path=\//);
 		expect(cookie).not.toMatch(/Domain=/i);
+		expect(cookie).toMatch(
+			/__Host-hg_device=[A-Za-z0-9_.~-]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Strict/,
+		);
 	});
 });

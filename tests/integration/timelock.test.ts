@@ -8,7 +8,7 @@ import {
 } from '../../src/lib/protocol';
 import { call, type HubSocket } from '../../src/lib/sdk';
 import { type TestDb, openTestDb } from '../helpers/db';
-import { startTestHub, type TestHub } from '../helpers/hub';
+import { fetchMetrics, startTestHub, type TestHub } from '../helpers/hub';
 import {
 	newUser,
 	rawEmit,
@@ -372,9 +372,7 @@ describe('bad input', () => {
 
 describe('what an operator sees', () => {
 	it('exposes releases, lateness, cancels and the waiting count in /metrics', async () => {
-		const response = await fetch(`${hub.url}/metrics`);
-		expect(response.status).toBe(200);
-		const text = await response.text();
+		const text = await fetchMetrics(hub);
 		const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
 		expect(value('hourglass_timelock_released_total')).toBeGreaterThanOrEqual(3);
 		expect(value('hourglass_timelock_cancelled_total')).toBeGreaterThanOrEqual(1);

@@ -36,4 +36,19 @@ describe('errorText', () => {
 		expect(errorText(new ProtocolError('QUOTA_UNDELIVERED', '5000 wait for bob'))).toMatch(/still waiting/);
 		expect(errorText(new ProtocolError('QUOTA_STORAGE', '268435456 bytes'))).toMatch(/space this hub allows/);
 	});
+
+	it('says how long a lockout or a rate limit lasts, and what still works', () => {
+		expect(errorText(new ApiError('LOCKED_OUT', 'x', 429, 300))).toBe(
+			'Too many failed sign-ins: this account is locked for devices the hub does not know. Try again in 5 minutes, or sign in on a device that signed in to it before.',
+		);
+		expect(errorText(new ApiError('LOCKED_OUT', 'x', 429))).toMatch(
+			/A device that signed in to it before still can/,
+		);
+		expect(errorText(new ApiError('RATE_LIMITED', 'x', 429, 42))).toBe(
+			'Too many attempts. Try again in 42 seconds.',
+		);
+		expect(errorText(new ProtocolError('RATE_LIMITED', 'x', { retryAfter: 1 }))).toBe(
+			'Too many attempts. Try again in 1 second.',
+		);
+	});
 });

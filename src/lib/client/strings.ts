@@ -6,6 +6,8 @@ const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
 	USERNAME_TAKEN: 'That username is already taken. Choose another one.',
 	INVALID_CREDENTIALS: 'Wrong username or password.',
 	RATE_LIMITED: 'Too many attempts. Wait a minute, then try again.',
+	LOCKED_OUT:
+		'Too many failed sign-ins: this account is locked for devices the hub does not know. A device that signed in to it before still can.',
 	UNAVAILABLE: 'The hub cannot be reached. Check your connection and try again.',
 	UNAUTHENTICATED: 'Your session has ended. Sign in again.',
 	NOT_FOUND: 'There is no user with that name.',
@@ -28,9 +30,20 @@ export function errorText(error: unknown): string {
 		return `The safety number with ${error.username} has changed. Check it before sending.`;
 	}
 	if (error instanceof ApiError || error instanceof ProtocolError) {
-		return ERROR_TEXT[error.code] ?? error.message;
+		const wait = error.retryAfter ? waitText(error.code, error.retryAfter) : null;
+		return wait ?? ERROR_TEXT[error.code] ?? error.message;
 	}
 	return error instanceof Error ? error.message : String(error);
+}
+
+/** A refusal that says how long to wait, in words. */
+function waitText(code: ErrorCode, seconds: number): string | null {
+	const wait = describeCountdown(seconds * 1000);
+	if (code === 'LOCKED_OUT') {
+		return `Too many failed sign-ins: this account is locked for devices the hub does not know. Try again in ${wait}, or sign in on a device that signed in to it before.`;
+	}
+	if (code === 'RATE_LIMITED') return `Too many attempts. Try again in ${wait}.`;
+	return null;
 }
 
 export const PROBLEM_TEXT = {

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
 	'NOT_CANCELLABLE',
 	'ALREADY_RELEASED',
 	'RATE_LIMITED',
+	'LOCKED_OUT',
 	'QUOTA_UNDELIVERED',
 	'QUOTA_STORAGE',
 	'UNAVAILABLE',
@@ -28,6 +29,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorBody {
 	code: ErrorCode;
 	message: string;
+	/** Seconds to wait before trying again (`RATE_LIMITED`, `LOCKED_OUT`); also sent as `Retry-After`. */
+	retryAfter?: number;
 }
 
 /** HTTP status for each code, used by the REST layer. */
@@ -49,6 +52,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 	NOT_CANCELLABLE: 409,
 	ALREADY_RELEASED: 409,
 	RATE_LIMITED: 429,
+	LOCKED_OUT: 429,
 	QUOTA_UNDELIVERED: 429,
 	QUOTA_STORAGE: 403,
 	UNAVAILABLE: 503,
@@ -59,11 +63,16 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 
 export class ProtocolError extends Error {
+	/** Seconds to wait before trying again, when the refusal is about time. */
+	readonly retryAfter: number | undefined;
+
 	constructor(
 		readonly code: ErrorCode,
 		message: string,
+		options: { retryAfter?: number } = {},
 	) {
 		super(message);
 		this.name = 'ProtocolError';
+		this.retryAfter = options.retryAfter;
 	}
 }

@@ -15,7 +15,21 @@ export const ROUTES = {
 	userKeysPattern: '/api/users/:username/keys',
 	health: '/api/health',
 	time: '/api/time',
+	/** Prometheus text, for operators only (METRICS_TOKEN, METRICS_PORT). */
+	metrics: '/metrics',
 } as const;
+
+/**
+ * The cookies the hub sets: the session, and the device token that lets a device which signed in
+ * to an account before keep signing in while that account is locked out for strangers. Over HTTPS
+ * each name takes the `__Host-` prefix.
+ */
+export const COOKIE_NAMES = { session: 'hg_session', device: 'hg_device' } as const;
+
+/** Whether a cookie's name is `base` with or without its `__Host-` prefix. */
+export function isCookieNamed(name: string, base: string): boolean {
+	return name === base || name === `__Host-${base}`;
+}
 
 export const KdfParams = z.strictObject({
 	alg: z.literal('argon2id13'),

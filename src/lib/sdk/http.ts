@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import {
+	COOKIE_NAMES,
 	ERROR_CODES,
 	HealthResponse,
 	LoginResponse,
@@ -9,6 +10,7 @@ import {
 	SessionListResponse,
 	SessionView,
 	TimeResponse,
+	isCookieNamed,
 	UserKeysResponse,
 	type ErrorCode,
 	type LoginRequest,
@@ -21,6 +23,8 @@ export class ApiError extends Error {
 		readonly code: ErrorCode,
 		message: string,
 		readonly status: number,
+		/** Seconds the hub asks to wait before trying again (`RATE_LIMITED`, `LOCKED_OUT`), when it says. */
+		readonly retryAfter: number | null = null,
 	) {
 		super(message);
 		this.name = 'ApiError';
@@ -31,7 +35,7 @@ export interface HubApiOptions {
 	/** The hub's origin, e.g. `http://127.0.0.1:3000`; empty in the browser (same origin). */
 	baseUrl: string;
 	fetch?: typeof fetch;
-	/** Outside a browser: remember the session cookie in memory and send it back. */
+	/** Outside a browser: remember the hub's cookies (session, device token) in memory and send them back. */
 	keepCookies?: boolean;
 	/** Outside a browser: an Origin header to send (tests use it to play a foreign page). */
 	origin?: string;
@@ -70,9 +74,12 @@ export class HubApi {
 		return this.#request('POST', ROUTES.login, LoginResponse, request);
 	}
 
+	/** Ends the session; the device cookie stays, as a browser keeps it, so this device stays known. */
 	async logout(): Promise<void> {
 		await this.#request('POST', ROUTES.logout, null, {});
-		this.#cookies.clear();
+		for (const name of this.#cookies.keys()) {
+			if (isCookieNamed(name, COOKIE_NAMES.session)) this.#cookies.delete(name);
+		}
 	}
 
 	session(): Promise<SessionView> {
@@ -132,7 +139,7 @@ export class HubApi {
 		} catch {
 			// A proxy's HTML error page: fall through to the generic error below.
 		}
-		if (!response.ok) throw toApiError(response.status, json);
+		if (!response.ok) throw toApiError(response.status, json, response.headers.get('retry-after'));
 		if (schema === null) return undefined as T;
 		const parsed = schema.safeParse(json);
 		if (!parsed.success) {
@@ -159,9 +166,16 @@ export class HubApi {
 	}
 }
 
-function toApiError(status: number, json: unknown): ApiError {
-	const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+function toApiError(status: number, json: unknown, retryAfterHeader: string | null): ApiError {
+	const error = (json as { error?: { code?: unknown; message?: unknown; retryAfter?: unknown } } | undefined)
+		?.error;
 	const code = ERROR_CODES.find((c) => c === error?.code) ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
 	const message = typeof error?.message === 'string' ? error.message : `The hub answered ${status}.`;
-	return new ApiError(code, message, status);
+	const retryAfter = Number(error?.retryAfter ?? retryAfterHeader ?? Number.NaN);
+	return new ApiError(
+		code,
+		message,
+		status,
+		Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
+	);
 }

@@ -15,7 +15,7 @@ describe('loadConfig', () => {
 			dataDir: '.data',
 			logLevel: 'info',
 			sessionIdleMinutes: 15,
-			sessionTrustedDays: 30,
+			sessionDays: 30,
 			tls: null,
 			redisUrl: null,
 			retentionDays: 7,
@@ -140,6 +140,16 @@ describe('loadConfig', () => {
 		expect(() => loadConfig({ TLS_CERT: '/etc/cert.pem' })).toThrow(/TLS_KEY/);
 		expect(() => loadConfig({ TIMELOCK_HORIZON_DAYS: '4000' })).toThrow(/TIMELOCK_HORIZON_DAYS/);
 		expect(() => loadConfig({ MONGODB_URI: 'postgres://db' })).toThrow(/MONGODB_URI/);
+	});
+
+	it('refuses SESSION_TRUSTED_DAYS by its old name, from the environment and from CONFIG_FILE', () => {
+		expect(loadConfig({ SESSION_DAYS: '90' }).sessionDays).toBe(90);
+		expect(() => loadConfig({ SESSION_TRUSTED_DAYS: '90' })).toThrow(
+			/SESSION_TRUSTED_DAYS: renamed SESSION_DAYS/,
+		);
+		const file = join(mkdtempSync(join(tmpdir(), 'hg-config-')), 'hub.json');
+		writeFileSync(file, JSON.stringify({ SESSION_TRUSTED_DAYS: 90 }));
+		expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/renamed SESSION_DAYS/);
 	});
 
 	it('takes defaults from CONFIG_FILE and lets the environment win', () => {

@@ -79,7 +79,7 @@ const Env = z
 		LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 		NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 		SESSION_IDLE_MINUTES: positiveInt(7 * 24 * 60).default(15),
-		SESSION_TRUSTED_DAYS: positiveInt(365).default(30),
+		SESSION_DAYS: positiveInt(3650).default(30),
 		TLS_CERT: z.string().min(1).optional(),
 		TLS_KEY: z.string().min(1).optional(),
 		REDIS_URL: z
@@ -131,6 +131,11 @@ const Env = z
 type EnvKey = keyof z.input<typeof Env>;
 const ENV_KEYS = Object.keys(Env.shape) as EnvKey[];
 
+/** Settings that were renamed: refused by their old name, so that a setting never silently stops applying. */
+const RENAMED: Record<string, { now: EnvKey; why: string }> = {
+	SESSION_TRUSTED_DAYS: { now: 'SESSION_DAYS', why: 'every session now lives that long' },
+};
+
 export interface HubConfig {
 	port: number;
 	host: string;
@@ -142,8 +147,10 @@ export interface HubConfig {
 	postgresBinDir: string | null;
 	logLevel: z.output<typeof Env>['LOG_LEVEL'];
 	nodeEnv: z.output<typeof Env>['NODE_ENV'];
+	/** The PWA locks itself (forgets its keys) after this long without user interaction. */
 	sessionIdleMinutes: number;
-	sessionTrustedDays: number;
+	/** A session ends after this many days without use; an open connection is use. */
+	sessionDays: number;
 	/** File paths of the certificate and key; HTTPS when set. */
 	tls: { cert: string; key: string } | null;
 	redisUrl: string | null;
@@ -204,6 +211,11 @@ export class ConfigError extends Error {
  * variable that is wrong, so the operator can fix them all in one go.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
+	for (const [old, { now, why }] of Object.entries(RENAMED)) {
+		if (env[old] !== undefined && env[old] !== '') {
+			throw new ConfigError(`Invalid configuration:\n  ${old}: renamed ${now} (${why})`);
+		}
+	}
 	const raw: Partial<Record<EnvKey, string>> = { ...readConfigFile(env.CONFIG_FILE) };
 	for (const key of ENV_KEYS) {
 		const value = env[key];
@@ -227,7 +239,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		logLevel: e.LOG_LEVEL,
 		nodeEnv: e.NODE_ENV,
 		sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
-		sessionTrustedDays: e.SESSION_TRUSTED_DAYS,
+		sessionDays: e.SESSION_DAYS,
 		tls: e.TLS_CERT && e.TLS_KEY ? { cert: e.TLS_CERT, key: e.TLS_KEY } : null,
 		redisUrl: e.REDIS_URL ?? null,
 		retentionDays: e.RETENTION_DAYS,
@@ -274,6 +286,9 @@ function readConfigFile(path: string | undefined): Partial<Record<EnvKey, string
 	}
 	const out: Partial<Record<EnvKey, string>> = {};
 	for (const [key, value] of Object.entries(json)) {
+		const renamed = RENAMED[key];
+		if (renamed)
+			throw new ConfigError(`CONFIG_FILE: ${key} in ${path} is renamed ${renamed.now} (${renamed.why})`);
 		if (!(ENV_KEYS as string[]).includes(key)) {
 			throw new ConfigError(`CONFIG_FILE: unknown setting ${key} in ${path}`);
 		}

@@ -141,3 +141,21 @@ export async function screenshot(person: Person, file: string): Promise<void> {
 export function toLocalInput(ms: number): string {
 	return new Date(ms).toISOString().slice(0, 19);
 }
+
+/** Every record of every store of an IndexedDB database of the page's origin, as JSON (to look for what must not be there). */
+export async function dumpDatabase(page: Page, name: string): Promise<string> {
+	return page.evaluate(async (dbName) => {
+		const open = indexedDB.open(dbName);
+		const db = await new Promise<IDBDatabase>((resolve, reject) => {
+			open.onsuccess = () => resolve(open.result);
+			open.onerror = () => reject(open.error);
+		});
+		const out: Record<string, unknown[]> = {};
+		for (const store of Array.from(db.objectStoreNames)) {
+			const all = db.transaction(store).objectStore(store).getAll();
+			out[store] = await new Promise<unknown[]>((resolve) => (all.onsuccess = () => resolve(all.result)));
+		}
+		db.close();
+		return JSON.stringify(out);
+	}, name);
+}

@@ -11,8 +11,11 @@ import {
 	type SealedAccount,
 } from '../sdk';
 import { AccountDb, hasAccountDb } from './db';
+import { lastTerms } from './device';
 import { ChatEngine, type EngineEvents } from './engine.svelte';
 import { workerDerive } from './kdf';
+import { LockedInbox, type LockedInboxEvents } from './locked-inbox.svelte';
+import { deletePending } from './pending';
 import { loadUnlocked, saveUnlocked } from './vault';
 
 /** The hub this PWA was served from. */
@@ -39,8 +42,15 @@ export async function sealedAccountOf(username: string): Promise<SealedAccount |
 	}
 }
 
+/** Erases this device's copy of an account: its history and keys, and what arrived while locked. */
 export async function deleteAccountDb(username: string): Promise<void> {
 	await new AccountDb(username).delete();
+	await deletePending(username);
+}
+
+/** What keeps receiving, as ciphertext, while the app is locked (locked-inbox.svelte.ts). */
+export function lockedInbox(username: string, events: LockedInboxEvents): LockedInbox {
+	return new LockedInbox(username, events);
 }
 
 /**
@@ -69,13 +79,18 @@ export async function unlockSealed(
 		sealed,
 		expiresAt: 0,
 		serverNow: Date.now(),
+		...lastTerms(),
 	};
 	try {
-		// A session this browser already holds (another tab) is kept: one session per browser,
-		// so logging out anywhere ends it for every tab.
+		// A session this browser already holds (another tab, or this one before its app lock) is
+		// kept: one session per browser, so logging out anywhere ends it for every tab.
 		const current = await api.session();
 		if (current.user.username === sealed.username) {
-			account.expiresAt = current.expiresAt;
+			Object.assign(account, {
+				expiresAt: current.expiresAt,
+				lockAfterMs: current.lockAfterMs,
+				trusted: current.trusted,
+			});
 			return account;
 		}
 	} catch (error) {
@@ -83,8 +98,16 @@ export async function unlockSealed(
 		if (!(error instanceof ApiError && error.code === 'UNAUTHENTICATED')) throw error;
 	}
 	try {
-		const reply = await api.login({ username: sealed.username, authKey: toB64(keys.authKey) });
-		account.expiresAt = reply.expiresAt;
+		const reply = await api.login({
+			username: sealed.username,
+			authKey: toB64(keys.authKey),
+			trustDevice: account.trusted,
+		});
+		Object.assign(account, {
+			expiresAt: reply.expiresAt,
+			lockAfterMs: reply.lockAfterMs,
+			trusted: reply.trusted,
+		});
 	} catch (error) {
 		// Offline, the app opens on local data and connects later; other refusals are for the user to see.
 		if (requireHub || !(error instanceof ApiError && error.code === 'UNAVAILABLE')) throw error;

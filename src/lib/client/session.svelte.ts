@@ -3,12 +3,25 @@ import type { ChatEngine } from './engine.svelte';
 // libsodium on demand, so its download starts beside ./accounts' instead of after it.
 import { ready } from '../crypto/sodium';
 import type { Account } from '../sdk';
-import { clearUnlocked, forgetLastUser, hasUnlocked, lastUser } from './device';
+import { IdleTimer } from './app-lock';
+import {
+	appLockedUser,
+	clearAppLocked,
+	clearUnlocked,
+	forgetLastUser,
+	hasUnlocked,
+	lastTerms,
+	lastUser,
+	markAppLocked,
+} from './device';
+import type { LockedInbox } from './locked-inbox.svelte';
 
 /**
  * - `booting`: reading what this tab and device hold
  * - `signed-out`: no account open here; sign in or create one
- * - `locked`: this device holds an account's sealed data; its password unlocks it (offline too)
+ * - `locked`: this device holds an account's sealed data; its password unlocks it (offline too).
+ *   After the app lock (idle, or "Lock") the session stays signed in and keeps receiving
+ *   (`inbox`); after a sign-out it does not.
  * - `unlocked`: the identity is open and the app runs
  */
 export type SessionStatus = 'booting' | 'signed-out' | 'locked' | 'unlocked';
@@ -25,8 +38,10 @@ class Session {
 	#engine = $state.raw<ChatEngine | null>(null);
 	#lockedUser = $state<string | null>(null);
 	#endedReason = $state<string | null>(null);
+	#inbox = $state.raw<LockedInbox | null>(null);
 	#booting: Promise<void> | null = null;
 	#accounts: Promise<Accounts> | null = null;
+	readonly #idle = new IdleTimer();
 
 	get status(): SessionStatus {
 		return this.#status;
@@ -44,6 +59,16 @@ class Session {
 	/** Why the hub ended the session, to explain the sign-in screen. */
 	get endedReason(): string | null {
 		return this.#endedReason;
+	}
+
+	/** While locked after idle (or "Lock"): what keeps receiving, and how much waits to be opened. */
+	get inbox(): LockedInbox | null {
+		return this.#inbox;
+	}
+
+	/** Whether the user marked this device as trusted when signing in (it decides what "Sign out" erases by default). */
+	get trusted(): boolean {
+		return this.#engine?.account.trusted ?? lastTerms().trusted;
 	}
 
 	boot(): Promise<void> {
@@ -105,19 +130,47 @@ class Session {
 		engine.connection.reconnect();
 	}
 
-	async logout(): Promise<void> {
+	/**
+	 * The app lock: forgets the keys (this tab's copy included) and shows the unlock screen, while
+	 * the session stays signed in and keeps receiving into this device (LockedInbox). Called after
+	 * SESSION_IDLE_MINUTES without interaction, and by "Lock".
+	 */
+	lock(): void {
 		const engine = this.#engine;
+		if (!engine || this.#status !== 'unlocked') return;
+		const { username } = engine;
+		const stillSignedIn = engine.connection.state !== 'signed-out';
+		this.#close(engine);
+		this.#lockedUser = username;
+		this.#status = 'locked';
+		if (stillSignedIn) {
+			markAppLocked(username);
+			this.#receiveWhileLocked(username);
+		}
+	}
+
+	/**
+	 * Ends this device's session on the hub and closes the app. With `erase`, this device's copy of
+	 * the account (history, keys sealed with the password, what arrived while locked) goes too.
+	 */
+	async logout(options: { erase?: boolean } = {}): Promise<void> {
+		const engine = this.#engine;
+		const username = engine?.username ?? this.#lockedUser;
+		// Closed first, so this tab's own socket does not hear the logout and race the erasing.
+		this.#close(engine);
+		this.#stopInbox();
 		try {
 			await (await this.#load()).logout();
 		} catch {
 			// Offline or already ended on the hub: the local part of logging out still happens.
 		}
-		this.#close(engine);
-		await this.#toLockedOrSignedOut();
+		if (options.erase && username) await this.removeFromDevice(username);
+		else await this.#toLockedOrSignedOut();
 	}
 
 	/** Forgets this device's copy of an account (its history and keys) after a logout. */
 	async removeFromDevice(username: string): Promise<void> {
+		this.#stopInbox();
 		await (await this.#load()).deleteAccountDb(username);
 		if (lastUser() === username) forgetLastUser();
 		this.#lockedUser = null;
@@ -126,6 +179,8 @@ class Session {
 
 	/** "Use another account": leave the unlock screen for the sign-in form. */
 	useAnotherAccount(): void {
+		this.#stopInbox();
+		clearAppLocked();
 		this.#lockedUser = null;
 		this.#status = 'signed-out';
 	}
@@ -142,6 +197,7 @@ class Session {
 	async #open(account: Account, fresh: boolean): Promise<void> {
 		const accounts = await this.#load();
 		this.#engine?.stop();
+		this.#stopInbox();
 		const engine = await accounts.openEngine(account, fresh, {
 			signedOut: (reason) => this.#onSignedOut(reason),
 		});
@@ -149,26 +205,55 @@ class Session {
 		this.#lockedUser = null;
 		this.#endedReason = null;
 		this.#status = 'unlocked';
+		this.#idle.start(account.lockAfterMs, () => this.lock());
 		await engine.start();
 	}
 
 	#onSignedOut(reason: 'logout' | 'expired' | 'revoked'): void {
-		if (reason === 'logout') {
-			// Logged out from another tab of this browser: this tab follows.
-			this.#close(this.#engine);
-			void this.#toLockedOrSignedOut();
+		if (reason === 'expired') {
+			this.#endedReason = 'Your session with the hub expired.';
 			return;
 		}
-		this.#endedReason =
-			reason === 'expired'
-				? 'Your session with the hub expired.'
-				: 'Your session was ended from another device.';
+		// Logged out from another tab of this browser (it follows), or signed out from another
+		// device: either way the keys go, and the password is needed again.
+		if (reason === 'revoked') this.#endedReason = 'This device was signed out from another device.';
+		this.#close(this.#engine);
+		void this.#toLockedOrSignedOut();
 	}
 
 	#close(engine: ChatEngine | null): void {
+		this.#idle.stop();
 		clearUnlocked();
+		clearAppLocked();
 		engine?.stop();
 		if (this.#engine === engine) this.#engine = null;
+	}
+
+	#receiveWhileLocked(username: string): void {
+		this.#stopInbox();
+		this.#load()
+			.then((accounts) => {
+				// Unlocked, signed out or another account meanwhile: nothing to receive for.
+				if (this.#status !== 'locked' || this.#lockedUser !== username || this.#inbox) return;
+				const inbox = accounts.lockedInbox(username, {
+					ended: (reason) => {
+						if (this.#inbox === inbox) this.#inbox = null;
+						clearAppLocked();
+						this.#endedReason =
+							reason === 'revoked'
+								? 'This device was signed out from another device.'
+								: 'The hub ended this session: nothing more arrives until you unlock.';
+					},
+				});
+				this.#inbox = inbox;
+				return inbox.start();
+			})
+			.catch((error: unknown) => console.error('hourglass: locked inbox did not start', error));
+	}
+
+	#stopInbox(): void {
+		this.#inbox?.stop();
+		this.#inbox = null;
 	}
 
 	async #toLockedOrSignedOut(): Promise<void> {
@@ -177,6 +262,8 @@ class Session {
 		if (user && (await (await this.#load()).sealedAccountOf(user))) {
 			this.#lockedUser = user;
 			this.#status = 'locked';
+			// A tab that locked itself and was reloaded goes on receiving.
+			if (appLockedUser() === user && !this.#inbox) this.#receiveWhileLocked(user);
 			return;
 		}
 		this.#lockedUser = null;

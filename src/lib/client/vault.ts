@@ -1,6 +1,6 @@
 import { deserializeIdentity, fromB64, ready, serializeIdentity, toB64 } from '../crypto';
 import type { Account, SealedAccount } from '../sdk';
-import { UNLOCKED_KEY, clearUnlocked, rememberLastUser } from './device';
+import { UNLOCKED_KEY, clearUnlocked, lastTerms, rememberLastUser, saveTerms } from './device';
 
 // The unlocked account as this tab keeps it across a reload (see device.ts): its keys, serialized.
 
@@ -10,6 +10,8 @@ interface StoredUnlocked {
 	localKey: string;
 	sealed: SealedAccount;
 	expiresAt: number;
+	lockAfterMs?: number;
+	trusted?: boolean;
 }
 
 export function saveUnlocked(account: Account): void {
@@ -19,9 +21,12 @@ export function saveUnlocked(account: Account): void {
 		localKey: toB64(account.localKey),
 		sealed: account.sealed,
 		expiresAt: account.expiresAt,
+		lockAfterMs: account.lockAfterMs,
+		trusted: account.trusted,
 	};
 	sessionStorage.setItem(UNLOCKED_KEY, JSON.stringify(stored));
 	rememberLastUser(account.username);
+	saveTerms(account);
 }
 
 /** The account this tab unlocked before a reload, or null. A damaged entry is dropped. */
@@ -42,6 +47,9 @@ export async function loadUnlocked(): Promise<Account | null> {
 			sealed: stored.sealed,
 			expiresAt: stored.expiresAt,
 			serverNow: Date.now(),
+			...lastTerms(),
+			...(stored.lockAfterMs === undefined ? {} : { lockAfterMs: stored.lockAfterMs }),
+			...(stored.trusted === undefined ? {} : { trusted: stored.trusted }),
 		};
 	} catch {
 		clearUnlocked();

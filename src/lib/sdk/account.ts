@@ -41,6 +41,10 @@ export interface Account {
 	sealed: SealedAccount;
 	expiresAt: number;
 	serverNow: number;
+	/** The PWA's app lock: how long without user interaction before it forgets the keys (set by the hub). */
+	lockAfterMs: number;
+	/** The user marked this device as trusted at sign-in. */
+	trusted: boolean;
 }
 
 export interface SealedAccount {
@@ -149,5 +153,7 @@ function toAccount(reply: LoginResponse, identity: Identity, localKey: Uint8Arra
 		},
 		expiresAt: reply.expiresAt,
 		serverNow: reply.serverNow,
+		lockAfterMs: reply.lockAfterMs,
+		trusted: reply.trusted,
 	};
 }

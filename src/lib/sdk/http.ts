@@ -6,6 +6,8 @@ import {
 	LoginResponse,
 	PreloginResponse,
 	ROUTES,
+	RevokeSessionsResponse,
+	SessionListResponse,
 	SessionView,
 	TimeResponse,
 	isCookieNamed,
@@ -68,6 +70,17 @@ export class HubApi {
 
 	session(): Promise<SessionView> {
 		return this.#request('GET', ROUTES.session, SessionView);
+	}
+
+	/** This user's signed-in devices (sessions), the current one marked. */
+	sessions(): Promise<SessionListResponse> {
+		return this.#request('GET', ROUTES.sessions, SessionListResponse);
+	}
+
+	/** Signs one device out by its session id (this one included), or with `'others'` every other one. */
+	revokeSessions(target: { id: string } | 'others'): Promise<RevokeSessionsResponse> {
+		const body = target === 'others' ? { others: true } : { id: target.id };
+		return this.#request('POST', ROUTES.revokeSessions, RevokeSessionsResponse, body);
 	}
 
 	userKeys(username: string): Promise<UserKeysResponse> {

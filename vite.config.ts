@@ -1,6 +1,7 @@
 import adapter from '@sveltejs/adapter-static';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
+import { onlineOnlyPlugin } from './scripts/precache.ts';
 
 /** `npm run build:probe` writes a second build, with the e2e tests' render counters, beside the real one. */
 const out = process.env.BUILD_DIR ?? 'build';
@@ -10,9 +11,13 @@ export default defineConfig({
 		// SvelteKit 3 takes its configuration here (it refuses a svelte.config.js).
 		sveltekit({
 			// An end-to-end encrypted client has nothing to render on a server: a single-page app.
-			adapter: adapter({ pages: out, assets: out, fallback: 'index.html', strict: true }),
+			// precompress: a .br and a .gz beside every text file (node:zlib, brotli and gzip at their
+			// best), which the hub sends by Accept-Encoding (server/http/static.ts).
+			adapter: adapter({ pages: out, assets: out, fallback: 'index.html', strict: true, precompress: true }),
 			serviceWorker: { register: true },
 		}),
+		// Tells the service worker which built files it need not precache (scripts/precache.ts).
+		onlineOnlyPlugin(),
 	],
 	server: {
 		proxy: {

@@ -11,7 +11,7 @@ export default defineConfig({
 			{
 				test: {
 					name: 'unit',
-					include: ['src/**/*.spec.ts', 'server/**/*.spec.ts', 'cli/**/*.spec.ts'],
+					include: ['src/**/*.spec.ts', 'server/**/*.spec.ts', 'cli/**/*.spec.ts', 'scripts/**/*.spec.ts'],
 					environment: 'node',
 				},
 			},

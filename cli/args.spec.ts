@@ -119,4 +119,24 @@ describe('parseCommandLine', () => {
 		expect(() => parse(line)).toThrow(UsageError);
 		expect(() => parse(line)).toThrow(message);
 	});
+
+	it('reads sessions, sessions revoke <id> and sessions revoke --others', () => {
+		expect(parse(['sessions']).command).toEqual({ name: 'sessions', revoke: null });
+		expect(parse(['sessions', 'revoke', 'Ab3_-x9Qz0']).command).toEqual({
+			name: 'sessions',
+			revoke: { idPrefix: 'Ab3_-x9Qz0' },
+		});
+		expect(parse(['sessions', 'revoke', '--others']).command).toEqual({ name: 'sessions', revoke: 'others' });
+		for (const line of [
+			['sessions', 'revoke'],
+			['sessions', 'revoke', 'abc'],
+			['sessions', 'revoke', 'not/an/id!'],
+			['sessions', 'revoke', 'Ab3_-x9Qz0', '--others'],
+			['sessions', '--others'],
+			['sessions', 'list'],
+			['read', '--others'],
+		]) {
+			expect(() => parse(line), line.join(' ')).toThrow(UsageError);
+		}
+	});
 });

@@ -25,6 +25,9 @@ Commands:
                                           --accept trusts <user>'s new keys after they changed
   logout [--forget]                       end the session on the hub; --forget also deletes this
                                           device's sealed identity, pins and sync cursor
+  sessions                                list the devices signed in to this account (* marks this one)
+  sessions revoke <id> | --others         sign one device out (by the start of its id), or every
+                                          device but this one; their connections end at once
   help                                    print this help
 
 Options:
@@ -50,7 +53,14 @@ export type Command =
 	| { name: 'read' }
 	| { name: 'safety'; peer: string; accept: boolean }
 	| { name: 'logout'; forget: boolean }
+	| { name: 'sessions'; revoke: SessionTarget | null }
 	| { name: 'help' };
+
+/** Which sessions `sessions revoke` signs out: the one whose id starts with `idPrefix`, or all the others. */
+export type SessionTarget = { idPrefix: string } | 'others';
+
+/** The shortest start of a session id `sessions revoke` takes: `sessions` prints ten characters. */
+export const SESSION_ID_PREFIX_MIN = 6;
 
 export interface Invocation {
 	/** The hub's origin, e.g. `http://127.0.0.1:3000`. */
@@ -69,6 +79,7 @@ const OPTIONS = {
 	forget: { type: 'boolean' },
 	accept: { type: 'boolean' },
 	code: { type: 'string' },
+	others: { type: 'boolean' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -83,6 +94,7 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	read: [],
 	safety: ['accept'],
 	logout: ['forget'],
+	sessions: ['others'],
 	help: [],
 };
 
@@ -94,6 +106,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	read: [],
 	safety: ['<user>'],
 	logout: [],
+	sessions: ['[revoke <id> | revoke --others]'],
 	help: [],
 };
 
@@ -113,13 +126,14 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 	const [name, ...rest] = positionals;
 	if (!isCommandName(name)) throw new UsageError(`unknown command "${name}"`);
 	const allowed = COMMAND_OPTIONS[name];
-	for (const option of ['unlock', 'announce', 'trust', 'forget', 'accept', 'code'] as const) {
+	for (const option of ['unlock', 'announce', 'trust', 'forget', 'accept', 'code', 'others'] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
 		}
 	}
 	const expected = ARITY[name];
-	if (rest.length !== expected.length) {
+	// `sessions` takes a subcommand or none; parseSessions checks its own arguments.
+	if (name !== 'sessions' && rest.length !== expected.length) {
 		const hint = name === 'send' && rest.length > 2 ? ' (quote the text)' : '';
 		throw new UsageError(`usage: ${['hourglass', name, ...expected].join(' ')}${hint}`);
 	}
@@ -137,6 +151,7 @@ function buildCommand(
 		forget?: boolean;
 		accept?: boolean;
 		code?: string;
+		others?: boolean;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -170,10 +185,34 @@ function buildCommand(
 			return { name, peer: parseUsername(rest[0]), accept: values.accept ?? false };
 		case 'logout':
 			return { name, forget: values.forget ?? false };
+		case 'sessions':
+			return parseSessions(rest, values.others ?? false);
 		case 'read':
 		case 'help':
 			return { name };
 	}
+}
+
+/** `sessions`, `sessions revoke <id>` or `sessions revoke --others`. */
+function parseSessions(rest: string[], others: boolean): Command {
+	const usage = 'usage: hourglass sessions [revoke <id> | revoke --others]';
+	if (rest.length === 0) {
+		if (others) throw new UsageError('--others goes with "sessions revoke"');
+		return { name: 'sessions', revoke: null };
+	}
+	if (rest[0] !== 'revoke' || rest.length > 2) throw new UsageError(usage);
+	if (others) {
+		if (rest.length === 2) throw new UsageError('give either a session id or --others, not both');
+		return { name: 'sessions', revoke: 'others' };
+	}
+	if (rest.length !== 2) throw new UsageError(usage);
+	const id = rest[1];
+	if (!new RegExp(`^[A-Za-z0-9_-]{${SESSION_ID_PREFIX_MIN},43}$`).test(id)) {
+		throw new UsageError(
+			`"${id}" is not a session id: give at least ${SESSION_ID_PREFIX_MIN} of the characters "hourglass sessions" prints`,
+		);
+	}
+	return { name: 'sessions', revoke: { idPrefix: id } };
 }
 
 function isCommandName(name: string): name is Command['name'] {

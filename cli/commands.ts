@@ -12,9 +12,9 @@ import {
 	type Deriver,
 } from '../src/lib/sdk';
 import QRCode from 'qrcode';
-import { parseCode, type Command } from './args';
+import { UsageError, parseCode, type Command, type SessionTarget } from './args';
 import { CookieJar } from './cookies';
-import { formatMessage, formatSealed, formatTime } from './format';
+import { SESSION_ID_SHOWN, formatMessage, formatSealed, formatSessions, formatTime } from './format';
 import { openVault, type Vault } from './profile';
 import {
 	LocalSession,
@@ -48,6 +48,8 @@ export async function runCommand(
 			return withSession(ctx, (session) => safety(session, command.peer, command.accept));
 		case 'logout':
 			return withSession(ctx, (session) => logout(session, command.forget));
+		case 'sessions':
+			return withSession(ctx, (session) => sessions(session, command.revoke));
 	}
 }
 
@@ -246,6 +248,49 @@ async function disableTwoFactor(session: LocalSession, code: string | null): Pro
 			code ?? parseCode(await session.ctx.code('Code from your authenticator app (or a recovery code): '));
 		await session.api.totpDisable({ authKey: session.authKey(), code: given });
 		session.ctx.out(`Two-factor authentication is off for ${session.username}.`);
+	} finally {
+		session.save();
+	}
+}
+
+/** Lists this account's devices, or signs one (by the start of its id) or all the others out. */
+async function sessions(session: LocalSession, target: SessionTarget | null): Promise<void> {
+	await session.ensureSignedIn();
+	try {
+		if (target === null) {
+			const { sessions: list } = await session.api.sessions();
+			// The current session was seen by the hub just now: its clock, not this machine's.
+			const hubNow = list.find((s) => s.current)?.lastSeenAt ?? Date.now();
+			for (const line of formatSessions(list, hubNow)) session.ctx.out(line);
+			session.ctx.out(
+				'Sign one out with "hourglass sessions revoke <ID>", every other with "hourglass sessions revoke --others".',
+			);
+			return;
+		}
+		if (target === 'others') {
+			const { revoked } = await session.api.revokeSessions('others');
+			session.ctx.out(`Signed out ${revoked} other device${revoked === 1 ? '' : 's'}.`);
+			return;
+		}
+		const { sessions: list } = await session.api.sessions();
+		const matches = list.filter((s) => s.id.startsWith(target.idPrefix));
+		if (matches.length === 0) {
+			throw new ApiError(
+				'NOT_FOUND',
+				`No session of ${session.username} has an id starting "${target.idPrefix}".`,
+				0,
+			);
+		}
+		if (matches.length > 1)
+			throw new UsageError(`"${target.idPrefix}" starts several session ids: give more of it`);
+		const [chosen] = matches;
+		await session.api.revokeSessions({ id: chosen.id });
+		if (chosen.current) {
+			session.jar.forgetSession();
+			session.ctx.out('Signed this device out; the next command signs in again.');
+		} else {
+			session.ctx.out(`Signed out ${chosen.device} (${chosen.id.slice(0, SESSION_ID_SHOWN)}).`);
+		}
 	} finally {
 		session.save();
 	}

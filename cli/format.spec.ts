@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecodedMessage } from '../src/lib/sdk';
-import { formatDuration, formatMessage, formatSealed, formatTime, safeText } from './format';
+import { formatDuration, formatMessage, formatSealed, formatSessions, formatTime, safeText } from './format';
 
 const previousTz = process.env.TZ;
 beforeAll(() => {
@@ -102,5 +102,43 @@ describe('formatSealed', () => {
 	it('shows who and when by the hub clock', () => {
 		const notice = { id: message().id, from: 'bob', to: 'alice', sentAt: T0, unlockAt: T0 + 90_000 };
 		expect(formatSealed(notice, T0)).toBe('sealed: bob → alice, unlocks 2030-01-31 09:01:30 (in 1m 30s)');
+	});
+});
+
+describe('formatSessions', () => {
+	it('prints one aligned row per device, this one starred, ids cut to ten characters', () => {
+		const id = (c: string) => c.repeat(43);
+		const lines = formatSessions(
+			[
+				{
+					id: id('a'),
+					device: 'Hourglass CLI on Linux',
+					createdAt: T0,
+					lastSeenAt: T0 + 3_600_000,
+					expiresAt: T0 + 30 * 86_400_000,
+					place: '127.0.0.0/16',
+					trusted: false,
+					current: true,
+				},
+				{
+					id: id('b'),
+					device: 'Firefox on Linux\u001b[2J',
+					createdAt: T0,
+					lastSeenAt: T0,
+					expiresAt: T0 + 30 * 86_400_000,
+					place: null,
+					trusted: true,
+					current: false,
+				},
+			],
+			T0 + 3_600_000,
+		);
+		expect(lines[0]).toMatch(/^ {3}ID {10}DEVICE/);
+		expect(lines[1]).toBe(
+			'*  aaaaaaaaaa  Hourglass CLI on Linux     2030-01-31 09:00:00  now        127.0.0.0/16',
+		);
+		expect(lines[2]).toBe(
+			'   bbbbbbbbbb  Firefox on Linux\\u{1b}[2J  2030-01-31 09:00:00  1h 0m ago  unknown       trusted',
+		);
 	});
 });

@@ -1,4 +1,4 @@
-import type { SealedNotice } from '../src/lib/protocol';
+import type { DeviceSession, SealedNotice } from '../src/lib/protocol';
 import type { DecodedMessage, MessageProblem } from '../src/lib/sdk';
 
 /**
@@ -67,5 +67,29 @@ export function formatSealed(notice: SealedNotice, serverNow: number): string {
 	return (
 		`sealed: ${notice.from} → ${notice.to}, unlocks ${formatTime(notice.unlockAt)} ` +
 		`(in ${formatDuration(notice.unlockAt - serverNow)})`
+	);
+}
+
+/** How much of a session id `sessions` prints: enough to tell a user's few sessions apart. */
+export const SESSION_ID_SHOWN = 10;
+
+/** The table `hourglass sessions` prints: one row per device, this one marked with `*`. */
+export function formatSessions(sessions: DeviceSession[], serverNow: number): string[] {
+	const rows = sessions.map((s) => [
+		s.current ? '*' : ' ',
+		s.id.slice(0, SESSION_ID_SHOWN),
+		safeText(s.device),
+		formatTime(s.createdAt),
+		s.current ? 'now' : `${formatDuration(serverNow - s.lastSeenAt)} ago`,
+		safeText(s.place ?? 'unknown'),
+		s.trusted ? 'trusted' : '',
+	]);
+	const header = [' ', 'ID', 'DEVICE', 'SIGNED IN', 'LAST SEEN', 'FROM', ''];
+	const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+	return [header, ...rows].map((row) =>
+		row
+			.map((cell, i) => cell.padEnd(widths[i]))
+			.join('  ')
+			.trimEnd(),
 	);
 }

@@ -38,9 +38,20 @@ export function checkPasswordLength(password: string): void {
 	}
 }
 
+/** How the CLI names itself to the hub: the Devices page shows "Hourglass CLI on Linux". */
+export const CLI_USER_AGENT = `hourglass-cli (${process.platform}; node ${process.versions.node})`;
+
 /** A REST client whose session cookie lives in `jar`. */
 export function hubApi(server: string, jar: CookieJar): HubApi {
-	return new HubApi({ baseUrl: server, fetch: jar.fetch() });
+	const withCookies = jar.fetch();
+	return new HubApi({
+		baseUrl: server,
+		fetch: (input, init) => {
+			const headers = new Headers(init?.headers);
+			headers.set('user-agent', CLI_USER_AGENT);
+			return withCookies(input, { ...init, headers });
+		},
+	});
 }
 
 /** Builds a profile from a fresh sign-in, keeping pins and cursor from `previous` when given. */
@@ -165,6 +176,8 @@ export class LocalSession {
 			},
 			expiresAt: 0,
 			serverNow: Date.now(),
+			lockAfterMs: 0,
+			trusted: false,
 		};
 	}
 

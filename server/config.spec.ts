@@ -15,12 +15,13 @@ describe('loadConfig', () => {
 			dataDir: '.data',
 			logLevel: 'info',
 			sessionIdleMinutes: 15,
-			sessionTrustedDays: 30,
+			sessionDays: 30,
 			tls: null,
 			redisUrl: null,
 			retentionDays: 7,
 			timelockHorizonDays: 3650,
 			staticDir: 'build',
+			staticCompression: true,
 			fairness: {
 				undeliveredPerRecipient: 5_000,
 				storedBytesPerUser: 256 * 1024 * 1024,
@@ -60,12 +61,14 @@ describe('loadConfig', () => {
 			TLS_KEY: '/etc/key.pem',
 			REDIS_URL: 'redis://cache:6379',
 			TRUST_PROXY: 'true',
+			STATIC_COMPRESSION: 'false',
 			NODE_ENV: 'production',
 		});
 		expect(config.port).toBe(8080);
 		expect(config.publicOrigin).toBe('https://chat.example.org');
 		expect(config.tls).toEqual({ cert: '/etc/cert.pem', key: '/etc/key.pem' });
 		expect(config.trustProxy).toBe(1);
+		expect(config.staticCompression).toBe(false);
 		expect(isHttps(config)).toBe(true);
 	});
 
@@ -137,6 +140,16 @@ describe('loadConfig', () => {
 		expect(() => loadConfig({ TLS_CERT: '/etc/cert.pem' })).toThrow(/TLS_KEY/);
 		expect(() => loadConfig({ TIMELOCK_HORIZON_DAYS: '4000' })).toThrow(/TIMELOCK_HORIZON_DAYS/);
 		expect(() => loadConfig({ MONGODB_URI: 'postgres://db' })).toThrow(/MONGODB_URI/);
+	});
+
+	it('refuses SESSION_TRUSTED_DAYS by its old name, from the environment and from CONFIG_FILE', () => {
+		expect(loadConfig({ SESSION_DAYS: '90' }).sessionDays).toBe(90);
+		expect(() => loadConfig({ SESSION_TRUSTED_DAYS: '90' })).toThrow(
+			/SESSION_TRUSTED_DAYS: renamed SESSION_DAYS/,
+		);
+		const file = join(mkdtempSync(join(tmpdir(), 'hg-config-')), 'hub.json');
+		writeFileSync(file, JSON.stringify({ SESSION_TRUSTED_DAYS: 90 }));
+		expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/renamed SESSION_DAYS/);
 	});
 
 	it('takes defaults from CONFIG_FILE and lets the environment win', () => {

@@ -5,6 +5,10 @@ import { LIMITS } from '../src/lib/protocol';
 
 const HORIZON_MAX_DAYS = Math.floor(LIMITS.timelockHorizonMs / 86_400_000);
 
+const boolean = z
+	.enum(['true', 'false', '1', '0', 'yes', 'no'])
+	.transform((s) => s === 'true' || s === '1' || s === 'yes');
+
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 /**
@@ -75,7 +79,7 @@ const Env = z
 		LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 		NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 		SESSION_IDLE_MINUTES: positiveInt(7 * 24 * 60).default(15),
-		SESSION_TRUSTED_DAYS: positiveInt(365).default(30),
+		SESSION_DAYS: positiveInt(3650).default(30),
 		TLS_CERT: z.string().min(1).optional(),
 		TLS_KEY: z.string().min(1).optional(),
 		REDIS_URL: z
@@ -86,6 +90,7 @@ const Env = z
 		DB_POOL_SIZE: positiveInt(1000).default(10),
 		TIMELOCK_HORIZON_DAYS: positiveInt(HORIZON_MAX_DAYS).default(3650),
 		STATIC_DIR: z.string().min(1).default('build'),
+		STATIC_COMPRESSION: boolean.default(true),
 		TRUST_PROXY: trustProxy.default(false),
 		AUTH_RATE_PER_IP_PER_MINUTE: positiveInt(1_000_000).default(60),
 		REGISTER_RATE_PER_IP_PER_HOUR: positiveInt(1_000_000).default(10),
@@ -126,6 +131,11 @@ const Env = z
 type EnvKey = keyof z.input<typeof Env>;
 const ENV_KEYS = Object.keys(Env.shape) as EnvKey[];
 
+/** Settings that were renamed: refused by their old name, so that a setting never silently stops applying. */
+const RENAMED: Record<string, { now: EnvKey; why: string }> = {
+	SESSION_TRUSTED_DAYS: { now: 'SESSION_DAYS', why: 'every session now lives that long' },
+};
+
 export interface HubConfig {
 	port: number;
 	host: string;
@@ -137,8 +147,10 @@ export interface HubConfig {
 	postgresBinDir: string | null;
 	logLevel: z.output<typeof Env>['LOG_LEVEL'];
 	nodeEnv: z.output<typeof Env>['NODE_ENV'];
+	/** The PWA locks itself (forgets its keys) after this long without user interaction. */
 	sessionIdleMinutes: number;
-	sessionTrustedDays: number;
+	/** A session ends after this many days without use; an open connection is use. */
+	sessionDays: number;
 	/** File paths of the certificate and key; HTTPS when set. */
 	tls: { cert: string; key: string } | null;
 	redisUrl: string | null;
@@ -147,6 +159,8 @@ export interface HubConfig {
 	dbPoolSize: number;
 	timelockHorizonDays: number;
 	staticDir: string;
+	/** Serve the PWA brotli- or gzip-compressed to browsers that accept it. */
+	staticCompression: boolean;
 	/** Fastify's trustProxy: false, a number of hops, or the proxies' addresses and ranges. */
 	trustProxy: false | number | string[];
 	/** Sign-in throttling (server/services/throttle): request budgets and lockouts, shared by all hubs. */
@@ -197,6 +211,11 @@ export class ConfigError extends Error {
  * variable that is wrong, so the operator can fix them all in one go.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
+	for (const [old, { now, why }] of Object.entries(RENAMED)) {
+		if (env[old] !== undefined && env[old] !== '') {
+			throw new ConfigError(`Invalid configuration:\n  ${old}: renamed ${now} (${why})`);
+		}
+	}
 	const raw: Partial<Record<EnvKey, string>> = { ...readConfigFile(env.CONFIG_FILE) };
 	for (const key of ENV_KEYS) {
 		const value = env[key];
@@ -220,13 +239,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		logLevel: e.LOG_LEVEL,
 		nodeEnv: e.NODE_ENV,
 		sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
-		sessionTrustedDays: e.SESSION_TRUSTED_DAYS,
+		sessionDays: e.SESSION_DAYS,
 		tls: e.TLS_CERT && e.TLS_KEY ? { cert: e.TLS_CERT, key: e.TLS_KEY } : null,
 		redisUrl: e.REDIS_URL ?? null,
 		retentionDays: e.RETENTION_DAYS,
 		dbPoolSize: e.DB_POOL_SIZE,
 		timelockHorizonDays: e.TIMELOCK_HORIZON_DAYS,
 		staticDir: e.STATIC_DIR,
+		staticCompression: e.STATIC_COMPRESSION,
 		trustProxy: e.TRUST_PROXY,
 		throttle: {
 			authPerIpPerMinute: e.AUTH_RATE_PER_IP_PER_MINUTE,
@@ -266,6 +286,9 @@ function readConfigFile(path: string | undefined): Partial<Record<EnvKey, string
 	}
 	const out: Partial<Record<EnvKey, string>> = {};
 	for (const [key, value] of Object.entries(json)) {
+		const renamed = RENAMED[key];
+		if (renamed)
+			throw new ConfigError(`CONFIG_FILE: ${key} in ${path} is renamed ${renamed.now} (${renamed.why})`);
 		if (!(ENV_KEYS as string[]).includes(key)) {
 			throw new ConfigError(`CONFIG_FILE: unknown setting ${key} in ${path}`);
 		}

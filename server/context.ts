@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { HubConfig } from './config';
 import type { HubMetrics } from './metrics';
 import type { AuthService } from './services/auth';
+import type { DeviceService } from './services/devices';
 import type { MaintenanceService } from './services/maintenance';
 import type { MessageService } from './services/messages';
 import type { Notifier } from './services/notify';
@@ -13,6 +14,7 @@ import type { Store } from './store';
 
 export interface HubServices {
 	auth: AuthService;
+	devices: DeviceService;
 	messages: MessageService;
 	maintenance: MaintenanceService;
 	timelocks: Timelocks;

@@ -17,6 +17,7 @@ import {
 	installSecurityHeaders,
 	securityHeaders,
 } from './http/security';
+import { sessionRoutes } from './http/sessions';
 import { findStaticSite, installStatic, type Shell } from './http/static';
 import { metricsRoutes, systemRoutes } from './http/system';
 import { twoFactorRoutes } from './http/two-factor';
@@ -24,6 +25,7 @@ import { userRoutes } from './http/users';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { AuthService } from './services/auth';
+import { DeviceService } from './services/devices';
 import { MaintenanceService } from './services/maintenance';
 import { MessageService } from './services/messages';
 import { Notifier } from './services/notify';
@@ -118,13 +120,19 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 
 		const io = createSocketServer(app.server, { allowedOrigin: () => allowedOrigin, headers });
 		const notify = new Notifier(io);
+		const twoFactor = new TwoFactorService(store, now);
+		const auth = new AuthService(store, config, now, twoFactor);
+		const devices = new DeviceService(store, auth, notify, now, logger.child({ component: 'devices' }));
 		if (config.redisUrl) {
-			cluster = await joinCluster(io, config.redisUrl, logger, () => notify.syncHint(SYNC_HINT_SPREAD_MS));
+			cluster = await joinCluster(io, config.redisUrl, logger, () => {
+				notify.syncHint(SYNC_HINT_SPREAD_MS);
+				devices.recheckConnected().catch((error: unknown) => {
+					logger.warn({ err: error }, 'connected sessions could not be re-checked');
+				});
+			});
 		}
 		const metrics = createMetrics();
-		const twoFactor = new TwoFactorService(store, now);
 		await twoFactor.init();
-		const auth = new AuthService(store, config, now, twoFactor);
 		await auth.init();
 		const throttle = new SignInThrottle(
 			cluster ? redisCounters(cluster.commands) : store.throttle,
@@ -135,15 +143,16 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		);
 		await throttle.init();
 		if (config.redisUrl) {
-			io.on('session:forget', (sessionId, done) => {
-				auth.forget(sessionId);
+			io.on('session:forget', (sessionId, reason, done) => {
+				auth.forget(sessionId, reason);
 				done(true);
 			});
-			// Every other hub has forgotten the session before the logout is answered; a hub that does
-			// not answer in time (the adapter's request timeout) stops trusting it within the cache's TTL.
-			auth.onEnded(async (sessionId) => {
+			// Every other hub has marked the session ended before the logout is answered; a hub that does
+			// not answer in time (the adapter's request timeout) stops trusting it within the cache's TTL,
+			// and ends its sockets when its link is back (DeviceService.recheckConnected).
+			auth.onEnded(async (sessionId, reason) => {
 				try {
-					await io.serverSideEmitWithAck('session:forget', sessionId);
+					await io.serverSideEmitWithAck('session:forget', sessionId, reason);
 				} catch (error) {
 					logger.warn({ err: error }, 'not every hub confirmed forgetting an ended session');
 				}
@@ -152,6 +161,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		const hubId = randomUUID();
 		const services: HubServices = {
 			auth,
+			devices,
 			messages: new MessageService(store, config, now, notify),
 			maintenance: new MaintenanceService(store, config, notify, auth, now, logger),
 			timelocks: new Timelocks({
@@ -186,8 +196,9 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		authRoutes(app, context, policy);
 		twoFactorRoutes(app, context, policy);
 		userRoutes(app, context, policy);
+		sessionRoutes(app, context, policy);
 		systemRoutes(app, context);
-		await installStatic(app, site);
+		await installStatic(app, site, { compression: config.staticCompression });
 		attachSocketHandlers(context, policy);
 
 		// Operators' metrics on an address of their own (loopback unless METRICS_HOST says otherwise).
@@ -216,6 +227,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 					metricsUrl = `${listeningUrl(metricsApp, config.metrics.host, false).url}${ROUTES.metrics}`;
 				}
 				services.maintenance.start(SWEEP_EVERY_MS);
+				services.devices.start(SWEEP_EVERY_MS);
 				await services.timelocks.start();
 				const metricsAt = [
 					metricsUrl,
@@ -242,6 +254,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 						logger.error({ err: error }, 'time-lock scheduler stop failed');
 					}
 					services.maintenance.stop();
+					services.devices.stop();
 					// Disconnects every socket, closes the engine and the HTTP server; Fastify then finishes its own close.
 					await io.close();
 					await app.close();

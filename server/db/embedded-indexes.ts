@@ -18,6 +18,8 @@ export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	locked_envelopes: ['_id', 'to', 'from'],
 	// Receipts a sender is told about.
 	receipts: ['from'],
+	// A handshake's read and a touch by id; a user's devices (the Devices page, revoking the others).
+	sessions: ['_id', 'username'],
 	// Sign-in throttling: every count and clear is by key.
 	throttle_events: ['key'],
 };

@@ -43,7 +43,10 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 	const perIp = {
 		onRequest: async (request: FastifyRequest) => throttle.spendAuthRequest(request.ip),
 	};
-	const userAgent = (request: FastifyRequest) => String(request.headers['user-agent'] ?? '');
+	const client = (request: FastifyRequest) => ({
+		userAgent: String(request.headers['user-agent'] ?? ''),
+		ip: request.ip,
+	});
 	const attempt = (request: FastifyRequest, username: string) => ({
 		username,
 		ip: request.ip,
@@ -68,7 +71,7 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 	app.post(ROUTES.register, perIp, async (request, reply) => {
 		const body = parseOr400(RegisterRequest, request.body, 'registration');
 		const admitted = await throttle.register(attempt(request, body.username), () =>
-			auth.register(body, userAgent(request)),
+			auth.register(body, client(request)),
 		);
 		return reply.code(201).send(signedIn(reply, admitted));
 	});
@@ -76,7 +79,7 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 	app.post(ROUTES.login, perIp, async (request, reply) => {
 		const body = parseOr400(LoginRequest, request.body, 'login');
 		const admitted = await throttle.login(attempt(request, body.username), () =>
-			auth.login(body, userAgent(request)),
+			auth.login(body, client(request)),
 		);
 		return reply.send(signedIn(reply, admitted));
 	});
@@ -85,7 +88,7 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 		const body = parseOr400(LoginTotpRequest, request.body, 'second sign-in step');
 		const { username } = ctx.services.twoFactor.readTicket(body.ticket);
 		const admitted = await throttle.login(attempt(request, username), () =>
-			auth.completeSignIn(body, userAgent(request)),
+			auth.completeSignIn(body, client(request)),
 		);
 		return reply.send(signedIn(reply, admitted));
 	});

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy, inlineScriptHashes, isForeignRequest, securityHeaders } from './security';
-import { cacheControlFor } from './static';
+import { cacheControlFor, shellEncoding } from './static';
 
 describe('content security policy', () => {
 	it('hashes inline scripts only, exactly as the browser will', () => {
@@ -53,5 +53,17 @@ describe('static cache rules', () => {
 		expect(cacheControlFor('/srv/build/_app/immutable/chunks/a1b2.js')).toContain('immutable');
 		expect(cacheControlFor('/srv/build/service-worker.js')).toBe('no-cache');
 		expect(cacheControlFor('/srv/build/index.html')).toBe('no-cache');
+	});
+});
+
+describe('shell encoding', () => {
+	it('prefers brotli, then gzip, and sends the page as it is to a client that accepts neither', () => {
+		expect(shellEncoding('gzip, deflate, br, zstd')).toBe('br');
+		expect(shellEncoding('gzip;q=1, br;q=0.5')).toBe('gzip');
+		expect(shellEncoding('GZIP')).toBe('gzip');
+		expect(shellEncoding('deflate')).toBeNull();
+		expect(shellEncoding('br;q=0')).toBeNull();
+		expect(shellEncoding(undefined)).toBeNull();
+		expect(shellEncoding('')).toBeNull();
 	});
 });

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import negotiate from '@fastify/accept-negotiator';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './errors';
@@ -12,7 +14,12 @@ export interface Shell {
 	html: string;
 	/** CSP hashes of its inline scripts. */
 	scriptHashes: string[];
+	/** The page compressed once when it is read, as the build compresses every other file. */
+	encoded: Record<ShellEncoding, Buffer>;
 }
+
+const SHELL_ENCODINGS = ['br', 'gzip'] as const;
+type ShellEncoding = (typeof SHELL_ENCODINGS)[number];
 
 /**
  * The built PWA in STATIC_DIR. Its index.html (the shell) is re-read when the file changes, so
@@ -52,7 +59,15 @@ export class StaticSite {
 
 function readShell(path: string): Shell {
 	const html = readFileSync(path, 'utf8');
-	return { html, scriptHashes: inlineScriptHashes(html) };
+	const bytes = Buffer.from(html, 'utf8');
+	return {
+		html,
+		scriptHashes: inlineScriptHashes(html),
+		encoded: {
+			br: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }),
+			gzip: gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }),
+		},
+	};
 }
 
 /** The built PWA, if STATIC_DIR holds one; the API runs without it. */
@@ -78,23 +93,47 @@ function wantsShell(request: FastifyRequest): boolean {
 	return accept.includes('text/html') || !lastSegment.includes('.');
 }
 
-export async function installStatic(app: FastifyInstance, site: StaticSite | null): Promise<void> {
+/** The encoding to send the shell in, by the request's Accept-Encoding (none: as it is). */
+export function shellEncoding(acceptEncoding: string | undefined): ShellEncoding | null {
+	if (!acceptEncoding) return null;
+	return negotiate(acceptEncoding.toLowerCase(), [...SHELL_ENCODINGS]);
+}
+
+export interface StaticOptions {
+	/** Send the build's .br/.gz copies and a compressed shell to browsers that accept them. */
+	compression: boolean;
+}
+
+export async function installStatic(
+	app: FastifyInstance,
+	site: StaticSite | null,
+	{ compression }: StaticOptions,
+): Promise<void> {
 	if (site) {
 		await app.register(fastifyStatic, {
 			root: site.root,
 			// index.html is answered below from the checked shell, so its body always matches the CSP.
 			index: false,
 			cacheControl: false,
+			// The build writes a .br and a .gz beside each text file; sent by Accept-Encoding, with Vary.
+			preCompressed: compression,
 			setHeaders: (reply, path) => {
 				reply.header('cache-control', cacheControlFor(path));
 			},
 		});
 	}
-	const sendShell = (reply: FastifyReply, shellSite: StaticSite) =>
-		reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(shellSite.shell().html);
-	if (site) app.get('/', (_request, reply) => sendShell(reply, site));
+	const sendShell = (request: FastifyRequest, reply: FastifyReply, shellSite: StaticSite) => {
+		const shell = shellSite.shell();
+		reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8');
+		if (!compression) return reply.send(shell.html);
+		reply.header('vary', 'accept-encoding');
+		const encoding = shellEncoding(request.headers['accept-encoding']);
+		if (!encoding) return reply.send(shell.html);
+		return reply.header('content-encoding', encoding).send(shell.encoded[encoding]);
+	};
+	if (site) app.get('/', (request, reply) => sendShell(request, reply, site));
 	app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-		if (site && wantsShell(request)) return sendShell(reply, site);
+		if (site && wantsShell(request)) return sendShell(request, reply, site);
 		return sendError(reply, 'NOT_FOUND', 'Nothing here.');
 	});
 }

@@ -4,11 +4,13 @@ import {
 	ProtocolError,
 	type LoginResponse,
 	type PreloginResponse,
+	type SessionEnded,
 	type SessionView,
 	type UserView,
 } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
 import { toUserView, type SessionRecord, type Store, type UserRecord } from '../store';
+import { coarsePlace } from './device-info';
 import { PasswordHasher, hashSecret } from './password-hash';
 import type { TwoFactorService } from './two-factor';
 
@@ -34,6 +36,15 @@ export interface SecondFactorInput {
 	code: string;
 }
 
+/** What the hub knows of the client that signs in: shown on the Devices page, coarsely. */
+export interface ClientInfo {
+	userAgent: string;
+	/** The request's address; only its network prefix is kept (see coarsePlace). */
+	ip: string;
+}
+
+export type EndReason = SessionEnded['reason'];
+
 export interface NewSession {
 	/** Goes into the cookie only; the database keeps its hash. */
 	token: string;
@@ -41,8 +52,12 @@ export interface NewSession {
 	reply: LoginResponse;
 }
 
-/** A session is touched in the database at most this often, to keep reads cheap. */
-const TOUCH_EVERY_MS = 60_000;
+/**
+ * A session is touched in the database at most this often per hub, by requests and by its open
+ * sockets (DeviceService). Sessions last days (SESSION_DAYS), so this only sets how fresh "last
+ * seen" is, and keeps the writes rare: one per connected device every quarter of an hour.
+ */
+export const TOUCH_EVERY_MS = 15 * 60_000;
 /**
  * How long a hub trusts a session it read, so a socket handshake (or a socket's re-check) needs no
  * database round trip. Revocation does not wait for it: logout and the socket's own expiry check
@@ -50,6 +65,19 @@ const TOUCH_EVERY_MS = 60_000;
  * how long a hub that missed that message (Redis down at that moment) may still let it in.
  */
 const SESSION_CACHE_TTL_MS = 5_000;
+/**
+ * The longest a socket handshake may take from its session check to joining its rooms; a slower
+ * one is refused (socket/auth.ts), and a slower database read is never cached. It bounds how long
+ * a check that read a session just before it ended may still act on what it read.
+ */
+export const HANDSHAKE_MAX_MS = 60_000;
+/**
+ * How long a hub remembers that a session ended (logout, revocation, expiry). Far longer than
+ * HANDSHAKE_MAX_MS, so every handshake that read the session before it ended meets the mark after
+ * joining its rooms (see `endedReason`). Measured on the process's monotonic clock, not the hub's
+ * clock (which tests move).
+ */
+const ENDED_MEMORY_MS = 10 * 60_000;
 /** Sessions remembered per hub; the least recently used is forgotten first. About 300 bytes each. */
 const SESSION_CACHE_MAX = 50_000;
 const PRELOGIN_SECRET = 'prelogin-secret';
@@ -69,7 +97,9 @@ export class AuthService {
 	#dummyHash: string | null = null;
 	/** Session id → the record and when it was read; a Map keeps insertion order, oldest first. */
 	#cache = new Map<string, { session: SessionRecord; readAt: number }>();
-	#tellOtherHubs: (sessionId: string) => Promise<void> = () => Promise.resolve();
+	/** Sessions that ended lately → why and when (performance.now()); oldest first. */
+	#ended = new Map<string, { reason: EndReason; at: number }>();
+	#tellOtherHubs: (sessionId: string, reason: EndReason) => Promise<void> = () => Promise.resolve();
 	readonly #hasher: PasswordHasher;
 
 	constructor(
@@ -98,7 +128,7 @@ export class AuthService {
 		return { salt: user.salt, kdf: { ...user.kdf } };
 	}
 
-	async register(input: RegisterInput, userAgent: string): Promise<NewSession> {
+	async register(input: RegisterInput, client: ClientInfo): Promise<NewSession> {
 		const createdAt = this.now();
 		const user: UserRecord = {
 			username: input.username,
@@ -112,14 +142,14 @@ export class AuthService {
 		if (!(await this.store.users.insert(user))) {
 			throw new ProtocolError('USERNAME_TAKEN', 'This username is taken.');
 		}
-		return this.#openSession(user, false, userAgent);
+		return this.#openSession(user, false, client);
 	}
 
 	/**
 	 * The password step. With two-factor authentication on, no session is opened yet: the refusal
 	 * TOTP_REQUIRED carries a ticket for the second step (completeSignIn), so the password is sent once.
 	 */
-	async login(input: LoginInput, userAgent: string): Promise<NewSession> {
+	async login(input: LoginInput, client: ClientInfo): Promise<NewSession> {
 		const user = await this.verifyPassword(input.username, input.authKey);
 		const trusted = input.trustDevice === true;
 		if (await this.twoFactor.isEnabled(user.username)) {
@@ -129,11 +159,11 @@ export class AuthService {
 				{ ticket: this.twoFactor.issueTicket(user, trusted) },
 			);
 		}
-		return this.#openSession(user, trusted, userAgent);
+		return this.#openSession(user, trusted, client);
 	}
 
 	/** The second step: a live ticket for the user's current password, and a code accepted once. */
-	async completeSignIn(input: SecondFactorInput, userAgent: string): Promise<NewSession> {
+	async completeSignIn(input: SecondFactorInput, client: ClientInfo): Promise<NewSession> {
 		const ticket = this.twoFactor.readTicket(input.ticket);
 		const user = await this.store.users.get(ticket.username);
 		if (!user || !this.twoFactor.ticketMatches(input.ticket, user)) {
@@ -143,7 +173,7 @@ export class AuthService {
 			);
 		}
 		await this.twoFactor.check(user.username, input.code);
-		return this.#openSession(user, ticket.trusted, userAgent);
+		return this.#openSession(user, ticket.trusted, client);
 	}
 
 	/** The user whose password this authKey is; INVALID_CREDENTIALS, in the same time, otherwise. */
@@ -156,7 +186,7 @@ export class AuthService {
 		return user;
 	}
 
-	/** The live session a cookie's token stands for, sliding its idle expiry; null when none. */
+	/** The live session a cookie's token stands for, sliding its expiry; null when none. */
 	async authenticate(token: string | undefined): Promise<SessionRecord | null> {
 		if (!token) return null;
 		const session = await this.check(sessionIdOf(token));
@@ -169,27 +199,51 @@ export class AuthService {
 	 * SESSION_CACHE_TTL_MS ago.
 	 */
 	async check(sessionId: string): Promise<SessionRecord | null> {
+		if (this.endedReason(sessionId)) return null;
 		const now = this.now();
 		let session = this.#cached(sessionId, now);
 		if (!session) {
+			const started = performance.now();
 			session = await this.store.sessions.get(sessionId);
-			if (!session || session.expiresAt <= now) {
+			if (!session || session.expiresAt <= now || this.endedReason(sessionId)) {
 				this.#cache.delete(sessionId);
 				return null;
 			}
-			this.#remember(session, now);
+			this.#remember(session, now, started);
 		}
 		return session;
 	}
 
-	/** Slides a live session's idle expiry: one write at most every TOUCH_EVERY_MS per session and hub. */
-	async touch(session: SessionRecord): Promise<SessionRecord> {
+	/**
+	 * Slides a live session's expiry: one write at most every TOUCH_EVERY_MS per session and hub.
+	 * Null when the session ended meanwhile: a touch never brings one back, in the database or here.
+	 */
+	async touch(session: SessionRecord): Promise<SessionRecord | null> {
 		const now = this.now();
 		if (now - session.lastSeenAt < TOUCH_EVERY_MS) return session;
-		const touched = { ...session, lastSeenAt: now, expiresAt: now + this.#idleMs(session.trusted) };
-		await this.store.sessions.touch(session.id, now, touched.expiresAt);
-		this.#remember(touched, now);
+		const touched = { ...session, lastSeenAt: now, expiresAt: now + this.#lifetimeMs() };
+		const started = performance.now();
+		if (!(await this.store.sessions.touch(session.id, now, touched.expiresAt))) {
+			this.#cache.delete(session.id);
+			return null;
+		}
+		if (this.endedReason(session.id)) return null;
+		this.#remember(touched, now, started);
 		return touched;
+	}
+
+	/**
+	 * Slides the expiry of a session by its id (an open socket is activity: DeviceService calls this
+	 * for the sessions connected to this hub). False when the session is gone.
+	 */
+	async keepAlive(sessionId: string): Promise<boolean> {
+		const now = this.now();
+		const expiresAt = now + this.#lifetimeMs();
+		const alive = await this.store.sessions.touch(sessionId, now, expiresAt);
+		const cached = this.#cache.get(sessionId);
+		if (!alive) this.#cache.delete(sessionId);
+		else if (cached) cached.session = { ...cached.session, lastSeenAt: now, expiresAt };
+		return alive;
 	}
 
 	/** Deletes the session a token stands for, here and in every hub's cache; returns it so its sockets can be ended. */
@@ -198,26 +252,50 @@ export class AuthService {
 		const session = await this.store.sessions.get(sessionIdOf(token));
 		if (!session) return null;
 		await this.store.sessions.delete(session.id);
-		await this.ended([session.id]);
+		await this.ended([session.id], 'logout');
 		return session;
 	}
 
 	/**
-	 * Sessions that ended (logout, expiry): forgotten by this hub at once and by the others before
-	 * this resolves, so none of them opens a socket for it after the caller replies.
+	 * Sessions that ended (logout, revocation, expiry), called once they are gone from the database
+	 * and before their sockets are told: marked ended on this hub at once and on the others before
+	 * this resolves, so none of them opens a socket for it after the caller replies, and no socket
+	 * whose handshake overlapped the end survives it (see `endedReason`).
 	 */
-	async ended(sessionIds: string[]): Promise<void> {
-		for (const id of sessionIds) this.#cache.delete(id);
-		await Promise.all(sessionIds.map((id) => this.#tellOtherHubs(id)));
+	async ended(sessionIds: string[], reason: EndReason): Promise<void> {
+		for (const id of sessionIds) this.forget(id, reason);
+		await Promise.all(sessionIds.map((id) => this.#tellOtherHubs(id, reason)));
 	}
 
-	/** A session another hub ended: this hub forgets it. */
-	forget(sessionId: string): void {
+	/** A session that ended (on this hub or another): this hub forgets it and remembers that it ended. */
+	forget(sessionId: string, reason: EndReason): void {
 		this.#cache.delete(sessionId);
+		const at = performance.now();
+		this.#ended.delete(sessionId);
+		this.#ended.set(sessionId, { reason, at });
+		for (const [id, mark] of this.#ended) {
+			if (at - mark.at < ENDED_MEMORY_MS) break;
+			this.#ended.delete(id);
+		}
+	}
+
+	/**
+	 * Why the session ended, if it ended lately; null otherwise. A socket checks this once it has
+	 * joined its session's room, which makes logout final whatever the timing: the mark is set
+	 * before the session's sockets are disconnected, so a socket that joined before the mark is in
+	 * the room when they are, and one that joined after it sees the mark. A handshake that read the
+	 * session before it ended joins within HANDSHAKE_MAX_MS, long before the mark is dropped.
+	 */
+	endedReason(sessionId: string): EndReason | null {
+		const mark = this.#ended.get(sessionId);
+		if (!mark) return null;
+		if (performance.now() - mark.at < ENDED_MEMORY_MS) return mark.reason;
+		this.#ended.delete(sessionId);
+		return null;
 	}
 
 	/** How `ended` reaches the other hubs (set by the hub when it runs beside others). */
-	onEnded(tellOtherHubs: (sessionId: string) => Promise<void>): void {
+	onEnded(tellOtherHubs: (sessionId: string, reason: EndReason) => Promise<void>): void {
 		this.#tellOtherHubs = tellOtherHubs;
 	}
 
@@ -231,7 +309,9 @@ export class AuthService {
 		return entry.session;
 	}
 
-	#remember(session: SessionRecord, now: number): void {
+	/** Caches a record read at `readStarted` (performance.now()), unless the read was too slow to trust. */
+	#remember(session: SessionRecord, now: number, readStarted: number): void {
+		if (performance.now() - readStarted > HANDSHAKE_MAX_MS) return;
 		this.#cache.delete(session.id);
 		this.#cache.set(session.id, { session, readAt: now });
 		if (this.#cache.size > SESSION_CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
@@ -240,7 +320,13 @@ export class AuthService {
 	async sessionView(session: SessionRecord): Promise<SessionView> {
 		const user = await this.store.users.get(session.username);
 		if (!user) throw new ProtocolError('UNAUTHENTICATED', 'This account no longer exists.');
-		return { user: toUserView(user), expiresAt: session.expiresAt, serverNow: this.now() };
+		return {
+			user: toUserView(user),
+			expiresAt: session.expiresAt,
+			serverNow: this.now(),
+			lockAfterMs: this.#lockAfterMs(),
+			trusted: session.trusted,
+		};
 	}
 
 	async userKeys(username: string): Promise<UserView> {
@@ -249,7 +335,7 @@ export class AuthService {
 		return toUserView(user);
 	}
 
-	async #openSession(user: UserRecord, trusted: boolean, userAgent: string): Promise<NewSession> {
+	async #openSession(user: UserRecord, trusted: boolean, client: ClientInfo): Promise<NewSession> {
 		const token = randomBytes(32).toString('base64url');
 		const now = this.now();
 		const session: SessionRecord = {
@@ -257,9 +343,10 @@ export class AuthService {
 			username: user.username,
 			createdAt: now,
 			lastSeenAt: now,
-			expiresAt: now + this.#idleMs(trusted),
+			expiresAt: now + this.#lifetimeMs(),
 			trusted,
-			userAgent: userAgent.slice(0, 256),
+			userAgent: client.userAgent.slice(0, 256),
+			place: coarsePlace(client.ip),
 		};
 		await this.store.sessions.insert(session);
 		return {
@@ -272,12 +359,20 @@ export class AuthService {
 				keyBackup: { ...user.keyBackup },
 				expiresAt: session.expiresAt,
 				serverNow: now,
+				lockAfterMs: this.#lockAfterMs(),
+				trusted,
 			},
 		};
 	}
 
-	#idleMs(trusted: boolean): number {
-		return trusted ? this.config.sessionTrustedDays * 86_400_000 : this.config.sessionIdleMinutes * 60_000;
+	/** Every session, trusted device or not, slides over SESSION_DAYS; trust decides what the browser keeps (cookies.ts). */
+	#lifetimeMs(): number {
+		return this.config.sessionDays * 86_400_000;
+	}
+
+	/** The app lock is the PWA's: the hub only tells it SESSION_IDLE_MINUTES. */
+	#lockAfterMs(): number {
+		return this.config.sessionIdleMinutes * 60_000;
 	}
 
 	#secret(): Buffer {

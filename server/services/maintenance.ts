@@ -59,7 +59,7 @@ export class MaintenanceService {
 			const ids = await this.store.sessions.expired(now, BATCH);
 			await this.store.sessions.deleteMany(ids);
 			// Forgotten by every hub's session cache before their sockets are told.
-			await this.auth.ended(ids);
+			await this.auth.ended(ids, 'expired');
 			for (const id of ids) this.notify.endSession(id, 'expired');
 			sessionsEnded += ids.length;
 			if (ids.length < BATCH) break;

@@ -58,6 +58,16 @@ export class Notifier {
 		this.io.emit(EVENTS.syncHint, hint);
 	}
 
+	/** The sessions with a socket on this hub, read off this hub's own rooms. */
+	connectedSessions(): string[] {
+		const prefix = rooms.session('');
+		const ids: string[] = [];
+		for (const room of this.io.of('/').adapter.rooms.keys()) {
+			if (room.startsWith(prefix)) ids.push(room.slice(prefix.length));
+		}
+		return ids;
+	}
+
 	/** Tells every socket of a session why it ends, then disconnects them all (on every hub). */
 	endSession(sessionId: string, reason: SessionEnded['reason']): void {
 		const room = rooms.session(sessionId);

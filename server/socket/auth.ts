@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ErrorCode } from '../../src/lib/protocol';
 import type { CookiePolicy } from '../http/cookies';
 import { readSessionToken } from '../http/cookies';
-import type { AuthService } from '../services/auth';
+import { HANDSHAKE_MAX_MS, type AuthService } from '../services/auth';
 import { isDatabaseUnavailable } from '../store';
 import type { HubServer } from './types';
 
@@ -48,6 +48,7 @@ export function sessionMiddleware(
 ): void {
 	io.use((socket, next) => {
 		const token = readSessionToken(socket.request.headers.cookie, policy);
+		const started = performance.now();
 		auth
 			.authenticate(token)
 			.then((session) => {
@@ -55,9 +56,17 @@ export function sessionMiddleware(
 					next(new HandshakeError('UNAUTHENTICATED', 'Sign in first: no live session.'));
 					return;
 				}
+				// What a slower check read may have ended since; the bound keeps logout final (AuthService.endedReason).
+				if (performance.now() - started > HANDSHAKE_MAX_MS) {
+					next(
+						new HandshakeError('UNAVAILABLE', 'The hub is too slow to check sessions; try again shortly.'),
+					);
+					return;
+				}
 				socket.data.username = session.username;
 				socket.data.sessionId = session.id;
 				socket.data.checkedAt = now();
+				socket.data.lastSeenAt = session.lastSeenAt;
 				next();
 			})
 			.catch((error: unknown) => {

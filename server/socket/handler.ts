@@ -8,7 +8,7 @@ import { isDatabaseUnavailable } from '../store';
 import type { ClientEvent, EventHandler, HubSocket } from './types';
 
 /**
- * A socket's session is re-checked at most this often (idle expiry; a revocation also ends the
+ * A socket's session is re-checked at most this often (expiry; a revocation also ends the
  * socket at once through notify.endSession). The check is a read, from the hub's session cache
  * when it is fresh; the touch that slides the expiry runs after the ack, so no message waits for
  * a session write or fails with it.

@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Server } from 'socket.io';
-import { LIMITS } from '../../src/lib/protocol';
+import { EVENTS, LIMITS } from '../../src/lib/protocol';
 import type { HubContext } from '../context';
 import type { CookiePolicy } from '../http/cookies';
 import { rooms } from '../services/notify';
@@ -46,11 +46,29 @@ export function attachSocketHandlers(ctx: HubContext, policy: CookiePolicy): voi
 	sessionMiddleware(io, ctx.services.auth, policy, ctx.now, ctx.logger);
 	ctx.metrics.setSocketCounter(() => io.of('/').sockets.size);
 	io.on('connection', (socket: HubSocket) => {
-		void socket.join([rooms.user(socket.data.username), rooms.session(socket.data.sessionId)]);
+		const joined = socket.join([rooms.user(socket.data.username), rooms.session(socket.data.sessionId)]);
 		bindMessageEvents(ctx, deps, socket);
 		bindTimelockEvents(ctx, deps, socket);
 		socket.on('error', (error) =>
 			ctx.logger.debug({ err: error, user: socket.data.username }, 'socket error'),
 		);
+		void admit(ctx, socket, joined);
 	});
+}
+
+/**
+ * Once the socket is in its session's room, ends it if its session ended while the handshake ran:
+ * together with logout marking the session ended before it disconnects the room, no socket of an
+ * ended session survives, whatever the timing (AuthService.endedReason says why).
+ */
+async function admit(ctx: HubContext, socket: HubSocket, joined: Promise<void> | void): Promise<void> {
+	await joined;
+	const { sessionId } = socket.data;
+	const reason = ctx.services.auth.endedReason(sessionId);
+	if (reason) {
+		socket.emit(EVENTS.sessionEnded, { reason });
+		socket.disconnect(true);
+		return;
+	}
+	ctx.services.devices.connected(sessionId, socket.data.lastSeenAt);
 }

@@ -5,6 +5,7 @@ import type {
 	CLIENT_EVENT_SCHEMAS,
 	ClientToServerEvents,
 	ServerToClientEvents,
+	SessionEnded,
 	StoredEnvelope,
 } from '../../src/lib/protocol';
 
@@ -14,6 +15,8 @@ export interface SocketData {
 	sessionId: string;
 	/** When the session was last confirmed in the database (it is re-checked now and then). */
 	checkedAt: number;
+	/** The session's last touch as the handshake saw it: the keep-alive of open sockets starts from it. */
+	lastSeenAt: number;
 }
 
 /**
@@ -22,8 +25,8 @@ export interface SocketData {
  * other; a scheduled lock travels whole, ciphertext included, as every relayed message does.
  */
 export interface InterServerEvents {
-	/** A session ended on one hub: every other hub's session cache forgets it, and confirms. */
-	'session:forget': (sessionId: string, done: (answer: true) => void) => void;
+	/** A session ended on one hub: every other hub forgets it and marks it ended, and confirms. */
+	'session:forget': (sessionId: string, reason: SessionEnded['reason'], done: (answer: true) => void) => void;
 	'hub:alive': (hubId: string) => void;
 	'hub:leaving': (hubId: string) => void;
 	'timelock:due': (envelopes: StoredEnvelope[]) => void;

@@ -26,6 +26,8 @@ export interface SessionDoc {
 	expiresAt: number;
 	trusted: boolean;
 	userAgent: string;
+	/** Where the session signed in, coarsely: the address's /16 (IPv4) or /48 (IPv6), never the full address. */
+	place: string | null;
 }
 
 export interface SettingDoc {
@@ -135,6 +137,7 @@ const sessionSchema = new Schema<SessionDoc>(
 		expiresAt: { type: Number, required: true },
 		trusted: { type: Boolean, required: true },
 		userAgent: { type: String, default: '' },
+		place: { type: String, default: null },
 	},
 	{ ...options, collection: 'sessions' },
 );

@@ -1,18 +1,23 @@
 import { version } from '$app/env';
 import { assets, immutable, prerendered } from '$app/manifest';
 import { self } from '$app/service-worker';
+import onlineOnly from 'virtual:hourglass/online-only';
 
 /**
  * Offline shell: the built app and the static files are cached at install, so the app opens with no
- * network and reads its history from IndexedDB. Nothing the hub answers dynamically is ever cached.
+ * network and reads its history from IndexedDB (libsodium and the kdf worker included: unlocking
+ * offline runs Argon2id). What only serves while online (the password checker of the sign-up form,
+ * scripts/precache.ts) is cached when first fetched instead. Nothing the hub answers dynamically is
+ * ever cached. The build's .br/.gz copies are written after this list is made, and never in it.
  */
 const CACHE = `hourglass-${version}`;
 const SHELL = '/index.html';
 
+const skipped = new Set(onlineOnly);
 const PRECACHE = [
 	...new Set([
 		SHELL,
-		...immutable.map((f) => f.path),
+		...immutable.map((f) => f.path).filter((path) => !skipped.has(path)),
 		...assets.map((f) => f.path),
 		...prerendered.map((f) => f.path),
 	]),

@@ -5,6 +5,7 @@ import {
 	DESKTOP,
 	PASSWORD,
 	PHONE,
+	dumpDatabase,
 	launchChromium,
 	messageLog,
 	openConversation,
@@ -116,20 +117,7 @@ describe('two people in two browsers', () => {
 	});
 
 	it('keeps the history sealed at rest: IndexedDB holds no message text and no secret key', async () => {
-		const dump = await bob.page.evaluate(async (name) => {
-			const open = indexedDB.open(name);
-			const db = await new Promise<IDBDatabase>((resolve, reject) => {
-				open.onsuccess = () => resolve(open.result);
-				open.onerror = () => reject(open.error);
-			});
-			const out: Record<string, unknown[]> = {};
-			for (const store of Array.from(db.objectStoreNames)) {
-				const all = db.transaction(store).objectStore(store).getAll();
-				out[store] = await new Promise<unknown[]>((resolve) => (all.onsuccess = () => resolve(all.result)));
-			}
-			db.close();
-			return JSON.stringify(out);
-		}, `hourglass-${bob.name}`);
+		const dump = await dumpDatabase(bob.page, `hourglass-${bob.name}`);
 		expect(dump).toContain('"messages"');
 		for (const text of [
 			'Hello Bob, only you can read this.',
@@ -199,7 +187,10 @@ describe('two people in two browsers', () => {
 		await tab.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
 
 		await tab.getByLabel(/^Account menu/).click();
-		await tab.getByRole('button', { name: 'Log out' }).click();
+		await tab.getByRole('button', { name: 'Sign out…' }).click();
+		// Keep this device's sealed copy: the next tab unlocks it again.
+		await tab.getByRole('checkbox', { name: /Erase this device/ }).uncheck();
+		await tab.getByRole('dialog').getByRole('button', { name: 'Sign out' }).click();
 		await tab.getByRole('button', { name: 'Unlock' }).waitFor({ timeout: 15_000 });
 		expect(await tab.evaluate(() => sessionStorage.getItem('hourglass.unlocked'))).toBeNull();
 

@@ -19,7 +19,8 @@ export const PHONE = { width: 360, height: 740 };
 /** A password zxcvbn rates strong, so sign-up is not refused for being guessable. */
 export const PASSWORD = 'amber orbit canyon lantern 42';
 
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium (or CHROMIUM_PATH), headless; `args` add to its flags (a DevTools port, say). */
+export function launchChromium(args: string[] = []): Promise<Browser> {
 	return chromium.launch({
 		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
 		args: [
@@ -30,6 +31,7 @@ export function launchChromium(): Promise<Browser> {
 			'--disable-background-networking',
 			'--disable-component-update',
 			'--disable-sync',
+			...args,
 		],
 	});
 }
@@ -138,4 +140,22 @@ export async function screenshot(person: Person, file: string): Promise<void> {
 /** The value a datetime-local input takes for an instant, in the browser's time zone (UTC here). */
 export function toLocalInput(ms: number): string {
 	return new Date(ms).toISOString().slice(0, 19);
+}
+
+/** Every record of every store of an IndexedDB database of the page's origin, as JSON (to look for what must not be there). */
+export async function dumpDatabase(page: Page, name: string): Promise<string> {
+	return page.evaluate(async (dbName) => {
+		const open = indexedDB.open(dbName);
+		const db = await new Promise<IDBDatabase>((resolve, reject) => {
+			open.onsuccess = () => resolve(open.result);
+			open.onerror = () => reject(open.error);
+		});
+		const out: Record<string, unknown[]> = {};
+		for (const store of Array.from(db.objectStoreNames)) {
+			const all = db.transaction(store).objectStore(store).getAll();
+			out[store] = await new Promise<unknown[]>((resolve) => (all.onsuccess = () => resolve(all.result)));
+		}
+		db.close();
+		return JSON.stringify(out);
+	}, name);
 }

@@ -74,7 +74,9 @@ describe('two-factor authentication in the PWA', () => {
 
 		// Signed out, this browser keeps the sealed account: unlocking it signs in again, with a code.
 		await phone.page.getByLabel(`Account menu for ${alice.name}`).click();
-		await phone.page.getByRole('button', { name: 'Log out' }).click();
+		await phone.page.getByRole('button', { name: 'Sign out…' }).click();
+		await phone.page.getByRole('checkbox', { name: /Erase this device/ }).uncheck();
+		await phone.page.getByRole('dialog').getByRole('button', { name: 'Sign out' }).click();
 		await phone.page.getByRole('heading', { name: 'Unlock Hourglass' }).waitFor({ timeout: 15_000 });
 		await phone.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
 		await phone.page.locator('form').getByRole('button', { name: 'Unlock' }).click();

@@ -15,7 +15,7 @@ export interface TestHubOptions {
 	redisUrl?: string;
 	/** Another test hub's database, to run a second hub over the same data. */
 	mongoUri?: string;
-	/** The hub's clock, for tests of what time decides (idle expiry). */
+	/** The hub's clock, for tests of what time decides (session expiry, time-locks). */
 	now?: () => number;
 }
 

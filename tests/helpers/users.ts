@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ProtocolError, type ServerToClientEvents } from '../../src/lib/protocol';
 import {
+	ApiError,
 	HubApi,
 	Messenger,
 	connectHub,
@@ -62,14 +63,28 @@ export async function newUser(url: string, username: string, password = TEST_PAS
 	return device(url, password, account, api);
 }
 
-/** Signs in as an existing user from a new device: the identity comes back from the key backup. */
+/**
+ * Signs in as an existing user from a new device: the identity comes back from the key backup.
+ * `userAgent` names the device to the hub (the Devices page), as a browser or the CLI would.
+ */
 export async function signInUser(
 	url: string,
 	username: string,
 	password = TEST_PASSWORD,
+	options: { userAgent?: string; trustDevice?: boolean } = {},
 ): Promise<TestClient> {
-	const api = new HubApi({ baseUrl: url, keepCookies: true });
-	const account = await signIn(api, username, password);
+	const { userAgent } = options;
+	const api = new HubApi({
+		baseUrl: url,
+		keepCookies: true,
+		...(userAgent
+			? {
+					fetch: (input, init) =>
+						fetch(input, { ...init, headers: { ...init?.headers, 'user-agent': userAgent } }),
+				}
+			: {}),
+	});
+	const account = await signIn(api, username, password, { trustDevice: options.trustDevice });
 	return device(url, password, account, api);
 }
 
@@ -173,6 +188,17 @@ export async function refusal(promise: Promise<unknown>): Promise<string> {
 		await promise;
 	} catch (error) {
 		if (error instanceof ProtocolError) return error.code;
+		throw error;
+	}
+	throw new Error('the hub accepted what it should have refused');
+}
+
+/** The code and HTTP status a REST call was refused with; fails the test when the hub accepted it. */
+export async function apiRefusal(promise: Promise<unknown>): Promise<{ code: string; status: number }> {
+	try {
+		await promise;
+	} catch (error) {
+		if (error instanceof ApiError) return { code: error.code, status: error.status };
 		throw error;
 	}
 	throw new Error('the hub accepted what it should have refused');

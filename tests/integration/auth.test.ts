@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKeys, fromB64, publicIdentity, ready, toB64 } from '../../src/lib/crypto';
 import { KDF_DEFAULT, ROUTES } from '../../src/lib/protocol';
-import { ApiError, HubApi, call, connectHub, createAccount, signIn } from '../../src/lib/sdk';
+import { HubApi, call, connectHub, createAccount, signIn } from '../../src/lib/sdk';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	TEST_PASSWORD,
+	apiRefusal,
 	newUser,
 	signInUser,
 	uniqueName,
@@ -26,16 +27,6 @@ afterAll(async () => {
 	for (const client of clients) client.close();
 	await hub?.stop();
 });
-
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number }> {
-	try {
-		await promise;
-	} catch (error) {
-		if (error instanceof ApiError) return { code: error.code, status: error.status };
-		throw error;
-	}
-	throw new Error('the hub accepted what it should have refused');
-}
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
 	return fetch(hub.url + path, {
@@ -99,8 +90,8 @@ describe('registration and login', () => {
 	it('refuses a wrong password and an unknown user alike: INVALID_CREDENTIALS', async () => {
 		const name = uniqueName('gina');
 		await createAccount(new HubApi({ baseUrl: hub.url, keepCookies: true }), name, TEST_PASSWORD);
-		const wrong = await refusal(signIn(new HubApi({ baseUrl: hub.url }), name, 'not the right password'));
-		const unknown = await refusal(
+		const wrong = await apiRefusal(signIn(new HubApi({ baseUrl: hub.url }), name, 'not the right password'));
+		const unknown = await apiRefusal(
 			signIn(new HubApi({ baseUrl: hub.url }), uniqueName('nobody'), TEST_PASSWORD),
 		);
 		expect(wrong).toEqual({ code: 'INVALID_CREDENTIALS', status: 401 });
@@ -111,7 +102,7 @@ describe('registration and login', () => {
 		const name = uniqueName('hank');
 		await createAccount(new HubApi({ baseUrl: hub.url }), name, TEST_PASSWORD);
 		expect(
-			await refusal(createAccount(new HubApi({ baseUrl: hub.url }), name.toUpperCase(), TEST_PASSWORD)),
+			await apiRefusal(createAccount(new HubApi({ baseUrl: hub.url }), name.toUpperCase(), TEST_PASSWORD)),
 		).toEqual({
 			code: 'USERNAME_TAKEN',
 			status: 409,
@@ -146,15 +137,15 @@ describe('registration and login', () => {
 	it('answers user keys only to a signed-in client, and NOT_FOUND for an unknown name', async () => {
 		const ivan = await newUser(hub.url, uniqueName('ivan'));
 		clients.push(ivan);
-		expect(await refusal(ivan.api.userKeys(uniqueName('nobody')))).toEqual({
+		expect(await apiRefusal(ivan.api.userKeys(uniqueName('nobody')))).toEqual({
 			code: 'NOT_FOUND',
 			status: 404,
 		});
-		expect(await refusal(new HubApi({ baseUrl: hub.url }).userKeys(ivan.username))).toEqual({
+		expect(await apiRefusal(new HubApi({ baseUrl: hub.url }).userKeys(ivan.username))).toEqual({
 			code: 'UNAUTHENTICATED',
 			status: 401,
 		});
-		expect(await refusal(new HubApi({ baseUrl: hub.url }).session())).toEqual({
+		expect(await apiRefusal(new HubApi({ baseUrl: hub.url }).session())).toEqual({
 			code: 'UNAUTHENTICATED',
 			status: 401,
 		});
@@ -184,7 +175,7 @@ describe('logout', () => {
 		const replay = new HubApi({ baseUrl: hub.url });
 		const stale = await fetch(hub.url + ROUTES.session, { headers: { cookie: cookie ?? '' } });
 		expect(stale.status).toBe(401);
-		expect(await refusal(replay.session())).toMatchObject({ code: 'UNAUTHENTICATED' });
+		expect(await apiRefusal(replay.session())).toMatchObject({ code: 'UNAUTHENTICATED' });
 		const again = connectHub(hub.url, { cookie, autoConnect: false });
 		again.io.opts.reconnection = false;
 		await expect(waitForConnect(again)).rejects.toMatchObject({ data: { code: 'UNAUTHENTICATED' } });

@@ -189,6 +189,40 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(read.stdout).toContain('alice → bob: hello from the command line');
 	});
 
+	it('lists the devices of an account and signs one, then every other, out', async () => {
+		const phone = newHome();
+		expect((await cli(phone, ['login', 'bob'])).code).toBe(0);
+		const row =
+			/^([* ]) {2}([A-Za-z0-9_-]{10}) {2}Hourglass CLI on \w+ +\d{4}-\d\d-\d\d [\d:]{8} {2}(?:now|\S+ ago) +127\.0\.0\.0\/16/gm;
+		const rows = (stdout: string) =>
+			[...stdout.matchAll(row)].map((m) => ({ current: m[1] === '*', id: m[2] }));
+
+		const listed = await cli(bob, ['sessions']);
+		expect(listed.code, listed.stderr).toBe(0);
+		// bob's first home, the second device of the test before, and the phone.
+		const devices = rows(listed.stdout);
+		expect(devices).toHaveLength(3);
+		expect(devices.filter((d) => d.current)).toHaveLength(1);
+		const phoneId = rows((await cli(phone, ['sessions'])).stdout).find((d) => d.current)!.id;
+		expect(devices.map((d) => d.id)).toContain(phoneId);
+
+		const one = await cli(bob, ['sessions', 'revoke', phoneId]);
+		expect(one.code, one.stderr).toBe(0);
+		expect(one.stdout).toContain(`Signed out Hourglass CLI on`);
+		expect(rows((await cli(bob, ['sessions'])).stdout).map((d) => d.id)).not.toContain(phoneId);
+
+		const unknown = await cli(bob, ['sessions', 'revoke', 'zzzzzzzzzz']);
+		expect(unknown.code).toBe(1);
+		expect(unknown.stderr).toMatch(/^hourglass: NOT_FOUND: /m);
+		expect((await cli(bob, ['sessions', 'revoke'])).code).toBe(2);
+
+		const others = await cli(bob, ['sessions', 'revoke', '--others']);
+		expect(others.code, others.stderr).toBe(0);
+		expect(others.stdout).toContain('Signed out 1 other device.');
+		const left = rows((await cli(bob, ['sessions'])).stdout);
+		expect(left).toEqual([expect.objectContaining({ current: true })]);
+	});
+
 	it('does not deliver a time-locked message before its unlock date, then does', async () => {
 		// Far enough ahead for two sends and a read, each a whole process, even on a busy machine.
 		const unlockAt = Date.now() + 15_000;

@@ -201,7 +201,7 @@ describe('signing in with two-factor authentication', () => {
 		const { user, secret } = await userWithTotp(hub.url, 'yara');
 		const { pending } = await passwordStep(hub.url, user.username);
 		const other = await userWithTotp(hub.url, 'yuri');
-		const forged = `${Buffer.from(JSON.stringify({ u: other.user.username, t: true, e: clock + 60_000 })).toString('base64url')}.${pending.ticket.split('.')[1]}`;
+		const forged = `${Buffer.from(JSON.stringify({ u: other.user.username, t: true, e: clock + 60_000 })).toString('base64url')}.${(pending.ticket ?? '').split('.')[1]}`;
 		const api = new HubApi({ baseUrl: hub.url });
 		nextStep();
 		expect(await refusal(api.loginTotp({ ticket: forged, code: await codeAt(other.secret) }))).toEqual({

@@ -26,6 +26,7 @@ import { Conversations } from './conversations.svelte';
 import { AccountDb, DexiePinStore } from './db';
 import { notifier } from './notify.svelte';
 import { Outbox, type ComposeOptions } from './outbox.svelte';
+import { dropPending, pendingEnvelopes } from './pending';
 import { describeCountdown } from './strings';
 import { Timelocks } from './timelocks.svelte';
 
@@ -111,6 +112,8 @@ export class ChatEngine {
 		socket.on('timelock:sealed', (notice) => void this.#serial(() => this.#onSealed(notice)));
 		socket.on('timelock:cancelled', (event) => void this.#serial(() => this.#onCancelled(event)));
 		socket.on('sync:hint', (hint) => this.#onHint(hint));
+		// What arrived while the app was locked opens first, with or without the network.
+		void this.#serial(() => this.#openPending());
 		this.connection.start();
 	}
 
@@ -281,6 +284,8 @@ export class ChatEngine {
 	}
 
 	async #onOnline(): Promise<void> {
+		// Kept envelopes from a peer whose keys were not pinned yet could not open offline.
+		void this.#serial(() => this.#openPending());
 		void this.receipts.flush();
 		await this.#requestSync();
 		await this.outbox.flush();
@@ -325,6 +330,17 @@ export class ChatEngine {
 			this.#live = [];
 			await this.#onMessages(batch);
 		});
+	}
+
+	/** Opens the envelopes the locked app kept (pending.ts) like live ones, then lets them go. */
+	async #openPending(): Promise<void> {
+		const kept = await pendingEnvelopes(this.username);
+		if (kept.length === 0) return;
+		await this.#onMessages(kept);
+		await dropPending(
+			this.username,
+			kept.map((e) => e.id),
+		);
 	}
 
 	async #onMessages(envelopes: StoredEnvelope[]): Promise<void> {

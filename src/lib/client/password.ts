@@ -1,5 +1,5 @@
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import { LIMITS } from '../protocol';
+import { LIMITS } from '../protocol/limits';
 
 export interface Strength {
 	/** 0 (guessed at once) to 4 (very hard to guess). */
@@ -39,7 +39,7 @@ function loadChecker(): Promise<ZxcvbnFactory> {
 	return checker;
 }
 
-/** Starts loading the checker early (when the sign-up form appears). */
+/** Starts loading the checker early: at the first keystroke of a new password. */
 export function preloadStrength(): void {
 	void loadChecker();
 }

@@ -1,35 +1,49 @@
-import { fromB64, openIdentityBackup, ready, toB64 } from '../crypto';
+import type { ChatEngine } from './engine.svelte';
+// sodium.ts alone (not the crypto index, which brings the protocol and zod): a few lines that import
+// libsodium on demand, so its download starts beside ./accounts' instead of after it.
+import { ready } from '../crypto/sodium';
+import type { Account } from '../sdk';
+// The SDK's errors alone (nothing but types imported there): the form tells a second-factor step by it.
+import { SecondFactorRequired } from '../sdk/errors';
+import { IdleTimer } from './app-lock';
 import {
-	ApiError,
-	HubApi,
-	SecondFactorRequired,
-	createAccount,
-	loginWithKey,
-	signIn,
-	type Account,
-	type SealedAccount,
-} from '../sdk';
-import { AccountDb, hasAccountDb } from './db';
-import { ChatEngine } from './engine.svelte';
-import { workerDerive } from './kdf';
-import { clearUnlocked, forgetLastUser, lastUser, loadUnlocked, saveUnlocked } from './vault';
+	appLockedUser,
+	clearAppLocked,
+	clearUnlocked,
+	forgetLastUser,
+	hasUnlocked,
+	lastTerms,
+	lastUser,
+	markAppLocked,
+} from './device';
+import type { LockedInbox } from './locked-inbox.svelte';
 
 /**
  * - `booting`: reading what this tab and device hold
  * - `signed-out`: no account open here; sign in or create one
- * - `locked`: this device holds an account's sealed data; its password unlocks it (offline too)
+ * - `locked`: this device holds an account's sealed data; its password unlocks it (offline too).
+ *   After the app lock (idle, or "Lock") the session stays signed in and keeps receiving
+ *   (`inbox`); after a sign-out it does not.
  * - `unlocked`: the identity is open and the app runs
  */
 export type SessionStatus = 'booting' | 'signed-out' | 'locked' | 'unlocked';
 
-/** Who is signed in on this tab, and the engine that runs for them. */
+type Accounts = typeof import('./accounts');
+
+/**
+ * Who is signed in on this tab, and the engine that runs for them. What opens an account
+ * (libsodium, the SDK, the database, the engine: ./accounts) is imported the first time an account
+ * is needed, so a first visit paints the sign-in form without it.
+ */
 class Session {
-	readonly api = new HubApi({ baseUrl: '' });
 	#status = $state<SessionStatus>('booting');
 	#engine = $state.raw<ChatEngine | null>(null);
 	#lockedUser = $state<string | null>(null);
 	#endedReason = $state<string | null>(null);
+	#inbox = $state.raw<LockedInbox | null>(null);
 	#booting: Promise<void> | null = null;
+	#accounts: Promise<Accounts> | null = null;
+	readonly #idle = new IdleTimer();
 
 	get status(): SessionStatus {
 		return this.#status;
@@ -49,22 +63,44 @@ class Session {
 		return this.#endedReason;
 	}
 
+	/** While locked after idle (or "Lock"): what keeps receiving, and how much waits to be opened. */
+	get inbox(): LockedInbox | null {
+		return this.#inbox;
+	}
+
+	/** Whether the user marked this device as trusted when signing in (it decides what "Sign out" erases by default). */
+	get trusted(): boolean {
+		return this.#engine?.account.trusted ?? lastTerms().trusted;
+	}
+
 	boot(): Promise<void> {
 		this.#booting ??= this.#boot();
 		return this.#booting;
 	}
 
+	/**
+	 * Starts loading what opening an account needs (once someone starts typing), so that submitting
+	 * does not wait for it. A failure here is met again, and shown, by the submit itself.
+	 */
+	prepare(): void {
+		Promise.all([this.#load(), ready()]).catch(() => {});
+	}
+
 	async #boot(): Promise<void> {
-		const account = await loadUnlocked();
-		if (account) {
-			await this.#open(account, false);
-			return;
+		if (hasUnlocked()) {
+			// Opening the account this tab holds needs both: fetch them at once.
+			const [accounts] = await Promise.all([this.#load(), ready()]);
+			const account = await accounts.loadUnlocked();
+			if (account) {
+				await this.#open(account, false);
+				return;
+			}
 		}
 		await this.#toLockedOrSignedOut();
 	}
 
 	async createAccount(username: string, password: string): Promise<void> {
-		const account = await createAccount(this.api, username, password, { derive: workerDerive });
+		const account = await (await this.#load()).createAccount(username, password);
 		await this.#open(account, true);
 	}
 
@@ -73,9 +109,8 @@ class Session {
 	 * `complete(code)` finishes the sign-in (and so do unlock and reauthenticate).
 	 */
 	async signIn(username: string, password: string, trustDevice: boolean): Promise<void> {
-		await afterSignIn(
-			signIn(this.api, username, password, { derive: workerDerive, trustDevice }),
-			(account) => this.#open(account, true),
+		await afterSignIn((await this.#load()).signIn(username, password, trustDevice), (account) =>
+			this.#open(account, true),
 		);
 	}
 
@@ -83,9 +118,7 @@ class Session {
 	async authKey(password: string): Promise<string> {
 		const sealed = this.#engine?.account.sealed;
 		if (!sealed) throw new Error('authKey: nothing is unlocked');
-		await ready();
-		const keys = await workerDerive(password, fromB64(sealed.salt), sealed.kdf);
-		return toB64(keys.authKey);
+		return (await this.#load()).authKeyOf(sealed, password);
 	}
 
 	/**
@@ -95,38 +128,64 @@ class Session {
 	async unlock(password: string): Promise<void> {
 		const username = this.#lockedUser;
 		if (!username) throw new Error('unlock: no account on this device');
-		const db = new AccountDb(username);
-		const sealed = await db.sealedAccount();
-		db.close();
+		const accounts = await this.#load();
+		const sealed = await accounts.sealedAccountOf(username);
 		if (!sealed) throw new Error('This device has no saved account for that user. Sign in instead.');
-		await afterSignIn(this.#unlockSealed(sealed, password), (account) => this.#open(account, true));
+		await afterSignIn(accounts.unlockSealed(sealed, password), (account) => this.#open(account, true));
 	}
 
 	/** The hub ended the session while the app stayed open: sign in again without closing anything. */
 	async reauthenticate(password: string): Promise<void> {
 		const engine = this.#engine;
 		if (!engine) throw new Error('reauthenticate: nothing is unlocked');
-		await afterSignIn(this.#unlockSealed(engine.account.sealed, password, true), async () => {
+		await afterSignIn((await this.#load()).unlockSealed(engine.account.sealed, password, true), async () => {
 			this.#endedReason = null;
 			engine.connection.reconnect();
 		});
 	}
 
-	async logout(): Promise<void> {
+	/**
+	 * The app lock: forgets the keys (this tab's copy included) and shows the unlock screen, while
+	 * the session stays signed in and keeps receiving into this device (LockedInbox). Called after
+	 * SESSION_IDLE_MINUTES without interaction, and by "Lock".
+	 */
+	lock(): void {
 		const engine = this.#engine;
+		if (!engine || this.#status !== 'unlocked') return;
+		const { username } = engine;
+		const stillSignedIn = engine.connection.state !== 'signed-out';
+		this.#close(engine);
+		this.#lockedUser = username;
+		this.#status = 'locked';
+		if (stillSignedIn) {
+			markAppLocked(username);
+			this.#receiveWhileLocked(username);
+		}
+	}
+
+	/**
+	 * Ends this device's session on the hub and closes the app. With `erase`, this device's copy of
+	 * the account (history, keys sealed with the password, what arrived while locked) goes too.
+	 */
+	async logout(options: { erase?: boolean } = {}): Promise<void> {
+		const engine = this.#engine;
+		const username = engine?.username ?? this.#lockedUser;
+		// Closed first, so this tab's own socket does not hear the logout and race the erasing.
+		this.#close(engine);
+		this.#stopInbox();
 		try {
-			await this.api.logout();
+			await (await this.#load()).logout();
 		} catch {
 			// Offline or already ended on the hub: the local part of logging out still happens.
 		}
-		this.#close(engine);
-		await this.#toLockedOrSignedOut();
+		if (options.erase && username) await this.removeFromDevice(username);
+		else await this.#toLockedOrSignedOut();
 	}
 
 	/** Forgets this device's copy of an account (its history and keys) after a logout. */
 	async removeFromDevice(username: string): Promise<void> {
-		const db = new AccountDb(username);
-		await db.delete();
+		this.#stopInbox();
+		await (await this.#load()).deleteAccountDb(username);
 		if (lastUser() === username) forgetLastUser();
 		this.#lockedUser = null;
 		this.#status = 'signed-out';
@@ -134,97 +193,92 @@ class Session {
 
 	/** "Use another account": leave the unlock screen for the sign-in form. */
 	useAnotherAccount(): void {
+		this.#stopInbox();
+		clearAppLocked();
 		this.#lockedUser = null;
 		this.#status = 'signed-out';
 	}
 
-	async #unlockSealed(sealed: SealedAccount, password: string, requireHub = false): Promise<Account> {
-		await ready();
-		const keys = await workerDerive(password, fromB64(sealed.salt), sealed.kdf);
-		let identity;
-		try {
-			identity = openIdentityBackup(sealed.keyBackup, keys.wrapKey);
-		} catch {
-			throw new ApiError('INVALID_CREDENTIALS', 'Wrong password.', 0);
-		}
-		const account: Account = {
-			username: sealed.username,
-			user: sealed.user,
-			identity,
-			localKey: keys.localKey,
-			sealed,
-			expiresAt: 0,
-			serverNow: Date.now(),
-		};
-		try {
-			// A session this browser already holds (another tab) is kept: one session per browser,
-			// so logging out anywhere ends it for every tab.
-			const current = await this.api.session();
-			if (current.user.username === sealed.username) {
-				account.expiresAt = current.expiresAt;
-				return account;
-			}
-		} catch (error) {
-			if (error instanceof ApiError && error.code === 'UNAVAILABLE' && !requireHub) return account;
-			if (!(error instanceof ApiError && error.code === 'UNAUTHENTICATED')) throw error;
-		}
-		try {
-			await loginWithKey(this.api, { username: sealed.username, authKey: toB64(keys.authKey) }, (reply) => {
-				account.expiresAt = reply.expiresAt;
-			});
-		} catch (error) {
-			if (error instanceof SecondFactorRequired) throw error.andThen(async () => account);
-			// Offline, the app opens on local data and connects later; other refusals are for the user to see.
-			if (requireHub || !(error instanceof ApiError && error.code === 'UNAVAILABLE')) throw error;
-		}
-		return account;
+	#load(): Promise<Accounts> {
+		this.#accounts ??= import('./accounts').catch((error: unknown) => {
+			// A chunk that failed to arrive (offline before it was cached, a deploy in between) is asked for again.
+			this.#accounts = null;
+			throw error;
+		});
+		return this.#accounts;
 	}
 
 	async #open(account: Account, fresh: boolean): Promise<void> {
+		const accounts = await this.#load();
 		this.#engine?.stop();
-		const db = new AccountDb(account.username);
-		if (fresh) await db.saveSealedAccount(account.sealed);
-		saveUnlocked(account);
-		const engine = new ChatEngine(this.api, account, db, {
+		this.#stopInbox();
+		const engine = await accounts.openEngine(account, fresh, {
 			signedOut: (reason) => this.#onSignedOut(reason),
 		});
 		this.#engine = engine;
 		this.#lockedUser = null;
 		this.#endedReason = null;
 		this.#status = 'unlocked';
+		this.#idle.start(account.lockAfterMs, () => this.lock());
 		await engine.start();
 	}
 
 	#onSignedOut(reason: 'logout' | 'expired' | 'revoked'): void {
-		if (reason === 'logout') {
-			// Logged out from another tab of this browser: this tab follows.
-			this.#close(this.#engine);
-			void this.#toLockedOrSignedOut();
+		if (reason === 'expired') {
+			this.#endedReason = 'Your session with the hub expired.';
 			return;
 		}
-		this.#endedReason =
-			reason === 'expired'
-				? 'Your session with the hub expired.'
-				: 'Your session was ended from another device.';
+		// Logged out from another tab of this browser (it follows), or signed out from another
+		// device: either way the keys go, and the password is needed again.
+		if (reason === 'revoked') this.#endedReason = 'This device was signed out from another device.';
+		this.#close(this.#engine);
+		void this.#toLockedOrSignedOut();
 	}
 
 	#close(engine: ChatEngine | null): void {
+		this.#idle.stop();
 		clearUnlocked();
+		clearAppLocked();
 		engine?.stop();
 		if (this.#engine === engine) this.#engine = null;
 	}
 
+	#receiveWhileLocked(username: string): void {
+		this.#stopInbox();
+		this.#load()
+			.then((accounts) => {
+				// Unlocked, signed out or another account meanwhile: nothing to receive for.
+				if (this.#status !== 'locked' || this.#lockedUser !== username || this.#inbox) return;
+				const inbox = accounts.lockedInbox(username, {
+					ended: (reason) => {
+						if (this.#inbox === inbox) this.#inbox = null;
+						clearAppLocked();
+						this.#endedReason =
+							reason === 'revoked'
+								? 'This device was signed out from another device.'
+								: 'The hub ended this session: nothing more arrives until you unlock.';
+					},
+				});
+				this.#inbox = inbox;
+				return inbox.start();
+			})
+			.catch((error: unknown) => console.error('hourglass: locked inbox did not start', error));
+	}
+
+	#stopInbox(): void {
+		this.#inbox?.stop();
+		this.#inbox = null;
+	}
+
 	async #toLockedOrSignedOut(): Promise<void> {
 		const user = lastUser();
-		if (user && (await hasAccountDb(user))) {
-			const db = new AccountDb(user);
-			const sealed = await db.sealedAccount();
-			db.close();
-			if (sealed) {
-				this.#lockedUser = user;
-				this.#status = 'locked';
-				return;
-			}
+		// Only a device that has held an account needs the database (and so ./accounts) to decide.
+		if (user && (await (await this.#load()).sealedAccountOf(user))) {
+			this.#lockedUser = user;
+			this.#status = 'locked';
+			// A tab that locked itself and was reloaded goes on receiving.
+			if (appLockedUser() === user && !this.#inbox) this.#receiveWhileLocked(user);
+			return;
 		}
 		this.#lockedUser = null;
 		this.#status = 'signed-out';

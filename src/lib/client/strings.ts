@@ -1,5 +1,7 @@
-import { ProtocolError, type ErrorCode } from '../protocol';
-import { ApiError, KeyChangedError } from '../sdk';
+// The modules themselves, not the indexes: the sign-in page shows these errors, and must not pull in
+// every schema (zod), the SDK and Socket.IO for it.
+import { ProtocolError, type ErrorCode } from '../protocol/errors';
+import { ApiError, KeyChangedError } from '../sdk/errors';
 
 /** What the user reads for each refusal the hub can give. Clients switch on the code, never the message. */
 const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {

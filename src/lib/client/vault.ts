@@ -1,13 +1,8 @@
 import { deserializeIdentity, fromB64, ready, serializeIdentity, toB64 } from '../crypto';
 import type { Account, SealedAccount } from '../sdk';
+import { UNLOCKED_KEY, clearUnlocked, lastTerms, rememberLastUser, saveTerms } from './device';
 
-/**
- * The unlocked account lives in this tab's sessionStorage only: a reload in the same tab opens the
- * app at once (even offline), while a new tab or a browser restart asks for the password again.
- */
-const SESSION_KEY = 'hourglass.unlocked';
-/** The last account used on this device, so the app can offer to unlock it. Public data only. */
-const LAST_USER_KEY = 'hourglass.lastUser';
+// The unlocked account as this tab keeps it across a reload (see device.ts): its keys, serialized.
 
 interface StoredUnlocked {
 	v: 1;
@@ -15,6 +10,8 @@ interface StoredUnlocked {
 	localKey: string;
 	sealed: SealedAccount;
 	expiresAt: number;
+	lockAfterMs?: number;
+	trusted?: boolean;
 }
 
 export function saveUnlocked(account: Account): void {
@@ -24,14 +21,17 @@ export function saveUnlocked(account: Account): void {
 		localKey: toB64(account.localKey),
 		sealed: account.sealed,
 		expiresAt: account.expiresAt,
+		lockAfterMs: account.lockAfterMs,
+		trusted: account.trusted,
 	};
-	sessionStorage.setItem(SESSION_KEY, JSON.stringify(stored));
-	localStorage.setItem(LAST_USER_KEY, account.username);
+	sessionStorage.setItem(UNLOCKED_KEY, JSON.stringify(stored));
+	rememberLastUser(account.username);
+	saveTerms(account);
 }
 
 /** The account this tab unlocked before a reload, or null. A damaged entry is dropped. */
 export async function loadUnlocked(): Promise<Account | null> {
-	const text = sessionStorage.getItem(SESSION_KEY);
+	const text = sessionStorage.getItem(UNLOCKED_KEY);
 	if (!text) return null;
 	try {
 		await ready();
@@ -47,21 +47,12 @@ export async function loadUnlocked(): Promise<Account | null> {
 			sealed: stored.sealed,
 			expiresAt: stored.expiresAt,
 			serverNow: Date.now(),
+			...lastTerms(),
+			...(stored.lockAfterMs === undefined ? {} : { lockAfterMs: stored.lockAfterMs }),
+			...(stored.trusted === undefined ? {} : { trusted: stored.trusted }),
 		};
 	} catch {
-		sessionStorage.removeItem(SESSION_KEY);
+		clearUnlocked();
 		return null;
 	}
-}
-
-export function clearUnlocked(): void {
-	sessionStorage.removeItem(SESSION_KEY);
-}
-
-export function lastUser(): string | null {
-	return localStorage.getItem(LAST_USER_KEY);
-}
-
-export function forgetLastUser(): void {
-	localStorage.removeItem(LAST_USER_KEY);
 }

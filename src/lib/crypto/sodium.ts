@@ -1,27 +1,42 @@
-import sodium from 'libsodium-wrappers-sumo';
+export type Sodium = (typeof import('libsodium-wrappers-sumo'))['default'];
 
-export type Sodium = typeof sodium;
+let sodium: Sodium | null = null;
+let loading: Promise<Sodium> | null = null;
 
-/** The only way into libsodium: resolves once its WebAssembly is ready. */
-export async function ready(): Promise<Sodium> {
-	await sodium.ready;
-	return sodium;
+/**
+ * The only way into libsodium: imports it on the first call and resolves once its WebAssembly is
+ * ready. libsodium (sumo, its WebAssembly inlined) is most of the PWA's JavaScript, so it loads
+ * when an account is first opened, not with the page that shows the sign-in form.
+ */
+export function ready(): Promise<Sodium> {
+	loading ??= import('libsodium-wrappers-sumo')
+		.then(async ({ default: library }) => {
+			await library.ready;
+			sodium = library;
+			return library;
+		})
+		.catch((error: unknown) => {
+			// A chunk that failed to arrive (offline, a deploy in between) is asked for again next time.
+			loading = null;
+			throw error;
+		});
+	return loading;
 }
 
 /** libsodium, for code that has already awaited `ready()`; throws otherwise. */
 export function sodiumSync(): Sodium {
-	if (typeof sodium.crypto_box_easy !== 'function') {
-		throw new Error('sodiumSync: call ready() first');
-	}
+	if (!sodium) throw new Error('sodiumSync: call ready() first');
 	return sodium;
 }
 
 export function toB64(bytes: Uint8Array): string {
-	return sodiumSync().to_base64(bytes, sodium.base64_variants.URLSAFE_NO_PADDING);
+	const lib = sodiumSync();
+	return lib.to_base64(bytes, lib.base64_variants.URLSAFE_NO_PADDING);
 }
 
 export function fromB64(text: string): Uint8Array {
-	return sodiumSync().from_base64(text, sodium.base64_variants.URLSAFE_NO_PADDING);
+	const lib = sodiumSync();
+	return lib.from_base64(text, lib.base64_variants.URLSAFE_NO_PADDING);
 }
 
 export function utf8(text: string): Uint8Array {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { EpochMs, MessageId, Username, b64Bytes, b64Range } from './common';
 import { LIMITS } from './limits';
 

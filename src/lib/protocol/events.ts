@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import type { Ack } from './errors';
 import { EpochMs, MessageId } from './common';
 import { Envelope, SealedNotice, StoredEnvelope } from './envelope';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { EpochMs, PublicIdentity, Username, UsernameInput, b64Bytes, b64Range } from './common';
 import { KDF_BOUNDS } from './limits';
 
@@ -16,6 +16,8 @@ export const ROUTES = {
 	totpDisable: '/api/auth/totp/disable',
 	logout: '/api/auth/logout',
 	session: '/api/auth/session',
+	sessions: '/api/sessions',
+	revokeSessions: '/api/sessions/revoke',
 	userKeys: (username: string) => `/api/users/${encodeURIComponent(username)}/keys`,
 	userKeysPattern: '/api/users/:username/keys',
 	health: '/api/health',
@@ -130,11 +132,18 @@ export type TotpDisableRequest = z.input<typeof TotpDisableRequest>;
 export const UserView = z.strictObject({ username: Username, identity: PublicIdentity });
 export type UserView = z.infer<typeof UserView>;
 
-export const SessionView = z.strictObject({
-	user: UserView,
+/** How this device's session behaves, in every sign-in reply and session view. */
+const SessionTerms = {
+	/** When the session ends unless it is used (sliding; an open connection counts as use). */
 	expiresAt: EpochMs,
 	serverNow: EpochMs,
-});
+	/** The PWA locks itself after this long without user interaction (the hub's SESSION_IDLE_MINUTES). */
+	lockAfterMs: z.number().int().positive(),
+	/** The user marked this device as trusted at sign-in. */
+	trusted: z.boolean(),
+};
+
+export const SessionView = z.strictObject({ user: UserView, ...SessionTerms });
 export type SessionView = z.infer<typeof SessionView>;
 
 /** Login and registration both answer with everything a new device needs to restore the identity. */
@@ -143,10 +152,42 @@ export const LoginResponse = z.strictObject({
 	salt: b64Bytes(16),
 	kdf: KdfParams,
 	keyBackup: KeyBackup,
-	expiresAt: EpochMs,
-	serverNow: EpochMs,
+	...SessionTerms,
 });
 export type LoginResponse = z.infer<typeof LoginResponse>;
+
+/** A session's id: the SHA-256 of its token, base64url (it cannot be turned back into the token). */
+export const SessionId = b64Bytes(32);
+
+/** One signed-in device as the Devices page lists it. */
+export const DeviceSession = z.strictObject({
+	id: SessionId,
+	/** Read from the user agent at sign-in, e.g. "Firefox on Linux" or "Hourglass CLI on macOS". */
+	device: z.string().max(100),
+	createdAt: EpochMs,
+	/** The last request or open connection, to within a quarter of an hour. */
+	lastSeenAt: EpochMs,
+	expiresAt: EpochMs,
+	/** The network it signed in from (`203.0.0.0/16`, `2001:db8:85a3::/48`), or null if unknown. */
+	place: z.string().max(64).nullable(),
+	trusted: z.boolean(),
+	/** The session this request came with. */
+	current: z.boolean(),
+});
+export type DeviceSession = z.infer<typeof DeviceSession>;
+
+export const SessionListResponse = z.strictObject({ sessions: z.array(DeviceSession) });
+export type SessionListResponse = z.infer<typeof SessionListResponse>;
+
+/** Sign one device out (any of the user's sessions, this one included), or every other one. */
+export const RevokeSessionsRequest = z.union([
+	z.strictObject({ id: SessionId }),
+	z.strictObject({ others: z.literal(true) }),
+]);
+export type RevokeSessionsRequest = z.infer<typeof RevokeSessionsRequest>;
+
+export const RevokeSessionsResponse = z.strictObject({ revoked: z.number().int().min(0) });
+export type RevokeSessionsResponse = z.infer<typeof RevokeSessionsResponse>;
 
 export const UserKeysParams = z.strictObject({ username: UsernameInput });
 export const UserKeysResponse = UserView;

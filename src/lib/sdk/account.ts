@@ -21,7 +21,8 @@ import {
 	type DerivedKeys,
 	type Identity,
 } from '../crypto';
-import { ApiError, type HubApi } from './http';
+import { ApiError, SecondFactorRequired } from './errors';
+import type { HubApi } from './http';
 
 /** Argon2id and the subkey split; the browser passes one that runs in a Web Worker. */
 export type Deriver = (password: string, salt: Uint8Array, kdf: KdfParams) => Promise<DerivedKeys>;
@@ -41,6 +42,10 @@ export interface Account {
 	sealed: SealedAccount;
 	expiresAt: number;
 	serverNow: number;
+	/** The PWA's app lock: how long without user interaction before it forgets the keys (set by the hub). */
+	lockAfterMs: number;
+	/** The user marked this device as trusted at sign-in. */
+	trusted: boolean;
 }
 
 export interface SealedAccount {
@@ -92,31 +97,6 @@ export async function createAccount(
 		keyBackup,
 	});
 	return toAccount(reply, identity, keys.localKey);
-}
-
-/**
- * The hub checked the password and wants the second factor: `complete(code)` finishes the same
- * sign-in with a TOTP or recovery code, without sending the password again. A wrong code leaves it
- * usable for another try until its ticket expires (then `UNAUTHENTICATED`: start again).
- */
-export class SecondFactorRequired<T> extends ApiError {
-	constructor(
-		message: string,
-		readonly ticket: string,
-		private readonly finish: (code: string) => Promise<T>,
-	) {
-		super('TOTP_REQUIRED', message, 401, null, ticket);
-		this.name = 'SecondFactorRequired';
-	}
-
-	complete(code: string): Promise<T> {
-		return this.finish(code);
-	}
-
-	/** The same pending sign-in, with more done once it completes. */
-	andThen<U>(next: (value: T) => Promise<U>): SecondFactorRequired<U> {
-		return new SecondFactorRequired(this.message, this.ticket, async (code) => next(await this.finish(code)));
-	}
 }
 
 /**
@@ -199,5 +179,7 @@ function toAccount(reply: LoginResponse, identity: Identity, localKey: Uint8Arra
 		},
 		expiresAt: reply.expiresAt,
 		serverNow: reply.serverNow,
+		lockAfterMs: reply.lockAfterMs,
+		trusted: reply.trusted,
 	};
 }

@@ -6,6 +6,8 @@ import {
 	LoginResponse,
 	PreloginResponse,
 	ROUTES,
+	RevokeSessionsResponse,
+	SessionListResponse,
 	SessionView,
 	TimeResponse,
 	TotpEnableResponse,
@@ -13,7 +15,6 @@ import {
 	TotpStatus,
 	isCookieNamed,
 	UserKeysResponse,
-	type ErrorCode,
 	type LoginRequest,
 	type LoginTotpRequest,
 	type RegisterRequest,
@@ -21,22 +22,7 @@ import {
 	type TotpEnableRequest,
 	type TotpSetupRequest,
 } from '../protocol';
-
-/** A refusal from the hub (or the network), with the protocol's error code. */
-export class ApiError extends Error {
-	constructor(
-		readonly code: ErrorCode,
-		message: string,
-		readonly status: number,
-		/** Seconds the hub asks to wait before trying again (`RATE_LIMITED`, `LOCKED_OUT`), when it says. */
-		readonly retryAfter: number | null = null,
-		/** With `TOTP_REQUIRED`: the ticket for the second sign-in step. */
-		readonly ticket: string | null = null,
-	) {
-		super(message);
-		this.name = 'ApiError';
-	}
-}
+import { ApiError } from './errors';
 
 export interface HubApiOptions {
 	/** The hub's origin, e.g. `http://127.0.0.1:3000`; empty in the browser (same origin). */
@@ -112,6 +98,17 @@ export class HubApi {
 
 	session(): Promise<SessionView> {
 		return this.#request('GET', ROUTES.session, SessionView);
+	}
+
+	/** This user's signed-in devices (sessions), the current one marked. */
+	sessions(): Promise<SessionListResponse> {
+		return this.#request('GET', ROUTES.sessions, SessionListResponse);
+	}
+
+	/** Signs one device out by its session id (this one included), or with `'others'` every other one. */
+	revokeSessions(target: { id: string } | 'others'): Promise<RevokeSessionsResponse> {
+		const body = target === 'others' ? { others: true } : { id: target.id };
+		return this.#request('POST', ROUTES.revokeSessions, RevokeSessionsResponse, body);
 	}
 
 	userKeys(username: string): Promise<UserKeysResponse> {

@@ -10,6 +10,7 @@ import {
 } from '../protocol';
 import { fromB64, openEnvelope, sealEnvelope, type PublicKeys } from '../crypto';
 import type { Account } from './account';
+import { KeyChangedError } from './errors';
 import type { HubApi } from './http';
 import { call, type HubSocket } from './socket';
 
@@ -33,18 +34,6 @@ export class MemoryPinStore implements PinStore {
 	}
 	async put(pin: PinnedKeys) {
 		this.#pins.set(pin.username, pin);
-	}
-}
-
-/** The hub now publishes other keys for a peer than the ones pinned here: sending stops until the user accepts. */
-export class KeyChangedError extends Error {
-	constructor(
-		readonly username: string,
-		readonly pinned: PinnedKeys,
-		readonly current: { signPk: string; boxPk: string },
-	) {
-		super(`The keys of ${username} have changed since they were pinned.`);
-		this.name = 'KeyChangedError';
 	}
 }
 

@@ -22,6 +22,9 @@ export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	sessions: ['_id', 'username'],
 	// Sign-in throttling: every count and clear is by key.
 	throttle_events: ['key'],
+	// Every sign-in asks whether the user has a second factor; a code's check reads the user's spent codes.
+	second_factors: ['_id'],
+	second_factor_uses: ['username'],
 };
 
 /** Suffix of the indexes this module owns, so that they can be told from FerretDB's own. */

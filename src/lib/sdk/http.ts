@@ -4,6 +4,7 @@ import {
 	ERROR_CODES,
 	HealthResponse,
 	LoginResponse,
+	PasswordChangeResponse,
 	PreloginResponse,
 	ROUTES,
 	SessionView,
@@ -12,6 +13,7 @@ import {
 	UserKeysResponse,
 	type ErrorCode,
 	type LoginRequest,
+	type PasswordChangeRequest,
 	type RegisterRequest,
 } from '../protocol';
 
@@ -78,6 +80,10 @@ export class HubApi {
 		for (const name of this.#cookies.keys()) {
 			if (isCookieNamed(name, COOKIE_NAMES.session)) this.#cookies.delete(name);
 		}
+	}
+
+	changePassword(request: PasswordChangeRequest): Promise<PasswordChangeResponse> {
+		return this.#request('POST', ROUTES.password, PasswordChangeResponse, request);
 	}
 
 	session(): Promise<SessionView> {

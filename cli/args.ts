@@ -17,6 +17,8 @@ Commands:
   read                                    fetch and print new messages, then exit
   safety <user> [--accept]                print the safety number to compare with <user> in person;
                                           --accept trusts <user>'s new keys after they changed
+  password [--keep-sessions]              change the password (the new one from $HOURGLASS_NEW_PASSWORD
+                                          or a prompt); other sessions end unless --keep-sessions
   logout [--forget]                       end the session on the hub; --forget also deletes this
                                           device's sealed identity, pins and sync cursor
   help                                    print this help
@@ -25,7 +27,7 @@ Options:
   --server <url>   the hub (default: $HOURGLASS_SERVER or ${DEFAULT_SERVER})
   --user <name>    which local account to use (default: the last one that signed in on this server)
 
-The password comes from $HOURGLASS_PASSWORD, else a prompt that does not echo (or a line on stdin).
+The password comes from $HOURGLASS_PASSWORD (the new one of "password" from $HOURGLASS_NEW_PASSWORD), else a prompt that does not echo (or a line on stdin).
 Local data lives in $HOURGLASS_HOME (default ~/.hourglass), sealed with a key derived from the password.`;
 
 /** Bad input on the command line: exit code 2, with the usage hint. */
@@ -43,6 +45,7 @@ export type Command =
 	| { name: 'read' }
 	| { name: 'safety'; peer: string; accept: boolean }
 	| { name: 'logout'; forget: boolean }
+	| { name: 'password'; keepSessions: boolean }
 	| { name: 'help' };
 
 export interface Invocation {
@@ -61,6 +64,7 @@ const OPTIONS = {
 	trust: { type: 'boolean' },
 	forget: { type: 'boolean' },
 	accept: { type: 'boolean' },
+	'keep-sessions': { type: 'boolean' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -74,6 +78,7 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	read: [],
 	safety: ['accept'],
 	logout: ['forget'],
+	password: ['keep-sessions'],
 	help: [],
 };
 
@@ -84,6 +89,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	read: [],
 	safety: ['<user>'],
 	logout: [],
+	password: [],
 	help: [],
 };
 
@@ -103,7 +109,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 	const [name, ...rest] = positionals;
 	if (!isCommandName(name)) throw new UsageError(`unknown command "${name}"`);
 	const allowed = COMMAND_OPTIONS[name];
-	for (const option of ['unlock', 'announce', 'trust', 'forget', 'accept'] as const) {
+	for (const option of ['unlock', 'announce', 'trust', 'forget', 'accept', 'keep-sessions'] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
 		}
@@ -120,7 +126,14 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 function buildCommand(
 	name: Command['name'],
 	rest: string[],
-	values: { unlock?: string; announce?: boolean; trust?: boolean; forget?: boolean; accept?: boolean },
+	values: {
+		unlock?: string;
+		announce?: boolean;
+		trust?: boolean;
+		forget?: boolean;
+		accept?: boolean;
+		'keep-sessions'?: boolean;
+	},
 ): Command {
 	switch (name) {
 		case 'register':
@@ -143,6 +156,8 @@ function buildCommand(
 			return { name, peer: parseUsername(rest[0]), accept: values.accept ?? false };
 		case 'logout':
 			return { name, forget: values.forget ?? false };
+		case 'password':
+			return { name, keepSessions: values['keep-sessions'] ?? false };
 		case 'read':
 		case 'help':
 			return { name };

@@ -1,5 +1,15 @@
-import { fromB64, openIdentityBackup, ready, toB64 } from '../crypto';
-import { ApiError, HubApi, createAccount, signIn, type Account, type SealedAccount } from '../sdk';
+import type { SessionEnded } from '../protocol';
+import { fromB64, ready, toB64 } from '../crypto';
+import {
+	ApiError,
+	HubApi,
+	changePassword,
+	createAccount,
+	openAccountKeys,
+	signIn,
+	type Account,
+	type SealedAccount,
+} from '../sdk';
 import { AccountDb, hasAccountDb } from './db';
 import { ChatEngine } from './engine.svelte';
 import { workerDerive } from './kdf';
@@ -75,8 +85,36 @@ class Session {
 		const sealed = await db.sealedAccount();
 		db.close();
 		if (!sealed) throw new Error('This device has no saved account for that user. Sign in instead.');
-		const account = await this.#unlockSealed(sealed, password);
+		let account: Account;
+		try {
+			account = await this.#unlockSealed(sealed, password);
+		} catch (error) {
+			if (!(error instanceof ApiError && error.code === 'INVALID_CREDENTIALS')) throw error;
+			// The password may have been changed on another device: the hub's key backup opens with
+			// the new one and carries the same history key, so this device's history stays readable.
+			account = await signIn(this.api, username, password, { derive: workerDerive });
+			if (account.user.identity.signPk !== sealed.user.identity.signPk) throw error;
+		}
 		await this.#open(account, true);
+	}
+
+	/**
+	 * Changes the password from this device; its session stays, the others end unless kept. This
+	 * device keeps the new sealed account, so it unlocks with the new password from now on.
+	 */
+	async changePassword(current: string, next: string, keepOtherSessions: boolean): Promise<number> {
+		const engine = this.#engine;
+		if (!engine) throw new Error('changePassword: nothing is unlocked');
+		const changed = await changePassword(this.api, engine.account, current, next, {
+			derive: workerDerive,
+			keepOtherSessions,
+		});
+		const db = new AccountDb(changed.account.username);
+		await db.saveSealedAccount(changed.account.sealed);
+		db.close();
+		engine.account.sealed = changed.account.sealed;
+		saveUnlocked(engine.account);
+		return changed.revokedSessions;
 	}
 
 	/** The hub ended the session while the app stayed open: sign in again without closing anything. */
@@ -117,17 +155,17 @@ class Session {
 	async #unlockSealed(sealed: SealedAccount, password: string, requireHub = false): Promise<Account> {
 		await ready();
 		const keys = await workerDerive(password, fromB64(sealed.salt), sealed.kdf);
-		let identity;
+		let opened;
 		try {
-			identity = openIdentityBackup(sealed.keyBackup, keys.wrapKey);
+			opened = openAccountKeys(sealed.keyBackup, keys);
 		} catch {
 			throw new ApiError('INVALID_CREDENTIALS', 'Wrong password.', 0);
 		}
 		const account: Account = {
 			username: sealed.username,
 			user: sealed.user,
-			identity,
-			localKey: keys.localKey,
+			identity: opened.identity,
+			localKey: opened.localKey,
 			sealed,
 			expiresAt: 0,
 			serverNow: Date.now(),
@@ -169,9 +207,10 @@ class Session {
 		await engine.start();
 	}
 
-	#onSignedOut(reason: 'logout' | 'expired' | 'revoked'): void {
-		if (reason === 'logout') {
-			// Logged out from another tab of this browser: this tab follows.
+	#onSignedOut(reason: SessionEnded['reason']): void {
+		if (reason === 'logout' || reason === 'password-changed') {
+			// Logged out from another tab of this browser, or the password changed elsewhere (the old
+			// one no longer opens anything new): this tab follows, to the unlock screen.
 			this.#close(this.#engine);
 			void this.#toLockedOrSignedOut();
 			return;

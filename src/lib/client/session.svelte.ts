@@ -211,6 +211,8 @@ class Session {
 		if (reason === 'logout' || reason === 'password-changed') {
 			// Logged out from another tab of this browser, or the password changed elsewhere (the old
 			// one no longer opens anything new): this tab follows, to the unlock screen.
+			this.#endedReason =
+				reason === 'password-changed' ? 'The password was changed on another device: use the new one.' : null;
 			this.#close(this.#engine);
 			void this.#toLockedOrSignedOut();
 			return;

@@ -28,7 +28,8 @@ Options:
   --user <name>    which local account to use (default: the last one that signed in on this server)
 
 The password comes from $HOURGLASS_PASSWORD (the new one of "password" from $HOURGLASS_NEW_PASSWORD), else a prompt that does not echo (or a line on stdin).
-Local data lives in $HOURGLASS_HOME (default ~/.hourglass), sealed with a key derived from the password.`;
+Local data lives in $HOURGLASS_HOME (default ~/.hourglass), sealed under the account's history key,
+which only the password opens.`;
 
 /** Bad input on the command line: exit code 2, with the usage hint. */
 export class UsageError extends Error {

@@ -27,7 +27,8 @@ Options:
   --server <url>   the hub (default: $HOURGLASS_SERVER or ${DEFAULT_SERVER})
   --user <name>    which local account to use (default: the last one that signed in on this server)
 
-The password comes from $HOURGLASS_PASSWORD (the new one of "password" from $HOURGLASS_NEW_PASSWORD), else a prompt that does not echo (or a line on stdin).
+The password comes from $HOURGLASS_PASSWORD, else a prompt that does not echo (or a line on stdin);
+the new one of "password" from $HOURGLASS_NEW_PASSWORD, else a prompt.
 Local data lives in $HOURGLASS_HOME (default ~/.hourglass), sealed under the account's history key,
 which only the password opens.`;
 

@@ -89,7 +89,10 @@ class Session {
 		try {
 			account = await this.#unlockSealed(sealed, password);
 		} catch (error) {
-			if (!(error instanceof ApiError && error.code === 'INVALID_CREDENTIALS')) throw error;
+			// Only when the local copy did not open (status 0): a refusal by the hub is final, and
+			// asking again would count the same wrong password twice.
+			if (!(error instanceof ApiError && error.code === 'INVALID_CREDENTIALS' && error.status === 0))
+				throw error;
 			// The password may have been changed on another device: the hub's key backup opens with
 			// the new one and carries the same history key, so this device's history stays readable.
 			account = await signIn(this.api, username, password, { derive: workerDerive });

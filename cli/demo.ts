@@ -34,6 +34,7 @@ async function demo(argv: string[], env: Record<string, string | undefined>): Pr
 		user,
 		store,
 		password: async () => password,
+		newPassword: () => Promise.reject(new Error('the demo changes no password')),
 		out: (line) => process.stdout.write(`  ${line.replaceAll('\n', '\n  ')}\n`),
 	});
 	const step = async (user: string, line: string, command: Exclude<Command, { name: 'help' }>) => {

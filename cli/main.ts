@@ -1,6 +1,6 @@
 import { USAGE, UsageError, parseCommandLine } from './args';
 import { runCommand } from './commands';
-import { readPassword } from './password';
+import { readNewPassword, readPassword } from './password';
 import { ProfileStore, defaultHome } from './profile';
 import { EXIT, report } from './report';
 
@@ -23,6 +23,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
 		user,
 		store: new ProfileStore(defaultHome(env)),
 		password: (prompt: string, confirm?: boolean) => readPassword(prompt, { env, confirm }),
+		newPassword: (prompt: string) => readNewPassword(prompt, { env }),
 		out: (line: string) => process.stdout.write(`${line}\n`),
 	};
 	try {

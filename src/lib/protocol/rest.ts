@@ -11,6 +11,7 @@ export const ROUTES = {
 	session: '/api/auth/session',
 	sessions: '/api/sessions',
 	revokeSessions: '/api/sessions/revoke',
+	password: '/api/auth/password',
 	userKeys: (username: string) => `/api/users/${encodeURIComponent(username)}/keys`,
 	userKeysPattern: '/api/users/:username/keys',
 	health: '/api/health',
@@ -66,6 +67,30 @@ export const LoginRequest = z.strictObject({
 	trustDevice: z.boolean().optional(),
 });
 export type LoginRequest = z.input<typeof LoginRequest>;
+
+/**
+ * A password change, from a signed-in session: the current password proves itself by its authKey;
+ * the new salt, KDF parameters, authKey and re-wrapped key backup replace the old ones together.
+ * Every other session of the account ends unless `keepOtherSessions`.
+ */
+export const PasswordChangeRequest = z.strictObject({
+	currentAuthKey: b64Bytes(32),
+	salt: b64Bytes(16),
+	kdf: KdfParams,
+	authKey: b64Bytes(32),
+	keyBackup: KeyBackup,
+	keepOtherSessions: z.boolean().optional(),
+});
+export type PasswordChangeRequest = z.input<typeof PasswordChangeRequest>;
+
+export const PasswordChangeResponse = z.strictObject({
+	salt: b64Bytes(16),
+	kdf: KdfParams,
+	keyBackup: KeyBackup,
+	/** How many other sessions were ended. */
+	revokedSessions: z.number().int().nonnegative(),
+});
+export type PasswordChangeResponse = z.infer<typeof PasswordChangeResponse>;
 
 export const UserView = z.strictObject({ username: Username, identity: PublicIdentity });
 export type UserView = z.infer<typeof UserView>;

@@ -4,6 +4,7 @@ import {
 	ERROR_CODES,
 	HealthResponse,
 	LoginResponse,
+	PasswordChangeResponse,
 	PreloginResponse,
 	ROUTES,
 	RevokeSessionsResponse,
@@ -13,6 +14,7 @@ import {
 	isCookieNamed,
 	UserKeysResponse,
 	type LoginRequest,
+	type PasswordChangeRequest,
 	type RegisterRequest,
 } from '../protocol';
 import { ApiError } from './errors';
@@ -66,6 +68,10 @@ export class HubApi {
 		for (const name of this.#cookies.keys()) {
 			if (isCookieNamed(name, COOKIE_NAMES.session)) this.#cookies.delete(name);
 		}
+	}
+
+	changePassword(request: PasswordChangeRequest): Promise<PasswordChangeResponse> {
+		return this.#request('POST', ROUTES.password, PasswordChangeResponse, request);
 	}
 
 	session(): Promise<SessionView> {

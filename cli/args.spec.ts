@@ -88,6 +88,12 @@ describe('parseCommandLine', () => {
 		});
 	});
 
+	it('reads password with and without --keep-sessions', () => {
+		expect(parse(['password']).command).toEqual({ name: 'password', keepSessions: false });
+		expect(parse(['password', '--keep-sessions']).command).toEqual({ name: 'password', keepSessions: true });
+		expect(() => parse(['logout', '--keep-sessions'])).toThrow(/does not apply/);
+	});
+
 	it('reads logout with and without --forget', () => {
 		expect(parse(['logout']).command).toEqual({ name: 'logout', forget: false });
 		expect(parse(['logout', '--forget']).command).toEqual({ name: 'logout', forget: true });

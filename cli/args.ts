@@ -23,6 +23,8 @@ Commands:
   read                                    fetch and print new messages, then exit
   safety <user> [--accept]                print the safety number to compare with <user> in person;
                                           --accept trusts <user>'s new keys after they changed
+  password [--keep-sessions]              change the password (the new one from $HOURGLASS_NEW_PASSWORD
+                                          or a prompt); other sessions end unless --keep-sessions
   logout [--forget]                       end the session on the hub; --forget also deletes this
                                           device's sealed identity, pins and sync cursor
   sessions                                list the devices signed in to this account (* marks this one)
@@ -34,8 +36,10 @@ Options:
   --server <url>   the hub (default: $HOURGLASS_SERVER or ${DEFAULT_SERVER})
   --user <name>    which local account to use (default: the last one that signed in on this server)
 
-The password comes from $HOURGLASS_PASSWORD, else a prompt that does not echo (or a line on stdin).
-Local data lives in $HOURGLASS_HOME (default ~/.hourglass), sealed with a key derived from the password.`;
+The password comes from $HOURGLASS_PASSWORD, else a prompt that does not echo (or a line on stdin);
+the new one of "password" from $HOURGLASS_NEW_PASSWORD, else a prompt.
+Local data lives in $HOURGLASS_HOME (default ~/.hourglass), sealed under the account's history key,
+which only the password opens.`;
 
 /** Bad input on the command line: exit code 2, with the usage hint. */
 export class UsageError extends Error {
@@ -54,6 +58,7 @@ export type Command =
 	| { name: 'safety'; peer: string; accept: boolean }
 	| { name: 'logout'; forget: boolean }
 	| { name: 'sessions'; revoke: SessionTarget | null }
+	| { name: 'password'; keepSessions: boolean }
 	| { name: 'help' };
 
 /** Which sessions `sessions revoke` signs out: the one whose id starts with `idPrefix`, or all the others. */
@@ -80,6 +85,7 @@ const OPTIONS = {
 	accept: { type: 'boolean' },
 	code: { type: 'string' },
 	others: { type: 'boolean' },
+	'keep-sessions': { type: 'boolean' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -95,6 +101,7 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	safety: ['accept'],
 	logout: ['forget'],
 	sessions: ['others'],
+	password: ['keep-sessions'],
 	help: [],
 };
 
@@ -107,6 +114,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	safety: ['<user>'],
 	logout: [],
 	sessions: ['[revoke <id> | revoke --others]'],
+	password: [],
 	help: [],
 };
 
@@ -126,7 +134,16 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 	const [name, ...rest] = positionals;
 	if (!isCommandName(name)) throw new UsageError(`unknown command "${name}"`);
 	const allowed = COMMAND_OPTIONS[name];
-	for (const option of ['unlock', 'announce', 'trust', 'forget', 'accept', 'code', 'others'] as const) {
+	for (const option of [
+		'unlock',
+		'announce',
+		'trust',
+		'forget',
+		'accept',
+		'others',
+		'code',
+		'keep-sessions',
+	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
 		}
@@ -152,6 +169,7 @@ function buildCommand(
 		accept?: boolean;
 		code?: string;
 		others?: boolean;
+		'keep-sessions'?: boolean;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -187,6 +205,8 @@ function buildCommand(
 			return { name, forget: values.forget ?? false };
 		case 'sessions':
 			return parseSessions(rest, values.others ?? false);
+		case 'password':
+			return { name, keepSessions: values['keep-sessions'] ?? false };
 		case 'read':
 		case 'help':
 			return { name };

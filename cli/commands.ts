@@ -6,6 +6,7 @@ import {
 	createAccount,
 	deriveInPlace,
 	normaliseUsername,
+	openAccountKeys,
 	overlapCursor,
 	signIn,
 	type DecodedMessage,
@@ -15,7 +16,7 @@ import QRCode from 'qrcode';
 import { UsageError, parseCode, type Command, type SessionTarget } from './args';
 import { CookieJar } from './cookies';
 import { SESSION_ID_SHOWN, formatMessage, formatSealed, formatSessions, formatTime } from './format';
-import { openVault, type Vault } from './profile';
+import { openVault, type Profile, type Vault } from './profile';
 import {
 	LocalSession,
 	checkPasswordLength,
@@ -50,6 +51,8 @@ export async function runCommand(
 			return withSession(ctx, (session) => logout(session, command.forget));
 		case 'sessions':
 			return withSession(ctx, (session) => sessions(session, command.revoke));
+		case 'password':
+			return withSession(ctx, (session) => password(session, command.keepSessions));
 	}
 }
 
@@ -86,7 +89,7 @@ async function login(ctx: CliContext, username: string, trust: boolean, code: st
 	// goes with it, so this device gets in while the account is locked out for strangers.
 	const derive: Deriver = async (...args) => {
 		const keys = await deriveInPlace(...args);
-		kept = keptVault(ctx, name, keys.localKey);
+		kept = keptVault(ctx, name, (profile) => openAccountKeys(profile.keyBackup, keys).localKey);
 		if (kept) jar.adoptDeviceToken(kept.cookies);
 		return keys;
 	};
@@ -95,6 +98,8 @@ async function login(ctx: CliContext, username: string, trust: boolean, code: st
 		signIn(hubApi(ctx.server, jar), name, password, { trustDevice: trust, derive }),
 		code,
 	);
+	// Kept under a password changed on another device: the history key from the new backup opens it.
+	kept ??= keptVault(ctx, name, () => account.localKey);
 	const previous = sameIdentity(kept, account.user.identity.signPk);
 	const { profile } = profileFrom(ctx.server, account, jar, previous);
 	ctx.store.write(profile);
@@ -103,11 +108,15 @@ async function login(ctx: CliContext, username: string, trust: boolean, code: st
 }
 
 /** What an earlier sign-in of this account kept on this device, if these keys open it. */
-function keptVault(ctx: CliContext, username: string, localKey: Uint8Array): Vault | null {
+function keptVault(
+	ctx: CliContext,
+	username: string,
+	localKeyOf: (profile: Profile) => Uint8Array,
+): Vault | null {
 	const profile = ctx.store.read(ctx.server, username);
 	if (!profile) return null;
 	try {
-		return openVault(profile.vault, localKey);
+		return openVault(profile.vault, localKeyOf(profile));
 	} catch {
 		// Sealed under an older password: start afresh rather than fail the sign-in.
 		return null;
@@ -199,6 +208,16 @@ async function safety(session: LocalSession, peer: string, accept: boolean): Pro
 	);
 	session.ctx.out(`Safety number for ${session.username} and ${pin.username} (the same on both sides):`);
 	session.ctx.out(number);
+}
+
+async function password(session: LocalSession, keepSessions: boolean): Promise<void> {
+	const next = await session.ctx.newPassword(`New password for ${session.username}: `);
+	checkPasswordLength(next);
+	const revoked = await session.changePassword(next, keepSessions);
+	const others = keepSessions
+		? 'Your other sessions stay signed in.'
+		: `${revoked} other session${revoked === 1 ? '' : 's'} signed out; they sign in again with the new password.`;
+	session.ctx.out(`Changed the password of ${session.username}. ${others}`);
 }
 
 async function logout(session: LocalSession, forget: boolean): Promise<void> {

@@ -35,6 +35,7 @@ async function demo(argv: string[], env: Record<string, string | undefined>): Pr
 		store,
 		password: async () => password,
 		code: () => Promise.reject(new Error('the demo users do not use two-factor authentication')),
+		newPassword: () => Promise.reject(new Error('the demo changes no password')),
 		out: (line) => process.stdout.write(`  ${line.replaceAll('\n', '\n  ')}\n`),
 	});
 	const step = async (user: string, line: string, command: Exclude<Command, { name: 'help' }>) => {

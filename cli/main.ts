@@ -1,6 +1,6 @@
 import { USAGE, UsageError, parseCommandLine } from './args';
 import { runCommand } from './commands';
-import { closeStdin, readCode, readPassword } from './password';
+import { closeStdin, readCode, readNewPassword, readPassword } from './password';
 import { ProfileStore, defaultHome } from './profile';
 import { EXIT, report } from './report';
 
@@ -24,6 +24,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
 		store: new ProfileStore(defaultHome(env)),
 		password: (prompt: string, confirm?: boolean) => readPassword(prompt, { env, confirm }),
 		code: readCode,
+		newPassword: (prompt: string) => readNewPassword(prompt, { env }),
 		out: (line: string) => process.stdout.write(`${line}\n`),
 	};
 	try {

@@ -2,6 +2,24 @@ import { createInterface, type Interface } from 'node:readline';
 import { UsageError } from './args';
 
 /**
+ * A new password (hourglass password): $HOURGLASS_NEW_PASSWORD, else a prompt asked twice. Not from
+ * stdin, whose first line may already be the current password.
+ */
+export async function readNewPassword(
+	prompt: string,
+	options: { env: Record<string, string | undefined> },
+): Promise<string> {
+	const fromEnv = options.env.HOURGLASS_NEW_PASSWORD;
+	if (fromEnv) return fromEnv;
+	if (!process.stdin.isTTY)
+		throw new UsageError('no new password: set HOURGLASS_NEW_PASSWORD or run the command in a terminal');
+	const password = await promptHidden(prompt);
+	if ((await promptHidden('Repeat the new password: ')) !== password)
+		throw new UsageError('the two passwords differ');
+	return password;
+}
+
+/**
  * The password: $HOURGLASS_PASSWORD; else, on a terminal, a prompt that does not echo;
  * else the first line of stdin (so scripts can pipe it without putting it in the environment).
  */

@@ -5,8 +5,10 @@ import {
 	HubApi,
 	Messenger,
 	SecondFactorRequired,
+	changePassword,
 	connectHub,
 	deriveInPlace,
+	openAccountKeys,
 	signIn,
 	type Account,
 	type Deriver,
@@ -29,6 +31,8 @@ export interface CliContext {
 	password(prompt: string, confirm?: boolean): Promise<string>;
 	/** A two-factor code (TOTP or recovery), asked for when the hub wants one. */
 	code(prompt: string): Promise<string>;
+	/** A new password, for `hourglass password`. */
+	newPassword(prompt: string): Promise<string>;
 	out(line: string): void;
 }
 
@@ -111,7 +115,13 @@ export class LocalSession {
 		}
 		const password = await ctx.password(`Password for ${username}: `);
 		checkPasswordLength(password);
-		const keys = await deriveInPlace(password, fromB64(profile.salt), profile.kdf);
+		const derived = await deriveInPlace(password, fromB64(profile.salt), profile.kdf);
+		let keys: DerivedKeys;
+		try {
+			keys = { ...derived, localKey: openAccountKeys(profile.keyBackup, derived).localKey };
+		} catch {
+			throw new ProfileError('wrong-password', 'Wrong password for the account kept on this device.');
+		}
 		const vault = openVault(profile.vault, keys.localKey);
 		return new LocalSession(ctx, profile, vault, keys, password);
 	}
@@ -152,6 +162,30 @@ export class LocalSession {
 		this.vault = vault;
 		this.keys = { ...this.keys, localKey: account.localKey };
 		this.save();
+	}
+
+	/**
+	 * Changes the password on the hub, then keeps the new salt and key backup here. The vault stays
+	 * sealed under the same history key, so nothing local is re-encrypted.
+	 */
+	async changePassword(newPassword: string, keepOtherSessions: boolean): Promise<number> {
+		await this.ensureSignedIn();
+		let newKeys: DerivedKeys | null = null;
+		const derive: Deriver = async (password, salt, kdf) => {
+			const keys = await this.#cachedDeriver()(password, salt, kdf);
+			if (password === newPassword) newKeys = keys;
+			return keys;
+		};
+		const changed = await changePassword(this.api, this.account(), this.password, newPassword, {
+			derive,
+			keepOtherSessions,
+		});
+		const { salt, kdf, keyBackup } = changed.account.sealed;
+		this.profile = { ...this.profile, salt, kdf, keyBackup };
+		this.keys = { ...newKeys!, localKey: this.keys.localKey };
+		this.password = newPassword;
+		this.save();
+		return changed.revokedSessions;
 	}
 
 	/** Seals the vault again (with the current cookies) and writes the profile. */

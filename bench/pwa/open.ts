@@ -1,16 +1,15 @@
 /**
  * Section 3 of bench/pwa.ts: opening the latest 50 messages of a long conversation. The account
  * database is seeded in the page with rows in the app's own format (`MessageRow`, texts sealed
- * with the account's localKey, derived here from the password and the prelogin salt as the SDK
- * does), growing through the sizes asked for. Measured at each size: clicking the conversation in
+ * with the account's history key, which a Node SDK sign-in opens from the key backup as the
+ * PWA does), growing through the sizes asked for. Measured at each size: clicking the conversation in
  * the list → the latest 50 shown (cold after a reload, then warm), a page load of /chat/<peer>
  * → the same, and a Dexie read of the latest 50 as the app writes it; baseline: a raw IndexedDB
  * cursor over the `[peer+order]` index, newest first, 50 rows.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { deriveKeys, fromB64, ready } from '../../src/lib/crypto';
 import { accountDbName, sealText, type ConversationRow, type MessageRow } from '../../src/lib/client/db';
-import { HubApi } from '../../src/lib/sdk';
+import { HubApi, signIn } from '../../src/lib/sdk';
 import { PASSWORD, register } from '../../tests/e2e/support';
 import { newUser, uniqueName } from '../../tests/helpers/users';
 import { fixed, table } from '../lib/stats';
@@ -80,11 +79,12 @@ function textOf(i: number): string {
 	return `Seeded message ${i}: the quick brown fox jumps over the lazy dog.`;
 }
 
-/** The account's localKey, from the password and the hub's prelogin salt (as signIn derives it). */
+/** The key the account's history is sealed under (the history key in its key backup), as a second device opens it. */
 async function localKeyOf(url: string, username: string): Promise<Uint8Array> {
-	await ready();
-	const pre = await new HubApi({ baseUrl: url }).prelogin(username);
-	return deriveKeys(PASSWORD, fromB64(pre.salt), pre.kdf).localKey;
+	const device = new HubApi({ baseUrl: url, keepCookies: true });
+	const account = await signIn(device, username, PASSWORD);
+	await device.logout();
+	return account.localKey;
 }
 
 /** Clicks the conversation in the list and returns the milliseconds until the latest rows were shown. */

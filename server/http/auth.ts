@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
 	LoginRequest,
 	LoginTotpRequest,
+	PasswordChangeRequest,
 	PreloginRequest,
 	ProtocolError,
 	RegisterRequest,
@@ -34,7 +35,8 @@ export async function requireSession(
 }
 
 /**
- * prelogin, register, login (and its second step with two-factor authentication), logout, session. Every POST spends the address's request budget;
+ * prelogin, register, login (and its second step with two-factor authentication), logout, session,
+ * password change. Every POST spends the address's request budget;
  * registration and sign-in go through the throttle (server/services/throttle), which decides who
  * waits and hands out the device cookie that keeps an account's own devices signing in.
  */
@@ -100,6 +102,22 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 		// The device cookie stays: this device did sign in, and may again while strangers are locked out.
 		reply.clearCookie(policy.name, clearCookieOptions(policy));
 		return reply.code(204).send();
+	});
+
+	// A wrong current password is counted as a failed sign-in of the account, so it cannot be guessed here instead.
+	app.post(ROUTES.password, perIp, async (request, reply) => {
+		const session = await requireSession(ctx, policy, request);
+		const body = parseOr400(PasswordChangeRequest, request.body, 'password change');
+		const admitted = await throttle.login(attempt(request, session.username), () =>
+			auth.changePassword(session, body),
+		);
+		for (const id of admitted.result.revoked) ctx.notify.endSession(id, 'password-changed');
+		reply.setCookie(
+			policy.deviceName,
+			admitted.deviceCookie,
+			deviceCookieOptions(policy, ctx.config.throttle.deviceTokenDays),
+		);
+		return reply.send(admitted.result.reply);
 	});
 
 	app.get(ROUTES.session, async (request) => {

@@ -3,6 +3,7 @@ import {
 	KDF_DEFAULT,
 	ProtocolError,
 	type LoginResponse,
+	type PasswordChangeResponse,
 	type PreloginResponse,
 	type SessionEnded,
 	type SessionView,
@@ -44,6 +45,21 @@ export interface ClientInfo {
 }
 
 export type EndReason = SessionEnded['reason'];
+/** A parsed password change; identity and username come from the session, never from here. */
+export interface PasswordChangeInput {
+	currentAuthKey: string;
+	salt: string;
+	kdf: UserRecord['kdf'];
+	authKey: string;
+	keyBackup: UserRecord['keyBackup'];
+	keepOtherSessions?: boolean;
+}
+
+export interface PasswordChanged {
+	reply: PasswordChangeResponse;
+	/** The other sessions that ended: the caller ends their sockets. */
+	revoked: string[];
+}
 
 export interface NewSession {
 	/** Goes into the cookie only; the database keeps its hash. */
@@ -184,6 +200,48 @@ export class AuthService {
 		const matches = await this.#hasher.verify(authKey, user?.authHash ?? this.#dummy());
 		if (!user || !matches) throw new ProtocolError('INVALID_CREDENTIALS', 'Wrong username or password.');
 		return user;
+	}
+
+	/**
+	 * Changes the password of the session's account. The current password is proved by its authKey
+	 * (a wrong one is INVALID_CREDENTIALS, which the throttle counts); the new salt, KDF, authKey
+	 * hash and key backup are written in one update, so until it lands the old password works and
+	 * after it only the new one. Then every other session ends, unless the user keeps them.
+	 */
+	async changePassword(session: SessionRecord, input: PasswordChangeInput): Promise<PasswordChanged> {
+		const user = await this.store.users.get(session.username);
+		if (!user) throw new ProtocolError('UNAUTHENTICATED', 'This account no longer exists.');
+		const current = Buffer.from(input.currentAuthKey, 'base64url');
+		if (!(await this.#hasher.verify(current, user.authHash))) {
+			throw new ProtocolError('INVALID_CREDENTIALS', 'The current password is wrong.');
+		}
+		if (input.salt === user.salt) {
+			throw new ProtocolError('BAD_REQUEST', 'A new password needs a new salt.');
+		}
+		const next = {
+			salt: input.salt,
+			kdf: input.kdf,
+			authHash: await this.#hasher.hash(Buffer.from(input.authKey, 'base64url')),
+			keyBackup: input.keyBackup,
+		};
+		if (!(await this.store.users.replaceCredentials(user.username, user.authHash, next))) {
+			throw new ProtocolError('INVALID_CREDENTIALS', 'The password was changed meanwhile; sign in again.');
+		}
+		let revoked: string[] = [];
+		if (input.keepOtherSessions !== true) {
+			revoked = (await this.store.sessions.idsOfUser(user.username)).filter((id) => id !== session.id);
+			await this.store.sessions.deleteMany(revoked);
+			await this.ended(revoked, 'password-changed');
+		}
+		return {
+			reply: {
+				salt: next.salt,
+				kdf: { ...next.kdf },
+				keyBackup: { ...next.keyBackup },
+				revokedSessions: revoked.length,
+			},
+			revoked,
+		};
 	}
 
 	/** The live session a cookie's token stands for, sliding its expiry; null when none. */

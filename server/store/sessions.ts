@@ -30,6 +30,8 @@ export interface SessionsRepo {
 	/** Ids of sessions whose expiry has passed (the sweep ends them). */
 	expired(now: number, limit: number): Promise<string[]>;
 	deleteMany(ids: string[]): Promise<void>;
+	/** Ids of every session of a user. */
+	idsOfUser(username: string): Promise<string[]>;
 }
 
 function toRecord(doc: SessionDoc): SessionRecord {
@@ -90,6 +92,10 @@ export function sessionsRepo(models: Models): SessionsRepo {
 				.sort({ expiresAt: 1 })
 				.limit(limit)
 				.lean<Pick<SessionDoc, '_id'>[]>();
+			return docs.map((d) => d._id);
+		},
+		async idsOfUser(username) {
+			const docs = await models.sessions.find({ username }, { _id: 1 }).lean<Pick<SessionDoc, '_id'>[]>();
 			return docs.map((d) => d._id);
 		},
 		async deleteMany(ids) {

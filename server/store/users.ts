@@ -15,6 +15,16 @@ export interface UsersRepo {
 	/** Inserts a new user; false when the username is taken (the unique _id decides). */
 	insert(user: UserRecord): Promise<boolean>;
 	get(username: string): Promise<UserRecord | null>;
+	/**
+	 * Replaces the salt, KDF, authKey hash and key backup in one update of the user's document, and
+	 * only while its hash is still `expectedAuthHash` (so of two changes at once one loses); false
+	 * when it did not match. One document write: either the old password works or the new one does.
+	 */
+	replaceCredentials(
+		username: string,
+		expectedAuthHash: string,
+		next: Pick<UserRecord, 'salt' | 'kdf' | 'authHash' | 'keyBackup'>,
+	): Promise<boolean>;
 }
 
 export function usersRepo(models: Models): UsersRepo {
@@ -39,6 +49,20 @@ export function usersRepo(models: Models): UsersRepo {
 		async get(username) {
 			const doc = await models.users.findById(username).lean<UserDoc>();
 			return doc ? toUserRecord(doc) : null;
+		},
+		async replaceCredentials(username, expectedAuthHash, next) {
+			const result = await models.users.updateOne(
+				{ _id: username, authHash: expectedAuthHash },
+				{
+					$set: {
+						salt: next.salt,
+						kdf: { alg: next.kdf.alg, opslimit: next.kdf.opslimit, memlimit: next.kdf.memlimit },
+						authHash: next.authHash,
+						keyBackup: { nonce: next.keyBackup.nonce, ciphertext: next.keyBackup.ciphertext },
+					},
+				},
+			);
+			return result.matchedCount > 0;
 		},
 	};
 }

@@ -223,6 +223,41 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(left).toEqual([expect.objectContaining({ current: true })]);
 	});
 
+	it('changes the password: the other device must sign in with the new one and keeps what it read', async () => {
+		const NEW = { HOURGLASS_NEW_PASSWORD: 'another cli password 4567' };
+		const NEW_AS_CURRENT = { HOURGLASS_PASSWORD: NEW.HOURGLASS_NEW_PASSWORD };
+		const [laptop, phone, gina] = [newHome(), newHome(), newHome()];
+		expect((await cli(laptop, ['register', 'frank'])).code).toBe(0);
+		expect((await cli(gina, ['register', 'gina'])).code).toBe(0);
+		expect((await cli(phone, ['login', 'frank'])).code).toBe(0);
+		expect((await cli(gina, ['send', 'frank', 'before the change'])).code).toBe(0);
+		const before = await cli(phone, ['read']);
+		expect(before.stdout).toContain('gina → frank: before the change');
+
+		const changed = await cli(laptop, ['password'], NEW);
+		expect(changed.code, changed.stderr).toBe(0);
+		expect(changed.stdout).toContain('Changed the password of frank. 1 other session signed out');
+		const oldHere = await cli(laptop, ['read']);
+		expect(oldHere.code).toBe(1);
+		expect(oldHere.stderr).toContain('INVALID_CREDENTIALS');
+		expect((await cli(laptop, ['read'], NEW_AS_CURRENT)).code).toBe(0);
+
+		// The phone's session ended and the old password no longer signs in.
+		const oldThere = await cli(phone, ['read']);
+		expect(oldThere.code).toBe(1);
+		expect(oldThere.stderr).toContain('INVALID_CREDENTIALS');
+		const login = await cli(phone, ['login', 'frank'], NEW_AS_CURRENT);
+		expect(login.code, login.stderr).toBe(0);
+		// Its vault (sealed under the history key) opened again: what it read is not printed twice.
+		const after = await cli(phone, ['read'], NEW_AS_CURRENT);
+		expect(after.code, after.stderr).toBe(0);
+		expect(after.stdout).toContain('No new messages.');
+
+		const noNew = await cli(laptop, ['password'], { ...NEW_AS_CURRENT, HOURGLASS_NEW_PASSWORD: '' });
+		expect(noNew.code).toBe(2);
+		expect(noNew.stderr).toContain('no new password');
+	});
+
 	it('does not deliver a time-locked message before its unlock date, then does', async () => {
 		// Far enough ahead for two sends and a read, each a whole process, even on a busy machine.
 		const unlockAt = Date.now() + 15_000;

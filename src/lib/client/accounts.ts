@@ -1,11 +1,13 @@
 // Everything that opens an account on this device: libsodium, the SDK, the account's database and
 // the engine. The session imports this module the first time it needs an account, so the sign-in
 // form paints before any of it has loaded (see session.svelte.ts).
-import { fromB64, openIdentityBackup, ready, toB64 } from '../crypto';
+import { fromB64, ready, toB64 } from '../crypto';
 import {
 	ApiError,
 	HubApi,
 	SecondFactorRequired,
+	changePassword as changeAccountPassword,
+	openAccountKeys,
 	createAccount as registerAccount,
 	loginWithKey,
 	signIn as signInAccount,
@@ -67,17 +69,17 @@ export async function unlockSealed(
 ): Promise<Account> {
 	await ready();
 	const keys = await workerDerive(password, fromB64(sealed.salt), sealed.kdf);
-	let identity;
+	let opened;
 	try {
-		identity = openIdentityBackup(sealed.keyBackup, keys.wrapKey);
+		opened = openAccountKeys(sealed.keyBackup, keys);
 	} catch {
 		throw new ApiError('INVALID_CREDENTIALS', 'Wrong password.', 0);
 	}
 	const account: Account = {
 		username: sealed.username,
 		user: sealed.user,
-		identity,
-		localKey: keys.localKey,
+		identity: opened.identity,
+		localKey: opened.localKey,
 		sealed,
 		expiresAt: 0,
 		serverNow: Date.now(),
@@ -137,6 +139,32 @@ export async function openEngine(
 	if (fresh) await db.saveSealedAccount(account.sealed);
 	saveUnlocked(account);
 	return new ChatEngine(api, account, db, events);
+}
+
+/**
+ * Changes the password of an open account: the hub gets the new credentials and key backup, this
+ * device keeps the new sealed copy (the history key inside it is unchanged). Returns how many other
+ * sessions ended.
+ */
+export async function changePassword(
+	account: Account,
+	current: string,
+	next: string,
+	keepOtherSessions: boolean,
+): Promise<number> {
+	const changed = await changeAccountPassword(api, account, current, next, {
+		derive: workerDerive,
+		keepOtherSessions,
+	});
+	const db = new AccountDb(changed.account.username);
+	try {
+		await db.saveSealedAccount(changed.account.sealed);
+	} finally {
+		db.close();
+	}
+	account.sealed = changed.account.sealed;
+	saveUnlocked(account);
+	return changed.revokedSessions;
 }
 
 export async function logout(): Promise<void> {

@@ -1,4 +1,5 @@
 import { decodePublicIdentity, fromB64, safetyNumber } from '../crypto';
+import type { SessionEnded } from '../protocol';
 import {
 	ProtocolError,
 	UsernameInput,
@@ -32,7 +33,7 @@ import { Timelocks } from './timelocks.svelte';
 
 export interface EngineEvents {
 	/** The hub ended the session (logout elsewhere in this browser, expiry, revocation). */
-	signedOut(reason: 'logout' | 'expired' | 'revoked'): void;
+	signedOut(reason: SessionEnded['reason']): void;
 }
 
 /**

@@ -1,10 +1,9 @@
+import type { SessionEnded } from '../protocol';
 import type { ChatEngine } from './engine.svelte';
 // sodium.ts alone (not the crypto index, which brings the protocol and zod): a few lines that import
 // libsodium on demand, so its download starts beside ./accounts' instead of after it.
 import { ready } from '../crypto/sodium';
 import type { Account } from '../sdk';
-// The SDK's errors alone (nothing but types imported there): the form tells a second-factor step by it.
-import { SecondFactorRequired } from '../sdk/errors';
 import { IdleTimer } from './app-lock';
 import {
 	appLockedUser,
@@ -17,6 +16,7 @@ import {
 	markAppLocked,
 } from './device';
 import type { LockedInbox } from './locked-inbox.svelte';
+import { ApiError, SecondFactorRequired } from '../sdk/errors';
 
 /**
  * - `booting`: reading what this tab and device hold
@@ -131,7 +131,35 @@ class Session {
 		const accounts = await this.#load();
 		const sealed = await accounts.sealedAccountOf(username);
 		if (!sealed) throw new Error('This device has no saved account for that user. Sign in instead.');
-		await afterSignIn(accounts.unlockSealed(sealed, password), (account) => this.#open(account, true));
+		await afterSignIn(
+			(async () => {
+				try {
+					return await accounts.unlockSealed(sealed, password);
+				} catch (error) {
+					// Only when the local copy did not open (status 0): a refusal by the hub is final, and
+					// asking again would count the same wrong password twice.
+					if (!(error instanceof ApiError && error.code === 'INVALID_CREDENTIALS' && error.status === 0))
+						throw error;
+					// The password may have been changed on another device: the hub's key backup opens with
+					// the new one and carries the same history key, so this device's history stays readable.
+					return afterSignIn(accounts.signIn(username, password, lastTerms().trusted), async (account) => {
+						if (account.user.identity.signPk !== sealed.user.identity.signPk) throw error;
+						return account;
+					});
+				}
+			})(),
+			(account) => this.#open(account, true),
+		);
+	}
+
+	/**
+	 * Changes the password from this device; its session stays, the others end unless kept. This
+	 * device keeps the new sealed account, so it unlocks with the new password from now on.
+	 */
+	async changePassword(current: string, next: string, keepOtherSessions: boolean): Promise<number> {
+		const engine = this.#engine;
+		if (!engine) throw new Error('changePassword: nothing is unlocked');
+		return (await this.#load()).changePassword(engine.account, current, next, keepOtherSessions);
 	}
 
 	/** The hub ended the session while the app stayed open: sign in again without closing anything. */
@@ -223,14 +251,17 @@ class Session {
 		await engine.start();
 	}
 
-	#onSignedOut(reason: 'logout' | 'expired' | 'revoked'): void {
+	#onSignedOut(reason: SessionEnded['reason']): void {
 		if (reason === 'expired') {
 			this.#endedReason = 'Your session with the hub expired.';
 			return;
 		}
-		// Logged out from another tab of this browser (it follows), or signed out from another
-		// device: either way the keys go, and the password is needed again.
+		// Logged out from another tab of this browser (it follows), signed out from another device, or
+		// the password changed elsewhere: either way the keys go, and the password is needed again.
 		if (reason === 'revoked') this.#endedReason = 'This device was signed out from another device.';
+		if (reason === 'password-changed') {
+			this.#endedReason = 'The password was changed on another device: use the new one.';
+		}
 		this.#close(this.#engine);
 		void this.#toLockedOrSignedOut();
 	}

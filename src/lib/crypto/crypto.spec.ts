@@ -6,7 +6,9 @@ import {
 	fromB64,
 	generateIdentity,
 	openEnvelope,
+	newHistoryKey,
 	openIdentityBackup,
+	openKeyBackup,
 	publicIdentity,
 	ready,
 	safetyNumber,
@@ -97,6 +99,16 @@ describe('key derivation and backup', () => {
 		expect(toB64(restored.signSk)).toBe(toB64(alice.signSk));
 		const wrong = deriveKeys('not the password!', salt, KDF_DEFAULT);
 		expect(() => openIdentityBackup(backup, wrong.wrapKey)).toThrow(/openWithKey/);
+	});
+
+	it('carries the history key in the backup, and none in a backup made before', () => {
+		const keys = deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
+		const historyKey = newHistoryKey();
+		const opened = openKeyBackup(sealIdentityBackup(alice, keys.wrapKey, historyKey), keys.wrapKey);
+		expect(toB64(opened.historyKey!)).toBe(toB64(historyKey));
+		expect(toB64(opened.identity.boxSk)).toBe(toB64(alice.boxSk));
+		expect(openKeyBackup(sealIdentityBackup(alice, keys.wrapKey), keys.wrapKey).historyKey).toBeNull();
+		expect(() => sealIdentityBackup(alice, keys.wrapKey, new Uint8Array(16))).toThrow(/sealIdentityBackup/);
 	});
 });
 

@@ -82,12 +82,44 @@ export function openWithKey(ciphertext: Uint8Array, nonce: Uint8Array, key: Uint
 	}
 }
 
-export function sealIdentityBackup(identity: Identity, wrapKey: Uint8Array): KeyBackup {
-	const { nonce, ciphertext } = sealWithKey(utf8(serializeIdentity(identity)), wrapKey);
+/**
+ * The key backup: the identity's secret halves and, since password change, the account's history
+ * key (which seals local history at rest), sealed under wrapKey. A backup made before then has no
+ * history key; its account's history is sealed under the localKey derived from the password.
+ */
+export function sealIdentityBackup(
+	identity: Identity,
+	wrapKey: Uint8Array,
+	historyKey?: Uint8Array,
+): KeyBackup {
+	const raw = JSON.parse(serializeIdentity(identity)) as Record<string, unknown>;
+	if (historyKey) {
+		if (historyKey.length !== 32) throw new Error('sealIdentityBackup: history key must be 32 bytes');
+		raw.historyKey = toB64(historyKey);
+	}
+	const { nonce, ciphertext } = sealWithKey(utf8(JSON.stringify(raw)), wrapKey);
 	return { nonce: toB64(nonce), ciphertext: toB64(ciphertext) };
 }
 
 export function openIdentityBackup(backup: KeyBackup, wrapKey: Uint8Array): Identity {
-	const plaintext = openWithKey(fromB64(backup.ciphertext), fromB64(backup.nonce), wrapKey);
-	return deserializeIdentity(fromUtf8(plaintext));
+	return openKeyBackup(backup, wrapKey).identity;
+}
+
+/** Opens a key backup: the identity, and the history key when the backup carries one. */
+export function openKeyBackup(
+	backup: KeyBackup,
+	wrapKey: Uint8Array,
+): { identity: Identity; historyKey: Uint8Array | null } {
+	const text = fromUtf8(openWithKey(fromB64(backup.ciphertext), fromB64(backup.nonce), wrapKey));
+	const identity = deserializeIdentity(text);
+	const stored = (JSON.parse(text) as { historyKey?: unknown }).historyKey;
+	if (stored === undefined) return { identity, historyKey: null };
+	const historyKey = typeof stored === 'string' ? fromB64(stored) : null;
+	if (!historyKey || historyKey.length !== 32) throw new Error('openKeyBackup: bad history key');
+	return { identity, historyKey };
+}
+
+/** A fresh random history key for a new account. */
+export function newHistoryKey(): Uint8Array {
+	return sodiumSync().randombytes_buf(32);
 }

@@ -61,7 +61,9 @@ export type CancelResult = z.infer<typeof CancelResult>;
 export const Cancelled = z.strictObject({ id: MessageId, from: z.string(), to: z.string() });
 export type Cancelled = z.infer<typeof Cancelled>;
 
-export const SessionEnded = z.strictObject({ reason: z.enum(['logout', 'expired', 'revoked']) });
+export const SessionEnded = z.strictObject({
+	reason: z.enum(['logout', 'expired', 'revoked', 'password-changed']),
+});
 export type SessionEnded = z.infer<typeof SessionEnded>;
 
 /**

@@ -18,6 +18,7 @@ export const ROUTES = {
 	session: '/api/auth/session',
 	sessions: '/api/sessions',
 	revokeSessions: '/api/sessions/revoke',
+	password: '/api/auth/password',
 	userKeys: (username: string) => `/api/users/${encodeURIComponent(username)}/keys`,
 	userKeysPattern: '/api/users/:username/keys',
 	health: '/api/health',
@@ -128,6 +129,29 @@ export type TotpEnableResponse = z.infer<typeof TotpEnableResponse>;
 
 export const TotpDisableRequest = z.strictObject({ authKey: b64Bytes(32), code: SecondFactorCode });
 export type TotpDisableRequest = z.input<typeof TotpDisableRequest>;
+/**
+ * A password change, from a signed-in session: the current password proves itself by its authKey;
+ * the new salt, KDF parameters, authKey and re-wrapped key backup replace the old ones together.
+ * Every other session of the account ends unless `keepOtherSessions`.
+ */
+export const PasswordChangeRequest = z.strictObject({
+	currentAuthKey: b64Bytes(32),
+	salt: b64Bytes(16),
+	kdf: KdfParams,
+	authKey: b64Bytes(32),
+	keyBackup: KeyBackup,
+	keepOtherSessions: z.boolean().optional(),
+});
+export type PasswordChangeRequest = z.input<typeof PasswordChangeRequest>;
+
+export const PasswordChangeResponse = z.strictObject({
+	salt: b64Bytes(16),
+	kdf: KdfParams,
+	keyBackup: KeyBackup,
+	/** How many other sessions were ended. */
+	revokedSessions: z.number().int().nonnegative(),
+});
+export type PasswordChangeResponse = z.infer<typeof PasswordChangeResponse>;
 
 export const UserView = z.strictObject({ username: Username, identity: PublicIdentity });
 export type UserView = z.infer<typeof UserView>;

@@ -13,7 +13,8 @@ import {
 	fromB64,
 	generateIdentity,
 	newSalt,
-	openIdentityBackup,
+	newHistoryKey,
+	openKeyBackup,
 	publicIdentity,
 	ready,
 	sealIdentityBackup,
@@ -87,7 +88,8 @@ export async function createAccount(
 	const kdf = defaultKdf();
 	const keys = await (options.derive ?? deriveInPlace)(password, salt, kdf);
 	const identity = generateIdentity();
-	const keyBackup = sealIdentityBackup(identity, keys.wrapKey);
+	const historyKey = newHistoryKey();
+	const keyBackup = sealIdentityBackup(identity, keys.wrapKey, historyKey);
 	const reply = await api.register({
 		username: name,
 		salt: toB64(salt),
@@ -96,7 +98,20 @@ export async function createAccount(
 		identity: publicIdentity(identity),
 		keyBackup,
 	});
-	return toAccount(reply, identity, keys.localKey);
+	return toAccount(reply, identity, historyKey);
+}
+
+/**
+ * Opens a key backup with the keys a password derived: the identity and the key that seals this
+ * account's local history — the backup's history key, or for an account made before backups
+ * carried one, the localKey derived from the password. Throws when the password is wrong.
+ */
+export function openAccountKeys(
+	keyBackup: KeyBackup,
+	keys: DerivedKeys,
+): { identity: Identity; localKey: Uint8Array } {
+	const { identity, historyKey } = openKeyBackup(keyBackup, keys.wrapKey);
+	return { identity, localKey: historyKey ?? keys.localKey };
 }
 
 /**
@@ -140,12 +155,12 @@ export async function signIn(
 	const keys = await (options.derive ?? deriveInPlace)(password, fromB64(pre.salt), pre.kdf);
 	const request = { username: name, authKey: toB64(keys.authKey), trustDevice: options.trustDevice };
 	return loginWithKey(api, request, (reply) => {
-		const identity = openIdentityBackup(reply.keyBackup, keys.wrapKey);
+		const { identity, localKey } = openAccountKeys(reply.keyBackup, keys);
 		const published = publicIdentity(identity);
 		if (published.signPk !== reply.user.identity.signPk || published.boxPk !== reply.user.identity.boxPk) {
 			throw new ApiError('INTERNAL', 'The key backup does not match the published identity.', 0);
 		}
-		return toAccount(reply, identity, keys.localKey);
+		return toAccount(reply, identity, localKey);
 	});
 }
 
@@ -158,10 +173,58 @@ export async function unlockSealed(
 	await ready();
 	const keys = await (options.derive ?? deriveInPlace)(password, fromB64(sealed.salt), sealed.kdf);
 	try {
-		return { identity: openIdentityBackup(sealed.keyBackup, keys.wrapKey), localKey: keys.localKey };
+		return openAccountKeys(sealed.keyBackup, keys);
 	} catch {
 		throw new ApiError('INVALID_CREDENTIALS', 'Wrong password.', 0);
 	}
+}
+
+export interface ChangePasswordOptions {
+	derive?: Deriver;
+	/** Keep the account's other sessions signed in (by default they end). */
+	keepOtherSessions?: boolean;
+}
+
+/**
+ * Changes the account's password: the current one proves itself by its authKey; the new one gets
+ * a new salt and the default KDF, and the same identity and history key are sealed again under its
+ * wrapKey, so safety numbers stay and local history opens as before (nothing is re-encrypted).
+ * Returns the account with its new sealed data, for the device to keep.
+ */
+export async function changePassword(
+	api: HubApi,
+	account: Account,
+	currentPassword: string,
+	newPassword: string,
+	options: ChangePasswordOptions = {},
+): Promise<{ account: Account; revokedSessions: number }> {
+	checkPassword(newPassword);
+	if (newPassword === currentPassword) {
+		throw new ApiError('BAD_REQUEST', 'The new password must differ from the current one.', 0);
+	}
+	await ready();
+	const derive = options.derive ?? deriveInPlace;
+	// The hub's salt, not this device's copy: another device may have changed the password since.
+	const pre = await api.prelogin(account.username);
+	const current = await derive(currentPassword, fromB64(pre.salt), pre.kdf);
+	const salt = newSalt();
+	const kdf = defaultKdf();
+	const next = await derive(newPassword, salt, kdf);
+	const reply = await api.changePassword({
+		currentAuthKey: toB64(current.authKey),
+		salt: toB64(salt),
+		kdf,
+		authKey: toB64(next.authKey),
+		keyBackup: sealIdentityBackup(account.identity, next.wrapKey, account.localKey),
+		keepOtherSessions: options.keepOtherSessions,
+	});
+	const sealed: SealedAccount = {
+		...account.sealed,
+		salt: reply.salt,
+		kdf: reply.kdf,
+		keyBackup: reply.keyBackup,
+	};
+	return { account: { ...account, sealed }, revokedSessions: reply.revokedSessions };
 }
 
 function toAccount(reply: LoginResponse, identity: Identity, localKey: Uint8Array): Account {

@@ -4,6 +4,7 @@ import {
 	ERROR_CODES,
 	HealthResponse,
 	LoginResponse,
+	PasswordChangeResponse,
 	PreloginResponse,
 	ROUTES,
 	RevokeSessionsResponse,
@@ -17,6 +18,7 @@ import {
 	UserKeysResponse,
 	type LoginRequest,
 	type LoginTotpRequest,
+	type PasswordChangeRequest,
 	type RegisterRequest,
 	type TotpDisableRequest,
 	type TotpEnableRequest,
@@ -94,6 +96,10 @@ export class HubApi {
 		for (const name of this.#cookies.keys()) {
 			if (isCookieNamed(name, COOKIE_NAMES.session)) this.#cookies.delete(name);
 		}
+	}
+
+	changePassword(request: PasswordChangeRequest): Promise<PasswordChangeResponse> {
+		return this.#request('POST', ROUTES.password, PasswordChangeResponse, request);
 	}
 
 	session(): Promise<SessionView> {

@@ -1,6 +1,7 @@
 /**
  * Section 4 of bench/pwa.ts: a signed-in tab left idle on an open conversation of ~200 messages,
- * a few of them announced time-locks an hour away (their countdowns tick every second). Measured
+ * a few of them announced time-locks `--idle-lock-minutes` ahead (a day by default: their countdowns
+ * tick once a minute; under an hour they show seconds and tick every second). Measured
  * over the idle window: the page's main-thread task and script time (CDP Performance.getMetrics
  * TaskDuration, ScriptDuration), its renderer process's CPU time (all threads, /proc), the JS heap
  * after a GC and the renderer's memory. Baseline: the same for a tab idle on the sign-in page,
@@ -16,7 +17,6 @@ import { signInThroughForm, waitSynced } from './page';
 import { cpuMs, memoryOf, rendererOf, type ProcessMemory } from './proc';
 
 const TIMELOCKS = 5;
-const LOCK_AHEAD_MS = 3_600_000;
 const CPU_GOAL_MS_PER_MINUTE = 50;
 const MEMORY_GOAL_BYTES = 100 * 2 ** 20;
 /** The idle window starts once a page's tasks took less than this over QUIET_WINDOW_MS. */
@@ -94,7 +94,16 @@ async function measureIdle(probes: Probe[], idleMs: number): Promise<IdleTab[]> 
 	return tabs;
 }
 
-export async function runIdle(env: PwaEnv, messages: number, idleSeconds: number): Promise<IdleResult> {
+/**
+ * `lockAheadMinutes`: how far ahead the time-locks unlock. A countdown more than an hour from its
+ * end shows minutes and ticks once a minute; in its last hour it shows seconds and ticks every second.
+ */
+export async function runIdle(
+	env: PwaEnv,
+	messages: number,
+	idleSeconds: number,
+	lockAheadMinutes: number,
+): Promise<IdleResult> {
 	const { timeoutMs } = env;
 	const sender = await newUser(env.url, uniqueName('idle_send'));
 	const username = uniqueName('idleweb');
@@ -104,7 +113,7 @@ export async function runIdle(env: PwaEnv, messages: number, idleSeconds: number
 	if (plain.length > 0) await sendAll(sender.messenger, plain, timeoutMs);
 	for (let i = 0; i < locks; i++) {
 		await sender.messenger.send(username, `Time-locked ${i + 1}: opens in about an hour.`, {
-			unlockAt: Date.now() + LOCK_AHEAD_MS + i * 60_000,
+			unlockAt: Date.now() + lockAheadMinutes * 60_000 + i * 60_000,
 			announce: true,
 		});
 	}

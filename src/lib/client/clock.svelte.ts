@@ -26,12 +26,24 @@ export class HubClock {
 			this.#secondTimer = null;
 		};
 	});
+	#minuteTimer: ReturnType<typeof setTimeout> | null = null;
+	#minutes = createSubscriber((update) => {
+		const tick = () => {
+			update();
+			this.#minuteTimer = setTimeout(tick, 60_000 - (this.exact() % 60_000));
+		};
+		this.#minuteTimer = setTimeout(tick, 60_000 - (this.exact() % 60_000));
+		return () => {
+			if (this.#minuteTimer) clearTimeout(this.#minuteTimer);
+			this.#minuteTimer = null;
+		};
+	});
 	#days = createSubscriber((update) => {
 		const tick = () => {
 			update();
-			this.#dayTimer = setTimeout(tick, untilTomorrow());
+			this.#dayTimer = setTimeout(tick, untilTomorrow(this.exact()));
 		};
-		this.#dayTimer = setTimeout(tick, untilTomorrow());
+		this.#dayTimer = setTimeout(tick, untilTomorrow(this.exact()));
 		return () => {
 			if (this.#dayTimer) clearTimeout(this.#dayTimer);
 			this.#dayTimer = null;
@@ -44,10 +56,16 @@ export class HubClock {
 		return Date.now() + this.#offset;
 	}
 
-	/** The start of this device's local day, refreshed at midnight: for "today at 14:02" labels. */
+	/** The hub's time, refreshed on each of its minute boundaries while read: for countdowns far from their end. */
+	get minute(): number {
+		this.#minutes();
+		return this.exact();
+	}
+
+	/** The start of the local day by the hub's clock (a device clock may be wrong), refreshed at midnight: for "today at 14:02" labels. */
 	get today(): number {
 		this.#days();
-		return startOfDay(Date.now());
+		return startOfDay(this.exact());
 	}
 
 	/** The hub's time right now, for code (not reactive). */
@@ -80,8 +98,8 @@ function startOfDay(ms: number): number {
 }
 
 /** A little past the next local midnight (a day may be 23 or 25 hours long). */
-function untilTomorrow(): number {
-	const now = new Date();
+function untilTomorrow(hubNow: number): number {
+	const now = new Date(hubNow);
 	const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1).getTime();
-	return Math.max(1000, midnight + 50 - now.getTime());
+	return Math.max(1000, midnight + 50 - hubNow);
 }

@@ -85,6 +85,15 @@ export function formatCountdown(ms: number): string {
 	return days > 0 ? `${days} d ${clock}` : clock;
 }
 
+/** Time left to the minute, as "2 d 3 h" or "1 h 05 min": for a countdown that ticks once a minute. */
+export function formatCoarseCountdown(ms: number): string {
+	const minutes = Math.max(0, Math.ceil(ms / 60_000));
+	const days = Math.floor(minutes / 1440);
+	const hours = Math.floor((minutes % 1440) / 60);
+	if (days > 0) return `${days} d ${hours} h`;
+	return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
 /** Spoken form of a countdown, for screen readers. */
 export function describeCountdown(ms: number): string {
 	const total = Math.max(0, Math.ceil(ms / 1000));

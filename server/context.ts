@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { HubConfig } from './config';
 import type { HubMetrics } from './metrics';
+import type { AccountService } from './services/account';
 import type { AuthService } from './services/auth';
 import type { DeviceService } from './services/devices';
 import type { MaintenanceService } from './services/maintenance';
@@ -13,6 +14,7 @@ import type { HubServer } from './socket/types';
 import type { Store } from './store';
 
 export interface HubServices {
+	account: AccountService;
 	auth: AuthService;
 	devices: DeviceService;
 	messages: MessageService;

@@ -21,9 +21,11 @@ import { sessionRoutes } from './http/sessions';
 import { findStaticSite, installStatic, type Shell } from './http/static';
 import { metricsRoutes, systemRoutes } from './http/system';
 import { twoFactorRoutes } from './http/two-factor';
+import { accountRoutes } from './http/account';
 import { userRoutes } from './http/users';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { AccountService } from './services/account';
 import { AuthService } from './services/auth';
 import { DeviceService } from './services/devices';
 import { MaintenanceService } from './services/maintenance';
@@ -159,21 +161,23 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			});
 		}
 		const hubId = randomUUID();
+		const timelocks = new Timelocks({
+			hubId,
+			store,
+			notify,
+			io,
+			clustered: cluster !== null,
+			now,
+			logger,
+			metrics,
+		});
 		const services: HubServices = {
+			account: new AccountService(store, auth, twoFactor, timelocks),
 			auth,
 			devices,
 			messages: new MessageService(store, config, now, notify),
 			maintenance: new MaintenanceService(store, config, notify, auth, now, logger),
-			timelocks: new Timelocks({
-				hubId,
-				store,
-				notify,
-				io,
-				clustered: cluster !== null,
-				now,
-				logger,
-				metrics,
-			}),
+			timelocks,
 			throttle,
 			twoFactor,
 		};
@@ -195,6 +199,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		installOriginGuard(app, () => allowedOrigin);
 		authRoutes(app, context, policy);
 		twoFactorRoutes(app, context, policy);
+		accountRoutes(app, context, policy);
 		userRoutes(app, context, policy);
 		sessionRoutes(app, context, policy);
 		systemRoutes(app, context);

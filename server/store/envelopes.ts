@@ -73,6 +73,12 @@ export interface EnvelopesRepo {
 	/** Cancelled envelopes stored before `before` (purged after the retention period). */
 	cancelledBefore(before: number, limit: number): Promise<string[]>;
 	deleteMany(ids: string[]): Promise<void>;
+	/**
+	 * What a deleted account leaves waiting: every envelope addressed to `username` (settled or
+	 * locked) and every still-locked one they sent. Their settled sent envelopes stay: those are
+	 * the recipients' messages now. Returns the ids of the locked copies removed, for the scheduler.
+	 */
+	deleteForAccount(username: string): Promise<string[]>;
 }
 
 const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
@@ -260,6 +266,19 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 		},
 		async deleteMany(ids) {
 			if (ids.length > 0) await envelopes.deleteMany({ _id: { $in: ids } });
+		},
+		async deleteForAccount(username) {
+			const lockedIds = [
+				...(await locked.find({ to: username }, { _id: 1 }).lean<Pick<EnvelopeDoc, '_id'>[]>()),
+				...(await locked.find({ from: username }, { _id: 1 }).lean<Pick<EnvelopeDoc, '_id'>[]>()),
+			].map((d) => d._id);
+			// Equality filters only, which the embedded engine sends down to its backend.
+			await Promise.all([
+				envelopes.deleteMany({ to: username }),
+				locked.deleteMany({ to: username }),
+				locked.deleteMany({ from: username }),
+			]);
+			return [...new Set(lockedIds)];
 		},
 	};
 }

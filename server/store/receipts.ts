@@ -20,6 +20,8 @@ export interface ReceiptsRepo {
 	/** Receipts older than `before`: their envelopes have passed the retention period. */
 	olderThan(before: number, limit: number): Promise<ReceiptRecord[]>;
 	deleteMany(ids: string[]): Promise<void>;
+	/** Deletes every receipt for envelopes `from` sent (their account is deleted). */
+	deleteForSender(from: string): Promise<void>;
 }
 
 export function receiptsRepo(models: Models): ReceiptsRepo {
@@ -47,6 +49,9 @@ export function receiptsRepo(models: Models): ReceiptsRepo {
 		},
 		async deleteMany(ids) {
 			if (ids.length > 0) await models.receipts.deleteMany({ _id: { $in: ids } });
+		},
+		async deleteForSender(from) {
+			await models.receipts.deleteMany({ from });
 		},
 	};
 }

@@ -25,6 +25,8 @@ export interface UsersRepo {
 		expectedAuthHash: string,
 		next: Pick<UserRecord, 'salt' | 'kdf' | 'authHash' | 'keyBackup'>,
 	): Promise<boolean>;
+	/** Deletes the user's document (salt, authKey hash, public identity, key backup); false when none. */
+	delete(username: string): Promise<boolean>;
 }
 
 export function usersRepo(models: Models): UsersRepo {
@@ -63,6 +65,10 @@ export function usersRepo(models: Models): UsersRepo {
 				},
 			);
 			return result.matchedCount > 0;
+		},
+		async delete(username) {
+			const result = await models.users.deleteOne({ _id: username });
+			return result.deletedCount > 0;
 		},
 	};
 }

@@ -147,6 +147,17 @@ export class Timelocks {
 		};
 	}
 
+	/**
+	 * Locked envelopes removed with a deleted account: no hub may release them from memory.
+	 * Told to the other hubs as settled, which makes them forget the ids too.
+	 */
+	removed(ids: string[]): void {
+		if (ids.length === 0) return;
+		for (const id of ids) this.#scheduler.forget(id);
+		this.#service.settledElsewhere(ids);
+		this.#tellPeers('timelock:settled', ids);
+	}
+
 	/** Loads what is due (what fell due while no hub ran included) and joins the other hubs. */
 	async start(): Promise<void> {
 		if (this.#deps.clustered) {

@@ -262,6 +262,7 @@ class Session {
 		if (reason === 'password-changed') {
 			this.#endedReason = 'The password was changed on another device: use the new one.';
 		}
+		if (reason === 'account-deleted') this.#endedReason = 'This account was deleted from another device.';
 		this.#close(this.#engine);
 		void this.#toLockedOrSignedOut();
 	}

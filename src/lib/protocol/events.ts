@@ -62,7 +62,7 @@ export const Cancelled = z.strictObject({ id: MessageId, from: z.string(), to: z
 export type Cancelled = z.infer<typeof Cancelled>;
 
 export const SessionEnded = z.strictObject({
-	reason: z.enum(['logout', 'expired', 'revoked', 'password-changed']),
+	reason: z.enum(['logout', 'expired', 'revoked', 'password-changed', 'account-deleted']),
 });
 export type SessionEnded = z.infer<typeof SessionEnded>;
 

@@ -19,6 +19,8 @@ export const ROUTES = {
 	sessions: '/api/sessions',
 	revokeSessions: '/api/sessions/revoke',
 	password: '/api/auth/password',
+	/** Deletes the signed-in account: password, and a code when two-factor authentication is on. */
+	accountDelete: '/api/account/delete',
 	userKeys: (username: string) => `/api/users/${encodeURIComponent(username)}/keys`,
 	userKeysPattern: '/api/users/:username/keys',
 	health: '/api/health',
@@ -152,6 +154,16 @@ export const PasswordChangeResponse = z.strictObject({
 	revokedSessions: z.number().int().nonnegative(),
 });
 export type PasswordChangeResponse = z.infer<typeof PasswordChangeResponse>;
+
+/**
+ * Deleting the signed-in account: the password proves itself by its authKey, and with two-factor
+ * authentication on a TOTP or recovery code is needed too (TOTP_REQUIRED without one).
+ */
+export const AccountDeleteRequest = z.strictObject({
+	authKey: b64Bytes(32),
+	code: SecondFactorCode.optional(),
+});
+export type AccountDeleteRequest = z.input<typeof AccountDeleteRequest>;
 
 export const UserView = z.strictObject({ username: Username, identity: PublicIdentity });
 export type UserView = z.infer<typeof UserView>;

@@ -227,6 +227,23 @@ export async function changePassword(
 	return { account: { ...account, sealed }, revokedSessions: reply.revokedSessions };
 }
 
+/**
+ * Deletes the account on the hub: the password proves itself by its authKey (derived with the
+ * hub's salt), with a TOTP or recovery code when two-factor authentication is on. What the device
+ * keeps is the caller's to erase.
+ */
+export async function deleteAccount(
+	api: HubApi,
+	username: string,
+	password: string,
+	options: { code?: string; derive?: Deriver } = {},
+): Promise<void> {
+	await ready();
+	const pre = await api.prelogin(username);
+	const keys = await (options.derive ?? deriveInPlace)(password, fromB64(pre.salt), pre.kdf);
+	await api.deleteAccount({ authKey: toB64(keys.authKey), code: options.code });
+}
+
 function toAccount(reply: LoginResponse, identity: Identity, localKey: Uint8Array): Account {
 	return {
 		username: reply.user.username,

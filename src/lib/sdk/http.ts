@@ -16,6 +16,7 @@ import {
 	TotpStatus,
 	isCookieNamed,
 	UserKeysResponse,
+	type AccountDeleteRequest,
 	type LoginRequest,
 	type LoginTotpRequest,
 	type PasswordChangeRequest,
@@ -100,6 +101,14 @@ export class HubApi {
 
 	changePassword(request: PasswordChangeRequest): Promise<PasswordChangeResponse> {
 		return this.#request('POST', ROUTES.password, PasswordChangeResponse, request);
+	}
+
+	/** Deletes the signed-in account; the session cookie goes with it. */
+	async deleteAccount(request: AccountDeleteRequest): Promise<void> {
+		await this.#request('POST', ROUTES.accountDelete, null, request);
+		for (const name of this.#cookies.keys()) {
+			if (isCookieNamed(name, COOKIE_NAMES.session)) this.#cookies.delete(name);
+		}
 	}
 
 	session(): Promise<SessionView> {

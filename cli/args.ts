@@ -30,6 +30,9 @@ Commands:
   sessions                                list the devices signed in to this account (* marks this one)
   sessions revoke <id> | --others         sign one device out (by the start of its id), or every
                                           device but this one; their connections end at once
+  account delete --yes [--code <code>]    delete this account on the hub (keys, backup, sessions,
+                                          messages waiting for it) and this device's copy; --yes
+                                          confirms, --code is asked for when two-factor is on
   help                                    print this help
 
 Options:
@@ -59,6 +62,7 @@ export type Command =
 	| { name: 'logout'; forget: boolean }
 	| { name: 'sessions'; revoke: SessionTarget | null }
 	| { name: 'password'; keepSessions: boolean }
+	| { name: 'account'; action: 'delete'; code: string | null }
 	| { name: 'help' };
 
 /** Which sessions `sessions revoke` signs out: the one whose id starts with `idPrefix`, or all the others. */
@@ -86,6 +90,7 @@ const OPTIONS = {
 	code: { type: 'string' },
 	others: { type: 'boolean' },
 	'keep-sessions': { type: 'boolean' },
+	yes: { type: 'boolean' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -102,6 +107,7 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	logout: ['forget'],
 	sessions: ['others'],
 	password: ['keep-sessions'],
+	account: ['code', 'yes'],
 	help: [],
 };
 
@@ -115,6 +121,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	logout: [],
 	sessions: ['[revoke <id> | revoke --others]'],
 	password: [],
+	account: ['delete'],
 	help: [],
 };
 
@@ -143,6 +150,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'others',
 		'code',
 		'keep-sessions',
+		'yes',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
@@ -170,6 +178,7 @@ function buildCommand(
 		code?: string;
 		others?: boolean;
 		'keep-sessions'?: boolean;
+		yes?: boolean;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -207,6 +216,15 @@ function buildCommand(
 			return parseSessions(rest, values.others ?? false);
 		case 'password':
 			return { name, keepSessions: values['keep-sessions'] ?? false };
+		case 'account':
+			if (rest[0] !== 'delete' || rest.length !== 1)
+				throw new UsageError('usage: hourglass account delete --yes');
+			if (values.yes !== true) {
+				throw new UsageError(
+					'"account delete" cannot be undone: add --yes to delete this account and its keys for good',
+				);
+			}
+			return { name, action: 'delete', code };
 		case 'read':
 		case 'help':
 			return { name };

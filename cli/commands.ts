@@ -53,6 +53,8 @@ export async function runCommand(
 			return withSession(ctx, (session) => sessions(session, command.revoke));
 		case 'password':
 			return withSession(ctx, (session) => password(session, command.keepSessions));
+		case 'account':
+			return withSession(ctx, (session) => deleteAccount(session, command.code));
 	}
 }
 
@@ -270,6 +272,35 @@ async function disableTwoFactor(session: LocalSession, code: string | null): Pro
 	} finally {
 		session.save();
 	}
+}
+
+/**
+ * Deletes the account on the hub (the password, and a code when two-factor authentication is on:
+ * asked for when not given), then this device's profile of it.
+ */
+async function deleteAccount(session: LocalSession, code: string | null): Promise<void> {
+	await session.ensureSignedIn();
+	const remove = (given: string | null) =>
+		session.api.deleteAccount({ authKey: session.authKey(), ...(given === null ? {} : { code: given }) });
+	try {
+		await remove(code);
+	} catch (error) {
+		if (!(error instanceof ApiError) || error.code !== 'TOTP_REQUIRED' || code !== null) {
+			session.save();
+			throw error;
+		}
+		try {
+			await remove(
+				parseCode(await session.ctx.code('Code from your authenticator app (or a recovery code): ')),
+			);
+		} catch (again) {
+			session.save();
+			throw again;
+		}
+	}
+	session.jar.forgetSession();
+	session.ctx.store.remove(session.ctx.server, session.username);
+	session.ctx.out(`Deleted the account ${session.username} on the hub, and this device's copy of its keys.`);
 }
 
 /** Lists this account's devices, or signs one (by the start of its id) or all the others out. */

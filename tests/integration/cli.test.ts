@@ -258,6 +258,42 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(noNew.stderr).toContain('no new password');
 	});
 
+	it('deletes the account with --yes: the hub forgets it, this device forgets its keys, the name is free again', async () => {
+		const [laptop, ivy] = [newHome(), newHome()];
+		expect((await cli(laptop, ['register', 'hana'])).code).toBe(0);
+		expect((await cli(ivy, ['register', 'ivy'])).code).toBe(0);
+		expect((await cli(ivy, ['send', 'hana', 'waiting for hana'])).code).toBe(0);
+
+		const unconfirmed = await cli(laptop, ['account', 'delete']);
+		expect(unconfirmed.code).toBe(2);
+		expect(unconfirmed.stderr).toContain('add --yes');
+		const wrong = await cli(laptop, ['account', 'delete', '--yes'], {
+			HOURGLASS_PASSWORD: 'not the password at all',
+		});
+		expect(wrong.code).toBe(1);
+		expect(wrong.stderr).toContain('INVALID_CREDENTIALS');
+
+		const deleted = await cli(laptop, ['account', 'delete', '--yes']);
+		expect(deleted.code, deleted.stderr).toBe(0);
+		expect(deleted.stdout).toContain('Deleted the account hana');
+		const after = await cli(laptop, ['read']);
+		expect(after.code).not.toBe(0);
+		expect(after.stderr).toContain('No account');
+		const login = await cli(newHome(), ['login', 'hana']);
+		expect(login.code).toBe(1);
+		expect(login.stderr).toContain('INVALID_CREDENTIALS');
+
+		// A new owner of the name: new keys, so ivy's pin refuses them; nothing of the old hana's is waiting.
+		const again = newHome();
+		expect((await cli(again, ['register', 'hana'])).code).toBe(0);
+		const read = await cli(again, ['read']);
+		expect(read.code, read.stderr).toBe(0);
+		expect(read.stdout).toContain('No new messages.');
+		const send = await cli(ivy, ['send', 'hana', 'hello again']);
+		expect(send.code).toBe(1);
+		expect(send.stderr).toContain('The keys of hana have changed');
+	});
+
 	it('does not deliver a time-locked message before its unlock date, then does', async () => {
 		// Far enough ahead for two sends and a read, each a whole process, even on a busy machine.
 		const unlockAt = Date.now() + 15_000;

@@ -7,6 +7,7 @@ import {
 	HubApi,
 	SecondFactorRequired,
 	changePassword as changeAccountPassword,
+	deleteAccount as deleteHubAccount,
 	openAccountKeys,
 	createAccount as registerAccount,
 	loginWithKey,
@@ -165,6 +166,14 @@ export async function changePassword(
 	account.sealed = changed.account.sealed;
 	saveUnlocked(account);
 	return changed.revokedSessions;
+}
+
+/** Deletes the account on the hub: its password (Argon2id in a worker), and a code when two-factor is on. */
+export async function deleteAccount(account: Account, password: string, code: string | null): Promise<void> {
+	await deleteHubAccount(api, account.username, password, {
+		derive: workerDerive,
+		...(code === null ? {} : { code }),
+	});
 }
 
 export async function logout(): Promise<void> {

@@ -43,6 +43,8 @@ class Session {
 	#inbox = $state.raw<LockedInbox | null>(null);
 	#booting: Promise<void> | null = null;
 	#accounts: Promise<Accounts> | null = null;
+	/** While this tab deletes its account: the hub's session:ended for it is expected. */
+	#deleting = false;
 	readonly #idle = new IdleTimer();
 
 	get status(): SessionStatus {
@@ -162,6 +164,30 @@ class Session {
 		return (await this.#load()).changePassword(engine.account, current, next, keepOtherSessions);
 	}
 
+	/**
+	 * Deletes the account on the hub (the password, and a code when two-factor authentication is
+	 * on), then erases this device's copy of it. On a refusal nothing changes here.
+	 */
+	async deleteAccount(password: string, code: string | null): Promise<void> {
+		const engine = this.#engine;
+		if (!engine) throw new Error('deleteAccount: nothing is unlocked');
+		const { username } = engine;
+		// This tab's own socket hears the deletion too: the erasing below, not #onSignedOut, handles it.
+		this.#deleting = true;
+		try {
+			await (await this.#load()).deleteAccount(engine.account, password, code);
+		} catch (error) {
+			this.#deleting = false;
+			throw error;
+		}
+		this.#close(engine);
+		try {
+			await this.removeFromDevice(username);
+		} finally {
+			this.#deleting = false;
+		}
+	}
+
 	/** The hub ended the session while the app stayed open: sign in again without closing anything. */
 	async reauthenticate(password: string): Promise<void> {
 		const engine = this.#engine;
@@ -252,6 +278,7 @@ class Session {
 	}
 
 	#onSignedOut(reason: SessionEnded['reason']): void {
+		if (reason === 'account-deleted' && this.#deleting) return;
 		if (reason === 'expired') {
 			this.#endedReason = 'Your session with the hub expired.';
 			return;

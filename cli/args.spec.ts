@@ -88,6 +88,23 @@ describe('parseCommandLine', () => {
 		});
 	});
 
+	it('reads account delete only with --yes, and its --code', () => {
+		expect(parse(['account', 'delete', '--yes']).command).toEqual({
+			name: 'account',
+			action: 'delete',
+			code: null,
+		});
+		expect(parse(['account', 'delete', '--yes', '--code', '123456']).command).toEqual({
+			name: 'account',
+			action: 'delete',
+			code: '123456',
+		});
+		expect(() => parse(['account', 'delete'])).toThrow(/--yes/);
+		expect(() => parse(['account'])).toThrow(UsageError);
+		expect(() => parse(['account', 'remove', '--yes'])).toThrow(UsageError);
+		expect(() => parse(['read', '--yes'])).toThrow(UsageError);
+	});
+
 	it('reads password with and without --keep-sessions', () => {
 		expect(parse(['password']).command).toEqual({ name: 'password', keepSessions: false });
 		expect(parse(['password', '--keep-sessions']).command).toEqual({ name: 'password', keepSessions: true });

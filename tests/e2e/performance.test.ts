@@ -200,6 +200,27 @@ describe('the PWA keeps up', () => {
 		expect(tickDiff).toEqual({ [`row:${envelope.id}`]: 1 });
 	});
 
+	it('keeps every message typed while the one before is still being sent, in order', async () => {
+		const texts: string[] = [];
+		const arrived = (envelope: StoredEnvelope) =>
+			void sender.messenger.open(envelope).then((m) => {
+				if (m.text?.startsWith('quick ')) texts.push(m.text);
+			});
+		sender.socket.on('message:new', arrived);
+		try {
+			const field = reader.page.getByLabel('Message', { exact: true });
+			const typed = Array.from({ length: 5 }, (_, i) => `quick ${i}`);
+			for (const text of typed) {
+				await field.fill(text);
+				await field.press('Enter');
+			}
+			await expect.poll(() => texts.length, { timeout: 15_000 }).toBe(typed.length);
+			expect(texts).toEqual(typed);
+		} finally {
+			sender.socket.off('message:new', arrived);
+		}
+	});
+
 	it('syncs a first visit of 3,000 messages and opens the conversation at the latest one', async () => {
 		const newcomer = await newUser(hub.url, sdkName('newcomer'), PASSWORD);
 		newcomer.close();

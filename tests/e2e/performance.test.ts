@@ -99,21 +99,6 @@ function shownIds(page: Page): Promise<string[]> {
 		.evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset.id ?? ''));
 }
 
-function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const started = Date.now();
-		const poll = setInterval(() => {
-			if (check()) {
-				clearInterval(poll);
-				resolve();
-			} else if (Date.now() - started > timeoutMs) {
-				clearInterval(poll);
-				reject(new Error(`timed out waiting for ${what}`));
-			}
-		}, 20);
-	});
-}
-
 /**
  * Sends `count` texts from `from` to `to`, `inFlight` at a time; returns the ids in conversation
  * order: by the hub's storage time, and by id within one millisecond (as the [peer+order] index has them).
@@ -158,7 +143,7 @@ describe('the PWA keeps up', () => {
 		// The screen holds the latest rows, in the same order as the history.
 		expect(shown).toEqual(ids.slice(ids.length - shown.length));
 		expect(shown.length).toBeLessThanOrEqual(WINDOW_MAX);
-		await waitFor(() => ids.every((id) => delivered.has(id)), 'a receipt for every message of the burst');
+		await expect.poll(() => ids.filter((id) => !delivered.has(id)).length, { timeout: 30_000 }).toBe(0);
 	});
 
 	it('renders only the rows whose data changed, and runs the clock only for a countdown on screen', async () => {

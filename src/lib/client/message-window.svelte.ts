@@ -78,9 +78,15 @@ export class MessageWindow {
 		const upper = this.#upper;
 		if (upper === null || this.#moving) return;
 		this.#moving = true;
-		const next = await this.#range(upper, 'above')
-			.limit(WINDOW_PAGE + 1)
-			.toArray();
+		let next: MessageRow[];
+		try {
+			next = await this.#range(upper, 'above')
+				.limit(WINDOW_PAGE + 1)
+				.toArray();
+		} finally {
+			// #follow sets it again until the moved window is read; a failed read must not block scrolling.
+			this.#moving = false;
+		}
 		if (this.#upper !== upper) return;
 		this.#upper = next.length > WINDOW_PAGE ? next[WINDOW_PAGE - 1].order : null;
 		this.#follow();

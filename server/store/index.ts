@@ -1,5 +1,6 @@
 import mongoose, { type Connection } from 'mongoose';
 import { activityRepo, type ActivityRepo } from './activity';
+import type { Drainable } from './batch-writer';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { defineModels } from './models';
 import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
@@ -59,12 +60,13 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		})
 		.asPromise();
 	const models = await defineModels(conn);
+	const writers: Drainable[] = [];
 	return {
 		users: usersRepo(models),
 		sessions: sessionsRepo(models),
 		settings: settingsRepo(models),
-		envelopes: envelopesRepo(models),
-		receipts: receiptsRepo(models),
+		envelopes: envelopesRepo(models, writers),
+		receipts: receiptsRepo(models, writers),
 		usage: usageRepo(models),
 		throttle: throttleRepo(models),
 		secondFactors: secondFactorsRepo(models),
@@ -85,6 +87,8 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 			}
 		},
 		async close() {
+			// Grouped inserts still waiting in a batch have callers waiting on them: they land before the connection goes.
+			await Promise.all(writers.map((writer) => writer.drain()));
 			await conn.close();
 		},
 	};

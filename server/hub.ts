@@ -8,6 +8,7 @@ import { ROUTES } from '../src/lib/protocol';
 import { joinCluster, SYNC_HINT_SPREAD_MS, type ClusterLink } from './cluster';
 import { isHttps, type HubConfig } from './config';
 import type { HubContext, HubServices } from './context';
+import { installAccessLog } from './http/access-log';
 import { authRoutes } from './http/auth';
 import { cookiePolicy } from './http/cookies';
 import { installErrorHandler } from './http/errors';
@@ -100,6 +101,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 	try {
 		const app = Fastify({
 			loggerInstance: logger.child({ component: 'http' }),
+			disableRequestLogging: true,
 			bodyLimit: REST_BODY_LIMIT,
 			trustProxy: trustProxyOption(config.trustProxy),
 			...(config.tls
@@ -207,6 +209,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 
 		await app.register(fastifyCookie);
 		installErrorHandler(app, logger);
+		installAccessLog(app);
 		installSecurityHeaders(app, headers);
 		installOriginGuard(app, () => allowedOrigin);
 		authRoutes(app, context, policy);

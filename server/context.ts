@@ -3,6 +3,7 @@ import type { HubConfig } from './config';
 import type { HubMetrics } from './metrics';
 import type { AccountService } from './services/account';
 import type { AuthService } from './services/auth';
+import type { ContactService } from './services/contacts';
 import type { DeviceService } from './services/devices';
 import type { MaintenanceService } from './services/maintenance';
 import type { MessageService } from './services/messages';
@@ -16,6 +17,7 @@ import type { Store } from './store';
 export interface HubServices {
 	account: AccountService;
 	auth: AuthService;
+	contacts: ContactService;
 	devices: DeviceService;
 	messages: MessageService;
 	maintenance: MaintenanceService;

@@ -25,6 +25,8 @@ export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	// Every sign-in asks whether the user has a second factor; a code's check reads the user's spent codes.
 	second_factors: ['_id'],
 	second_factor_uses: ['username'],
+	// Every send asks how the recipient stands with the sender (by id); a user's list (`owner`).
+	contacts: ['_id', 'owner', 'peer'],
 };
 
 /** Suffix of the indexes this module owns, so that they can be told from FerretDB's own. */

@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
+import { contactsRepo, type ContactsRepo } from './contacts';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { defineModels } from './models';
 import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
@@ -9,6 +10,7 @@ import { throttleRepo, type ThrottleCounters } from './throttle';
 import { usageRepo, type UsageRepo } from './usage';
 import { usersRepo, type UsersRepo } from './users';
 
+export type { ContactsRepo } from './contacts';
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
 export type { SecondFactorRecord, SecondFactorsRepo } from './second-factor';
@@ -32,6 +34,8 @@ export interface Store {
 	throttle: ThrottleCounters;
 	/** Two-factor authentication: each user's TOTP secret and recovery codes, and the codes spent. */
 	secondFactors: SecondFactorsRepo;
+	/** How each user stands with others: contacts and blocks (message requests are the rest). */
+	contacts: ContactsRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -64,6 +68,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		usage: usageRepo(models),
 		throttle: throttleRepo(models),
 		secondFactors: secondFactorsRepo(models),
+		contacts: contactsRepo(models),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

@@ -23,7 +23,7 @@ export interface ContactsRepo {
 }
 
 export function contactId(owner: string, peer: string): string {
-	return `${owner}\u0000${peer}`;
+	return `${owner}:${peer}`;
 }
 
 export function contactsRepo(models: Models): ContactsRepo {

@@ -104,7 +104,8 @@ export interface SecondFactorUseDoc {
 }
 
 /**
- * How `owner` stands with `peer` (server/store/contacts.ts): `_id` is `${owner}\u0000${peer}`, so the
+ * How `owner` stands with `peer` (server/store/contacts.ts): `_id` is `${owner}:${peer}` (":" is in no
+ * username; PostgreSQL's jsonb under the embedded engine refuses a NUL), so the
  * send path's one question — how does the recipient stand with the sender? — is one `_id` equality,
  * which both MongoDB and the embedded engine answer cheaply. No document means no relation.
  */

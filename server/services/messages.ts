@@ -119,10 +119,18 @@ export class MessageService {
 			syncKey: syncKeyOf(now, envelope.id),
 		};
 		// Writing to someone makes them your contact (you chose to), so their replies are never requests.
-		const addContact = toSelf ? Promise.resolve(false) : this.store.contacts.addIfAbsent(sender, envelope.to, now);
+		const addContact = toSelf
+			? Promise.resolve(false)
+			: this.store.contacts.addIfAbsent(sender, envelope.to, now);
 		if (relation?.state === 'blocked') {
 			// Acknowledged as if stored, so the sender cannot tell; nothing is kept.
-			return { result: resultOf(stored, false), stored, fresh: false, dropped: true, contactAdded: await addContact };
+			return {
+				result: resultOf(stored, false),
+				stored,
+				fresh: false,
+				dropped: true,
+				contactAdded: await addContact,
+			};
 		}
 		if (!toSelf && relation === null) {
 			const refusal = await this.#requestRefusal(stored);
@@ -148,18 +156,17 @@ export class MessageService {
 
 	/**
 	 * A message request (the recipient has no relation with the sender) stays small: what the sender
-	 * already left stored for them plus this envelope must fit LIMITS' request caps.
+	 * already left stored for them plus this envelope must fit the request caps (LIMITS' by default).
 	 */
 	async #requestRefusal(envelope: StoredEnvelope): Promise<ProtocolError | null> {
+		const { requestEnvelopesMax, requestBytesMax } = this.config.fairness;
 		const held = await this.store.usage.storedFor(envelope.from, envelope.to);
 		const bytes = base64urlBytes(envelope.ciphertext);
-		if (held.envelopes + 1 <= LIMITS.requestEnvelopesMax && held.bytes + bytes <= LIMITS.requestBytesMax) {
-			return null;
-		}
+		if (held.envelopes + 1 <= requestEnvelopesMax && held.bytes + bytes <= requestBytesMax) return null;
 		return new ProtocolError(
 			'REQUEST_LIMIT',
 			`${envelope.to} has not accepted your message request yet: until they do, at most ` +
-				`${LIMITS.requestEnvelopesMax} messages (${LIMITS.requestBytesMax / 1024} KiB) from you wait for them.`,
+				`${requestEnvelopesMax} messages (${Math.floor(requestBytesMax / 1024)} KiB) from you wait for them.`,
 		);
 	}
 
@@ -171,7 +178,11 @@ export class MessageService {
 	announce(outcome: SendOutcome, exceptSocketId: string): void {
 		const { stored } = outcome;
 		if (outcome.contactAdded) {
-			this.notify.contactChanged(stored.from, { username: stored.to, state: 'accepted', since: stored.storedAt });
+			this.notify.contactChanged(stored.from, {
+				username: stored.to,
+				state: 'accepted',
+				since: stored.storedAt,
+			});
 		}
 		if (outcome.dropped) {
 			// The sender's other devices show it as sent, as for any message; the recipient hears nothing.

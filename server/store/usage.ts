@@ -44,12 +44,12 @@ export function usageRepo(models: Models): UsageRepo {
 		},
 		async storedFor(from, to) {
 			const [settled, locked] = await Promise.all([
-				models.envelopes.find({ from, to }, { _id: 0, ciphertext: 1, state: 1 }).lean<
-					{ ciphertext: string; state: string }[]
-				>(),
-				models.locked.find({ from, to }, { _id: 0, ciphertext: 1, state: 1 }).lean<
-					{ ciphertext: string; state: string }[]
-				>(),
+				models.envelopes
+					.find({ from, to }, { _id: 0, ciphertext: 1, state: 1 })
+					.lean<{ ciphertext: string; state: string }[]>(),
+				models.locked
+					.find({ from, to }, { _id: 0, ciphertext: 1, state: 1 })
+					.lean<{ ciphertext: string; state: string }[]>(),
 			]);
 			const kept = [...settled, ...locked].filter((d) => d.state !== 'cancelled');
 			return {

@@ -16,7 +16,14 @@ const clients: TestClient[] = [];
 
 beforeAll(async () => {
 	await ready();
-	hub = await startTestHub({ name: 'contacts' });
+	// The protocol's request caps, not the test defaults that keep them out of other tests' way.
+	hub = await startTestHub({
+		name: 'contacts',
+		env: {
+			REQUEST_ENVELOPES_MAX: String(LIMITS.requestEnvelopesMax),
+			REQUEST_BYTES_MAX: String(LIMITS.requestBytesMax),
+		},
+	});
 });
 
 afterAll(async () => {

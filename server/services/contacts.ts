@@ -31,8 +31,9 @@ export class ContactService {
 			throw new ProtocolError('FORBIDDEN', `An account keeps at most ${LIMITS.contactsMax} contacts.`);
 		}
 		const contact = await this.store.contacts.put(owner, peer, state, this.now());
-		if (state === 'blocked' && previous?.state !== 'accepted') await this.#deleteStored(peer, owner);
-		this.notify.contactChanged(owner, { username: peer, state, since: contact.since });
+		const cleared = state === 'blocked' && previous?.state !== 'accepted';
+		if (cleared) await this.#deleteStored(peer, owner);
+		this.notify.contactChanged(owner, { username: peer, state, since: contact.since, cleared });
 		return contact;
 	}
 
@@ -40,7 +41,9 @@ export class ContactService {
 	async remove(owner: string, peer: string): Promise<boolean> {
 		await this.#checkPeer(owner, peer);
 		const removed = await this.store.contacts.remove(owner, peer);
-		if (removed) this.notify.contactChanged(owner, { username: peer, state: null, since: this.now() });
+		if (removed) {
+			this.notify.contactChanged(owner, { username: peer, state: null, since: this.now(), cleared: false });
+		}
 		return removed;
 	}
 
@@ -57,6 +60,7 @@ export class ContactService {
 			username: peer,
 			state: previous?.state === 'blocked' ? 'blocked' : null,
 			since: this.now(),
+			cleared: true,
 		});
 		return deleted;
 	}

@@ -494,7 +494,8 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(again.code, again.stderr).toBe(0);
 		const declined = await cli(alice, ['decline', 'carol']);
 		expect(declined.code, declined.stderr).toBe(0);
-		expect(declined.stdout).toContain('The hub deleted 1 of their messages.');
+		// Her first message, kept through the block (she was a contact then), and the one after the unblock.
+		expect(declined.stdout).toContain('The hub deleted 2 of their messages.');
 
 		const removed = await cli(alice, ['contacts', 'remove', 'bob']);
 		expect(removed.stdout).toContain('Removed bob from your contacts.');

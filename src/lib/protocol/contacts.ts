@@ -39,6 +39,8 @@ export const ContactChanged = z.strictObject({
 	/** The new state, or null when the relation is gone (removed, unblocked, declined). */
 	state: ContactState.nullable(),
 	since: EpochMs,
+	/** The hub deleted what they had left stored for this user (a declined or blocked request): devices drop it too. */
+	cleared: z.boolean(),
 });
 export type ContactChanged = z.infer<typeof ContactChanged>;
 

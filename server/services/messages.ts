@@ -182,6 +182,7 @@ export class MessageService {
 				username: stored.to,
 				state: 'accepted',
 				since: stored.storedAt,
+				cleared: false,
 			});
 		}
 		if (outcome.dropped) {

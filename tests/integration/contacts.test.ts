@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../../src/lib/crypto';
-import { LIMITS, ROUTES, parseContactCard } from '../../src/lib/protocol';
+import { ContactChanged, LIMITS, ROUTES, parseContactCard } from '../../src/lib/protocol';
 import {
 	FingerprintMismatchError,
 	addContactFromCard,
@@ -79,7 +79,11 @@ describe('message requests', () => {
 		const told = waitForEvent(bob.socket, 'contacts:changed', (c) => c.username === alice.username);
 		const accepted = await bob.api.setContact(alice.username, 'accepted');
 		expect(accepted).toMatchObject({ username: alice.username, state: 'accepted' });
-		expect(await told).toMatchObject({ username: alice.username, state: 'accepted' });
+		expect(ContactChanged.parse(await told)).toMatchObject({
+			username: alice.username,
+			state: 'accepted',
+			cleared: false,
+		});
 		const more = await alice.messenger.send(bob.username, 'now we are contacts');
 		expect(more.result.duplicate).toBe(false);
 		expect(await receivedIds(bob)).toContain(more.envelope.id);
@@ -96,7 +100,9 @@ describe('message requests', () => {
 	it('a reply to someone you wrote to is never a request', async () => {
 		const alice = await user('alice');
 		const bob = await user('bob');
+		const added = waitForEvent(alice.socket, 'contacts:changed');
 		await alice.messenger.send(bob.username, 'hi bob');
+		expect(ContactChanged.parse(await added)).toMatchObject({ username: bob.username, state: 'accepted' });
 		// Bob replies more than a request may hold: alice wrote to him first, so he is her contact.
 		for (let i = 0; i <= LIMITS.requestEnvelopesMax; i++) await bob.messenger.send(alice.username, `re ${i}`);
 		expect((await storedFor(bob, alice)).envelopes).toBe(LIMITS.requestEnvelopesMax + 1);
@@ -114,7 +120,7 @@ describe('message requests', () => {
 
 		const told = waitForEvent(bob.socket, 'contacts:changed', (c) => c.username === alice.username);
 		expect(await bob.api.declineRequest(alice.username)).toEqual({ deleted: 2 });
-		expect(await told).toMatchObject({ state: null });
+		expect(ContactChanged.parse(await told)).toMatchObject({ state: null, cleared: true });
 		expect(await storedFor(alice, bob)).toEqual({ envelopes: 0, bytes: 0 });
 		const page = await bob.messenger.sync(null);
 		expect(page.sealed).toEqual([]);

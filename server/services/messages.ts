@@ -14,7 +14,7 @@ import {
 	type SyncResult,
 } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
-import { base64urlBytes, type Store } from '../store';
+import type { Store } from '../store';
 import type { Notifier } from './notify';
 import { QuotaService } from './quota';
 
@@ -132,17 +132,10 @@ export class MessageService {
 				contactAdded: await addContact,
 			};
 		}
-		if (!toSelf && relation === null) {
-			const refusal = await this.#requestRefusal(stored);
-			if (refusal) {
-				await addContact;
-				const previous = await this.#duplicateOf(envelope);
-				if (previous) return previous;
-				throw refusal;
-			}
-		}
+		// A stranger's message is a request: it must fit the request caps too (QuotaService).
+		const request = !toSelf && relation === null;
 		const [inserted, contactAdded] = await Promise.all([
-			this.#quota.charged(stored, () => this.store.envelopes.insert(stored)),
+			this.#quota.charged(stored, () => this.store.envelopes.insert(stored), { request }),
 			addContact,
 		]);
 		if (inserted) {
@@ -152,22 +145,6 @@ export class MessageService {
 		const previous = await this.#duplicateOf(envelope);
 		if (previous) return { ...previous, contactAdded };
 		throw new ProtocolError('ID_CONFLICT', 'Another message already has this id.');
-	}
-
-	/**
-	 * A message request (the recipient has no relation with the sender) stays small: what the sender
-	 * already left stored for them plus this envelope must fit the request caps (LIMITS' by default).
-	 */
-	async #requestRefusal(envelope: StoredEnvelope): Promise<ProtocolError | null> {
-		const { requestEnvelopesMax, requestBytesMax } = this.config.fairness;
-		const held = await this.store.usage.storedFor(envelope.from, envelope.to);
-		const bytes = base64urlBytes(envelope.ciphertext);
-		if (held.envelopes + 1 <= requestEnvelopesMax && held.bytes + bytes <= requestBytesMax) return null;
-		return new ProtocolError(
-			'REQUEST_LIMIT',
-			`${envelope.to} has not accepted your message request yet: until they do, at most ` +
-				`${requestEnvelopesMax} messages (${Math.floor(requestBytesMax / 1024)} KiB) from you wait for them.`,
-		);
 	}
 
 	/**

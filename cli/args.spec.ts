@@ -20,6 +20,36 @@ describe('parseCommandLine', () => {
 		expect(parse(['--server=http://localhost:5000', 'read']).server).toBe('http://localhost:5000');
 	});
 
+	it('reads the contacts commands, a card link checked for its shape, and refuses the rest', () => {
+		const fp = '0'.repeat(30);
+		expect(parse(['contacts']).command).toEqual({ name: 'contacts', action: { kind: 'list' } });
+		expect(parse(['contacts', 'add', 'Bob']).command).toEqual({
+			name: 'contacts',
+			action: { kind: 'add', peer: 'bob' },
+		});
+		expect(parse(['contacts', 'add', `https://hub.example/add#u=bob&fp=${fp}`]).command).toEqual({
+			name: 'contacts',
+			action: { kind: 'add-card', card: { username: 'bob', fingerprint: fp } },
+		});
+		expect(parse(['contacts', 'remove', 'bob']).command).toEqual({
+			name: 'contacts',
+			action: { kind: 'remove', peer: 'bob' },
+		});
+		expect(parse(['requests']).command).toEqual({ name: 'requests' });
+		for (const name of ['accept', 'decline', 'block', 'unblock'] as const) {
+			expect(parse([name, 'Carol']).command).toEqual({ name, peer: 'carol' });
+			expect(() => parse([name])).toThrow(UsageError);
+		}
+		expect(parse(['card']).command).toEqual({ name: 'card', qr: false });
+		expect(parse(['card', '--qr']).command).toEqual({ name: 'card', qr: true });
+		expect(() => parse(['contacts', 'add'])).toThrow(UsageError);
+		expect(() => parse(['contacts', 'befriend', 'bob'])).toThrow(UsageError);
+		expect(() => parse(['contacts', 'add', 'bob', 'carol'])).toThrow(UsageError);
+		expect(() => parse(['contacts', 'add', 'https://hub.example/add#u=bob&fp=123'])).toThrow(/contact card/);
+		expect(() => parse(['contacts', 'remove', 'x'])).toThrow(UsageError);
+		expect(() => parse(['send', 'bob', 'hi', '--qr'])).toThrow(/--qr does not apply/);
+	});
+
 	it('normalises usernames to lower case', () => {
 		expect(parse(['register', 'Alice']).command).toEqual({ name: 'register', username: 'alice' });
 		expect(parse(['login', 'BOB.smith', '--trust']).command).toEqual({

@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { LIMITS, SecondFactorCode, UsernameInput } from '../src/lib/protocol';
+import {
+	LIMITS,
+	SecondFactorCode,
+	UsernameInput,
+	parseContactCard,
+	type ContactCard,
+} from '../src/lib/protocol';
 import { UnlockDateError, parseUnlockDate } from './unlock';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:3000';
@@ -35,6 +41,17 @@ Commands:
   account delete --yes [--code <code>]    delete this account on the hub (keys, backup, sessions,
                                           messages waiting for it) and this device's copy; --yes
                                           confirms, --code is asked for when two-factor is on
+  contacts                                list your contacts and the people you blocked
+  contacts add <user>|<card link>         add a contact; a contact card link (<origin>/add#u=…&fp=…)
+                                          has its fingerprint checked against the hub's keys first
+  contacts remove <user>                  remove a contact (their new messages are requests again)
+  requests                                list message requests: who wrote, how many, their first message
+  accept <user>                           accept a message request (they become a contact)
+  decline <user>                          decline it: the hub deletes what they left stored for you
+  block <user>                            store nothing more from <user> (declines their request);
+                                          they are not told
+  unblock <user>                          lift a block
+  card [--qr]                             print your contact card link; --qr also draws it as a QR code
   help                                    print this help
 
 Options:
@@ -66,7 +83,18 @@ export type Command =
 	| { name: 'activity'; limit: number }
 	| { name: 'password'; keepSessions: boolean }
 	| { name: 'account'; action: 'delete'; code: string | null }
+	| { name: 'contacts'; action: ContactsAction }
+	| { name: 'requests' }
+	| { name: 'accept' | 'decline' | 'block' | 'unblock'; peer: string }
+	| { name: 'card'; qr: boolean }
 	| { name: 'help' };
+
+/** What `contacts` does: list, add by name or by card link, remove. */
+export type ContactsAction =
+	| { kind: 'list' }
+	| { kind: 'add'; peer: string }
+	| { kind: 'add-card'; card: ContactCard }
+	| { kind: 'remove'; peer: string };
 
 /** Which sessions `sessions revoke` signs out: the one whose id starts with `idPrefix`, or all the others. */
 export type SessionTarget = { idPrefix: string } | 'others';
@@ -95,6 +123,7 @@ const OPTIONS = {
 	'keep-sessions': { type: 'boolean' },
 	yes: { type: 'boolean' },
 	limit: { type: 'string' },
+	qr: { type: 'boolean' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -113,6 +142,13 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	activity: ['limit'],
 	password: ['keep-sessions'],
 	account: ['code', 'yes'],
+	contacts: [],
+	requests: [],
+	accept: [],
+	decline: [],
+	block: [],
+	unblock: [],
+	card: ['qr'],
 	help: [],
 };
 
@@ -128,6 +164,13 @@ const ARITY: Record<Command['name'], string[]> = {
 	activity: [],
 	password: [],
 	account: ['delete'],
+	contacts: ['[add <user>|<link> | remove <user>]'],
+	requests: [],
+	accept: ['<user>'],
+	decline: ['<user>'],
+	block: ['<user>'],
+	unblock: ['<user>'],
+	card: [],
 	help: [],
 };
 
@@ -158,14 +201,15 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'keep-sessions',
 		'yes',
 		'limit',
+		'qr',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
 		}
 	}
 	const expected = ARITY[name];
-	// `sessions` takes a subcommand or none; parseSessions checks its own arguments.
-	if (name !== 'sessions' && rest.length !== expected.length) {
+	// `sessions` and `contacts` take a subcommand or none; they check their own arguments.
+	if (name !== 'sessions' && name !== 'contacts' && rest.length !== expected.length) {
 		const hint = name === 'send' && rest.length > 2 ? ' (quote the text)' : '';
 		throw new UsageError(`usage: ${['hourglass', name, ...expected].join(' ')}${hint}`);
 	}
@@ -187,6 +231,7 @@ function buildCommand(
 		'keep-sessions'?: boolean;
 		yes?: boolean;
 		limit?: string;
+		qr?: boolean;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -235,7 +280,17 @@ function buildCommand(
 				);
 			}
 			return { name, action: 'delete', code };
+		case 'contacts':
+			return { name, action: parseContacts(rest) };
+		case 'accept':
+		case 'decline':
+		case 'block':
+		case 'unblock':
+			return { name, peer: parseUsername(rest[0]) };
+		case 'card':
+			return { name, qr: values.qr ?? false };
 		case 'read':
+		case 'requests':
 		case 'help':
 			return { name };
 	}
@@ -251,6 +306,25 @@ function parseLimit(text: string): number {
 		throw new UsageError(`--limit takes a whole number from 1 to ${ACTIVITY_SHOWN_MAX}, not "${text}"`);
 	}
 	return n;
+}
+
+/** `contacts`, `contacts add <user>|<card link>` or `contacts remove <user>`. */
+function parseContacts(rest: string[]): ContactsAction {
+	if (rest.length === 0) return { kind: 'list' };
+	const [action, target, ...extra] = rest;
+	if ((action !== 'add' && action !== 'remove') || target === undefined || extra.length > 0) {
+		throw new UsageError('usage: hourglass contacts [add <user>|<card link> | remove <user>]');
+	}
+	if (action === 'add' && target.includes('#')) {
+		const card = parseContactCard(target);
+		if (!card) {
+			throw new UsageError(
+				`"${target}" is not a contact card link (<origin>/add#u=<username>&fp=<30 digits>)`,
+			);
+		}
+		return { kind: 'add-card', card };
+	}
+	return { kind: action, peer: parseUsername(target) };
 }
 
 /** `sessions`, `sessions revoke <id>` or `sessions revoke --others`. */

@@ -3,7 +3,9 @@ import { decodePublicIdentity, fromB64, ready, safetyNumber } from '../src/lib/c
 import {
 	ApiError,
 	KeyChangedError,
+	addContactFromCard,
 	createAccount,
+	ownContactCard,
 	deriveInPlace,
 	normaliseUsername,
 	openAccountKeys,
@@ -13,12 +15,14 @@ import {
 	type Deriver,
 } from '../src/lib/sdk';
 import QRCode from 'qrcode';
-import { UsageError, parseCode, type Command, type SessionTarget } from './args';
+import { UsageError, parseCode, type Command, type ContactsAction, type SessionTarget } from './args';
 import { CookieJar } from './cookies';
 import {
 	SESSION_ID_SHOWN,
 	formatActivity,
+	formatContacts,
 	formatMessage,
+	formatRequests,
 	formatSealed,
 	formatSessions,
 	formatTime,
@@ -64,6 +68,17 @@ export async function runCommand(
 			return withSession(ctx, (session) => password(session, command.keepSessions));
 		case 'account':
 			return withSession(ctx, (session) => deleteAccount(session, command.code));
+		case 'contacts':
+			return withSession(ctx, (session) => contacts(session, command.action));
+		case 'requests':
+			return withSession(ctx, requests);
+		case 'accept':
+		case 'decline':
+		case 'block':
+		case 'unblock':
+			return withSession(ctx, (session) => relate(session, command.name, command.peer));
+		case 'card':
+			return withSession(ctx, (session) => card(session, command.qr));
 	}
 }
 
@@ -374,4 +389,92 @@ async function sessions(session: LocalSession, target: SessionTarget | null): Pr
 	} finally {
 		session.save();
 	}
+}
+
+/** Lists contacts and blocks, adds one (by name, or by a card whose fingerprint is checked), removes one. */
+async function contacts(session: LocalSession, action: ContactsAction): Promise<void> {
+	await session.ensureSignedIn();
+	const out = session.ctx.out;
+	try {
+		switch (action.kind) {
+			case 'list': {
+				const { contacts: list } = await session.api.contacts();
+				for (const line of formatContacts(list)) out(line);
+				return;
+			}
+			case 'add': {
+				const messenger = session.offlineMessenger();
+				// Pinned on first use, as a first message would; `safety` compares them in person.
+				await messenger.peerKeys(action.peer, { refresh: true });
+				await session.api.setContact(action.peer, 'accepted');
+				out(`Added ${action.peer} to your contacts.`);
+				return;
+			}
+			case 'add-card': {
+				const { contact } = await addContactFromCard(session.offlineMessenger(), action.card);
+				out(`Added ${contact.username} to your contacts; their keys match the card's fingerprint.`);
+				return;
+			}
+			case 'remove': {
+				const { removed } = await session.api.removeContact(action.peer);
+				out(removed ? `Removed ${action.peer} from your contacts.` : `${action.peer} was not a contact.`);
+				return;
+			}
+		}
+	} finally {
+		session.save();
+	}
+}
+
+/**
+ * Message requests: incoming messages still on the hub from people who are neither contacts nor
+ * blocked, one line per sender with their first message.
+ */
+async function requests(session: LocalSession): Promise<void> {
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	try {
+		const [{ contacts: list }, synced] = await Promise.all([session.api.contacts(), messenger.syncAll(null)]);
+		const known = new Set(list.map((c) => c.username));
+		const incoming = synced.messages.filter((m) => m.direction === 'in' && !known.has(m.from));
+		for (const line of formatRequests(incoming)) session.ctx.out(line);
+	} finally {
+		session.save();
+	}
+}
+
+const RELATE_DONE = {
+	accept: (peer: string) => `Accepted ${peer}'s message request: they are a contact now.`,
+	decline: (peer: string) => `Declined ${peer}'s message request.`,
+	block: (peer: string) =>
+		`Blocked ${peer}: the hub stores nothing more from them for you. They are not told.`,
+	unblock: (peer: string) => `Unblocked ${peer}.`,
+};
+
+async function relate(
+	session: LocalSession,
+	action: 'accept' | 'decline' | 'block' | 'unblock',
+	peer: string,
+): Promise<void> {
+	await session.ensureSignedIn();
+	try {
+		if (action === 'accept') await session.api.setContact(peer, 'accepted');
+		else if (action === 'block') await session.api.setContact(peer, 'blocked');
+		else if (action === 'unblock') await session.api.removeContact(peer);
+		else {
+			const { deleted } = await session.api.declineRequest(peer);
+			session.ctx.out(`${RELATE_DONE.decline(peer)} The hub deleted ${deleted} of their messages.`);
+			return;
+		}
+		session.ctx.out(RELATE_DONE[action](peer));
+	} finally {
+		session.save();
+	}
+}
+
+/** This account's contact card link, and with `--qr` the same as a terminal QR code. */
+async function card(session: LocalSession, qr: boolean): Promise<void> {
+	const link = ownContactCard(session.ctx.server, { username: session.username, user: session.vault.user });
+	session.ctx.out(link);
+	if (qr) session.ctx.out(await QRCode.toString(link, { type: 'terminal', small: true }));
 }

@@ -1,4 +1,4 @@
-import type { ActivityEvent, DeviceSession, SealedNotice } from '../src/lib/protocol';
+import type { ActivityEvent, Contact, DeviceSession, SealedNotice } from '../src/lib/protocol';
 import { describeActivity, isNoteworthy, type DecodedMessage, type MessageProblem } from '../src/lib/sdk';
 
 /**
@@ -108,4 +108,33 @@ export function formatActivity(events: ActivityEvent[]): string[] {
 		safeText(e.place ?? ''),
 	]);
 	return formatTable([' ', 'WHEN', 'WHAT', 'DEVICE', 'FROM'], rows);
+}
+
+/** `hourglass contacts`: one line per relation, contacts first. */
+export function formatContacts(contacts: Contact[]): string[] {
+	if (contacts.length === 0) return ['No contacts yet. Add one with "hourglass contacts add <user>".'];
+	const sorted = [...contacts].sort(
+		(a, b) => a.state.localeCompare(b.state) || a.username.localeCompare(b.username),
+	);
+	const width = Math.max(...sorted.map((c) => c.username.length));
+	return sorted.map(
+		(c) =>
+			`${c.username.padEnd(width)}  ${c.state === 'accepted' ? 'contact' : 'blocked'} since ${formatTime(c.since)}`,
+	);
+}
+
+/** `hourglass requests`: per sender, how many messages wait and the first of them. */
+export function formatRequests(incoming: DecodedMessage[]): string[] {
+	const bySender = new Map<string, DecodedMessage[]>();
+	for (const m of incoming) bySender.set(m.from, [...(bySender.get(m.from) ?? []), m]);
+	if (bySender.size === 0) return ['No message requests.'];
+	const lines: string[] = [];
+	for (const [from, messages] of bySender) {
+		const count = `${messages.length} message${messages.length === 1 ? '' : 's'}`;
+		lines.push(`${from} (${count}): ${formatMessage(messages[0])}`);
+	}
+	lines.push(
+		'Answer with "hourglass accept <user>", "hourglass decline <user>" or "hourglass block <user>".',
+	);
+	return lines;
 }

@@ -1,6 +1,6 @@
 import { ProtocolError } from '../src/lib/protocol';
 import { describeCountdown } from '../src/lib/client/strings';
-import { ApiError, KeyChangedError } from '../src/lib/sdk';
+import { ApiError, FingerprintMismatchError, KeyChangedError } from '../src/lib/sdk';
 import { UsageError } from './args';
 import { ProfileError } from './profile';
 
@@ -28,6 +28,9 @@ export function report(error: unknown): number {
 			`${error.message}\n  Nothing was sent. Check with ${error.username} in person, then run ` +
 				`"hourglass safety ${error.username} --accept" and compare the new safety number.`,
 		);
+	}
+	if (error instanceof FingerprintMismatchError) {
+		return fail('FINGERPRINT_MISMATCH', `${error.message} Ask ${error.username} for their card again.`);
 	}
 	if (error instanceof ProfileError) {
 		const codes = {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, isHttps, loadConfig, redactConfig, redactUri } from './config';
+import { LIMITS } from '../src/lib/protocol';
 
 describe('loadConfig', () => {
 	it('gives the documented defaults for an empty environment', () => {
@@ -39,13 +40,22 @@ describe('loadConfig', () => {
 			QUOTA_STORED_BYTES_PER_USER: '1048576',
 			SEND_RATE_PER_SECOND: '0.5',
 			SEND_BURST: '3',
+			REQUEST_ENVELOPES_MAX: '2',
+			REQUEST_BYTES_MAX: '4096',
 		});
 		expect(config.fairness).toEqual({
 			undeliveredPerRecipient: 10,
 			storedBytesPerUser: 1_048_576,
 			sendsPerSecond: 0.5,
 			sendBurst: 3,
+			requestEnvelopesMax: 2,
+			requestBytesMax: 4096,
 		});
+		expect(loadConfig({}).fairness).toMatchObject({
+			requestEnvelopesMax: LIMITS.requestEnvelopesMax,
+			requestBytesMax: LIMITS.requestBytesMax,
+		});
+		expect(() => loadConfig({ REQUEST_ENVELOPES_MAX: '0' })).toThrow(/REQUEST_ENVELOPES_MAX/);
 		expect(() => loadConfig({ SEND_RATE_PER_SECOND: '0', SEND_BURST: '0' })).toThrow(
 			/SEND_RATE_PER_SECOND[\s\S]*SEND_BURST/,
 		);

@@ -111,6 +111,8 @@ const Env = z
 		QUOTA_STORED_BYTES_PER_USER: positiveInt(2 ** 50).default(256 * 1024 * 1024),
 		SEND_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
 		SEND_BURST: positiveInt(1_000_000).default(100),
+		REQUEST_ENVELOPES_MAX: positiveInt(100_000_000).default(LIMITS.requestEnvelopesMax),
+		REQUEST_BYTES_MAX: positiveInt(2 ** 50).default(LIMITS.requestBytesMax),
 	})
 	.superRefine((env, ctx) => {
 		if (Boolean(env.TLS_CERT) !== Boolean(env.TLS_KEY)) {
@@ -178,6 +180,9 @@ export interface HubConfig {
 		storedBytesPerUser: number;
 		sendsPerSecond: number;
 		sendBurst: number;
+		/** What a non-contact may leave stored for a user (a message request); LIMITS holds the defaults. */
+		requestEnvelopesMax: number;
+		requestBytesMax: number;
 	};
 }
 
@@ -273,6 +278,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			storedBytesPerUser: e.QUOTA_STORED_BYTES_PER_USER,
 			sendsPerSecond: e.SEND_RATE_PER_SECOND,
 			sendBurst: e.SEND_BURST,
+			requestEnvelopesMax: e.REQUEST_ENVELOPES_MAX,
+			requestBytesMax: e.REQUEST_BYTES_MAX,
 		},
 	};
 }

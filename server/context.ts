@@ -4,6 +4,7 @@ import type { HubMetrics } from './metrics';
 import type { AccountService } from './services/account';
 import type { ActivityService } from './services/activity';
 import type { AuthService } from './services/auth';
+import type { ContactService } from './services/contacts';
 import type { DeviceService } from './services/devices';
 import type { MaintenanceService } from './services/maintenance';
 import type { MessageService } from './services/messages';
@@ -18,6 +19,7 @@ export interface HubServices {
 	account: AccountService;
 	activity: ActivityService;
 	auth: AuthService;
+	contacts: ContactService;
 	devices: DeviceService;
 	messages: MessageService;
 	maintenance: MaintenanceService;

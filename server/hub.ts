@@ -24,12 +24,14 @@ import { findStaticSite, installStatic, type Shell } from './http/static';
 import { metricsRoutes, systemRoutes } from './http/system';
 import { twoFactorRoutes } from './http/two-factor';
 import { accountRoutes } from './http/account';
+import { contactRoutes } from './http/contacts';
 import { userRoutes } from './http/users';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { AccountService } from './services/account';
 import { ActivityService } from './services/activity';
 import { AuthService } from './services/auth';
+import { ContactService } from './services/contacts';
 import { DeviceService } from './services/devices';
 import { MaintenanceService } from './services/maintenance';
 import { MessageService } from './services/messages';
@@ -188,6 +190,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			activity,
 			account: new AccountService(store, auth, twoFactor, timelocks),
 			auth,
+			contacts: new ContactService(store, notify, timelocks, now),
 			devices,
 			messages: new MessageService(store, config, now, notify),
 			maintenance: new MaintenanceService(store, config, notify, auth, activity, now, logger),
@@ -216,6 +219,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		twoFactorRoutes(app, context, policy);
 		accountRoutes(app, context, policy);
 		userRoutes(app, context, policy);
+		contactRoutes(app, context, policy);
 		sessionRoutes(app, context, policy);
 		activityRoutes(app, context, policy);
 		systemRoutes(app, context);

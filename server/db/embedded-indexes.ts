@@ -27,6 +27,8 @@ export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	second_factor_uses: ['username'],
 	// The activity log's pages are one user's events.
 	activity: ['username'],
+	// Every send asks how the recipient stands with the sender (by id); a user's list (`owner`).
+	contacts: ['_id', 'owner', 'peer'],
 };
 
 /** Suffix of the indexes this module owns, so that they can be told from FerretDB's own. */

@@ -26,7 +26,7 @@ export class AccountService {
 	/**
 	 * Removes the user's document (keys and key backup) first, so the name signs in as an unknown
 	 * one from then on; then the second factor, the envelopes waiting for them and the locked ones
-	 * they sent, the receipts of what they sent, and every session, marked ended on every hub before
+	 * they sent, the receipts of what they sent, their contacts (and others' relations with them), and every session, marked ended on every hub before
 	 * this resolves. Returns the ended sessions' ids: the caller ends their sockets.
 	 */
 	async delete(session: SessionRecord, input: AccountDeleteInput): Promise<string[]> {
@@ -48,6 +48,7 @@ export class AccountService {
 		this.timelocks.removed(lockedIds);
 		await this.store.receipts.deleteForSender(user.username);
 		await this.store.activity.deleteUser(user.username);
+		await this.store.contacts.deleteForAccount(user.username);
 		const sessionIds = await this.store.sessions.idsOfUser(user.username);
 		await this.store.sessions.deleteMany(sessionIds);
 		await this.auth.ended(sessionIds, 'account-deleted');

@@ -36,6 +36,13 @@ export interface SendOutcome {
 	stored: StoredEnvelope;
 	/** False for a resend of an envelope already stored (it is pushed again all the same). */
 	fresh: boolean;
+	/**
+	 * The recipient blocked the sender: nothing was stored, the ack is the usual one (the sender is
+	 * not told), and only the sender's own other devices hear of it.
+	 */
+	dropped: boolean;
+	/** This send made the recipient the sender's contact (their devices are told). */
+	contactAdded: boolean;
 }
 
 export interface ReceiptOutcome {
@@ -92,7 +99,13 @@ export class MessageService {
 				throw problem;
 			}
 		}
-		const [senderKeys, recipientKeys] = await Promise.all([this.#keysOf(sender), this.#keysOf(envelope.to)]);
+		const toSelf = envelope.to === sender;
+		// How the recipient stands with the sender: the send path's one extra read, beside the keys'.
+		const [senderKeys, recipientKeys, relation] = await Promise.all([
+			this.#keysOf(sender),
+			this.#keysOf(envelope.to),
+			toSelf ? null : this.store.contacts.relation(envelope.to, sender),
+		]);
 		if (!recipientKeys) throw new ProtocolError('UNKNOWN_RECIPIENT', 'No user has this name.');
 		if (!senderKeys) throw new ProtocolError('UNAUTHENTICATED', 'This account no longer exists.');
 		if (!verifyEnvelope(envelope, fromB64(senderKeys.signPk))) {
@@ -105,12 +118,32 @@ export class MessageService {
 			releasedAt: null,
 			syncKey: syncKeyOf(now, envelope.id),
 		};
-		if (await this.#quota.charged(stored, () => this.store.envelopes.insert(stored))) {
+		// Writing to someone makes them your contact (you chose to), so their replies are never requests.
+		const addContact = toSelf
+			? Promise.resolve(false)
+			: this.store.contacts.addIfAbsent(sender, envelope.to, now);
+		if (relation?.state === 'blocked') {
+			// Acknowledged as if stored, so the sender cannot tell; nothing is kept.
+			return {
+				result: resultOf(stored, false),
+				stored,
+				fresh: false,
+				dropped: true,
+				contactAdded: await addContact,
+			};
+		}
+		// A stranger's message is a request: it must fit the request caps too (QuotaService).
+		const request = !toSelf && relation === null;
+		const [inserted, contactAdded] = await Promise.all([
+			this.#quota.charged(stored, () => this.store.envelopes.insert(stored), { request }),
+			addContact,
+		]);
+		if (inserted) {
 			if (stored.state === 'live') this.#remember(stored);
-			return { result: resultOf(stored, false), stored, fresh: true };
+			return { result: resultOf(stored, false), stored, fresh: true, dropped: false, contactAdded };
 		}
 		const previous = await this.#duplicateOf(envelope);
-		if (previous) return previous;
+		if (previous) return { ...previous, contactAdded };
 		throw new ProtocolError('ID_CONFLICT', 'Another message already has this id.');
 	}
 
@@ -121,6 +154,19 @@ export class MessageService {
 	 */
 	announce(outcome: SendOutcome, exceptSocketId: string): void {
 		const { stored } = outcome;
+		if (outcome.contactAdded) {
+			this.notify.contactChanged(stored.from, {
+				username: stored.to,
+				state: 'accepted',
+				since: stored.storedAt,
+				cleared: false,
+			});
+		}
+		if (outcome.dropped) {
+			// The sender's other devices show it as sent, as for any message; the recipient hears nothing.
+			this.notify.messageNew(stored, { recipient: false, sender: true }, exceptSocketId);
+			return;
+		}
 		this.notify.messageNew(stored, audienceOf(stored), exceptSocketId);
 		// Still locked and announced: the recipient may only learn that it is coming, and when.
 		if (stored.state === 'locked' && stored.announce && stored.unlockAt !== null) {
@@ -184,7 +230,7 @@ export class MessageService {
 		if (!stored) return null;
 		if (!sameEnvelope(stored, envelope))
 			throw new ProtocolError('ID_CONFLICT', 'Another message already has this id.');
-		return { result: resultOf(stored, true), stored, fresh: false };
+		return { result: resultOf(stored, true), stored, fresh: false, dropped: false, contactAdded: false };
 	}
 
 	#remember(stored: StoredEnvelope): void {

@@ -1,5 +1,6 @@
 import type {
 	Cancelled,
+	ContactChanged,
 	MessageStatus,
 	SealedNotice,
 	SessionEnded,
@@ -50,6 +51,11 @@ export class Notifier {
 		if (to.recipient) targets.push(rooms.user(event.to));
 		if (to.sender) targets.push(rooms.user(event.from));
 		if (targets.length > 0) this.io.to(targets).emit(EVENTS.cancelled, event);
+	}
+
+	/** A change to `owner`'s contacts, to all their devices (the one that made it included). */
+	contactChanged(owner: string, change: ContactChanged): void {
+		this.io.to(rooms.user(owner)).emit(EVENTS.contactsChanged, change);
 	}
 
 	/** Asks every connected device, on every hub, to sync; each waits a random moment up to `withinMs`. */

@@ -13,6 +13,11 @@ const UNDELIVERED_REFRESH_MS = 2_000;
  * stored bytes only shrink when the retention sweep purges delivered envelopes, days later.
  */
 const BYTES_REFRESH_MS = 60_000;
+/**
+ * The same for what a stranger has stored for someone (a message request). Short, like the
+ * undelivered count: a decline through another hub empties it, and a refusal re-reads it first.
+ */
+const REQUEST_REFRESH_MS = 2_000;
 /** Counts and buckets kept per hub; past it the least recently used are forgotten (and read again if needed). */
 const ENTRIES_MAX = 100_000;
 
@@ -106,6 +111,9 @@ export class QuotaService {
 	#buckets = new Map<string, Bucket>();
 	#undelivered: Counts;
 	#bytes: Counts;
+	/** Per (sender, recipient) without a relation: envelopes and bytes stored, delivered or not. */
+	#requestEnvelopes: Counts;
+	#requestBytes: Counts;
 
 	constructor(
 		private readonly store: Store,
@@ -121,6 +129,16 @@ export class QuotaService {
 			now,
 		);
 		this.#bytes = new Counts((from) => store.usage.storedBytes(from), BYTES_REFRESH_MS, now);
+		const storedFor = async (key: string) => {
+			const [from, to] = JSON.parse(key) as [string, string];
+			return store.usage.storedFor(from, to);
+		};
+		this.#requestEnvelopes = new Counts(
+			async (key) => (await storedFor(key)).envelopes,
+			REQUEST_REFRESH_MS,
+			now,
+		);
+		this.#requestBytes = new Counts(async (key) => (await storedFor(key)).bytes, REQUEST_REFRESH_MS, now);
 	}
 
 	/**
@@ -154,10 +172,22 @@ export class QuotaService {
 	 * sender's quotas, and keeps it counted only if it was stored. A resend of a stored envelope is
 	 * never refused: it answers false, as insert would.
 	 */
-	async charged(envelope: Envelope, insert: () => Promise<boolean>): Promise<boolean> {
+	async charged(
+		envelope: Envelope,
+		insert: () => Promise<boolean>,
+		options: { request?: boolean } = {},
+	): Promise<boolean> {
 		const pair = JSON.stringify([envelope.from, envelope.to]);
 		const bytes = base64urlBytes(envelope.ciphertext);
-		const refusal = await this.#reserve(pair, envelope, bytes);
+		const request = options.request ?? false;
+		let refusal = await this.#reserve(pair, envelope, bytes);
+		if (!refusal && request) {
+			refusal = await this.#reserveRequest(pair, envelope, bytes);
+			if (refusal) {
+				this.#undelivered.add(pair, -1);
+				this.#bytes.add(envelope.from, -bytes);
+			}
+		}
 		if (refusal) {
 			if (await this.#stored(envelope.id)) return false;
 			throw refusal;
@@ -170,8 +200,36 @@ export class QuotaService {
 			if (!stored) {
 				this.#undelivered.add(pair, -1);
 				this.#bytes.add(envelope.from, -bytes);
+				if (request) {
+					this.#requestEnvelopes.add(pair, -1);
+					this.#requestBytes.add(pair, -bytes);
+				}
 			}
 		}
+	}
+
+	/**
+	 * A message request (the recipient has no relation with the sender) stays small: what the sender
+	 * already left stored for them plus this envelope must fit the request caps (LIMITS' by default).
+	 */
+	async #reserveRequest(pair: string, envelope: Envelope, bytes: number): Promise<ProtocolError | null> {
+		const { requestEnvelopesMax, requestBytesMax } = this.config.fairness;
+		const refusal = new ProtocolError(
+			'REQUEST_LIMIT',
+			`${envelope.to} has not accepted your message request yet: until they do, at most ` +
+				`${requestEnvelopesMax} messages (${Math.floor(requestBytesMax / 1024)} KiB) from you wait for them.`,
+		);
+		if (!(await this.#requestEnvelopes.reserve(pair, 1, requestEnvelopesMax))) return refusal;
+		let room: boolean;
+		try {
+			room = await this.#requestBytes.reserve(pair, bytes, requestBytesMax);
+		} catch (error) {
+			this.#requestEnvelopes.add(pair, -1);
+			throw error;
+		}
+		if (room) return null;
+		this.#requestEnvelopes.add(pair, -1);
+		return refusal;
 	}
 
 	/** `to` received these envelopes for the first time: room for their senders to send again. */

@@ -79,6 +79,11 @@ export interface EnvelopesRepo {
 	 * the recipients' messages now. Returns the ids of the locked copies removed, for the scheduler.
 	 */
 	deleteForAccount(username: string): Promise<string[]>;
+	/**
+	 * Everything `from` left stored for `to` (a declined or blocked message request): settled and
+	 * locked. Returns how many were removed and the ids of the locked copies, for the scheduler.
+	 */
+	deleteFromTo(from: string, to: string): Promise<{ deleted: number; lockedIds: string[] }>;
 }
 
 const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
@@ -280,6 +285,17 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 				locked.deleteMany({ from: username }),
 			]);
 			return [...new Set(lockedIds)];
+		},
+		async deleteFromTo(from, to) {
+			const lockedIds = (await locked.find({ from, to }, { _id: 1 }).lean<Pick<EnvelopeDoc, '_id'>[]>()).map(
+				(d) => d._id,
+			);
+			// Equality filters only, which the embedded engine sends down to its backend.
+			const [settledGone, lockedGone] = await Promise.all([
+				envelopes.deleteMany({ from, to }),
+				locked.deleteMany({ from, to }),
+			]);
+			return { deleted: settledGone.deletedCount + lockedGone.deletedCount, lockedIds };
 		},
 	};
 }

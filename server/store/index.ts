@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { activityRepo, type ActivityRepo } from './activity';
 import type { Drainable } from './batch-writer';
+import { contactsRepo, type ContactsRepo } from './contacts';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { defineModels } from './models';
 import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
@@ -12,6 +13,7 @@ import { usageRepo, type UsageRepo } from './usage';
 import { usersRepo, type UsersRepo } from './users';
 
 export type { ActivityRecord, ActivityRepo } from './activity';
+export type { ContactsRepo } from './contacts';
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
 export type { SecondFactorRecord, SecondFactorsRepo } from './second-factor';
@@ -37,6 +39,8 @@ export interface Store {
 	secondFactors: SecondFactorsRepo;
 	/** Each user's activity log: sign-ins, failures and security changes, kept ACTIVITY_DAYS. */
 	activity: ActivityRepo;
+	/** How each user stands with others: contacts and blocks (message requests are the rest). */
+	contacts: ContactsRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -71,6 +75,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		throttle: throttleRepo(models),
 		secondFactors: secondFactorsRepo(models),
 		activity: activityRepo(models),
+		contacts: contactsRepo(models),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

@@ -117,6 +117,20 @@ export interface SecondFactorUseDoc {
 	at: number;
 }
 
+/**
+ * How `owner` stands with `peer` (server/store/contacts.ts): `_id` is `${owner}:${peer}` (":" is in no
+ * username; PostgreSQL's jsonb under the embedded engine refuses a NUL), so the
+ * send path's one question — how does the recipient stand with the sender? — is one `_id` equality,
+ * which both MongoDB and the embedded engine answer cheaply. No document means no relation.
+ */
+export interface ContactDoc {
+	_id: string;
+	owner: string;
+	peer: string;
+	state: 'accepted' | 'blocked';
+	since: number;
+}
+
 const options = { versionKey: false, strict: true, minimize: false } as const;
 
 const userSchema = new Schema<UserDoc>(
@@ -261,6 +275,19 @@ const secondFactorUseSchema = new Schema<SecondFactorUseDoc>(
 );
 secondFactorUseSchema.index({ username: 1 });
 
+const contactSchema = new Schema<ContactDoc>(
+	{
+		_id: { type: String, required: true },
+		owner: { type: String, required: true },
+		peer: { type: String, required: true },
+		state: { type: String, required: true, enum: ['accepted', 'blocked'] },
+		since: { type: Number, required: true },
+	},
+	{ ...options, collection: 'contacts' },
+);
+contactSchema.index({ owner: 1 });
+contactSchema.index({ peer: 1 });
+
 export interface Models {
 	users: Model<UserDoc>;
 	sessions: Model<SessionDoc>;
@@ -273,6 +300,7 @@ export interface Models {
 	secondFactors: Model<SecondFactorDoc>;
 	secondFactorUses: Model<SecondFactorUseDoc>;
 	activity: Model<ActivityDoc>;
+	contacts: Model<ContactDoc>;
 }
 
 /** Compiles the models on one connection (never on mongoose's global one) and builds their indexes. */
@@ -288,6 +316,7 @@ export async function defineModels(conn: Connection): Promise<Models> {
 		secondFactors: conn.model<SecondFactorDoc>('SecondFactor', secondFactorSchema),
 		secondFactorUses: conn.model<SecondFactorUseDoc>('SecondFactorUse', secondFactorUseSchema),
 		activity: conn.model<ActivityDoc>('Activity', activitySchema),
+		contacts: conn.model<ContactDoc>('Contact', contactSchema),
 	};
 	await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
 	return models;

@@ -10,6 +10,12 @@ export interface UsageRepo {
 	undelivered(from: string, to: string): Promise<number>;
 	/** Bytes of ciphertext of every envelope `from` sent that is still stored. */
 	storedBytes(from: string): Promise<number>;
+	/**
+	 * What `from` has stored for `to`, delivered or not (cancelled ones aside): the envelopes and
+	 * their bytes of ciphertext. Read for a sender who is not the recipient's contact, whose few
+	 * envelopes (LIMITS.requestEnvelopesMax) make it small.
+	 */
+	storedFor(from: string, to: string): Promise<{ envelopes: number; bytes: number }>;
 }
 
 export function usageRepo(models: Models): UsageRepo {
@@ -35,6 +41,21 @@ export function usageRepo(models: Models): UsageRepo {
 				for await (const doc of cursor) bytes += base64urlBytes(doc.ciphertext);
 			}
 			return bytes;
+		},
+		async storedFor(from, to) {
+			const [settled, locked] = await Promise.all([
+				models.envelopes
+					.find({ from, to }, { _id: 0, ciphertext: 1, state: 1 })
+					.lean<{ ciphertext: string; state: string }[]>(),
+				models.locked
+					.find({ from, to }, { _id: 0, ciphertext: 1, state: 1 })
+					.lean<{ ciphertext: string; state: string }[]>(),
+			]);
+			const kept = [...settled, ...locked].filter((d) => d.state !== 'cancelled');
+			return {
+				envelopes: kept.length,
+				bytes: kept.reduce((n, d) => n + base64urlBytes(d.ciphertext), 0),
+			};
 		},
 	};
 }

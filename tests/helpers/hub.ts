@@ -54,6 +54,9 @@ const TEST_ENV: Record<string, string> = {
 	LOCKOUT_DEVICE_FAILURES: '100000',
 	SEND_RATE_PER_SECOND: '100000',
 	SEND_BURST: '100000',
+	// Most tests write to strangers in bursts; tests/integration/contacts.test.ts sets the real caps.
+	REQUEST_ENVELOPES_MAX: '100000',
+	REQUEST_BYTES_MAX: '1000000000',
 	METRICS_TOKEN: TEST_METRICS_TOKEN,
 };
 

@@ -493,6 +493,76 @@ describe('the hourglass CLI against a real hub', () => {
 		}
 	});
 
+	it('lists, accepts, blocks and unblocks message requests and contacts', async () => {
+		const carol = newHome();
+		expect((await cli(carol, ['register', 'carol'])).code).toBe(0);
+		expect((await cli(carol, ['send', 'alice', 'hi alice, carol here'])).code).toBe(0);
+
+		const asked = await cli(alice, ['requests']);
+		expect(asked.code, asked.stderr).toBe(0);
+		expect(asked.stdout).toMatch(/^carol \(1 message\): \[.*\] carol → alice: hi alice, carol here$/m);
+		// Bob is alice's contact since she wrote to him, so his replies are no request.
+		expect(asked.stdout).not.toMatch(/^bob /m);
+
+		const accepted = await cli(alice, ['accept', 'carol']);
+		expect(accepted.code, accepted.stderr).toBe(0);
+		expect(accepted.stdout).toContain("Accepted carol's message request");
+		expect((await cli(alice, ['requests'])).stdout).toContain('No message requests.');
+		const listed = await cli(alice, ['contacts']);
+		expect(listed.stdout).toMatch(/^bob +contact since \d{4}-/m);
+		expect(listed.stdout).toMatch(/^carol +contact since \d{4}-/m);
+
+		const blocked = await cli(alice, ['block', 'carol']);
+		expect(blocked.code, blocked.stderr).toBe(0);
+		expect((await cli(alice, ['contacts'])).stdout).toMatch(/^carol +blocked since/m);
+		// Carol sees an ordinary send; nothing reaches alice.
+		const unseen = await cli(carol, ['send', 'alice', 'you will not see this']);
+		expect(unseen.code, unseen.stderr).toBe(0);
+		expect(unseen.stdout).toMatch(/^Sent [0-9a-f-]{36} to alice\.$/m);
+		expect((await cli(alice, ['read'])).stdout).not.toContain('you will not see this');
+
+		expect((await cli(alice, ['unblock', 'carol'])).stdout).toContain('Unblocked carol.');
+		const again = await cli(carol, ['send', 'alice', 'hello again']);
+		expect(again.code, again.stderr).toBe(0);
+		const declined = await cli(alice, ['decline', 'carol']);
+		expect(declined.code, declined.stderr).toBe(0);
+		// Her first message, kept through the block (she was a contact then), and the one after the unblock.
+		expect(declined.stdout).toContain('The hub deleted 2 of their messages.');
+
+		const removed = await cli(alice, ['contacts', 'remove', 'bob']);
+		expect(removed.stdout).toContain('Removed bob from your contacts.');
+		expect((await cli(alice, ['contacts', 'add', 'bob'])).stdout).toContain('Added bob to your contacts.');
+
+		expect((await cli(alice, ['block', 'nobody-here'])).stderr).toMatch(/^hourglass: NOT_FOUND: /m);
+		expect((await cli(alice, ['accept'])).code).toBe(2);
+		expect((await cli(alice, ['contacts', 'befriend', 'bob'])).code).toBe(2);
+		expect((await cli(alice, ['contacts', 'add', 'https://x/add#u=bob&fp=12'])).code).toBe(2);
+	});
+
+	it('prints a contact card that adds its owner with the fingerprint checked, and refuses a tampered one', async () => {
+		const shown = await cli(bob, ['card', '--qr']);
+		expect(shown.code, shown.stderr).toBe(0);
+		const link = shown.stdout.match(/^(http\S+\/add#u=bob&fp=(\d{30}))$/m);
+		expect(link, shown.stdout).not.toBeNull();
+		// The QR code is drawn with block characters after the link.
+		expect(shown.stdout).toMatch(/[▀▄█]/);
+
+		const digits = link![2];
+		const tampered = link![1].replace(/\d$/, (d) => String((Number(d) + 1) % 10));
+		const dave = newHome();
+		expect((await cli(dave, ['register', 'dave'])).code).toBe(0);
+		const refused = await cli(dave, ['contacts', 'add', tampered]);
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toMatch(/^hourglass: FINGERPRINT_MISMATCH: /m);
+		expect((await cli(dave, ['contacts'])).stdout).toContain('No contacts yet.');
+
+		const added = await cli(dave, ['contacts', 'add', link![1]]);
+		expect(added.code, added.stderr).toBe(0);
+		expect(added.stdout).toContain("Added bob to your contacts; their keys match the card's fingerprint.");
+		expect(digits).toHaveLength(30);
+		expect((await cli(dave, ['contacts'])).stdout).toMatch(/^bob +contact since/m);
+	});
+
 	it('logs out, and signs in again by itself on the next command', async () => {
 		const out = await cli(alice, ['logout']);
 		expect(out.code, out.stderr).toBe(0);

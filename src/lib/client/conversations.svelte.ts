@@ -1,4 +1,4 @@
-import { liveQuery, type Subscription } from 'dexie';
+import { Dexie, liveQuery, type Subscription } from 'dexie';
 import type { SealedNotice } from '../protocol';
 import type { DecodedMessage } from '../sdk';
 import { lastOfPeer, openText, sealText, type AccountDb, type ConversationRow, type MessageRow } from './db';
@@ -60,10 +60,6 @@ export class Conversations {
 		return this.#window?.rows ?? [];
 	}
 
-	get unreadTotal(): number {
-		return this.#list.reduce((n, c) => n + c.unread, 0);
-	}
-
 	/** Starts following the conversation list; resolves once it is first shown. */
 	load(): Promise<void> {
 		this.#listQuery?.unsubscribe();
@@ -119,6 +115,18 @@ export class Conversations {
 			if (!(await this.#db.conversations.get(peer))) {
 				await this.#db.conversations.put({ peer, lastAt: at, unread: 0, lastId: null });
 			}
+		});
+	}
+
+	/** Forgets a conversation on this device: its messages and its row (a declined or blocked request). */
+	async remove(peer: string): Promise<void> {
+		this.close(peer);
+		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+			await this.#db.messages
+				.where('[peer+order]')
+				.between([peer, Dexie.minKey], [peer, Dexie.maxKey])
+				.delete();
+			await this.#db.conversations.delete(peer);
 		});
 	}
 

@@ -1,6 +1,6 @@
 import { Dexie, type EntityTable, type Table } from 'dexie';
 import { fromB64, fromUtf8, openWithKey, sealWithKey, toB64, utf8 } from '../crypto';
-import type { Envelope } from '../protocol';
+import type { ContactState, Envelope } from '../protocol';
 import type { MessageProblem, PinStore, PinnedKeys, SealedAccount } from '../sdk';
 
 /** Text sealed at rest with the account's localKey (crypto_secretbox), base64url. */
@@ -62,6 +62,19 @@ export interface OutboxRow {
 	envelope: Envelope;
 }
 
+/** How this account stands with someone, as the hub last said (GET /api/contacts, contacts:changed). */
+export interface ContactRow {
+	username: string;
+	state: ContactState;
+	since: number;
+}
+
+/** A name this user gave a contact: on this device only, sealed at rest like the messages. */
+export interface NicknameRow {
+	username: string;
+	nickname: SealedText;
+}
+
 export interface AccountRow {
 	key: 'self';
 	sealed: SealedAccount;
@@ -75,6 +88,8 @@ export class AccountDb extends Dexie {
 	meta!: EntityTable<MetaRow, 'key'>;
 	outbox!: EntityTable<OutboxRow, 'seq'>;
 	account!: EntityTable<AccountRow, 'key'>;
+	contacts!: EntityTable<ContactRow, 'username'>;
+	nicknames!: EntityTable<NicknameRow, 'username'>;
 
 	constructor(username: string) {
 		super(accountDbName(username));
@@ -95,6 +110,8 @@ export class AccountDb extends Dexie {
 				for (const row of rows) row.lastId = (await lastOfPeer(messages, row.peer))?.id ?? null;
 				await conversations.bulkPut(rows);
 			});
+		// Contacts (the hub's list, mirrored for offline use) and local nicknames.
+		this.version(3).stores({ contacts: 'username', nicknames: 'username' });
 	}
 
 	async sealedAccount(): Promise<SealedAccount | undefined> {

@@ -4,6 +4,8 @@ import {
 	ProtocolError,
 	UsernameInput,
 	type Cancelled,
+	type ContactCard,
+	type ContactChanged,
 	type MessageStatus,
 	type SealedNotice,
 	type StoredEnvelope,
@@ -15,6 +17,7 @@ import {
 	Messenger,
 	Receipts,
 	SYNC_BACKOFF,
+	addContactFromCard,
 	backoffDelay,
 	isRetryable,
 	type Account,
@@ -23,7 +26,8 @@ import {
 	type PinnedKeys,
 } from '../sdk';
 import { Connection } from './connection.svelte';
-import { Conversations } from './conversations.svelte';
+import { Contacts } from './contacts.svelte';
+import { Conversations, type ConversationView } from './conversations.svelte';
 import { AccountDb, DexiePinStore } from './db';
 import { notifier } from './notify.svelte';
 import { Outbox, type ComposeOptions } from './outbox.svelte';
@@ -51,6 +55,17 @@ export class ChatEngine {
 	readonly outbox: Outbox;
 	readonly timelocks: Timelocks;
 	readonly receipts: Receipts;
+	readonly contacts: Contacts;
+	/** Conversations with contacts (and with oneself): the chat list. */
+	#chats = $derived.by(() =>
+		this.conversations.list.filter(
+			(c) => c.peer === this.username || this.contacts.stateOf(c.peer) === 'accepted',
+		),
+	);
+	/** Conversations with strangers who wrote first: message requests, until accepted, declined or blocked. */
+	#requests = $derived.by(() =>
+		this.conversations.list.filter((c) => c.peer !== this.username && this.contacts.stateOf(c.peer) === null),
+	);
 	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
 	#syncing = $state(false);
 	#syncRetrying = $state(false);
@@ -75,6 +90,7 @@ export class ChatEngine {
 			pins: new DexiePinStore(db),
 		});
 		this.conversations = new Conversations(db, account.localKey);
+		this.contacts = new Contacts(db, api, account.localKey);
 		this.outbox = new Outbox(db, this.conversations, this.messenger, () => this.connection.clock.exact());
 		this.timelocks = new Timelocks(this.messenger);
 		this.receipts = new Receipts(this.messenger, (error) => {
@@ -88,6 +104,24 @@ export class ChatEngine {
 
 	get username(): string {
 		return this.account.username;
+	}
+
+	/** The chat list: conversations with contacts; requests and blocked people are not in it. */
+	get chats(): ConversationView[] {
+		return this.#chats;
+	}
+
+	get requests(): ConversationView[] {
+		return this.#requests;
+	}
+
+	get chatUnread(): number {
+		return this.#chats.reduce((n, c) => n + c.unread, 0);
+	}
+
+	/** Whether `peer`'s conversation is a message request (a stranger wrote first). */
+	isRequest(peer: string): boolean {
+		return peer !== this.username && this.contacts.stateOf(peer) === null;
 	}
 
 	get clock() {
@@ -105,6 +139,7 @@ export class ChatEngine {
 	}
 
 	async start(): Promise<void> {
+		await this.contacts.load();
 		await this.conversations.load();
 		await this.outbox.load();
 		const socket = this.connection.socket;
@@ -113,6 +148,7 @@ export class ChatEngine {
 		socket.on('timelock:sealed', (notice) => void this.#serial(() => this.#onSealed(notice)));
 		socket.on('timelock:cancelled', (event) => void this.#serial(() => this.#onCancelled(event)));
 		socket.on('sync:hint', (hint) => this.#onHint(hint));
+		socket.on('contacts:changed', (change) => void this.#serial(() => this.#onContactChanged(change)));
 		// What arrived while the app was locked opens first, with or without the network.
 		void this.#serial(() => this.#openPending());
 		this.connection.start();
@@ -124,6 +160,8 @@ export class ChatEngine {
 		this.connection.socket.off('timelock:sealed');
 		this.connection.socket.off('timelock:cancelled');
 		this.connection.socket.off('sync:hint');
+		this.connection.socket.off('contacts:changed');
+		this.contacts.stop();
 		if (this.#hintTimer) clearTimeout(this.#hintTimer);
 		this.conversations.stop();
 		this.connection.stop();
@@ -136,15 +174,57 @@ export class ChatEngine {
 		if (!parsed.success) throw new Error('A username has 3 to 32 letters, digits, "_", "." or "-".');
 		const peer = parsed.data;
 		if (peer === this.username) throw new Error('That is you. Start a conversation with someone else.');
+		if (this.contacts.stateOf(peer) === 'blocked') {
+			throw new Error(`You blocked ${peer}. Unblock them on the Contacts page first.`);
+		}
 		const pinned = await this.db.pins.get(peer);
-		if (!pinned) {
+		const known = this.contacts.stateOf(peer) === 'accepted';
+		if (!pinned || !known) {
 			if (this.connection.state !== 'online') {
 				throw new ApiError('UNAVAILABLE', 'Connect to the hub to start a new conversation.', 0);
 			}
-			await this.messenger.peerKeys(peer);
+			if (!pinned) await this.messenger.peerKeys(peer);
+			// Writing to someone makes them a contact: their replies go to the chat list, not the requests.
+			if (!known) await this.contacts.accept(peer);
 		}
 		await this.conversations.ensure(peer, this.clock.exact());
 		return peer;
+	}
+
+	/**
+	 * Adds the person on a contact card once their published keys match its fingerprint (pinned
+	 * then, replacing an older pin) and opens an empty conversation; a mismatch adds nothing.
+	 */
+	async addFromCard(card: ContactCard): Promise<string> {
+		if (card.username === this.username) throw new Error('That is your own contact card.');
+		const { contact } = await addContactFromCard(this.messenger, card);
+		await this.contacts.apply({
+			username: contact.username,
+			state: contact.state,
+			since: contact.since,
+			cleared: false,
+		});
+		this.#setAlert(contact.username, null);
+		await this.conversations.ensure(contact.username, this.clock.exact());
+		return contact.username;
+	}
+
+	/** Accepts `peer`'s message request: the conversation moves to the chat list. */
+	async acceptRequest(peer: string): Promise<void> {
+		await this.contacts.accept(peer);
+	}
+
+	/** Declines `peer`'s request: the hub deletes their messages to this user, and this device forgets them. */
+	async declineRequest(peer: string): Promise<void> {
+		await this.contacts.decline(peer);
+		await this.conversations.remove(peer);
+	}
+
+	/** Blocks `peer`; a pending request of theirs is declined (and forgotten here) at the same time. */
+	async block(peer: string): Promise<void> {
+		const request = this.isRequest(peer);
+		await this.contacts.block(peer);
+		if (request) await this.conversations.remove(peer);
 	}
 
 	async openConversation(peer: string): Promise<void> {
@@ -288,6 +368,14 @@ export class ChatEngine {
 		// Kept envelopes from a peer whose keys were not pinned yet could not open offline.
 		void this.#serial(() => this.#openPending());
 		void this.receipts.flush();
+		// Who is a contact decides where conversations show: known before the sync stores new ones.
+		try {
+			await this.contacts.refresh();
+		} catch (error) {
+			if (!(error instanceof ApiError && error.code === 'UNAVAILABLE')) {
+				console.error('hourglass: contacts refresh failed', error);
+			}
+		}
 		await this.#requestSync();
 		await this.outbox.flush();
 		await this.timelocks.refresh();
@@ -365,10 +453,18 @@ export class ChatEngine {
 		}
 		for (const [peer, messages] of byPeer) {
 			const last = messages[messages.length - 1];
-			const title =
-				messages.length === 1 ? `New message from ${peer}` : `${messages.length} new messages from ${peer}`;
+			const title = this.isRequest(peer)
+				? `Message request from ${peer}`
+				: messages.length === 1
+					? `New message from ${peer}`
+					: `${messages.length} new messages from ${peer}`;
 			notifier.announce('info', title, last.text ?? '', peer);
 		}
+	}
+
+	async #onContactChanged(change: ContactChanged): Promise<void> {
+		await this.contacts.apply(change);
+		if (change.cleared) await this.conversations.remove(change.username);
 	}
 
 	async #onStatus(status: MessageStatus): Promise<void> {

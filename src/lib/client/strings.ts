@@ -24,6 +24,8 @@ const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
 		'Too many of your messages are still waiting for this person. Send this again once they have received them.',
 	QUOTA_STORAGE:
 		'Your messages take all the space this hub allows you. Older messages are removed some days after they are delivered; send this again then.',
+	REQUEST_LIMIT:
+		'This person has not accepted your message request yet. Wait until they do before sending more.',
 	INTERNAL: 'The hub had a problem. Try again later.',
 };
 

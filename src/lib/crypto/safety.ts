@@ -4,6 +4,21 @@ import { sodiumSync, utf8 } from './sodium';
 const ITERATIONS = 5200;
 const VERSION = new Uint8Array([0, 1]);
 
+/**
+ * A party's key fingerprint: 30 digits that stand for one username and its public keys — one half
+ * of a safety number, and what a contact card carries so that keys can be checked out of band.
+ */
+export function partyFingerprint(username: string, keys: PublicKeys): string {
+	return fingerprintDigits(username, keys);
+}
+
+/** Whether `fingerprint` (30 digits, from a contact card) stands for this username and these keys. */
+export function fingerprintMatches(fingerprint: string, username: string, keys: PublicKeys): boolean {
+	const expected = utf8(fingerprintDigits(username, keys));
+	const given = utf8(fingerprint);
+	return given.length === expected.length && sodiumSync().memcmp(given, expected);
+}
+
 /** 30 digits that stand for one party's username and public keys. */
 function fingerprintDigits(username: string, keys: PublicKeys): string {
 	const s = sodiumSync();

@@ -2,6 +2,7 @@ import { z } from './zod';
 import type { Ack } from './errors';
 import { EpochMs, MessageId } from './common';
 import { Envelope, SealedNotice, StoredEnvelope } from './envelope';
+import type { ContactChanged } from './contacts';
 import { LIMITS } from './limits';
 
 export const SendResult = z.strictObject({
@@ -91,6 +92,7 @@ export const EVENTS = {
 	cancelled: 'timelock:cancelled',
 	sessionEnded: 'session:ended',
 	syncHint: 'sync:hint',
+	contactsChanged: 'contacts:changed',
 } as const;
 
 type Reply<T> = (reply: Ack<T>) => void;
@@ -111,6 +113,7 @@ export interface ServerToClientEvents {
 	'timelock:cancelled': (event: Cancelled) => void;
 	'session:ended': (event: SessionEnded) => void;
 	'sync:hint': (hint: SyncHint) => void;
+	'contacts:changed': (change: ContactChanged) => void;
 }
 
 /** Every client event's payload schema; the hub parses with these before anything else. */

@@ -5,4 +5,5 @@ export * from './rest';
 export * from './body';
 export * from './envelope';
 export * from './sync-key';
+export * from './contacts';
 export * from './events';

@@ -20,6 +20,14 @@ export const LIMITS = {
 	socketFrameMaxBytes: 128 * 1024,
 	/** Default and furthest time-lock horizon, in milliseconds (10 years). */
 	timelockHorizonMs: 10 * 365.25 * 24 * 3600 * 1000,
+	/**
+	 * What someone who is not your contact may leave stored for you (a message request): this many
+	 * envelopes and this many bytes of ciphertext, until you accept them (REQUEST_LIMIT past either).
+	 */
+	requestEnvelopesMax: 5,
+	requestBytesMax: 8 * 1024,
+	/** Most contacts (accepted or blocked) one account keeps on the hub. */
+	contactsMax: 5_000,
 } as const;
 
 /** Argon2id cost for the master key: libsodium's INTERACTIVE limits (64 MiB, 2 passes). */

@@ -25,6 +25,12 @@ export const ROUTES = {
 	accountDelete: '/api/account/delete',
 	userKeys: (username: string) => `/api/users/${encodeURIComponent(username)}/keys`,
 	userKeysPattern: '/api/users/:username/keys',
+	/** The signed-in user's contacts and blocks; one of them by username; declining a request. */
+	contacts: '/api/contacts',
+	contact: (username: string) => `/api/contacts/${encodeURIComponent(username)}`,
+	contactPattern: '/api/contacts/:username',
+	contactDecline: (username: string) => `/api/contacts/${encodeURIComponent(username)}/decline`,
+	contactDeclinePattern: '/api/contacts/:username/decline',
 	health: '/api/health',
 	time: '/api/time',
 	/** Prometheus text, for operators only (METRICS_TOKEN, METRICS_PORT). */

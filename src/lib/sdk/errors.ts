@@ -58,3 +58,14 @@ export class KeyChangedError extends Error {
 		this.name = 'KeyChangedError';
 	}
 }
+
+/** A contact card's fingerprint does not match the keys the hub publishes for its user: nothing was added. */
+export class FingerprintMismatchError extends Error {
+	constructor(readonly username: string) {
+		super(
+			`The keys the hub gives for ${username} do not match the fingerprint on the card: ` +
+				'it may be altered or out of date, or someone is in the middle. Nothing was added.',
+		);
+		this.name = 'FingerprintMismatchError';
+	}
+}

@@ -1,6 +1,11 @@
 import type { z } from 'zod';
 import {
 	COOKIE_NAMES,
+	Contact,
+	ContactListResponse,
+	ContactRemoveResponse,
+	DeclineResponse,
+	type ContactState,
 	ERROR_CODES,
 	HealthResponse,
 	LoginResponse,
@@ -140,6 +145,26 @@ export class HubApi {
 		return this.#request('GET', ROUTES.userKeys(username.toLowerCase()), UserKeysResponse);
 	}
 
+	/** The signed-in user's contacts and blocks. */
+	contacts(): Promise<ContactListResponse> {
+		return this.#request('GET', ROUTES.contacts, ContactListResponse);
+	}
+
+	/** Adds or accepts (`accepted`) or blocks (`blocked`) someone. */
+	setContact(username: string, state: ContactState): Promise<Contact> {
+		return this.#request('PUT', ROUTES.contact(username.toLowerCase()), Contact, { state });
+	}
+
+	/** Removes a contact or lifts a block. */
+	removeContact(username: string): Promise<ContactRemoveResponse> {
+		return this.#request('DELETE', ROUTES.contact(username.toLowerCase()), ContactRemoveResponse);
+	}
+
+	/** Declines someone's message request: the hub deletes what they left stored for this user. */
+	declineRequest(username: string): Promise<DeclineResponse> {
+		return this.#request('POST', ROUTES.contactDecline(username.toLowerCase()), DeclineResponse, {});
+	}
+
 	health(): Promise<HealthResponse> {
 		return this.#request('GET', ROUTES.health, HealthResponse);
 	}
@@ -149,7 +174,7 @@ export class HubApi {
 	}
 
 	async #request<T>(
-		method: 'GET' | 'POST',
+		method: 'GET' | 'POST' | 'PUT' | 'DELETE',
 		path: string,
 		schema: z.ZodType<T> | null,
 		body?: unknown,

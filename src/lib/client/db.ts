@@ -1,7 +1,7 @@
 import { Dexie, type EntityTable, type Table } from 'dexie';
 import { fromB64, fromUtf8, openWithKey, sealWithKey, toB64, utf8 } from '../crypto';
 import type { Envelope } from '../protocol';
-import type { MessageProblem, PinStore, PinnedKeys, SealedAccount } from '../sdk';
+import type { MessageProblem, PinStore, PinnedKeys, SealedAccount, Verification } from '../sdk';
 
 /** Text sealed at rest with the account's localKey (crypto_secretbox), base64url. */
 export interface SealedText {
@@ -75,6 +75,8 @@ export class AccountDb extends Dexie {
 	meta!: EntityTable<MetaRow, 'key'>;
 	outbox!: EntityTable<OutboxRow, 'seq'>;
 	account!: EntityTable<AccountRow, 'key'>;
+	/** Peers whose safety number the user compared, with the keys it was compared for. */
+	verified!: EntityTable<Verification, 'username'>;
 
 	constructor(username: string) {
 		super(accountDbName(username));
@@ -95,6 +97,7 @@ export class AccountDb extends Dexie {
 				for (const row of rows) row.lastId = (await lastOfPeer(messages, row.peer))?.id ?? null;
 				await conversations.bulkPut(rows);
 			});
+		this.version(4).stores({ verified: 'username' });
 	}
 
 	async sealedAccount(): Promise<SealedAccount | undefined> {

@@ -16,11 +16,13 @@ import {
 	Receipts,
 	SYNC_BACKOFF,
 	backoffDelay,
+	checkSafetyCode,
 	isRetryable,
 	type Account,
 	type DecodedMessage,
 	type HubApi,
 	type PinnedKeys,
+	type SafetyCheck,
 } from '../sdk';
 import { Connection } from './connection.svelte';
 import { Conversations } from './conversations.svelte';
@@ -30,6 +32,7 @@ import { Outbox, type ComposeOptions } from './outbox.svelte';
 import { dropPending, pendingEnvelopes } from './pending';
 import { describeCountdown } from './strings';
 import { Timelocks } from './timelocks.svelte';
+import { VerifiedPeers } from './verified.svelte';
 
 export interface EngineEvents {
 	/** The hub ended the session (logout elsewhere in this browser, expiry, revocation). */
@@ -51,6 +54,7 @@ export class ChatEngine {
 	readonly outbox: Outbox;
 	readonly timelocks: Timelocks;
 	readonly receipts: Receipts;
+	readonly verified: VerifiedPeers;
 	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
 	#syncing = $state(false);
 	#syncRetrying = $state(false);
@@ -84,6 +88,7 @@ export class ChatEngine {
 			}
 		});
 		this.outbox.onLocked = () => void this.timelocks.refresh();
+		this.verified = new VerifiedPeers(db);
 	}
 
 	get username(): string {
@@ -107,6 +112,7 @@ export class ChatEngine {
 	async start(): Promise<void> {
 		await this.conversations.load();
 		await this.outbox.load();
+		this.verified.start();
 		const socket = this.connection.socket;
 		socket.on('message:new', (envelope) => this.#onLive(envelope));
 		socket.on('message:status', (status) => void this.#serial(() => this.#onStatus(status)));
@@ -126,6 +132,7 @@ export class ChatEngine {
 		this.connection.socket.off('sync:hint');
 		if (this.#hintTimer) clearTimeout(this.#hintTimer);
 		this.conversations.stop();
+		this.verified.stop();
 		this.connection.stop();
 		this.db.close();
 	}
@@ -159,7 +166,7 @@ export class ChatEngine {
 			await this.messenger.peerKeys(peer, { refresh: true });
 			this.#setAlert(peer, null);
 		} catch (error) {
-			if (error instanceof KeyChangedError) this.#setAlert(peer, error);
+			if (error instanceof KeyChangedError) await this.#keyChanged(peer, error);
 			// Offline or the hub is busy: keep what is pinned, check again on the next connect.
 		}
 	}
@@ -173,7 +180,33 @@ export class ChatEngine {
 		const alert = this.keyAlert(peer);
 		if (!alert) return;
 		await this.messenger.acceptKeyChange(alert);
+		await this.verified.clear(peer);
 		this.#setAlert(peer, null);
+	}
+
+	/**
+	 * Compares a scanned or pasted safety code with the number for `peer`'s pinned keys; a match
+	 * marks those keys verified. While a key change waits to be accepted, nothing is compared.
+	 */
+	async verify(peer: string, text: string): Promise<SafetyCheck> {
+		const pin = await this.pinnedKeys(peer);
+		const number = await this.safetyNumber(peer);
+		if (!pin || !number) throw new Error(`${peer}'s keys are not on this device yet.`);
+		if (this.keyAlert(peer)) {
+			throw new Error(
+				`${peer}'s keys changed: accept the new keys first, then compare the new safety number.`,
+			);
+		}
+		const check = checkSafetyCode(text, this.username, peer, number);
+		if (check.result === 'match' && !(await this.verified.mark(pin, Date.now()))) {
+			throw new Error(`${peer}'s keys changed while checking: compare the safety number again.`);
+		}
+		return check;
+	}
+
+	/** Takes back the mark: `peer` shows as not verified until compared again. */
+	async unverify(peer: string): Promise<void> {
+		await this.verified.clear(peer);
 	}
 
 	async pinnedKeys(peer: string): Promise<PinnedKeys | undefined> {
@@ -197,7 +230,7 @@ export class ChatEngine {
 		try {
 			await this.outbox.compose(peer, text, options);
 		} catch (error) {
-			if (error instanceof KeyChangedError) this.#setAlert(peer, error);
+			if (error instanceof KeyChangedError) await this.#keyChanged(peer, error);
 			throw error;
 		}
 	}
@@ -205,6 +238,12 @@ export class ChatEngine {
 	async cancelLock(id: string): Promise<void> {
 		await this.timelocks.cancel(id);
 		await this.conversations.cancelled(id);
+	}
+
+	/** Other keys than the pinned ones: sending stops, and what was verified is no longer. */
+	async #keyChanged(peer: string, alert: KeyChangedError): Promise<void> {
+		this.#setAlert(peer, alert);
+		await this.verified.clear(peer);
 	}
 
 	#setAlert(peer: string, alert: KeyChangedError | null): void {

@@ -2,6 +2,7 @@ import { ProtocolError } from '../src/lib/protocol';
 import { describeCountdown } from '../src/lib/client/strings';
 import { ApiError, KeyChangedError } from '../src/lib/sdk';
 import { UsageError } from './args';
+import { SafetyMismatchError } from './commands';
 import { ProfileError } from './profile';
 
 /** Exit codes: 0 done, 1 refused by the hub or failed, 2 bad input on the command line. */
@@ -29,6 +30,7 @@ export function report(error: unknown): number {
 				`"hourglass safety ${error.username} --accept" and compare the new safety number.`,
 		);
 	}
+	if (error instanceof SafetyMismatchError) return fail('SAFETY_MISMATCH', error.message);
 	if (error instanceof ProfileError) {
 		const codes = {
 			missing: 'NO_LOCAL_ACCOUNT',

@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { generateIdentity, publicIdentity, ready } from '../../src/lib/crypto';
+import { encodeSafetyCode } from '../../src/lib/sdk';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	DESKTOP,
@@ -22,10 +27,38 @@ let browser: Browser;
 let alice: Person;
 let bob: Person;
 let carol: Person;
+/** What Chromium's fake camera films: a Y4M file, rewritten before the camera is opened. */
+const cameraDir = mkdtempSync(join(tmpdir(), 'hourglass-camera-'));
+const cameraFile = join(cameraDir, 'camera.y4m');
+
+/** A Y4M video (one frame, grey levels only) of `text` as a QR code, as a camera pointed at a screen sees it. */
+function qrVideo(text: string): Buffer {
+	const modules = QRCode.create(text, { errorCorrectionLevel: 'M' }).modules;
+	const scale = 8;
+	const quiet = 4;
+	const side = (modules.size + 2 * quiet) * scale;
+	const luma = Buffer.alloc(side * side, 235);
+	for (let y = 0; y < side; y++) {
+		for (let x = 0; x < side; x++) {
+			const row = Math.floor(y / scale) - quiet;
+			const col = Math.floor(x / scale) - quiet;
+			const inside = row >= 0 && col >= 0 && row < modules.size && col < modules.size;
+			if (inside && modules.get(row, col)) luma[y * side + x] = 16;
+		}
+	}
+	const chroma = Buffer.alloc((side / 2) * (side / 2) * 2, 128);
+	const header = Buffer.from(`YUV4MPEG2 W${side} H${side} F10:1 Ip A1:1 C420jpeg\nFRAME\n`);
+	return Buffer.concat([header, luma, chroma]);
+}
 
 beforeAll(async () => {
 	hub = await startTestHub({ name: 'e2e_verify_qr' });
-	browser = await launchChromium();
+	writeFileSync(cameraFile, qrVideo('nothing to see yet'));
+	browser = await launchChromium([
+		'--use-fake-device-for-media-stream',
+		'--use-fake-ui-for-media-stream',
+		`--use-file-for-fake-video-capture=${cameraFile}`,
+	]);
 	alice = await openPerson(browser, hub.url, uniqueName('alice'), DESKTOP);
 	bob = await openPerson(browser, hub.url, uniqueName('bob'), PHONE);
 	carol = await openPerson(browser, hub.url, uniqueName('carol'), DESKTOP);
@@ -43,6 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await browser?.close();
 	await hub?.stop();
+	rmSync(cameraDir, { recursive: true, force: true });
 });
 
 async function openDetails(person: Person): Promise<void> {
@@ -175,6 +209,27 @@ describe('verifying a contact by safety QR code', () => {
 		await headerBadge(alice).waitFor({ state: 'detached' });
 		await alice.page.locator(`[data-peer="${bob.name}"] [data-verified]`).waitFor({ state: 'detached' });
 		expect(await verificationState(alice)).toBe('unverified');
+	});
+
+	it('scans the code with the camera', async () => {
+		const dave = await openPerson(browser, hub.url, uniqueName('dave'), PHONE);
+		await dave.context.grantPermissions(['camera'], { origin: hub.url });
+		await register(dave);
+		await startConversation(dave, alice.name);
+		await openDetails(dave);
+		const number = await dave.page.locator('[data-safety-number]').getAttribute('data-safety-number');
+		// Alice's screen, filmed by Dave's camera.
+		writeFileSync(cameraFile, qrVideo(encodeSafetyCode(alice.name, dave.name, number!)));
+		await dave.page.getByRole('button', { name: 'Scan with the camera' }).click();
+		await dave.page
+			.getByRole('status')
+			.filter({ hasText: 'The safety numbers match' })
+			.waitFor({ timeout: 30_000 });
+		await headerBadge(dave).waitFor();
+		// Found a code: the camera is off again.
+		await dave.page.getByRole('button', { name: 'Scan with the camera' }).waitFor();
+		expect(await dave.page.locator('video').count()).toBe(0);
+		expect(dave.errors).toEqual([]);
 	});
 
 	it('raised no error in any browser', () => {

@@ -127,6 +127,8 @@ describe('verifying a contact by safety QR code', () => {
 		await bob.page.getByRole('button', { name: 'Compare' }).click();
 		await mismatch.filter({ hasText: 'other keys than the ones this device holds' }).waitFor();
 		expect(await verificationState(bob)).toBe('unverified');
+		await mismatch.scrollIntoViewIfNeeded();
+		await screenshot(bob, 'verify-mismatch-mobile.png');
 
 		// Bob's own code held up to him is not a comparison either.
 		await scanImage(bob, await photographQr(bob));

@@ -26,9 +26,10 @@ Commands:
                                           and whether it is verified on this device; --accept trusts
                                           <user>'s new keys after they changed; --qr also prints the
                                           QR code for <user>'s app to scan
-  verify <user> <digits>                  compare the 60 digits <user> reads out or sends (spaces or
-                                          not, or the text of their QR code) with this device's; a
-                                          match marks <user> verified here, a mismatch exits with 1
+  verify <user> <digits>                  compare the 60 digits <user> reads out, in person or by a
+                                          call (spaces or not, or the text of their QR code), with
+                                          this device's; a match marks <user> verified here, a
+                                          mismatch exits with 1
   unverify <user>                         take back the verified mark for <user> on this device
   password [--keep-sessions]              change the password (the new one from $HOURGLASS_NEW_PASSWORD
                                           or a prompt); other sessions end unless --keep-sessions

@@ -123,7 +123,7 @@ describe('verifying a contact by safety QR code', () => {
 		const number = await bob.page.locator('[data-safety-number]').getAttribute('data-safety-number');
 		const digits = number!.replace(/ /g, '');
 		const forged = `hourglass-safety:1:${alice.name}:${bob.name}:${digits.slice(0, 59)}${digits[59] === '0' ? '1' : '0'}`;
-		await bob.page.getByLabel('Or paste their safety code or 60 digits').fill(forged);
+		await bob.page.getByLabel('Or type or paste their safety code or 60 digits').fill(forged);
 		await bob.page.getByRole('button', { name: 'Compare' }).click();
 		await mismatch.filter({ hasText: 'other keys than the ones this device holds' }).waitFor();
 		expect(await verificationState(bob)).toBe('unverified');

@@ -109,13 +109,34 @@ describe('parseCommandLine', () => {
 		});
 	});
 
-	it('reads safety with and without --accept', () => {
-		expect(parse(['safety', 'Bob']).command).toEqual({ name: 'safety', peer: 'bob', accept: false });
+	it('reads safety with and without --accept and --qr', () => {
+		expect(parse(['safety', 'Bob']).command).toEqual({
+			name: 'safety',
+			peer: 'bob',
+			accept: false,
+			qr: false,
+		});
 		expect(parse(['safety', 'bob', '--accept']).command).toEqual({
 			name: 'safety',
 			peer: 'bob',
 			accept: true,
+			qr: false,
 		});
+		expect(parse(['safety', 'bob', '--qr']).command).toMatchObject({ qr: true });
+	});
+
+	it('reads verify with the digits in one argument or in twelve groups, and unverify', () => {
+		const digits = '1234567890'.repeat(6);
+		const groups = digits.match(/.{5}/g)!;
+		expect(parse(['verify', 'Bob', digits]).command).toEqual({ name: 'verify', peer: 'bob', code: digits });
+		expect(parse(['verify', 'bob', ...groups]).command).toEqual({
+			name: 'verify',
+			peer: 'bob',
+			code: groups.join(' '),
+		});
+		const code = `hourglass-safety:1:bob:alice:${digits}`;
+		expect(parse(['verify', 'bob', code]).command).toMatchObject({ code });
+		expect(parse(['unverify', 'Bob']).command).toEqual({ name: 'unverify', peer: 'bob' });
 	});
 
 	it('reads account delete only with --yes, and its --code', () => {
@@ -164,6 +185,13 @@ describe('parseCommandLine', () => {
 		[['register', 'alice', '--forget'], /--forget does not apply to "register"/],
 		[['send', 'bob', 'hi', '--accept'], /--accept does not apply to "send"/],
 		[['safety'], /usage: hourglass safety <user>/],
+		[['verify', 'bob'], /usage: hourglass verify <user> <digits>/],
+		[['verify', 'bob', '12345'], /does not have 60 digits/],
+		[['verify', 'bob', 'x'.repeat(60)], /neither 60 digits/],
+		[['verify', 'bob', '1'.repeat(59) + 'x'], /something else than digits/],
+		[['verify', 'bob', `hourglass-safety:2:bob:alice:${'1'.repeat(60)}`], /of a version/],
+		[['verify', 'bob', '1'.repeat(60), '--qr'], /--qr does not apply to "verify"/],
+		[['unverify'], /usage: hourglass unverify <user>/],
 		[['read', '--colour'], /Unknown option '--colour'/],
 		[['read', '--server', 'localhost:3000'], /must start with http/],
 		[['read', '--server', 'not a url'], /is not a URL/],

@@ -6,6 +6,7 @@ import {
 	parseContactCard,
 	type ContactCard,
 } from '../src/lib/protocol';
+import { SafetyCodeError, parseSafetyCode } from '../src/lib/sdk/verification';
 import { UnlockDateError, parseUnlockDate } from './unlock';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:3000';
@@ -27,8 +28,15 @@ Commands:
                                           DD:MM:YYYY:HH:MM:SS, local time unless an offset is given);
                                           --announce lets the recipient see that something is coming
   read                                    fetch and print new messages, then exit
-  safety <user> [--accept]                print the safety number to compare with <user> in person;
-                                          --accept trusts <user>'s new keys after they changed
+  safety <user> [--accept] [--qr]         print the safety number to compare with <user> in person,
+                                          and whether it is verified on this device; --accept trusts
+                                          <user>'s new keys after they changed; --qr also prints the
+                                          QR code for <user>'s app to scan
+  verify <user> <digits>                  compare the 60 digits <user> reads out, in person or by a
+                                          call (spaces or not, or the text of their QR code), with
+                                          this device's; a match marks <user> verified here, a
+                                          mismatch exits with 1
+  unverify <user>                         take back the verified mark for <user> on this device
   password [--keep-sessions]              change the password (the new one from $HOURGLASS_NEW_PASSWORD
                                           or a prompt); other sessions end unless --keep-sessions
   logout [--forget]                       end the session on the hub; --forget also deletes this
@@ -77,7 +85,9 @@ export type Command =
 	| { name: '2fa'; action: 'enable' | 'disable'; code: string | null }
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
 	| { name: 'read' }
-	| { name: 'safety'; peer: string; accept: boolean }
+	| { name: 'safety'; peer: string; accept: boolean; qr: boolean }
+	| { name: 'verify'; peer: string; code: string }
+	| { name: 'unverify'; peer: string }
 	| { name: 'logout'; forget: boolean }
 	| { name: 'sessions'; revoke: SessionTarget | null }
 	| { name: 'activity'; limit: number }
@@ -118,12 +128,12 @@ const OPTIONS = {
 	trust: { type: 'boolean' },
 	forget: { type: 'boolean' },
 	accept: { type: 'boolean' },
+	qr: { type: 'boolean' },
 	code: { type: 'string' },
 	others: { type: 'boolean' },
 	'keep-sessions': { type: 'boolean' },
 	yes: { type: 'boolean' },
 	limit: { type: 'string' },
-	qr: { type: 'boolean' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -136,7 +146,9 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	'2fa': ['code'],
 	send: ['unlock', 'announce'],
 	read: [],
-	safety: ['accept'],
+	safety: ['accept', 'qr'],
+	verify: [],
+	unverify: [],
 	logout: ['forget'],
 	sessions: ['others'],
 	activity: ['limit'],
@@ -159,6 +171,8 @@ const ARITY: Record<Command['name'], string[]> = {
 	send: ['<user>', '<text>'],
 	read: [],
 	safety: ['<user>'],
+	verify: ['<user>', '<digits>'],
+	unverify: ['<user>'],
 	logout: [],
 	sessions: ['[revoke <id> | revoke --others]'],
 	activity: [],
@@ -196,20 +210,22 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'trust',
 		'forget',
 		'accept',
+		'qr',
 		'others',
 		'code',
 		'keep-sessions',
 		'yes',
 		'limit',
-		'qr',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
 		}
 	}
 	const expected = ARITY[name];
-	// `sessions` and `contacts` take a subcommand or none; they check their own arguments.
-	if (name !== 'sessions' && name !== 'contacts' && rest.length !== expected.length) {
+	// `sessions` and `contacts` take a subcommand or none; they check their own arguments. `verify`
+	// takes the digits in one argument or in several (the twelve groups, unquoted).
+	const arityOk = name === 'verify' ? rest.length >= 2 : rest.length === expected.length;
+	if (name !== 'sessions' && name !== 'contacts' && !arityOk) {
 		const hint = name === 'send' && rest.length > 2 ? ' (quote the text)' : '';
 		throw new UsageError(`usage: ${['hourglass', name, ...expected].join(' ')}${hint}`);
 	}
@@ -226,12 +242,12 @@ function buildCommand(
 		trust?: boolean;
 		forget?: boolean;
 		accept?: boolean;
+		qr?: boolean;
 		code?: string;
 		others?: boolean;
 		'keep-sessions'?: boolean;
 		yes?: boolean;
 		limit?: string;
-		qr?: boolean;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -262,7 +278,11 @@ function buildCommand(
 			};
 		}
 		case 'safety':
-			return { name, peer: parseUsername(rest[0]), accept: values.accept ?? false };
+			return { name, peer: parseUsername(rest[0]), accept: values.accept ?? false, qr: values.qr ?? false };
+		case 'verify':
+			return { name, peer: parseUsername(rest[0]), code: parseSafetyCodeArgument(rest.slice(1).join(' ')) };
+		case 'unverify':
+			return { name, peer: parseUsername(rest[0]) };
 		case 'logout':
 			return { name, forget: values.forget ?? false };
 		case 'sessions':
@@ -382,6 +402,23 @@ export function parseCode(text: string): string {
 	const parsed = SecondFactorCode.safeParse(text);
 	if (!parsed.success) throw new UsageError(`"${text}" is not a 6-digit code or a recovery code`);
 	return parsed.data;
+}
+
+/** The 60 digits of a safety number (spaces or not), or a scanned safety code; checked against the peer later. */
+function parseSafetyCodeArgument(text: string): string {
+	try {
+		parseSafetyCode(text);
+	} catch (error) {
+		if (!(error instanceof SafetyCodeError)) throw error;
+		const why = {
+			format: 'is neither 60 digits nor an hourglass-safety: code',
+			version: 'is a safety code of a version this hourglass does not read',
+			length: 'does not have 60 digits',
+			digits: 'has something else than digits',
+		}[error.problem];
+		throw new UsageError(`the safety number ${why}`);
+	}
+	return text.trim();
 }
 
 function parseText(text: string): string {

@@ -4,15 +4,20 @@ import {
 	ApiError,
 	KeyChangedError,
 	addContactFromCard,
+	checkSafetyCode,
 	createAccount,
+	encodeSafetyCode,
+	isVerifiedPin,
 	ownContactCard,
 	deriveInPlace,
 	normaliseUsername,
 	openAccountKeys,
 	overlapCursor,
 	signIn,
+	verificationOf,
 	type DecodedMessage,
 	type Deriver,
+	type PinnedKeys,
 } from '../src/lib/sdk';
 import QRCode from 'qrcode';
 import { UsageError, parseCode, type Command, type ContactsAction, type SessionTarget } from './args';
@@ -37,6 +42,14 @@ import {
 	type CliContext,
 } from './session';
 
+/** `verify` found that the safety number does not match: exit code 1, nothing marked. */
+export class SafetyMismatchError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = 'SafetyMismatchError';
+	}
+}
+
 /** Runs one parsed command. Throws UsageError, ApiError, ProtocolError, ProfileError or KeyChangedError. */
 export async function runCommand(
 	ctx: CliContext,
@@ -57,7 +70,11 @@ export async function runCommand(
 		case 'read':
 			return withSession(ctx, read);
 		case 'safety':
-			return withSession(ctx, (session) => safety(session, command.peer, command.accept));
+			return withSession(ctx, (session) => safety(session, command));
+		case 'verify':
+			return withSession(ctx, (session) => verify(session, command.peer, command.code));
+		case 'unverify':
+			return withSession(ctx, (session) => unverify(session, command.peer));
 		case 'logout':
 			return withSession(ctx, (session) => logout(session, command.forget));
 		case 'sessions':
@@ -215,25 +232,93 @@ function rememberRead(session: LocalSession, fresh: DecodedMessage[], cursor: st
 	session.vault.cursor = cursor;
 }
 
-async function safety(session: LocalSession, peer: string, accept: boolean): Promise<void> {
+async function safety(
+	session: LocalSession,
+	{ peer, accept, qr }: { peer: string; accept: boolean; qr: boolean },
+): Promise<void> {
 	await session.ensureSignedIn();
 	const messenger = session.offlineMessenger();
 	let pin;
 	try {
 		pin = await messenger.peerKeys(peer, { refresh: true });
 	} catch (error) {
+		// Keys other than the pinned ones: whatever was verified was verified for those.
+		if (error instanceof KeyChangedError) delete session.vault.verified[peer];
 		if (!(error instanceof KeyChangedError) || !accept) throw error;
 		pin = await messenger.acceptKeyChange(error);
 		session.ctx.out(`Accepted the new keys of ${peer}. Compare the new safety number with them in person.`);
 	} finally {
 		session.save();
 	}
-	const number = safetyNumber(
+	const number = safetyNumberWith(session, pin);
+	const out = session.ctx.out;
+	out(`Safety number for ${session.username} and ${pin.username} (the same on both sides):`);
+	out(number);
+	const mark = session.vault.verified[pin.username];
+	if (isVerifiedPin(pin, mark)) {
+		out(`Verified: yes, on this device since ${formatTime(mark.verifiedAt)}.`);
+	} else {
+		out(
+			`Verified: no. Compare the number with ${pin.username}, then run "hourglass verify ${pin.username} <digits>".`,
+		);
+	}
+	if (qr) {
+		const code = encodeSafetyCode(session.username, pin.username, number);
+		out(`For ${pin.username} to scan (Details in the conversation, then "Choose an image" or the camera):`);
+		out(await QRCode.toString(code, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
+		out(`Code: ${code}`);
+	}
+}
+
+function safetyNumberWith(session: LocalSession, pin: PinnedKeys): string {
+	return safetyNumber(
 		{ username: session.username, keys: decodePublicIdentity(session.vault.user.identity) },
 		{ username: pin.username, keys: { signPk: fromB64(pin.signPk), boxPk: fromB64(pin.boxPk) } },
 	);
-	session.ctx.out(`Safety number for ${session.username} and ${pin.username} (the same on both sides):`);
-	session.ctx.out(number);
+}
+
+/** Compares what the peer reads out or shows with this device's number; only a match marks the keys verified. */
+async function verify(session: LocalSession, peer: string, code: string): Promise<void> {
+	await session.ensureSignedIn();
+	let pin: PinnedKeys;
+	try {
+		// The keys the hub gives now must be the pinned ones: a pending key change is accepted first.
+		pin = await session.offlineMessenger().peerKeys(peer, { refresh: true });
+	} catch (error) {
+		if (error instanceof KeyChangedError) delete session.vault.verified[peer];
+		throw error;
+	} finally {
+		session.save();
+	}
+	const check = checkSafetyCode(code, session.username, pin.username, safetyNumberWith(session, pin));
+	switch (check.result) {
+		case 'match':
+			session.vault.verified[pin.username] = verificationOf(pin, Date.now());
+			session.save();
+			session.ctx.out(`Match: ${pin.username} is verified on this device. Nobody is between you.`);
+			return;
+		case 'own-code':
+			throw new UsageError(`that is your own safety code: give the one ${pin.username} shows`);
+		case 'unreadable':
+			throw new UsageError('that is neither 60 digits nor an hourglass-safety: code');
+		case 'mismatch':
+			throw new SafetyMismatchError(
+				check.reason === 'people'
+					? `This code was not made by ${pin.username} for ${session.username}: it belongs to another pair of people.`
+					: `The safety number does not match the one for the keys this device holds for ${pin.username}. ` +
+							'Someone may be in the middle (a hub giving out its own keys), or one of you has new keys the ' +
+							'other has not accepted. Nothing was marked verified; find out why, in person or by a call.',
+			);
+	}
+}
+
+async function unverify(session: LocalSession, peer: string): Promise<void> {
+	const had = peer in session.vault.verified;
+	delete session.vault.verified[peer];
+	session.save();
+	session.ctx.out(
+		had ? `${peer} is no longer verified on this device.` : `${peer} was not verified on this device.`,
+	);
 }
 
 async function password(session: LocalSession, keepSessions: boolean): Promise<void> {

@@ -2,7 +2,16 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentity, publicIdentity, randomBytes, ready, toB64 } from '../src/lib/crypto';
+import {
+	generateIdentity,
+	publicIdentity,
+	randomBytes,
+	ready,
+	sealWithKey,
+	serializeIdentity,
+	toB64,
+	utf8,
+} from '../src/lib/crypto';
 import {
 	ProfileError,
 	ProfileStore,
@@ -31,6 +40,7 @@ function vault(): Vault {
 		user: { username: 'alice', identity: publicIdentity(identity) },
 		cookies: { hg_session: 'token-value' },
 		pins: { bob: { username: 'bob', signPk: 'a'.repeat(43), boxPk: 'b'.repeat(43), pinnedAt: 1 } },
+		verified: { bob: { username: 'bob', signPk: 'a'.repeat(43), boxPk: 'b'.repeat(43), verifiedAt: 2 } },
 		cursor: '000001895994800000-x',
 		seen: { id1: '000001895994800000-x' },
 	};
@@ -65,6 +75,24 @@ describe('the sealed vault', () => {
 		expect(opened.identity.boxSk).toEqual(original.identity.boxSk);
 		expect(opened.identity.signSk).toEqual(original.identity.signSk);
 		expect({ ...opened, identity: null }).toEqual({ ...original, identity: null });
+	});
+
+	it('opens a vault sealed before verified marks existed, with none', () => {
+		const key = randomBytes(32);
+		const { identity, user, cookies, pins, cursor, seen } = vault();
+		const text = JSON.stringify({
+			v: 1,
+			identity: serializeIdentity(identity),
+			user,
+			cookies,
+			pins,
+			cursor,
+			seen,
+		});
+		const { nonce, ciphertext } = sealWithKey(utf8(text), key);
+		const opened = openVault({ nonce: toB64(nonce), ciphertext: toB64(ciphertext) }, key);
+		expect(opened.verified).toEqual({});
+		expect(opened.pins).toEqual(pins);
 	});
 
 	it('refuses another key as a wrong password', () => {

@@ -14,12 +14,12 @@ import {
 	utf8,
 	type Identity,
 } from '../src/lib/crypto';
-import type { PinnedKeys } from '../src/lib/sdk';
+import type { PinnedKeys, Verification } from '../src/lib/sdk';
 
 /**
  * What this device keeps for one account on one hub. The file itself is readable JSON with only
  * what is public or already sealed (salt, KDF cost, the key backup); everything else — the
- * identity's secret keys, the session cookie, pinned keys, the sync cursor — is in `vault`,
+ * identity's secret keys, the session cookie, pinned and verified keys, the sync cursor — is in `vault`,
  * sealed with the account's localKey, which only the password unlocks.
  */
 export interface Profile {
@@ -39,6 +39,8 @@ export interface Vault {
 	/** Session cookies by name, so one command's session serves the next. */
 	cookies: Record<string, string>;
 	pins: Record<string, PinnedKeys>;
+	/** Peers whose safety number was compared here, with the keys it was compared for. */
+	verified: Record<string, Verification>;
 	/** The newest sync key this device has read. */
 	cursor: string | null;
 	/** Ids already printed, by sync key; only those inside the sync overlap window are kept. */
@@ -62,12 +64,21 @@ const PinFile = z.strictObject({
 	pinnedAt: z.number(),
 });
 
+const VerificationFile = z.strictObject({
+	username: z.string(),
+	signPk: z.string(),
+	boxPk: z.string(),
+	verifiedAt: z.number(),
+});
+
 const VaultFile = z.strictObject({
 	v: z.literal(1),
 	identity: z.string(),
 	user: UserView,
 	cookies: z.record(z.string(), z.string()),
 	pins: z.record(z.string(), PinFile),
+	// Absent from vaults sealed before verification existed.
+	verified: z.record(z.string(), VerificationFile).default({}),
 	cursor: z.string().nullable(),
 	seen: z.record(z.string(), z.string()),
 });
@@ -155,6 +166,7 @@ export function sealVault(vault: Vault, localKey: Uint8Array): Profile['vault'] 
 		user: vault.user,
 		cookies: vault.cookies,
 		pins: vault.pins,
+		verified: vault.verified,
 		cursor: vault.cursor,
 		seen: vault.seen,
 	});
@@ -171,8 +183,8 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 	}
 	const parsed = VaultFile.safeParse(JSON.parse(fromUtf8(plaintext)));
 	if (!parsed.success) throw new ProfileError('damaged', 'The sealed local data is damaged.');
-	const { identity, user, cookies, pins, cursor, seen } = parsed.data;
-	return { identity: deserializeIdentity(identity), user, cookies, pins, cursor, seen };
+	const { identity, user, cookies, pins, verified, cursor, seen } = parsed.data;
+	return { identity: deserializeIdentity(identity), user, cookies, pins, verified, cursor, seen };
 }
 
 function readIfExists(path: string): string | null {

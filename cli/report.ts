@@ -2,6 +2,7 @@ import { ProtocolError } from '../src/lib/protocol';
 import { describeCountdown } from '../src/lib/client/strings';
 import { ApiError, FingerprintMismatchError, KeyChangedError } from '../src/lib/sdk';
 import { UsageError } from './args';
+import { SafetyMismatchError } from './commands';
 import { ProfileError } from './profile';
 
 /** Exit codes: 0 done, 1 refused by the hub or failed, 2 bad input on the command line. */
@@ -32,6 +33,7 @@ export function report(error: unknown): number {
 	if (error instanceof FingerprintMismatchError) {
 		return fail('FINGERPRINT_MISMATCH', `${error.message} Ask ${error.username} for their card again.`);
 	}
+	if (error instanceof SafetyMismatchError) return fail('SAFETY_MISMATCH', error.message);
 	if (error instanceof ProfileError) {
 		const codes = {
 			missing: 'NO_LOCAL_ACCOUNT',

@@ -58,18 +58,19 @@ export function hubApi(server: string, jar: CookieJar): HubApi {
 	});
 }
 
-/** Builds a profile from a fresh sign-in, keeping pins and cursor from `previous` when given. */
+/** Builds a profile from a fresh sign-in, keeping pins, verified marks and cursor from `previous` when given. */
 export function profileFrom(
 	server: string,
 	account: Account,
 	jar: CookieJar,
-	previous: Pick<Vault, 'pins' | 'cursor' | 'seen'> | null,
+	previous: Pick<Vault, 'pins' | 'verified' | 'cursor' | 'seen'> | null,
 ): { profile: Profile; vault: Vault } {
 	const vault: Vault = {
 		identity: account.identity,
 		user: account.user,
 		cookies: jar.toJSON(),
 		pins: previous?.pins ?? {},
+		verified: previous?.verified ?? {},
 		cursor: previous?.cursor ?? null,
 		seen: previous?.seen ?? {},
 	};
@@ -157,7 +158,7 @@ export class LocalSession {
 			publicIdentity(account.identity).boxPk === publicIdentity(this.vault.identity).boxPk;
 		// Another identity behind the same name (the account was made anew): what was pinned and
 		// read under the old one says nothing about the new one.
-		if (!sameIdentity) Object.assign(vault, { pins: {}, cursor: null, seen: {} });
+		if (!sameIdentity) Object.assign(vault, { pins: {}, verified: {}, cursor: null, seen: {} });
 		this.profile = profile;
 		this.vault = vault;
 		this.keys = { ...this.keys, localKey: account.localKey };

@@ -4,10 +4,12 @@ import type { Manifest, Plugin } from 'vite';
 
 /**
  * What the PWA loads only while it is online, so the service worker need not precache it: the
- * password checker's dictionaries (1.6 MB) serve creating an account, which needs the hub anyway.
+ * password checker's dictionaries (1.6 MB) serve creating an account, which needs the hub anyway;
+ * the QR decoder (ZXing, 1 MB of WebAssembly) serves scanning a safety code where the browser has
+ * no BarcodeDetector, and offline the digits can be pasted or typed instead.
  * Once fetched, the service worker keeps them like any other built file.
  */
-const ONLINE_ONLY = [/^node_modules\/@zxcvbn-ts\//];
+const ONLINE_ONLY = [/^node_modules\/@zxcvbn-ts\//, /^node_modules\/zxing-wasm\//];
 
 /** The module the service worker imports for the list (src/service-worker/index.ts). */
 const ONLINE_ONLY_MODULE = 'virtual:hourglass/online-only';

@@ -179,6 +179,57 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(read.stdout).toMatch(/\] bob → alice: hi alice, line one\n {4}line two$/m);
 	});
 
+	it('verifies a contact by safety number: right digits mark it verified, wrong ones exit 1 and mark nothing', async () => {
+		const numberOf = (stdout: string) => stdout.match(/^(\d{5}(?: \d{5}){11})$/m)?.[1];
+		const mine = await cli(alice, ['safety', 'bob']);
+		expect(mine.code, mine.stderr).toBe(0);
+		expect(mine.stdout).toContain('Verified: no.');
+		const theirs = await cli(bob, ['safety', 'alice']);
+		expect(theirs.code, theirs.stderr).toBe(0);
+		const number = numberOf(mine.stdout)!;
+		expect(number).toBeDefined();
+		expect(numberOf(theirs.stdout)).toBe(number);
+
+		const digits = number.replace(/ /g, '');
+		const wrong = `${digits.slice(0, 59)}${digits[59] === '0' ? '1' : '0'}`;
+		const mismatch = await cli(alice, ['verify', 'bob', wrong]);
+		expect(mismatch.code).toBe(1);
+		expect(mismatch.stderr).toContain('SAFETY_MISMATCH');
+		expect(mismatch.stderr).toContain('Nothing was marked verified');
+		expect((await cli(alice, ['safety', 'bob'])).stdout).toContain('Verified: no.');
+
+		// Read out group by group: twelve arguments.
+		const match = await cli(alice, ['verify', 'bob', ...number.split(' ')]);
+		expect(match.code, match.stderr).toBe(0);
+		expect(match.stdout).toContain('Match: bob is verified on this device.');
+		const shown = await cli(alice, ['safety', 'bob', '--qr']);
+		expect(shown.code, shown.stderr).toBe(0);
+		expect(shown.stdout).toMatch(/^Verified: yes, on this device since /m);
+		expect(shown.stdout).toContain(`Code: hourglass-safety:1:alice:bob:${digits}`);
+		expect(shown.stdout).toMatch(/[▀▄█]{10}/);
+
+		// Bob takes the text of Alice's QR code; his own code, a third pair's and a short number are refused.
+		const code = shown.stdout.match(/^Code: (\S+)$/m)![1];
+		const own = await cli(bob, ['verify', 'alice', `hourglass-safety:1:bob:alice:${digits}`]);
+		expect(own.code).toBe(2);
+		expect(own.stderr).toContain('your own safety code');
+		const others = await cli(bob, ['verify', 'alice', `hourglass-safety:1:carol:bob:${digits}`]);
+		expect(others.code).toBe(1);
+		expect(others.stderr).toContain('another pair of people');
+		const short = await cli(bob, ['verify', 'alice', digits.slice(1)]);
+		expect(short.code).toBe(2);
+		expect(short.stderr).toContain('does not have 60 digits');
+		expect((await cli(bob, ['safety', 'alice'])).stdout).toContain('Verified: no.');
+		const scanned = await cli(bob, ['verify', 'alice', code]);
+		expect(scanned.code, scanned.stderr).toBe(0);
+		expect((await cli(bob, ['safety', 'alice'])).stdout).toContain('Verified: yes');
+
+		const undone = await cli(alice, ['unverify', 'bob']);
+		expect(undone.code, undone.stderr).toBe(0);
+		expect(undone.stdout).toContain('bob is no longer verified on this device.');
+		expect((await cli(alice, ['safety', 'bob'])).stdout).toContain('Verified: no.');
+	});
+
 	it('restores the identity on a second device from the key backup and reads the history', async () => {
 		const device = newHome();
 		const login = await cli(device, ['login', 'bob']);

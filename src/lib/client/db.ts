@@ -1,7 +1,7 @@
 import { Dexie, type EntityTable, type Table } from 'dexie';
 import { fromB64, fromUtf8, openWithKey, sealWithKey, toB64, utf8 } from '../crypto';
 import type { ContactState, Envelope } from '../protocol';
-import type { MessageProblem, PinStore, PinnedKeys, SealedAccount } from '../sdk';
+import type { MessageProblem, PinStore, PinnedKeys, SealedAccount, Verification } from '../sdk';
 
 /** Text sealed at rest with the account's localKey (crypto_secretbox), base64url. */
 export interface SealedText {
@@ -90,6 +90,8 @@ export class AccountDb extends Dexie {
 	account!: EntityTable<AccountRow, 'key'>;
 	contacts!: EntityTable<ContactRow, 'username'>;
 	nicknames!: EntityTable<NicknameRow, 'username'>;
+	/** Peers whose safety number the user compared, with the keys it was compared for. */
+	verified!: EntityTable<Verification, 'username'>;
 
 	constructor(username: string) {
 		super(accountDbName(username));
@@ -112,6 +114,7 @@ export class AccountDb extends Dexie {
 			});
 		// Contacts (the hub's list, mirrored for offline use) and local nicknames.
 		this.version(3).stores({ contacts: 'username', nicknames: 'username' });
+		this.version(4).stores({ verified: 'username' });
 	}
 
 	async sealedAccount(): Promise<SealedAccount | undefined> {

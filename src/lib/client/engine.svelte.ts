@@ -19,11 +19,13 @@ import {
 	SYNC_BACKOFF,
 	addContactFromCard,
 	backoffDelay,
+	checkSafetyCode,
 	isRetryable,
 	type Account,
 	type DecodedMessage,
 	type HubApi,
 	type PinnedKeys,
+	type SafetyCheck,
 } from '../sdk';
 import { Connection } from './connection.svelte';
 import { Contacts } from './contacts.svelte';
@@ -34,6 +36,7 @@ import { Outbox, type ComposeOptions } from './outbox.svelte';
 import { dropPending, pendingEnvelopes } from './pending';
 import { describeCountdown } from './strings';
 import { Timelocks } from './timelocks.svelte';
+import { VerifiedPeers } from './verified.svelte';
 
 export interface EngineEvents {
 	/** The hub ended the session (logout elsewhere in this browser, expiry, revocation). */
@@ -66,6 +69,7 @@ export class ChatEngine {
 	#requests = $derived.by(() =>
 		this.conversations.list.filter((c) => c.peer !== this.username && this.contacts.stateOf(c.peer) === null),
 	);
+	readonly verified: VerifiedPeers;
 	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
 	#syncing = $state(false);
 	#syncRetrying = $state(false);
@@ -100,6 +104,7 @@ export class ChatEngine {
 			}
 		});
 		this.outbox.onLocked = () => void this.timelocks.refresh();
+		this.verified = new VerifiedPeers(db);
 	}
 
 	get username(): string {
@@ -142,6 +147,7 @@ export class ChatEngine {
 		await this.contacts.load();
 		await this.conversations.load();
 		await this.outbox.load();
+		this.verified.start();
 		const socket = this.connection.socket;
 		socket.on('message:new', (envelope) => this.#onLive(envelope));
 		socket.on('message:status', (status) => void this.#serial(() => this.#onStatus(status)));
@@ -164,6 +170,7 @@ export class ChatEngine {
 		this.contacts.stop();
 		if (this.#hintTimer) clearTimeout(this.#hintTimer);
 		this.conversations.stop();
+		this.verified.stop();
 		this.connection.stop();
 		this.db.close();
 	}
@@ -239,7 +246,7 @@ export class ChatEngine {
 			await this.messenger.peerKeys(peer, { refresh: true });
 			this.#setAlert(peer, null);
 		} catch (error) {
-			if (error instanceof KeyChangedError) this.#setAlert(peer, error);
+			if (error instanceof KeyChangedError) await this.#keyChanged(peer, error);
 			// Offline or the hub is busy: keep what is pinned, check again on the next connect.
 		}
 	}
@@ -253,7 +260,33 @@ export class ChatEngine {
 		const alert = this.keyAlert(peer);
 		if (!alert) return;
 		await this.messenger.acceptKeyChange(alert);
+		await this.verified.clear(peer);
 		this.#setAlert(peer, null);
+	}
+
+	/**
+	 * Compares a scanned or pasted safety code with the number for `peer`'s pinned keys; a match
+	 * marks those keys verified. While a key change waits to be accepted, nothing is compared.
+	 */
+	async verify(peer: string, text: string): Promise<SafetyCheck> {
+		const pin = await this.pinnedKeys(peer);
+		const number = await this.safetyNumber(peer);
+		if (!pin || !number) throw new Error(`${peer}'s keys are not on this device yet.`);
+		if (this.keyAlert(peer)) {
+			throw new Error(
+				`${peer}'s keys changed: accept the new keys first, then compare the new safety number.`,
+			);
+		}
+		const check = checkSafetyCode(text, this.username, peer, number);
+		if (check.result === 'match' && !(await this.verified.mark(pin, Date.now()))) {
+			throw new Error(`${peer}'s keys changed while checking: compare the safety number again.`);
+		}
+		return check;
+	}
+
+	/** Takes back the mark: `peer` shows as not verified until compared again. */
+	async unverify(peer: string): Promise<void> {
+		await this.verified.clear(peer);
 	}
 
 	async pinnedKeys(peer: string): Promise<PinnedKeys | undefined> {
@@ -277,7 +310,7 @@ export class ChatEngine {
 		try {
 			await this.outbox.compose(peer, text, options);
 		} catch (error) {
-			if (error instanceof KeyChangedError) this.#setAlert(peer, error);
+			if (error instanceof KeyChangedError) await this.#keyChanged(peer, error);
 			throw error;
 		}
 	}
@@ -285,6 +318,12 @@ export class ChatEngine {
 	async cancelLock(id: string): Promise<void> {
 		await this.timelocks.cancel(id);
 		await this.conversations.cancelled(id);
+	}
+
+	/** Other keys than the pinned ones: sending stops, and what was verified is no longer. */
+	async #keyChanged(peer: string, alert: KeyChangedError): Promise<void> {
+		this.#setAlert(peer, alert);
+		await this.verified.clear(peer);
 	}
 
 	#setAlert(peer: string, alert: KeyChangedError | null): void {

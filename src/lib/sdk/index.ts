@@ -3,6 +3,7 @@ export * from './http';
 export * from './account';
 export * from './socket';
 export * from './messenger';
+export * from './verification';
 export * from './retry';
 export * from './receiver';
 export * from './receipts';

@@ -27,6 +27,8 @@ function message(overrides: Partial<DecodedMessage> = {}): DecodedMessage {
 		unlockAt: null,
 		releasedAt: null,
 		announce: false,
+		kind: 'text',
+		control: null,
 		text: 'hello',
 		problem: null,
 		...overrides,

@@ -13,10 +13,14 @@ import {
 	ApiError,
 	KeyChangedError,
 	Messenger,
+	ReadSync,
 	Receipts,
 	SYNC_BACKOFF,
 	backoffDelay,
 	isRetryable,
+	readMarkerOf,
+	readReceiptOf,
+	receiptsSettingOf,
 	type Account,
 	type DecodedMessage,
 	type HubApi,
@@ -24,11 +28,12 @@ import {
 } from '../sdk';
 import { Connection } from './connection.svelte';
 import { Conversations } from './conversations.svelte';
-import { AccountDb, DexiePinStore } from './db';
+import { AccountDb, DexiePinStore, type ReceiptsSetting } from './db';
 import { notifier } from './notify.svelte';
 import { Outbox, type ComposeOptions } from './outbox.svelte';
 import { dropPending, pendingEnvelopes } from './pending';
 import { describeCountdown } from './strings';
+import { orderOf } from './timeline';
 import { Timelocks } from './timelocks.svelte';
 
 export interface EngineEvents {
@@ -51,6 +56,9 @@ export class ChatEngine {
 	readonly outbox: Outbox;
 	readonly timelocks: Timelocks;
 	readonly receipts: Receipts;
+	/** Read markers to this account's other devices and read receipts to peers, coalesced. */
+	readonly readSync: ReadSync;
+	#receiptsSetting = $state.raw<ReceiptsSetting>({ on: false, at: 0 });
 	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
 	#syncing = $state(false);
 	#syncRetrying = $state(false);
@@ -84,6 +92,31 @@ export class ChatEngine {
 			}
 		});
 		this.outbox.onLocked = () => void this.timelocks.refresh();
+		this.readSync = new ReadSync(this.messenger, {
+			onError: (error) => {
+				// Offline: they go with the next connect's flush.
+				if (!(error instanceof ProtocolError && error.code === 'UNAVAILABLE')) {
+					console.error('hourglass: read state failed', error);
+				}
+			},
+		});
+		this.conversations.wantReceiptIds = () => this.#receiptsSetting.on;
+		this.conversations.onRead = (read) =>
+			this.readSync.read(read.peer, read.upTo, this.#receiptsSetting.on ? read.ids : []);
+	}
+
+	/** Read receipts (off by default): when on, peers learn what this account read, and it sees what they read. */
+	get receiptsOn(): boolean {
+		return this.#receiptsSetting.on;
+	}
+
+	/** Turns read receipts on or off for every device of the account (an encrypted note to itself). */
+	async setReceipts(on: boolean): Promise<void> {
+		if (this.connection.state !== 'online') {
+			throw new ApiError('UNAVAILABLE', 'Connect to the hub to change this setting.', 0);
+		}
+		const { result } = await this.messenger.sendControl(this.username, { type: 'receipts-setting', on });
+		await this.#applySetting({ on, at: result.storedAt });
 	}
 
 	get username(): string {
@@ -105,6 +138,7 @@ export class ChatEngine {
 	}
 
 	async start(): Promise<void> {
+		this.#receiptsSetting = await this.db.receiptsSetting();
 		await this.conversations.load();
 		await this.outbox.load();
 		const socket = this.connection.socket;
@@ -125,6 +159,7 @@ export class ChatEngine {
 		this.connection.socket.off('timelock:cancelled');
 		this.connection.socket.off('sync:hint');
 		if (this.#hintTimer) clearTimeout(this.#hintTimer);
+		this.readSync.stop();
 		this.conversations.stop();
 		this.connection.stop();
 		this.db.close();
@@ -288,6 +323,7 @@ export class ChatEngine {
 		// Kept envelopes from a peer whose keys were not pinned yet could not open offline.
 		void this.#serial(() => this.#openPending());
 		void this.receipts.flush();
+		void this.readSync.flush();
 		await this.#requestSync();
 		await this.outbox.flush();
 		await this.timelocks.refresh();
@@ -301,22 +337,27 @@ export class ChatEngine {
 		try {
 			const stillSealed = new Set<string>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this sync
 			let cursor = await this.db.cursor();
+			// A device's first sync is history: nothing in it is announced as new.
+			const firstSync = cursor === null;
 			const unlocked: DecodedMessage[] = [];
 			await this.messenger.syncAll(cursor, async (page) => {
 				const fresh = await this.conversations.ingest(page.messages);
 				for (const notice of page.sealed) stillSealed.add(notice.id);
 				await this.conversations.addSealed(page.sealed);
 				await this.conversations.markDelivered(page.delivered);
+				// After the page's messages, which come before the markers that cover them.
+				await this.#applyControl(page.messages);
+				await this.#readWatched(fresh);
 				// Not awaited: the next page does not wait for this one's receipts.
-				void this.receipts.add(page.messages.filter((m) => m.direction === 'in').map((m) => m.id));
-				unlocked.push(...fresh.filter((m) => m.unlockAt !== null));
+				void this.receipts.add(receiptIds(page.messages, this.username));
+				if (!firstSync) unlocked.push(...fresh.filter((m) => m.unlockAt !== null));
 				if (page.cursor && (cursor === null || page.cursor > cursor)) {
 					cursor = page.cursor;
 					await this.db.saveCursor(cursor);
 				}
 			});
 			await this.conversations.reconcileSealed(stillSealed);
-			for (const m of unlocked.slice(-3)) this.#announceUnlock(m);
+			for (const m of await this.#unreadOnly(unlocked.slice(-3))) this.#announceUnlock(m);
 		} finally {
 			this.#syncing = false;
 		}
@@ -349,8 +390,56 @@ export class ChatEngine {
 		const changedKeys = new Set(decoded.filter((m) => m.problem === 'key-changed').map((m) => m.peer)); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
 		for (const peer of changedKeys) await this.checkKeys(peer);
 		const fresh = await this.conversations.ingest(decoded);
-		void this.receipts.add(decoded.filter((m) => m.direction === 'in').map((m) => m.id));
-		this.#announce(fresh);
+		await this.#applyControl(decoded);
+		await this.#readWatched(fresh);
+		void this.receipts.add(receiptIds(decoded, this.username));
+		this.#announce(await this.#unreadOnly(fresh));
+	}
+
+	/**
+	 * Control envelopes, in sync order: read markers from this account's other devices, read
+	 * receipts from peers (shown only while this account's receipts are on: they are reciprocal),
+	 * and the receipts setting. Anything else, or from anyone else, is ignored.
+	 */
+	async #applyControl(decoded: DecodedMessage[]): Promise<void> {
+		for (const m of decoded) {
+			if (m.kind !== 'control') continue;
+			const setting = receiptsSettingOf(m, this.username);
+			if (setting) await this.#applySetting(setting);
+			const marker = readMarkerOf(m, this.username);
+			if (marker && (await this.conversations.applyRead(marker.peer, marker.upTo))) {
+				notifier.dismissPeer(marker.peer);
+			}
+			const receipt = readReceiptOf(m, this.username);
+			if (receipt && this.#receiptsSetting.on)
+				await this.conversations.markReadByPeer(receipt.peer, receipt.ids);
+		}
+	}
+
+	async #applySetting(setting: ReceiptsSetting): Promise<void> {
+		if (setting.at < this.#receiptsSetting.at) return;
+		this.#receiptsSetting = setting;
+		await this.db.saveReceiptsSetting(setting);
+	}
+
+	/** New messages in the conversation on screen are read as they arrive. */
+	async #readWatched(fresh: DecodedMessage[]): Promise<void> {
+		const open = this.conversations.peer;
+		if (
+			open &&
+			document.visibilityState === 'visible' &&
+			fresh.some((m) => m.peer === open && m.direction === 'in')
+		) {
+			await this.conversations.markRead(open);
+		}
+	}
+
+	/** Drops messages already read (here or on another device): they are not news. */
+	async #unreadOnly(messages: DecodedMessage[]): Promise<DecodedMessage[]> {
+		if (messages.length === 0) return messages;
+		const rows = await this.db.conversations.bulkGet([...new Set(messages.map((m) => m.peer))]);
+		const readUpTo = new Map(rows.filter((r) => r !== undefined).map((r) => [r.peer, r.readUpTo ?? 0])); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
+		return messages.filter((m) => orderOf(m) > (readUpTo.get(m.peer) ?? 0));
 	}
 
 	/** Unlocked time-locks one by one (the last few); other new messages once per conversation not in view. */
@@ -395,4 +484,14 @@ export class ChatEngine {
 	#announceUnlock(m: DecodedMessage): void {
 		notifier.announce('unlock', `Time-locked message from ${m.peer} unlocked`, m.text ?? '', m.peer);
 	}
+}
+
+/**
+ * What this device acknowledges to the hub: incoming envelopes (the sender sees "delivered") and
+ * this account's own read markers, so the hub can purge them after the retention period like any
+ * delivered envelope. The receipts setting is not acknowledged: a device that signs in later must
+ * still find it.
+ */
+function receiptIds(decoded: DecodedMessage[], me: string): string[] {
+	return decoded.filter((m) => m.direction === 'in' || readMarkerOf(m, me) !== null).map((m) => m.id);
 }

@@ -6,3 +6,4 @@ export * from './messenger';
 export * from './retry';
 export * from './receiver';
 export * from './receipts';
+export * from './readstate';

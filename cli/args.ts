@@ -20,7 +20,11 @@ Commands:
                                           until <date> (ISO 8601, e.g. 2030-01-31T09:00, or
                                           DD:MM:YYYY:HH:MM:SS, local time unless an offset is given);
                                           --announce lets the recipient see that something is coming
-  read                                    fetch and print new messages, then exit
+  read                                    fetch and print new messages (each with its id), then exit;
+                                          what it printed counts as read on your other devices (and,
+                                          with read receipts on, for the senders)
+  receipts on|off                         read receipts for every device of this account (off by
+                                          default; reciprocal: off, you see no one's either)
   safety <user> [--accept]                print the safety number to compare with <user> in person;
                                           --accept trusts <user>'s new keys after they changed
   password [--keep-sessions]              change the password (the new one from $HOURGLASS_NEW_PASSWORD
@@ -58,6 +62,7 @@ export type Command =
 	| { name: '2fa'; action: 'enable' | 'disable'; code: string | null }
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
 	| { name: 'read' }
+	| { name: 'receipts'; on: boolean }
 	| { name: 'safety'; peer: string; accept: boolean }
 	| { name: 'logout'; forget: boolean }
 	| { name: 'sessions'; revoke: SessionTarget | null }
@@ -103,6 +108,7 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	'2fa': ['code'],
 	send: ['unlock', 'announce'],
 	read: [],
+	receipts: [],
 	safety: ['accept'],
 	logout: ['forget'],
 	sessions: ['others'],
@@ -117,6 +123,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	'2fa': ['enable|disable'],
 	send: ['<user>', '<text>'],
 	read: [],
+	receipts: ['on|off'],
 	safety: ['<user>'],
 	logout: [],
 	sessions: ['[revoke <id> | revoke --others]'],
@@ -225,6 +232,9 @@ function buildCommand(
 				);
 			}
 			return { name, action: 'delete', code };
+		case 'receipts':
+			if (rest[0] !== 'on' && rest[0] !== 'off') throw new UsageError('usage: hourglass receipts on|off');
+			return { name, on: rest[0] === 'on' };
 		case 'read':
 		case 'help':
 			return { name };

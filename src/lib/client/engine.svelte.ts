@@ -93,6 +93,7 @@ export class ChatEngine {
 		});
 		this.outbox.onLocked = () => void this.timelocks.refresh();
 		this.readSync = new ReadSync(this.messenger, {
+			receipts: () => this.#receiptsSetting.on,
 			onError: (error) => {
 				// Offline: they go with the next connect's flush.
 				if (!(error instanceof ProtocolError && error.code === 'UNAVAILABLE')) {
@@ -101,8 +102,7 @@ export class ChatEngine {
 			},
 		});
 		this.conversations.wantReceiptIds = () => this.#receiptsSetting.on;
-		this.conversations.onRead = (read) =>
-			this.readSync.read(read.peer, read.upTo, this.#receiptsSetting.on ? read.ids : []);
+		this.conversations.onRead = (read) => this.readSync.read(read.peer, read.upTo, read.ids);
 	}
 
 	/** Read receipts (off by default): when on, peers learn what this account read, and it sees what they read. */

@@ -60,6 +60,8 @@ export function unreadCounts(messages: DecodedMessage[], me: string): Map<string
 export interface ReadSyncOptions {
 	/** How long reads gather before they go out: scrolling through a conversation sends one marker. */
 	delayMs?: number;
+	/** Whether this account's read receipts are on (off unless it says so): only then do peers hear of reads. */
+	receipts?: () => boolean;
 	onError?(error: unknown): void;
 }
 
@@ -73,6 +75,7 @@ export class ReadSync {
 	readonly #messenger: Messenger;
 	readonly #delayMs: number;
 	readonly #onError: (error: unknown) => void;
+	readonly #receiptsOn: () => boolean;
 	readonly #markers = new Map<string, number>();
 	readonly #receipts = new Map<string, Set<string>>();
 	#timer: ReturnType<typeof setTimeout> | null = null;
@@ -82,6 +85,7 @@ export class ReadSync {
 		this.#messenger = messenger;
 		this.#delayMs = options.delayMs ?? 500;
 		this.#onError = options.onError ?? (() => undefined);
+		this.#receiptsOn = options.receipts ?? (() => false);
 	}
 
 	/** Control envelopes waiting to go: one per conversation marker, one per batch of receipt ids. */
@@ -91,10 +95,10 @@ export class ReadSync {
 		return n;
 	}
 
-	/** The conversation with `peer` was read up to `upTo`; `receiptIds` are told to the peer (receipts on). */
+	/** The conversation with `peer` was read up to `upTo`; `receiptIds` are told to the peer if receipts are on. */
 	read(peer: string, upTo: number, receiptIds: Iterable<string> = []): void {
 		this.#markers.set(peer, Math.max(this.#markers.get(peer) ?? 0, upTo));
-		const ids = [...receiptIds];
+		const ids = this.#receiptsOn() ? [...receiptIds] : [];
 		if (ids.length > 0) {
 			const queued = this.#receipts.get(peer) ?? new Set<string>();
 			for (const id of ids) queued.add(id);

@@ -15,6 +15,7 @@ import {
 	signIn,
 	type DecodedMessage,
 	type Deriver,
+	type Messenger,
 } from '../src/lib/sdk';
 import QRCode from 'qrcode';
 import { UsageError, parseCode, type Command, type SessionTarget } from './args';
@@ -208,6 +209,7 @@ async function read(session: LocalSession): Promise<void> {
 		if (held.length > 0) await messenger.receipt(held);
 		await markPrintedRead(
 			session,
+			messenger,
 			shown.filter((m) => m.direction === 'in' && m.text !== null),
 		);
 	} finally {
@@ -219,8 +221,11 @@ async function read(session: LocalSession): Promise<void> {
  * What `read` printed is read: one marker per conversation to this account's other devices, and
  * with receipts on one read receipt per peer (the ids it printed).
  */
-async function markPrintedRead(session: LocalSession, printed: DecodedMessage[]): Promise<void> {
-	const messenger = await session.messenger();
+async function markPrintedRead(
+	session: LocalSession,
+	messenger: Messenger,
+	printed: DecodedMessage[],
+): Promise<void> {
 	const byPeer = new Map<string, DecodedMessage[]>();
 	for (const m of printed) byPeer.set(m.peer, [...(byPeer.get(m.peer) ?? []), m]);
 	for (const [peer, messages] of byPeer) {

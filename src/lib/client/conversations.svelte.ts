@@ -180,10 +180,13 @@ export class Conversations {
 		return this.#db.messages.where('[peer+order]').between([peer, after], [peer, Dexie.maxKey], false, true);
 	}
 
-	/** Incoming messages (and announced time-locks) placed after `upTo`: the unread count from there. */
+	/**
+	 * Incoming messages placed after `upTo`: the unread count from there. An announced time-lock
+	 * still sealed is not counted again (it counted once, when it was announced): nothing to read yet.
+	 */
 	#unreadAfter(peer: string, upTo: number): Promise<number> {
 		return this.#peerRows(peer, upTo)
-			.filter((m) => m.direction === 'in' && (m.status === 'received' || m.status === 'sealed'))
+			.filter((m) => m.direction === 'in' && m.status === 'received')
 			.count();
 	}
 
@@ -215,7 +218,7 @@ export class Conversations {
 			const held = new Map<string, MessageRow>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const existing = await this.#db.messages.bulkGet(messages.map((m) => m.id));
 			for (const row of existing) if (row) held.set(row.id, row);
-			const peers = [...new Set(messages.map((m) => m.peer))];
+			const peers = [...new Set(messages.map((m) => m.peer))]; // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const conversations = await this.#db.conversations.bulkGet(peers);
 			const readUpTo = new Map(peers.map((peer, i) => [peer, conversations[i]?.readUpTo ?? 0])); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const puts: MessageRow[] = [];

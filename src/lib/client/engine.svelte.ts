@@ -437,7 +437,8 @@ export class ChatEngine {
 	/** Drops messages already read (here or on another device): they are not news. */
 	async #unreadOnly(messages: DecodedMessage[]): Promise<DecodedMessage[]> {
 		if (messages.length === 0) return messages;
-		const rows = await this.db.conversations.bulkGet([...new Set(messages.map((m) => m.peer))]);
+		const peers = [...new Set(messages.map((m) => m.peer))]; // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
+		const rows = await this.db.conversations.bulkGet(peers);
 		const readUpTo = new Map(rows.filter((r) => r !== undefined).map((r) => [r.peer, r.readUpTo ?? 0])); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
 		return messages.filter((m) => orderOf(m) > (readUpTo.get(m.peer) ?? 0));
 	}

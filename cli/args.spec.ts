@@ -105,6 +105,13 @@ describe('parseCommandLine', () => {
 		expect(() => parse(['read', '--yes'])).toThrow(UsageError);
 	});
 
+	it('reads read with and without --peer', () => {
+		expect(parse(['read']).command).toEqual({ name: 'read', peer: null });
+		expect(parse(['read', '--peer', 'Bob']).command).toEqual({ name: 'read', peer: 'bob' });
+		expect(() => parse(['read', '--peer', 'no way'])).toThrow(/not a username/);
+		expect(() => parse(['send', 'bob', 'hi', '--peer', 'bob'])).toThrow(/does not apply/);
+	});
+
 	it('reads receipts on and off, and nothing else', () => {
 		expect(parse(['receipts', 'on']).command).toEqual({ name: 'receipts', on: true });
 		expect(parse(['receipts', 'off']).command).toEqual({ name: 'receipts', on: false });

@@ -20,9 +20,10 @@ Commands:
                                           until <date> (ISO 8601, e.g. 2030-01-31T09:00, or
                                           DD:MM:YYYY:HH:MM:SS, local time unless an offset is given);
                                           --announce lets the recipient see that something is coming
-  read                                    fetch and print new messages (each with its id), then exit;
+  read [--peer <user>]                    fetch and print new messages (each with its id), then exit;
                                           what it printed counts as read on your other devices (and,
-                                          with read receipts on, for the senders)
+                                          with read receipts on, for the senders); --peer prints only
+                                          the conversation with <user> (the rest waits for a later read)
   receipts on|off                         read receipts for every device of this account (off by
                                           default; reciprocal: off, you see no one's either)
   safety <user> [--accept]                print the safety number to compare with <user> in person;
@@ -61,7 +62,7 @@ export type Command =
 	| { name: 'login'; username: string; trust: boolean; code: string | null }
 	| { name: '2fa'; action: 'enable' | 'disable'; code: string | null }
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
-	| { name: 'read' }
+	| { name: 'read'; peer: string | null }
 	| { name: 'receipts'; on: boolean }
 	| { name: 'safety'; peer: string; accept: boolean }
 	| { name: 'logout'; forget: boolean }
@@ -96,6 +97,7 @@ const OPTIONS = {
 	others: { type: 'boolean' },
 	'keep-sessions': { type: 'boolean' },
 	yes: { type: 'boolean' },
+	peer: { type: 'string' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -107,7 +109,7 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	login: ['trust', 'code'],
 	'2fa': ['code'],
 	send: ['unlock', 'announce'],
-	read: [],
+	read: ['peer'],
 	receipts: [],
 	safety: ['accept'],
 	logout: ['forget'],
@@ -158,6 +160,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'code',
 		'keep-sessions',
 		'yes',
+		'peer',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
@@ -186,6 +189,7 @@ function buildCommand(
 		others?: boolean;
 		'keep-sessions'?: boolean;
 		yes?: boolean;
+		peer?: string;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -236,6 +240,7 @@ function buildCommand(
 			if (rest[0] !== 'on' && rest[0] !== 'off') throw new UsageError('usage: hourglass receipts on|off');
 			return { name, on: rest[0] === 'on' };
 		case 'read':
+			return { name, peer: values.peer === undefined ? null : parseUsername(values.peer) };
 		case 'help':
 			return { name };
 	}

@@ -56,7 +56,7 @@ export async function runCommand(
 		case 'send':
 			return withSession(ctx, (session) => send(session, command));
 		case 'read':
-			return withSession(ctx, read);
+			return withSession(ctx, (session) => read(session, command.peer));
 		case 'receipts':
 			return withSession(ctx, (session) => receipts(session, command.on));
 		case 'safety':
@@ -169,17 +169,20 @@ async function send(session: LocalSession, command: Extract<Command, { name: 'se
 	}
 }
 
-async function read(session: LocalSession): Promise<void> {
+/** Prints what is new (only the conversation with `peer`, when given) and marks it read. */
+async function read(session: LocalSession, peer: string | null): Promise<void> {
 	await session.ensureSignedIn();
 	const messenger = await session.messenger();
 	const sealed = new Map<string, SealedNotice>();
 	try {
 		const result = await messenger.syncAll(session.vault.cursor, (page) => {
-			for (const notice of page.sealed) sealed.set(notice.id, notice);
+			for (const notice of page.sealed)
+				if (peer === null || notice.from === peer) sealed.set(notice.id, notice);
 		});
-		// The overlap window returns some messages again: print each id once, ever.
+		// The overlap window returns some messages again: print each id once, ever. With --peer, the
+		// rest stays unseen and the cursor stays put, so the next read still has it.
 		const fresh = [...new Map(result.messages.map((m) => [m.id, m])).values()].filter(
-			(m) => session.vault.seen[m.id] === undefined,
+			(m) => session.vault.seen[m.id] === undefined && (peer === null || m.peer === peer),
 		);
 		const me = session.vault.user.username;
 		const vault = session.vault;
@@ -201,7 +204,7 @@ async function read(session: LocalSession): Promise<void> {
 				if (receipt) for (const line of formatReadReceipt(receipt.peer, receipt.ids)) session.ctx.out(line);
 			}
 		}
-		rememberRead(session, fresh, result.cursor);
+		rememberRead(session, fresh, peer === null ? result.cursor : session.vault.cursor);
 		// The hub may purge what this device holds (and our own read markers) after the retention period.
 		const held = fresh
 			.filter((m) => (m.direction === 'in' && (m.text !== null || m.control !== null)) || readMarkerOf(m, me))

@@ -60,7 +60,11 @@ export interface ReceiptsSetting {
 	at: number;
 }
 
-export type MetaRow = { key: 'cursor'; value: string | null } | { key: 'receipts'; value: ReceiptsSetting };
+export type MetaRow =
+	| { key: 'cursor'; value: string | null }
+	| { key: 'receipts'; value: ReceiptsSetting }
+	/** The hub time at which this device's first sync with the hub completed. */
+	| { key: 'firstSync'; value: number };
 
 export interface OutboxRow {
 	seq?: number;
@@ -119,6 +123,16 @@ export class AccountDb extends Dexie {
 
 	async saveCursor(value: string | null): Promise<void> {
 		await this.meta.put({ key: 'cursor', value });
+	}
+
+	/** When this device first completed a sync (null before): what that sync brought is history, not news. */
+	async firstSyncAt(): Promise<number | null> {
+		const row = await this.meta.get('firstSync');
+		return row?.key === 'firstSync' ? row.value : null;
+	}
+
+	async saveFirstSync(at: number): Promise<void> {
+		await this.meta.put({ key: 'firstSync', value: at });
 	}
 
 	/** Read receipts are off until this account turned them on (on any of its devices). */

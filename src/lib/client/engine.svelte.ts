@@ -337,10 +337,11 @@ export class ChatEngine {
 		try {
 			const stillSealed = new Set<string>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this sync
 			let cursor = await this.db.cursor();
-			// A device's first sync is history: nothing in it is announced as new.
-			const firstSync = cursor === null;
+			// A device's first sync is history: nothing in it is announced as new. (A device with a
+			// cursor has synced before this flag existed.)
+			const firstSync = cursor === null && (await this.db.firstSyncAt()) === null;
 			const unlocked: DecodedMessage[] = [];
-			await this.messenger.syncAll(cursor, async (page) => {
+			const { serverNow } = await this.messenger.syncAll(cursor, async (page) => {
 				const fresh = await this.conversations.ingest(page.messages);
 				for (const notice of page.sealed) stillSealed.add(notice.id);
 				await this.conversations.addSealed(page.sealed);
@@ -356,6 +357,7 @@ export class ChatEngine {
 					await this.db.saveCursor(cursor);
 				}
 			});
+			if (firstSync) await this.db.saveFirstSync(serverNow);
 			await this.conversations.reconcileSealed(stillSealed);
 			for (const m of await this.#unreadOnly(unlocked.slice(-3))) this.#announceUnlock(m);
 		} finally {

@@ -348,10 +348,11 @@ export class ChatEngine {
 				await this.conversations.markDelivered(page.delivered);
 				// After the page's messages, which come before the markers that cover them.
 				await this.#applyControl(page.messages);
+				// What is news is decided before the open conversation reads it.
+				if (!firstSync) unlocked.push(...(await this.#unreadOnly(fresh.filter((m) => m.unlockAt !== null))));
 				await this.#readWatched(fresh);
 				// Not awaited: the next page does not wait for this one's receipts.
 				void this.receipts.add(receiptIds(page.messages, this.username));
-				if (!firstSync) unlocked.push(...fresh.filter((m) => m.unlockAt !== null));
 				if (page.cursor && (cursor === null || page.cursor > cursor)) {
 					cursor = page.cursor;
 					await this.db.saveCursor(cursor);
@@ -359,7 +360,7 @@ export class ChatEngine {
 			});
 			if (firstSync) await this.db.saveFirstSync(serverNow);
 			await this.conversations.reconcileSealed(stillSealed);
-			for (const m of await this.#unreadOnly(unlocked.slice(-3))) this.#announceUnlock(m);
+			for (const m of unlocked.slice(-3)) this.#announceUnlock(m);
 		} finally {
 			this.#syncing = false;
 		}
@@ -393,9 +394,11 @@ export class ChatEngine {
 		for (const peer of changedKeys) await this.checkKeys(peer);
 		const fresh = await this.conversations.ingest(decoded);
 		await this.#applyControl(decoded);
+		// What is news is decided before the open conversation reads it.
+		const news = await this.#unreadOnly(fresh);
 		await this.#readWatched(fresh);
 		void this.receipts.add(receiptIds(decoded, this.username));
-		this.#announce(await this.#unreadOnly(fresh));
+		this.#announce(news);
 	}
 
 	/**

@@ -256,6 +256,27 @@ describe('read receipts to the peer', () => {
 	});
 });
 
+describe('failures', () => {
+	it('a receipt refused for good is dropped with its error, and does not hold up the next ones', async () => {
+		const alice = await user('alice');
+		const bob = await user('bob');
+		const errors: unknown[] = [];
+		const reads = new ReadSync(alice.messenger, {
+			delayMs: 60_000,
+			receipts: () => true,
+			onError: (error) => errors.push(error),
+		});
+		const ghost = uniqueName('ghost');
+		reads.read(ghost, 1, [newMessageId()]);
+		reads.read(bob.username, 2, [newMessageId()]);
+		await reads.flush();
+		expect(errors).toHaveLength(1);
+		expect(reads.pending).toBe(0);
+		expect(await storedControls(alice, bob)).toBe(1);
+		expect(await storedControls(alice, alice)).toBe(2);
+	});
+});
+
 describe('bad input', () => {
 	it('ignores a read marker that anyone but the account itself sends', async () => {
 		const alice = await user('alice');

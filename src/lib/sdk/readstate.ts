@@ -1,4 +1,5 @@
-import { LIMITS } from '../protocol';
+import { LIMITS, ProtocolError } from '../protocol';
+import { isRetryable } from './retry';
 import type { DecodedMessage, Messenger } from './messenger';
 
 /** A time-lock takes its place at its unlock time; anything else at the hub's storage time. */
@@ -129,24 +130,39 @@ export class ReadSync {
 
 	async #drain(): Promise<void> {
 		const me = this.#messenger.username;
-		try {
-			for (const [peer, upTo] of [...this.#markers]) {
+		for (const [peer, upTo] of [...this.#markers]) {
+			if (!this.#messenger.socket.connected) return;
+			const sent = await this.#attempt(() => this.#messenger.sendControl(me, { type: 'read', peer, upTo }));
+			if (sent === 'again') return;
+			// A later read of the same conversation, queued meanwhile, stays for the next flush.
+			if (this.#markers.get(peer) === upTo) this.#markers.delete(peer);
+		}
+		for (const [peer, queued] of [...this.#receipts]) {
+			while (queued.size > 0) {
 				if (!this.#messenger.socket.connected) return;
-				await this.#messenger.sendControl(me, { type: 'read', peer, upTo });
-				// A later read of the same conversation, queued meanwhile, stays for the next flush.
-				if (this.#markers.get(peer) === upTo) this.#markers.delete(peer);
+				const ids = [...queued].slice(0, LIMITS.readReceiptIdsMax);
+				const sent = await this.#attempt(() =>
+					this.#messenger.sendControl(peer, { type: 'read-receipt', ids }),
+				);
+				if (sent === 'again') return;
+				for (const id of ids) queued.delete(id);
 			}
-			for (const [peer, queued] of [...this.#receipts]) {
-				while (queued.size > 0) {
-					if (!this.#messenger.socket.connected) return;
-					const ids = [...queued].slice(0, LIMITS.readReceiptIdsMax);
-					await this.#messenger.sendControl(peer, { type: 'read-receipt', ids });
-					for (const id of ids) queued.delete(id);
-				}
-				this.#receipts.delete(peer);
-			}
+			this.#receipts.delete(peer);
+		}
+	}
+
+	/**
+	 * One send: 'again' when it may succeed later (no answer, a hub fault, too fast), so the queue
+	 * stops here; 'done' when it went, or was refused for good (so it cannot block what follows).
+	 */
+	async #attempt(send: () => Promise<unknown>): Promise<'done' | 'again'> {
+		try {
+			await send();
+			return 'done';
 		} catch (error) {
 			this.#onError(error);
+			const later = isRetryable(error) || (error instanceof ProtocolError && error.code === 'RATE_LIMITED');
+			return later ? 'again' : 'done';
 		}
 	}
 }

@@ -35,6 +35,8 @@ Commands:
   sessions                                list the devices signed in to this account (* marks this one)
   sessions revoke <id> | --others         sign one device out (by the start of its id), or every
                                           device but this one; their connections end at once
+  activity [--limit <n>]                  print the account's activity log, newest first (sign-ins,
+                                          failed attempts, lockouts, security changes; default 50)
   account delete --yes [--code <code>]    delete this account on the hub (keys, backup, sessions,
                                           messages waiting for it) and this device's copy; --yes
                                           confirms, --code is asked for when two-factor is on
@@ -67,6 +69,7 @@ export type Command =
 	| { name: 'safety'; peer: string; accept: boolean }
 	| { name: 'logout'; forget: boolean }
 	| { name: 'sessions'; revoke: SessionTarget | null }
+	| { name: 'activity'; limit: number }
 	| { name: 'password'; keepSessions: boolean }
 	| { name: 'account'; action: 'delete'; code: string | null }
 	| { name: 'help' };
@@ -98,6 +101,7 @@ const OPTIONS = {
 	'keep-sessions': { type: 'boolean' },
 	yes: { type: 'boolean' },
 	peer: { type: 'string' },
+	limit: { type: 'string' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -114,6 +118,7 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	safety: ['accept'],
 	logout: ['forget'],
 	sessions: ['others'],
+	activity: ['limit'],
 	password: ['keep-sessions'],
 	account: ['code', 'yes'],
 	help: [],
@@ -129,6 +134,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	safety: ['<user>'],
 	logout: [],
 	sessions: ['[revoke <id> | revoke --others]'],
+	activity: [],
 	password: [],
 	account: ['delete'],
 	help: [],
@@ -161,6 +167,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'keep-sessions',
 		'yes',
 		'peer',
+		'limit',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
@@ -190,6 +197,7 @@ function buildCommand(
 		'keep-sessions'?: boolean;
 		yes?: boolean;
 		peer?: string;
+		limit?: string;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -225,6 +233,8 @@ function buildCommand(
 			return { name, forget: values.forget ?? false };
 		case 'sessions':
 			return parseSessions(rest, values.others ?? false);
+		case 'activity':
+			return { name, limit: values.limit === undefined ? ACTIVITY_SHOWN : parseLimit(values.limit) };
 		case 'password':
 			return { name, keepSessions: values['keep-sessions'] ?? false };
 		case 'account':
@@ -244,6 +254,18 @@ function buildCommand(
 		case 'help':
 			return { name };
 	}
+}
+
+/** Events `activity` prints unless --limit says otherwise, and the most it prints. */
+export const ACTIVITY_SHOWN = 50;
+export const ACTIVITY_SHOWN_MAX = 1000;
+
+function parseLimit(text: string): number {
+	const n = Number(text);
+	if (!/^\d+$/.test(text) || n < 1 || n > ACTIVITY_SHOWN_MAX) {
+		throw new UsageError(`--limit takes a whole number from 1 to ${ACTIVITY_SHOWN_MAX}, not "${text}"`);
+	}
+	return n;
 }
 
 /** `sessions`, `sessions revoke <id>` or `sessions revoke --others`. */

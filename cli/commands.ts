@@ -1,4 +1,4 @@
-import { LIMITS, type SealedNotice } from '../src/lib/protocol';
+import { LIMITS, type ActivityEvent, type SealedNotice } from '../src/lib/protocol';
 import { decodePublicIdentity, fromB64, ready, safetyNumber } from '../src/lib/crypto';
 import {
 	ApiError,
@@ -22,6 +22,7 @@ import { UsageError, parseCode, type Command, type SessionTarget } from './args'
 import { CookieJar } from './cookies';
 import {
 	SESSION_ID_SHOWN,
+	formatActivity,
 	formatMessage,
 	formatReadReceipt,
 	formatSealed,
@@ -65,6 +66,8 @@ export async function runCommand(
 			return withSession(ctx, (session) => logout(session, command.forget));
 		case 'sessions':
 			return withSession(ctx, (session) => sessions(session, command.revoke));
+		case 'activity':
+			return withSession(ctx, (session) => activity(session, command.limit));
 		case 'password':
 			return withSession(ctx, (session) => password(session, command.keepSessions));
 		case 'account':
@@ -387,6 +390,27 @@ async function deleteAccount(session: LocalSession, code: string | null): Promis
 }
 
 /** Lists this account's devices, or signs one (by the start of its id) or all the others out. */
+/** The newest `limit` events of the account's activity log, following pages. */
+async function activity(session: LocalSession, limit: number): Promise<void> {
+	await session.ensureSignedIn();
+	const events: ActivityEvent[] = [];
+	let before: string | undefined;
+	while (events.length < limit) {
+		const page = await session.api.activity({
+			before,
+			limit: Math.min(LIMITS.activityPageMax, limit - events.length),
+		});
+		events.push(...page.events);
+		if (!page.more || page.events.length === 0) break;
+		before = page.events[page.events.length - 1].id;
+	}
+	if (events.length === 0) {
+		session.ctx.out('No activity recorded.');
+		return;
+	}
+	for (const line of formatActivity(events)) session.ctx.out(line);
+}
+
 async function sessions(session: LocalSession, target: SessionTarget | null): Promise<void> {
 	await session.ensureSignedIn();
 	try {

@@ -1,5 +1,5 @@
-import type { DeviceSession, SealedNotice } from '../src/lib/protocol';
-import type { DecodedMessage, MessageProblem } from '../src/lib/sdk';
+import type { ActivityEvent, DeviceSession, SealedNotice } from '../src/lib/protocol';
+import { describeActivity, isNoteworthy, type DecodedMessage, type MessageProblem } from '../src/lib/sdk';
 
 /**
  * Message text made safe for a terminal: control characters (which could move the cursor,
@@ -92,7 +92,11 @@ export function formatSessions(sessions: DeviceSession[], serverNow: number): st
 		safeText(s.place ?? 'unknown'),
 		s.trusted ? 'trusted' : '',
 	]);
-	const header = [' ', 'ID', 'DEVICE', 'SIGNED IN', 'LAST SEEN', 'FROM', ''];
+	return formatTable([' ', 'ID', 'DEVICE', 'SIGNED IN', 'LAST SEEN', 'FROM', ''], rows);
+}
+
+/** Rows under a header, each column as wide as its widest cell. */
+function formatTable(header: string[], rows: string[][]): string[] {
 	const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 	return [header, ...rows].map((row) =>
 		row
@@ -100,4 +104,16 @@ export function formatSessions(sessions: DeviceSession[], serverNow: number): st
 			.join('  ')
 			.trimEnd(),
 	);
+}
+
+/** The activity log as a table, newest first; `!` marks what deserves a second look. */
+export function formatActivity(events: ActivityEvent[]): string[] {
+	const rows = events.map((e) => [
+		isNoteworthy(e) ? '!' : ' ',
+		formatTime(e.at),
+		safeText(describeActivity(e, formatTime)),
+		safeText(e.device ?? ''),
+		safeText(e.place ?? ''),
+	]);
+	return formatTable([' ', 'WHEN', 'WHAT', 'DEVICE', 'FROM'], rows);
 }

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
 			tls: null,
 			redisUrl: null,
 			retentionDays: 7,
+			activityDays: 90,
 			timelockHorizonDays: 3650,
 			staticDir: 'build',
 			staticCompression: true,

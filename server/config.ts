@@ -87,6 +87,7 @@ const Env = z
 			.regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
 			.optional(),
 		RETENTION_DAYS: positiveInt(3650).default(7),
+		ACTIVITY_DAYS: positiveInt(3650).default(90),
 		DB_POOL_SIZE: positiveInt(1000).default(10),
 		TIMELOCK_HORIZON_DAYS: positiveInt(HORIZON_MAX_DAYS).default(3650),
 		STATIC_DIR: z.string().min(1).default('build'),
@@ -155,6 +156,8 @@ export interface HubConfig {
 	tls: { cert: string; key: string } | null;
 	redisUrl: string | null;
 	retentionDays: number;
+	/** A user's activity log keeps each event this many days. */
+	activityDays: number;
 	/** Most database connections (so requests at once) this hub uses: see openStore. */
 	dbPoolSize: number;
 	timelockHorizonDays: number;
@@ -243,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		tls: e.TLS_CERT && e.TLS_KEY ? { cert: e.TLS_CERT, key: e.TLS_KEY } : null,
 		redisUrl: e.REDIS_URL ?? null,
 		retentionDays: e.RETENTION_DAYS,
+		activityDays: e.ACTIVITY_DAYS,
 		dbPoolSize: e.DB_POOL_SIZE,
 		timelockHorizonDays: e.TIMELOCK_HORIZON_DAYS,
 		staticDir: e.STATIC_DIR,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { HubConfig } from './config';
 import type { HubMetrics } from './metrics';
 import type { AccountService } from './services/account';
+import type { ActivityService } from './services/activity';
 import type { AuthService } from './services/auth';
 import type { DeviceService } from './services/devices';
 import type { MaintenanceService } from './services/maintenance';
@@ -15,6 +16,7 @@ import type { Store } from './store';
 
 export interface HubServices {
 	account: AccountService;
+	activity: ActivityService;
 	auth: AuthService;
 	devices: DeviceService;
 	messages: MessageService;

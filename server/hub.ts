@@ -8,6 +8,7 @@ import { ROUTES } from '../src/lib/protocol';
 import { joinCluster, SYNC_HINT_SPREAD_MS, type ClusterLink } from './cluster';
 import { isHttps, type HubConfig } from './config';
 import type { HubContext, HubServices } from './context';
+import { installAccessLog } from './http/access-log';
 import { authRoutes } from './http/auth';
 import { cookiePolicy } from './http/cookies';
 import { installErrorHandler } from './http/errors';
@@ -18,6 +19,7 @@ import {
 	securityHeaders,
 } from './http/security';
 import { sessionRoutes } from './http/sessions';
+import { activityRoutes } from './http/activity';
 import { findStaticSite, installStatic, type Shell } from './http/static';
 import { metricsRoutes, systemRoutes } from './http/system';
 import { twoFactorRoutes } from './http/two-factor';
@@ -26,6 +28,7 @@ import { userRoutes } from './http/users';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { AccountService } from './services/account';
+import { ActivityService } from './services/activity';
 import { AuthService } from './services/auth';
 import { DeviceService } from './services/devices';
 import { MaintenanceService } from './services/maintenance';
@@ -98,6 +101,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 	try {
 		const app = Fastify({
 			loggerInstance: logger.child({ component: 'http' }),
+			disableRequestLogging: true,
 			bodyLimit: REST_BODY_LIMIT,
 			trustProxy: trustProxyOption(config.trustProxy),
 			...(config.tls
@@ -122,9 +126,17 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 
 		const io = createSocketServer(app.server, { allowedOrigin: () => allowedOrigin, headers });
 		const notify = new Notifier(io);
-		const twoFactor = new TwoFactorService(store, now);
-		const auth = new AuthService(store, config, now, twoFactor);
-		const devices = new DeviceService(store, auth, notify, now, logger.child({ component: 'devices' }));
+		const activity = new ActivityService(store, config, now, logger.child({ component: 'activity' }));
+		const twoFactor = new TwoFactorService(store, now, activity);
+		const auth = new AuthService(store, config, now, twoFactor, activity);
+		const devices = new DeviceService(
+			store,
+			auth,
+			notify,
+			now,
+			logger.child({ component: 'devices' }),
+			activity,
+		);
 		if (config.redisUrl) {
 			cluster = await joinCluster(io, config.redisUrl, logger, () => {
 				notify.syncHint(SYNC_HINT_SPREAD_MS);
@@ -142,6 +154,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			config.throttle,
 			now,
 			metrics,
+			(failure) => activity.signInFailed(failure),
 		);
 		await throttle.init();
 		if (config.redisUrl) {
@@ -172,11 +185,12 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			metrics,
 		});
 		const services: HubServices = {
+			activity,
 			account: new AccountService(store, auth, twoFactor, timelocks),
 			auth,
 			devices,
 			messages: new MessageService(store, config, now, notify),
-			maintenance: new MaintenanceService(store, config, notify, auth, now, logger),
+			maintenance: new MaintenanceService(store, config, notify, auth, activity, now, logger),
 			timelocks,
 			throttle,
 			twoFactor,
@@ -195,6 +209,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 
 		await app.register(fastifyCookie);
 		installErrorHandler(app, logger);
+		installAccessLog(app);
 		installSecurityHeaders(app, headers);
 		installOriginGuard(app, () => allowedOrigin);
 		authRoutes(app, context, policy);
@@ -202,6 +217,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		accountRoutes(app, context, policy);
 		userRoutes(app, context, policy);
 		sessionRoutes(app, context, policy);
+		activityRoutes(app, context, policy);
 		systemRoutes(app, context);
 		await installStatic(app, site, { compression: config.staticCompression });
 		attachSocketHandlers(context, policy);

@@ -25,6 +25,8 @@ export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	// Every sign-in asks whether the user has a second factor; a code's check reads the user's spent codes.
 	second_factors: ['_id'],
 	second_factor_uses: ['username'],
+	// The activity log's pages are one user's events.
+	activity: ['username'],
 };
 
 /** Suffix of the indexes this module owns, so that they can be told from FerretDB's own. */

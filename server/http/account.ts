@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AccountDeleteRequest, ROUTES } from '../../src/lib/protocol';
 import type { HubContext } from '../context';
-import { requireSession } from './auth';
+import { attemptOf, requireSession } from './auth';
 import { clearCookieOptions, type CookiePolicy } from './cookies';
 import { parseOr400 } from './errors';
 
@@ -18,12 +18,9 @@ export function accountRoutes(app: FastifyInstance, ctx: HubContext, policy: Coo
 	app.post(ROUTES.accountDelete, perIp, async (request, reply) => {
 		const session = await requireSession(ctx, policy, request);
 		const body = parseOr400(AccountDeleteRequest, request.body, 'account deletion');
-		const attempt = {
-			username: session.username,
-			ip: request.ip,
-			deviceCookie: request.cookies[policy.deviceName],
-		};
-		const admitted = await throttle.login(attempt, () => account.delete(session, body));
+		const admitted = await throttle.login(attemptOf(request, policy, session.username), () =>
+			account.delete(session, body),
+		);
 		// The sessions are gone from the database and marked ended on every hub: now their sockets go.
 		for (const id of admitted.result) ctx.notify.endSession(id, 'account-deleted');
 		reply.clearCookie(policy.name, clearCookieOptions(policy));

@@ -10,7 +10,7 @@ import {
 } from '../../src/lib/protocol';
 import type { HubContext } from '../context';
 import type { NewSession } from '../services/auth';
-import type { Admitted } from '../services/throttle';
+import type { Admitted, Attempt } from '../services/throttle';
 import type { SessionRecord } from '../store';
 import { clearCookieOptions, deviceCookieOptions, sessionCookieOptions, type CookiePolicy } from './cookies';
 import { parseOr400 } from './errors';
@@ -34,6 +34,16 @@ export async function requireSession(
 	return session;
 }
 
+/** A request that proves a password or a code, as the sign-in throttle sees it. */
+export function attemptOf(request: FastifyRequest, policy: CookiePolicy, username: string): Attempt {
+	return {
+		username,
+		ip: request.ip,
+		deviceCookie: request.cookies[policy.deviceName],
+		userAgent: String(request.headers['user-agent'] ?? ''),
+	};
+}
+
 /**
  * prelogin, register, login (and its second step with two-factor authentication), logout, session,
  * password change. Every POST spends the address's request budget;
@@ -49,11 +59,7 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 		userAgent: String(request.headers['user-agent'] ?? ''),
 		ip: request.ip,
 	});
-	const attempt = (request: FastifyRequest, username: string) => ({
-		username,
-		ip: request.ip,
-		deviceCookie: request.cookies[policy.deviceName],
-	});
+	const attempt = (request: FastifyRequest, username: string) => attemptOf(request, policy, username);
 	const signedIn = (reply: FastifyReply, admitted: Admitted<NewSession>) => {
 		const { session, token } = admitted.result;
 		reply.setCookie(policy.name, token, sessionCookieOptions(policy, session, ctx.now()));
@@ -80,8 +86,8 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 
 	app.post(ROUTES.login, perIp, async (request, reply) => {
 		const body = parseOr400(LoginRequest, request.body, 'login');
-		const admitted = await throttle.login(attempt(request, body.username), () =>
-			auth.login(body, client(request)),
+		const admitted = await throttle.login(attempt(request, body.username), (facts) =>
+			auth.login(body, client(request), facts),
 		);
 		return reply.send(signedIn(reply, admitted));
 	});
@@ -89,8 +95,8 @@ export function authRoutes(app: FastifyInstance, ctx: HubContext, policy: Cookie
 	app.post(ROUTES.loginTotp, perIp, async (request, reply) => {
 		const body = parseOr400(LoginTotpRequest, request.body, 'second sign-in step');
 		const { username } = ctx.services.twoFactor.readTicket(body.ticket);
-		const admitted = await throttle.login(attempt(request, username), () =>
-			auth.completeSignIn(body, client(request)),
+		const admitted = await throttle.login(attempt(request, username), (facts) =>
+			auth.completeSignIn(body, client(request), facts),
 		);
 		return reply.send(signedIn(reply, admitted));
 	});

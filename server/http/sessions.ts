@@ -22,7 +22,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: HubContext, policy: Coo
 	app.post(ROUTES.revokeSessions, async (request, reply) => {
 		const session = await requireSession(ctx, policy, request);
 		const body = parseOr400(RevokeSessionsRequest, request.body, 'revoke request');
-		const revoked = await devices.revoke({ username: session.username, sessionId: session.id }, body);
+		const actor = { username: session.username, sessionId: session.id };
+		const revoked = await devices.revoke(actor, body, session);
 		// Signing this very device out is a logout: its cookie goes too.
 		if ('id' in body && body.id === session.id) reply.clearCookie(policy.name, clearCookieOptions(policy));
 		const answer: RevokeSessionsResponse = { revoked };

@@ -7,7 +7,7 @@ import {
 	type TotpStatus,
 } from '../../src/lib/protocol';
 import type { HubContext } from '../context';
-import { requireSession } from './auth';
+import { attemptOf, requireSession } from './auth';
 import type { CookiePolicy } from './cookies';
 import { parseOr400 } from './errors';
 
@@ -21,7 +21,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: HubContext, policy: C
 		onRequest: async (request: FastifyRequest) => throttle.spendAuthRequest(request.ip),
 	};
 	const guarded = <T>(request: FastifyRequest, username: string, run: () => Promise<T>) =>
-		throttle.login({ username, ip: request.ip, deviceCookie: request.cookies[policy.deviceName] }, run);
+		throttle.login(attemptOf(request, policy, username), run);
 
 	app.get(ROUTES.totp, async (request): Promise<TotpStatus> => {
 		const session = await requireSession(ctx, policy, request);
@@ -41,7 +41,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: HubContext, policy: C
 	app.post(ROUTES.totpEnable, perIp, async (request) => {
 		const session = await requireSession(ctx, policy, request);
 		const body = parseOr400(TotpEnableRequest, request.body, 'two-factor confirmation');
-		return twoFactor.enable(session.username, body.code);
+		return twoFactor.enable(session.username, body.code, session);
 	});
 
 	app.post(ROUTES.totpDisable, perIp, async (request, reply) => {
@@ -49,7 +49,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: HubContext, policy: C
 		const body = parseOr400(TotpDisableRequest, request.body, 'two-factor disable');
 		await guarded(request, session.username, async () => {
 			await auth.verifyPassword(session.username, body.authKey);
-			await twoFactor.disable(session.username, body.code);
+			await twoFactor.disable(session.username, body.code, session);
 		});
 		return reply.code(204).send();
 	});

@@ -47,6 +47,7 @@ export class AccountService {
 		const lockedIds = await this.store.envelopes.deleteForAccount(user.username);
 		this.timelocks.removed(lockedIds);
 		await this.store.receipts.deleteForSender(user.username);
+		await this.store.activity.deleteUser(user.username);
 		const sessionIds = await this.store.sessions.idsOfUser(user.username);
 		await this.store.sessions.deleteMany(sessionIds);
 		await this.auth.ended(sessionIds, 'account-deleted');

@@ -11,6 +11,7 @@ import {
 } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
 import { toUserView, type SessionRecord, type Store, type UserRecord } from '../store';
+import { originOf, type ActivityService } from './activity';
 import { coarsePlace } from './device-info';
 import { PasswordHasher, hashSecret } from './password-hash';
 import type { TwoFactorService } from './two-factor';
@@ -29,6 +30,12 @@ export interface LoginInput {
 	username: string;
 	authKey: string;
 	trustDevice?: boolean;
+}
+
+/** What the throttle knew of the device that signs in (server/services/throttle). */
+export interface SignInFacts {
+	/** It carried a valid device token for the account: it signed in to it before. */
+	knownDevice: boolean;
 }
 
 /** The second step of a sign-in: the ticket the password step gave, and a TOTP or recovery code. */
@@ -123,6 +130,7 @@ export class AuthService {
 		private readonly config: HubConfig,
 		private readonly now: () => number,
 		private readonly twoFactor: TwoFactorService,
+		private readonly activity: ActivityService,
 	) {
 		this.#hasher = new PasswordHasher(config.passwordHashConcurrency);
 	}
@@ -158,14 +166,16 @@ export class AuthService {
 		if (!(await this.store.users.insert(user))) {
 			throw new ProtocolError('USERNAME_TAKEN', 'This username is taken.');
 		}
-		return this.#openSession(user, false, client);
+		const opened = await this.#openSession(user, false, client);
+		await this.activity.record(user.username, 'registered', originOf(client));
+		return opened;
 	}
 
 	/**
 	 * The password step. With two-factor authentication on, no session is opened yet: the refusal
 	 * TOTP_REQUIRED carries a ticket for the second step (completeSignIn), so the password is sent once.
 	 */
-	async login(input: LoginInput, client: ClientInfo): Promise<NewSession> {
+	async login(input: LoginInput, client: ClientInfo, facts: SignInFacts): Promise<NewSession> {
 		const user = await this.verifyPassword(input.username, input.authKey);
 		const trusted = input.trustDevice === true;
 		if (await this.twoFactor.isEnabled(user.username)) {
@@ -175,11 +185,15 @@ export class AuthService {
 				{ ticket: this.twoFactor.issueTicket(user, trusted) },
 			);
 		}
-		return this.#openSession(user, trusted, client);
+		return this.#signIn(user, trusted, client, facts);
 	}
 
 	/** The second step: a live ticket for the user's current password, and a code accepted once. */
-	async completeSignIn(input: SecondFactorInput, client: ClientInfo): Promise<NewSession> {
+	async completeSignIn(
+		input: SecondFactorInput,
+		client: ClientInfo,
+		facts: SignInFacts,
+	): Promise<NewSession> {
 		const ticket = this.twoFactor.readTicket(input.ticket);
 		const user = await this.store.users.get(ticket.username);
 		if (!user || !this.twoFactor.ticketMatches(input.ticket, user)) {
@@ -188,8 +202,10 @@ export class AuthService {
 				'This sign-in is not valid any more; enter your password again.',
 			);
 		}
-		await this.twoFactor.check(user.username, input.code);
-		return this.#openSession(user, ticket.trusted, client);
+		const used = await this.twoFactor.check(user.username, input.code);
+		if (used === 'recovery')
+			await this.activity.record(user.username, 'recovery-code-used', originOf(client));
+		return this.#signIn(user, ticket.trusted, client, facts);
 	}
 
 	/** The user whose password this authKey is; INVALID_CREDENTIALS, in the same time, otherwise. */
@@ -233,6 +249,7 @@ export class AuthService {
 			await this.store.sessions.deleteMany(revoked);
 			await this.ended(revoked, 'password-changed');
 		}
+		await this.activity.record(user.username, 'password-changed', session, { count: revoked.length });
 		return {
 			reply: {
 				salt: next.salt,
@@ -391,6 +408,18 @@ export class AuthService {
 		const user = await this.store.users.get(username);
 		if (!user) throw new ProtocolError('NOT_FOUND', 'No user has this name.');
 		return toUserView(user);
+	}
+
+	/** A sign-in that passed every check: its session, and its line in the activity log. */
+	async #signIn(
+		user: UserRecord,
+		trusted: boolean,
+		client: ClientInfo,
+		facts: SignInFacts,
+	): Promise<NewSession> {
+		const opened = await this.#openSession(user, trusted, client);
+		await this.activity.record(user.username, 'sign-in', originOf(client), { newDevice: !facts.knownDevice });
+		return opened;
 	}
 
 	async #openSession(user: UserRecord, trusted: boolean, client: ClientInfo): Promise<NewSession> {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ProtocolError, type DeviceSession, type RevokeSessionsRequest } from '../../src/lib/protocol';
 import type { Store } from '../store';
 import { TOUCH_EVERY_MS, type AuthService, type EndReason } from './auth';
+import type { ActivityService, Origin } from './activity';
 import { describeDevice } from './device-info';
 import type { Notifier } from './notify';
 
@@ -40,6 +41,7 @@ export class DeviceService {
 		private readonly notify: Notifier,
 		private readonly now: () => number,
 		private readonly logger: Logger,
+		private readonly activity: ActivityService,
 	) {}
 
 	/** The user's live sessions, the most recently seen first; the actor's own is marked `current`. */
@@ -68,7 +70,7 @@ export class DeviceService {
 	 * of other users' sessions), or every device but the actor's. Their sockets end at once on every
 	 * hub, and no handshake that overlaps the revocation survives it (AuthService.endedReason).
 	 */
-	async revoke(actor: SessionActor, request: RevokeSessionsRequest): Promise<number> {
+	async revoke(actor: SessionActor, request: RevokeSessionsRequest, origin: Origin): Promise<number> {
 		const ids =
 			'id' in request
 				? [request.id]
@@ -80,7 +82,7 @@ export class DeviceService {
 			throw new ProtocolError('NOT_FOUND', 'You have no session with this id.');
 		}
 		await this.#end(ids, 'revoked');
-		this.logger.info({ user: actor.username, revoked }, 'sessions revoked');
+		await this.activity.record(actor.username, 'sessions-revoked', origin, { count: revoked });
 		return revoked;
 	}
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config';
 import type { Store } from '../store';
+import type { ActivityService } from './activity';
 import type { AuthService } from './auth';
 import type { Notifier } from './notify';
 
@@ -11,12 +12,14 @@ export interface SweepReport {
 	envelopesPurged: number;
 	/** Sign-in throttling events past their keep (database counts only; Redis expires its own). */
 	throttleExpired: number;
+	/** Activity log events older than ACTIVITY_DAYS. */
+	activityExpired: number;
 }
 
 /**
  * What a TTL index would do, done in code (FerretDB has no TTL indexes): ends idle sessions
  * and their sockets, purges envelopes delivered more than RETENTION_DAYS ago and cancelled
- * ones as old, and forgets sign-in throttling counts past their keep. Every hub may sweep; deletes are idempotent, so several sweepers agree.
+ * ones as old, forgets sign-in throttling counts past their keep and activity older than ACTIVITY_DAYS. Every hub may sweep; deletes are idempotent, so several sweepers agree.
  */
 export class MaintenanceService {
 	#timer: NodeJS.Timeout | null = null;
@@ -27,6 +30,7 @@ export class MaintenanceService {
 		private readonly config: HubConfig,
 		private readonly notify: Notifier,
 		private readonly auth: AuthService,
+		private readonly activity: ActivityService,
 		private readonly now: () => number,
 		private readonly logger: Logger,
 	) {}
@@ -82,9 +86,10 @@ export class MaintenanceService {
 			if (ids.length < BATCH) break;
 		}
 		const throttleExpired = await this.store.throttle.sweep(now);
-		if (sessionsEnded + envelopesPurged > 0) {
-			this.logger.info({ sessionsEnded, envelopesPurged }, 'maintenance sweep');
+		const activityExpired = await this.activity.prune();
+		if (sessionsEnded + envelopesPurged + activityExpired > 0) {
+			this.logger.info({ sessionsEnded, envelopesPurged, activityExpired }, 'maintenance sweep');
 		}
-		return { sessionsEnded, envelopesPurged, throttleExpired };
+		return { sessionsEnded, envelopesPurged, throttleExpired, activityExpired };
 	}
 }

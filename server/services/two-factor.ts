@@ -16,6 +16,7 @@ import {
 	type TotpStatus,
 } from '../../src/lib/protocol';
 import type { SecondFactorRecord, Store, UserRecord } from '../store';
+import type { ActivityService, Origin } from './activity';
 
 const SEAL_KEY = 'totp-seal-key';
 const TICKET_KEY = 'sign-in-ticket-key';
@@ -46,6 +47,7 @@ export class TwoFactorService {
 	constructor(
 		private readonly store: Store,
 		private readonly now: () => number,
+		private readonly activity: ActivityService,
 	) {}
 
 	async init(): Promise<void> {
@@ -91,7 +93,7 @@ export class TwoFactorService {
 	}
 
 	/** Enables the pending secret with its first valid code; answers the recovery codes, once. */
-	async enable(username: string, code: string): Promise<TotpEnableResponse> {
+	async enable(username: string, code: string, origin: Origin): Promise<TotpEnableResponse> {
 		const factor = await this.store.secondFactors.get(username);
 		if (factor?.state === 'enabled') {
 			throw new ProtocolError('TOTP_ALREADY_ENABLED', 'Two-factor authentication is on already.');
@@ -103,13 +105,16 @@ export class TwoFactorService {
 		if (!(await this.store.secondFactors.enable(username, hashes, this.now()))) {
 			throw new ProtocolError('TOTP_NOT_ENABLED', 'The setup was replaced; start it again.');
 		}
+		await this.activity.record(username, '2fa-enabled', origin);
 		return { recoveryCodes };
 	}
 
 	/** Turns the factor off after checking a code (the caller checks the password). */
-	async disable(username: string, code: string): Promise<void> {
-		await this.check(username, code);
+	async disable(username: string, code: string, origin: Origin): Promise<void> {
+		const used = await this.check(username, code);
 		await this.store.secondFactors.remove(username);
+		if (used === 'recovery') await this.activity.record(username, 'recovery-code-used', origin);
+		await this.activity.record(username, '2fa-disabled', origin);
 	}
 
 	/** Accepts a TOTP code or a recovery code of an enabled factor once; INVALID_TOTP otherwise. */

@@ -60,12 +60,31 @@ interface Pending<D> {
  * earlier document of the same batch), the error when the batch failed otherwise — then every
  * document of that batch is reported failed, since which of them were written is unknown.
  */
-export class BatchWriter<D extends { _id: string }> {
+/** What a store waits for before it closes its connection. */
+export interface Drainable {
+	drain(): Promise<void>;
+}
+
+export class BatchWriter<D extends { _id: string }> implements Drainable {
 	#pending: Pending<D>[] = [];
 	#timer: NodeJS.Timeout | null = null;
 	#inFlight = 0;
+	/** Callers of drain() waiting for every pending document to be answered. */
+	#drained: (() => void)[] = [];
 
 	constructor(private readonly collection: mongo.Collection<D>) {}
+
+	/**
+	 * Resolves once every document inserted so far has been answered (the batch window is cut
+	 * short): a store closes only after this, so no acknowledged write is cut off by its close.
+	 */
+	drain(): Promise<void> {
+		if (this.#pending.length === 0 && this.#inFlight === 0) return Promise.resolve();
+		return new Promise((resolve) => {
+			this.#drained.push(resolve);
+			this.#flush();
+		});
+	}
 
 	/** Resolves true when stored, false for a duplicate id; rejects when the batch failed. */
 	insert(doc: D): Promise<boolean> {
@@ -96,6 +115,9 @@ export class BatchWriter<D extends { _id: string }> {
 			.finally(() => {
 				this.#inFlight--;
 				this.#flush();
+				if (this.#pending.length === 0 && this.#inFlight === 0) {
+					for (const resolve of this.#drained.splice(0)) resolve();
+				}
 			});
 	}
 }

@@ -7,7 +7,7 @@ import {
 	type StoredEnvelope,
 } from '../../src/lib/protocol';
 import { type mongo, type Model } from 'mongoose';
-import { BatchWriter, insertUnordered } from './batch-writer';
+import { BatchWriter, insertUnordered, type Drainable } from './batch-writer';
 import { isDuplicateKey, type EnvelopeDoc, type Models } from './models';
 
 export interface EnvelopePage {
@@ -89,7 +89,7 @@ const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
  */
 const ID_LOOKUPS_MAX = 16;
 
-export function envelopesRepo(models: Models): EnvelopesRepo {
+export function envelopesRepo(models: Models, writers: Drainable[] = []): EnvelopesRepo {
 	const { envelopes, locked } = models;
 	// The driver's collection for inserts, typed with our string _id (mongoose types it for ObjectId ids).
 	const settled = envelopes.collection as unknown as mongo.Collection<EnvelopeDoc>;
@@ -110,6 +110,7 @@ export function envelopesRepo(models: Models): EnvelopesRepo {
 		return docs.filter((d) => !decided.has(d._id));
 	};
 	const liveWriter = new BatchWriter(settled);
+	writers.push(liveWriter);
 	return {
 		async insert(e) {
 			/*

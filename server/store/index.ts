@@ -1,4 +1,6 @@
 import mongoose, { type Connection } from 'mongoose';
+import { activityRepo, type ActivityRepo } from './activity';
+import type { Drainable } from './batch-writer';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { defineModels } from './models';
 import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
@@ -9,6 +11,7 @@ import { throttleRepo, type ThrottleCounters } from './throttle';
 import { usageRepo, type UsageRepo } from './usage';
 import { usersRepo, type UsersRepo } from './users';
 
+export type { ActivityRecord, ActivityRepo } from './activity';
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
 export type { SecondFactorRecord, SecondFactorsRepo } from './second-factor';
@@ -32,6 +35,8 @@ export interface Store {
 	throttle: ThrottleCounters;
 	/** Two-factor authentication: each user's TOTP secret and recovery codes, and the codes spent. */
 	secondFactors: SecondFactorsRepo;
+	/** Each user's activity log: sign-ins, failures and security changes, kept ACTIVITY_DAYS. */
+	activity: ActivityRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -55,15 +60,17 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		})
 		.asPromise();
 	const models = await defineModels(conn);
+	const writers: Drainable[] = [];
 	return {
 		users: usersRepo(models),
 		sessions: sessionsRepo(models),
 		settings: settingsRepo(models),
-		envelopes: envelopesRepo(models),
-		receipts: receiptsRepo(models),
+		envelopes: envelopesRepo(models, writers),
+		receipts: receiptsRepo(models, writers),
 		usage: usageRepo(models),
 		throttle: throttleRepo(models),
 		secondFactors: secondFactorsRepo(models),
+		activity: activityRepo(models),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;
@@ -80,6 +87,8 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 			}
 		},
 		async close() {
+			// Grouped inserts still waiting in a batch have callers waiting on them: they land before the connection goes.
+			await Promise.all(writers.map((writer) => writer.drain()));
 			await conn.close();
 		},
 	};

@@ -31,6 +31,20 @@ export interface SessionDoc {
 	place: string | null;
 }
 
+/** One event of a user's activity log (server/services/activity.ts); `_id` sorts by time. */
+export interface ActivityDoc {
+	_id: string;
+	username: string;
+	at: number;
+	type: string;
+	device: string | null;
+	place: string | null;
+	newDevice?: boolean;
+	reason?: 'password' | 'code';
+	count?: number;
+	until?: number;
+}
+
 export interface SettingDoc {
 	_id: string;
 	value: string;
@@ -145,6 +159,25 @@ const sessionSchema = new Schema<SessionDoc>(
 sessionSchema.index({ expiresAt: 1 });
 sessionSchema.index({ username: 1 });
 
+const activitySchema = new Schema<ActivityDoc>(
+	{
+		_id: { type: String, required: true },
+		username: { type: String, required: true },
+		at: { type: Number, required: true },
+		type: { type: String, required: true },
+		device: { type: String, default: null },
+		place: { type: String, default: null },
+		newDevice: { type: Boolean },
+		reason: { type: String },
+		count: { type: Number },
+		until: { type: Number },
+	},
+	{ ...options, collection: 'activity' },
+);
+// A user's page is an equality on username, newest _id first; the retention sweep a range on at.
+activitySchema.index({ username: 1, _id: -1 });
+activitySchema.index({ at: 1 });
+
 const settingSchema = new Schema<SettingDoc>(
 	{
 		_id: { type: String, required: true },
@@ -240,6 +273,7 @@ export interface Models {
 	throttle: Model<ThrottleEventDoc>;
 	secondFactors: Model<SecondFactorDoc>;
 	secondFactorUses: Model<SecondFactorUseDoc>;
+	activity: Model<ActivityDoc>;
 }
 
 /** Compiles the models on one connection (never on mongoose's global one) and builds their indexes. */
@@ -254,6 +288,7 @@ export async function defineModels(conn: Connection): Promise<Models> {
 		throttle: conn.model<ThrottleEventDoc>('ThrottleEvent', throttleSchema),
 		secondFactors: conn.model<SecondFactorDoc>('SecondFactor', secondFactorSchema),
 		secondFactorUses: conn.model<SecondFactorUseDoc>('SecondFactorUse', secondFactorUseSchema),
+		activity: conn.model<ActivityDoc>('Activity', activitySchema),
 	};
 	await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
 	return models;

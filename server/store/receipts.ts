@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import { BatchWriter } from './batch-writer';
+import { BatchWriter, type Drainable } from './batch-writer';
 import type { Models, ReceiptDoc } from './models';
 
 export interface ReceiptRecord {
@@ -24,10 +24,11 @@ export interface ReceiptsRepo {
 	deleteForSender(from: string): Promise<void>;
 }
 
-export function receiptsRepo(models: Models): ReceiptsRepo {
+export function receiptsRepo(models: Models, writers: Drainable[] = []): ReceiptsRepo {
 	// The driver's collection, typed with our string _id (mongoose types it for ObjectId ids).
 	const collection = models.receipts.collection as unknown as mongo.Collection<ReceiptDoc>;
 	const writer = new BatchWriter(collection);
+	writers.push(writer);
 	return {
 		insertMany(receipts) {
 			return Promise.all(receipts.map((r) => writer.insert({ _id: r.id, from: r.from, to: r.to, at: r.at })));

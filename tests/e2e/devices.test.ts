@@ -13,6 +13,7 @@ import {
 	register,
 	screenshot,
 	send,
+	signIn,
 	startConversation,
 	uniqueName,
 	type Person,
@@ -39,17 +40,6 @@ afterAll(async () => {
 	await browser?.close();
 	await hub?.stop();
 });
-
-async function signIn(person: Person, options: { trust: boolean }): Promise<void> {
-	const { page } = person;
-	await page.goto('/');
-	await page.getByLabel('Username', { exact: true }).fill(person.name);
-	await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-	if (options.trust) await page.getByLabel(/Trust this device/).check();
-	await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
-	await page.waitForURL('**/chat', { timeout: 30_000 });
-	await page.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
-}
 
 async function openDevices(page: Page): Promise<void> {
 	await page.getByLabel(/^Account menu/).click();

@@ -96,6 +96,18 @@ export async function register(person: Person): Promise<void> {
 	await page.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
 }
 
+/** Signs an existing account in through the sign-in form, trusting the device or not. */
+export async function signIn(person: Person, options: { trust: boolean } = { trust: false }): Promise<void> {
+	const { page } = person;
+	await page.goto('/');
+	await page.getByLabel('Username', { exact: true }).fill(person.name);
+	await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+	if (options.trust) await page.getByLabel(/Trust this device/).check();
+	await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
+	await page.waitForURL('**/chat', { timeout: 30_000 });
+	await page.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
+}
+
 export async function startConversation(person: Person, peer: string): Promise<void> {
 	const { page } = person;
 	await page.getByLabel('New conversation').fill(peer);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { loadConfig, type HubConfig } from '../../server/config';
 import { createHub, type Hub } from '../../server/hub';
+import type { Logger } from '../../server/logger';
 
 export interface TestHubOptions {
 	/** Names the test's own database (letters, digits and "_" are kept). */
@@ -17,6 +18,8 @@ export interface TestHubOptions {
 	mongoUri?: string;
 	/** The hub's clock, for tests of what time decides (session expiry, time-locks). */
 	now?: () => number;
+	/** The hub's logger, for tests of what operators see in the logs. */
+	logger?: Logger;
 }
 
 export interface TestHub {
@@ -81,6 +84,7 @@ export async function startTestHub(options: TestHubOptions): Promise<TestHub> {
 			config: { ...config, port },
 			mongoUri,
 			now: options.now,
+			logger: options.logger,
 		});
 		try {
 			return { hub, ...(await hub.start()) };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../server/store';
 import { BATCH_MAX_DOCS, BatchWriter } from '../../server/store/batch-writer';
 import { type DriverCollection, type TestDb, openTestDb } from '../helpers/db';
 import { testDatabaseUri } from '../helpers/hub';
@@ -66,5 +67,35 @@ describe('BatchWriter: grouped inserts on the real database', () => {
 		);
 		expect(outcomes.every(Boolean)).toBe(true);
 		expect(await collection.countDocuments({ _id: { $regex: '^many-' } })).toBe(count);
+	});
+
+	it('drains: every insert made before drain() is answered when it resolves, without waiting for the window', async () => {
+		const writer = new BatchWriter(collection);
+		let answered = 0;
+		const count = BATCH_MAX_DOCS + 44;
+		for (let i = 0; i < count; i++) void writer.insert({ _id: `drain-${i}`, n: i }).then(() => answered++);
+		await writer.drain();
+		expect(answered).toBe(count);
+		expect(await collection.countDocuments({ _id: { $regex: '^drain-' } })).toBe(count);
+		// Nothing pending: it answers at once.
+		await writer.drain();
+	});
+
+	it('closes a store only once the receipts still waiting in a batch are written', async () => {
+		const uri = testDatabaseUri('batch_writer_close');
+		const first = await openStore(uri, 2);
+		const receipts = Array.from({ length: 50 }, (_, i) => ({ id: `close-${i}`, from: 'a', to: 'b', at: i }));
+		// As a hub stopping while receipts are in flight: nobody awaits them before close().
+		const written = first.receipts.insertMany(receipts);
+		await first.close();
+		expect(await written).toEqual(receipts.map(() => true));
+		const second = await openStore(uri, 2);
+		try {
+			expect((await second.receipts.forSender('a', 0, 100)).map((r) => r.id).sort()).toEqual(
+				receipts.map((r) => r.id).sort(),
+			);
+		} finally {
+			await second.close();
+		}
 	});
 });

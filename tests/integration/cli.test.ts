@@ -265,6 +265,38 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(left).toEqual([expect.objectContaining({ current: true })]);
 	});
 
+	it("prints the account's activity log: sign-ins, a wrong password from elsewhere, revoked devices", async () => {
+		const [home, other] = [newHome(), newHome()];
+		expect((await cli(home, ['register', 'hana'])).code).toBe(0);
+		const wrong = await cli(other, ['login', 'hana'], { HOURGLASS_PASSWORD: 'not hana password at all' });
+		expect(wrong.code).toBe(1);
+		expect((await cli(other, ['login', 'hana'])).code).toBe(0);
+		expect((await cli(home, ['sessions', 'revoke', '--others'])).code).toBe(0);
+
+		const shown = await cli(home, ['activity']);
+		expect(shown.code, shown.stderr).toBe(0);
+		const lines = shown.stdout.trimEnd().split('\n');
+		expect(lines[0]).toMatch(/^ {3}WHEN +WHAT +DEVICE +FROM$/);
+		const what = lines.slice(1).map((line) => line.split(/ {2,}/)[2]);
+		expect(what).toEqual([
+			'1 device signed out',
+			'Signed in from a new device',
+			'Wrong password entered',
+			'Account created',
+		]);
+		expect(lines[2]).toMatch(/^! .*Signed in from a new device +Hourglass CLI on \w+ +127\.0\.0\.0\/16$/);
+		expect(lines[3]).toMatch(/^! /);
+
+		const two = await cli(home, ['activity', '--limit', '2']);
+		expect(two.stdout.trimEnd().split('\n')).toHaveLength(3);
+		for (const bad of ['0', '1001', 'x', '-3']) {
+			const refused = await cli(home, ['activity', '--limit', bad]);
+			expect(refused.code, bad).toBe(2);
+			expect(refused.stderr).toContain('--limit');
+		}
+		expect((await cli(home, ['activity', '--others'])).code).toBe(2);
+	});
+
 	it('changes the password: the other device must sign in with the new one and keeps what it read', async () => {
 		const NEW = { HOURGLASS_NEW_PASSWORD: 'another cli password 4567' };
 		const NEW_AS_CURRENT = { HOURGLASS_PASSWORD: NEW.HOURGLASS_NEW_PASSWORD };

@@ -30,6 +30,24 @@ export interface Attempt {
 	ip: string;
 	/** The device cookie the request carried, if any. */
 	deviceCookie: string | undefined;
+	/** The client's user agent, for the activity log of a failure (optional). */
+	userAgent?: string;
+}
+
+/** A failed sign-in as the throttle saw it: told to its listener (the activity log). */
+export interface SignInFailure {
+	username: string;
+	ip: string;
+	userAgent: string;
+	reason: 'password' | 'code';
+	/** This failure locked the account for unknown devices until then; null when it did not. */
+	lockedUntil: number | null;
+}
+
+/** What a guarded run learns about the attempt. */
+export interface AttemptFacts {
+	/** The request carried a valid device token for this account: the device signed in to it before. */
+	knownDevice: boolean;
 }
 
 /** What a guarded sign-in or registration gave, and the device cookie to set on its reply. */
@@ -76,6 +94,7 @@ export class SignInThrottle {
 		private readonly config: ThrottleConfig,
 		private readonly now: () => number,
 		private readonly metrics: Pick<HubMetrics, 'signInThrottled'>,
+		private readonly onFailure: (failure: SignInFailure) => Promise<void> = () => Promise.resolve(),
 	) {
 		const { accountFailures, sourceFailures, deviceFailures, ...timing } = config.lockout;
 		this.#account = { failures: accountFailures, ...timing };
@@ -141,7 +160,7 @@ export class SignInThrottle {
 	 * fails, so guesses sent at once cannot all pass the check before the first is counted: the
 	 * k-th to pass sees the k − 1 before it, and no more than the threshold pass.
 	 */
-	async login<T>(attempt: Attempt, run: () => Promise<T>): Promise<Admitted<T>> {
+	async login<T>(attempt: Attempt, run: (facts: AttemptFacts) => Promise<T>): Promise<Admitted<T>> {
 		const now = this.now();
 		const device = this.#deviceTokens().verify(attempt.deviceCookie, attempt.username, now);
 		let pending: Pending[] = [];
@@ -174,11 +193,14 @@ export class SignInThrottle {
 		}
 		let result: T;
 		try {
-			result = await run();
+			result = await run({ knownDevice: device !== null });
 		} catch (error) {
 			// Only a wrong password or a wrong second-factor code is a failure (so guessing codes is
 			// throttled like guessing passwords); anything else, TOTP_REQUIRED too, takes the attempt back.
 			if (!(error instanceof ProtocolError && FAILURES.has(error.code))) await this.#takeBack(pending);
+			// The refusal is the answer: a counter that cannot be read for the log must not replace it.
+			else
+				await this.#failed(attempt, error.code, exempt ? null : pending[0].key, now).catch(() => undefined);
 			throw error;
 		}
 		// The device's failures, or the account's, are forgotten; the address's only this attempt.
@@ -214,6 +236,26 @@ export class SignInThrottle {
 		if (!refuse) return [];
 		const longest = locked.reduce((a, b) => ((b.until ?? 0) > (a.until ?? 0) ? b : a));
 		throw refuse(longest.key, longest.until ?? now);
+	}
+
+	/** Tells the listener of a failure, and whether it locked the account (its count just reached a lock). */
+	async #failed(attempt: Attempt, code: ErrorCode, accountKey: string | null, now: number): Promise<void> {
+		let until: number | null = null;
+		if (accountKey !== null) {
+			const events = await this.counters.events(accountKey);
+			until = lockedUntil(
+				events.map((event) => event.at),
+				now,
+				this.#account,
+			);
+		}
+		await this.onFailure({
+			username: attempt.username,
+			ip: attempt.ip,
+			userAgent: attempt.userAgent ?? '',
+			reason: code === 'INVALID_TOTP' ? 'code' : 'password',
+			lockedUntil: until,
+		});
 	}
 
 	async #takeBack(pending: Pending[]): Promise<void> {

@@ -10,6 +10,8 @@ export const LIMITS = {
 	textMaxChars: 16_000,
 	/** Most envelopes one sync page returns. */
 	syncPageMax: 500,
+	/** Most events one page of the activity log returns. */
+	activityPageMax: 200,
 	/** Most ids one receipt may acknowledge. */
 	receiptIdsMax: 500,
 	/** Most message ids one read receipt (a control envelope to the peer) carries. */

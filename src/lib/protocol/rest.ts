@@ -1,6 +1,6 @@
 import { z } from './zod';
 import { EpochMs, PublicIdentity, Username, UsernameInput, b64Bytes, b64Range } from './common';
-import { KDF_BOUNDS } from './limits';
+import { KDF_BOUNDS, LIMITS } from './limits';
 
 /** Every REST route, so that no path is written twice. */
 export const ROUTES = {
@@ -18,6 +18,8 @@ export const ROUTES = {
 	session: '/api/auth/session',
 	sessions: '/api/sessions',
 	revokeSessions: '/api/sessions/revoke',
+	/** The account's activity log: sign-ins, failures, security changes (newest first). */
+	activity: '/api/activity',
 	password: '/api/auth/password',
 	/** Deletes the signed-in account: password, and a code when two-factor authentication is on. */
 	accountDelete: '/api/account/delete',
@@ -224,6 +226,57 @@ export type RevokeSessionsRequest = z.infer<typeof RevokeSessionsRequest>;
 
 export const RevokeSessionsResponse = z.strictObject({ revoked: z.number().int().min(0) });
 export type RevokeSessionsResponse = z.infer<typeof RevokeSessionsResponse>;
+
+/** What the activity log records; docs/SECURITY.md, "Activity log", says what each one means. */
+export const ActivityType = z.enum([
+	'registered',
+	'sign-in',
+	'sign-in-failed',
+	'password-changed',
+	'2fa-enabled',
+	'2fa-disabled',
+	'recovery-code-used',
+	'sessions-revoked',
+	'lockout',
+]);
+export type ActivityType = z.infer<typeof ActivityType>;
+
+/** An activity event's id: its hub time, zero-padded, then random, so ids sort by time. */
+export const ActivityId = z.string().regex(/^\d{13}-[A-Za-z0-9_-]{8}$/, 'an activity id');
+
+/** One event of the activity log. Device and place are as coarse as the Devices page's. */
+export const ActivityEvent = z.strictObject({
+	id: ActivityId,
+	at: EpochMs,
+	type: ActivityType,
+	/** The device that did it, read from its user agent ("Chrome on Android"), or null. */
+	device: z.string().max(100).nullable(),
+	/** The network it came from (`203.0.0.0/16`), or null. */
+	place: z.string().max(64).nullable(),
+	/** sign-in: the device had not signed in to this account before (no device token for it). */
+	newDevice: z.boolean().optional(),
+	/** sign-in-failed: what was wrong. */
+	reason: z.enum(['password', 'code']).optional(),
+	/** sessions-revoked: how many sessions ended. */
+	count: z.number().int().nonnegative().optional(),
+	/** lockout: when sign-ins from unknown devices are let in again. */
+	until: EpochMs.optional(),
+});
+export type ActivityEvent = z.infer<typeof ActivityEvent>;
+
+/** A page of the log, newest first: `before` is the id of the oldest event already shown. */
+export const ActivityQuery = z.strictObject({
+	before: ActivityId.optional(),
+	limit: z.coerce.number().int().min(1).max(LIMITS.activityPageMax).optional(),
+});
+export type ActivityQuery = z.infer<typeof ActivityQuery>;
+
+export const ActivityResponse = z.strictObject({
+	events: z.array(ActivityEvent),
+	/** Older events exist: ask again with `before` the last id. */
+	more: z.boolean(),
+});
+export type ActivityResponse = z.infer<typeof ActivityResponse>;
 
 export const UserKeysParams = z.strictObject({ username: UsernameInput });
 export const UserKeysResponse = UserView;

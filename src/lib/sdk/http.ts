@@ -9,6 +9,7 @@ import {
 	ROUTES,
 	RevokeSessionsResponse,
 	SessionListResponse,
+	ActivityResponse,
 	SessionView,
 	TimeResponse,
 	TotpEnableResponse,
@@ -124,6 +125,15 @@ export class HubApi {
 	revokeSessions(target: { id: string } | 'others'): Promise<RevokeSessionsResponse> {
 		const body = target === 'others' ? { others: true } : { id: target.id };
 		return this.#request('POST', ROUTES.revokeSessions, RevokeSessionsResponse, body);
+	}
+
+	/** A page of this account's activity log, newest first; `before` is the last id of the page before. */
+	activity(query: { before?: string; limit?: number } = {}): Promise<ActivityResponse> {
+		const params = new URLSearchParams();
+		if (query.before !== undefined) params.set('before', query.before);
+		if (query.limit !== undefined) params.set('limit', String(query.limit));
+		const search = params.size > 0 ? `?${params.toString()}` : '';
+		return this.#request('GET', `${ROUTES.activity}${search}`, ActivityResponse);
 	}
 
 	userKeys(username: string): Promise<UserKeysResponse> {

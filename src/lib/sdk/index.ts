@@ -7,3 +7,4 @@ export * from './retry';
 export * from './receiver';
 export * from './receipts';
 export * from './readstate';
+export * from './activity';

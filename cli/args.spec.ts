@@ -156,6 +156,21 @@ describe('parseCommandLine', () => {
 		expect(() => parse(['read', '--yes'])).toThrow(UsageError);
 	});
 
+	it('reads read with and without --peer', () => {
+		expect(parse(['read']).command).toEqual({ name: 'read', peer: null });
+		expect(parse(['read', '--peer', 'Bob']).command).toEqual({ name: 'read', peer: 'bob' });
+		expect(() => parse(['read', '--peer', 'no way'])).toThrow(/not a username/);
+		expect(() => parse(['send', 'bob', 'hi', '--peer', 'bob'])).toThrow(/does not apply/);
+	});
+
+	it('reads receipts on and off, and nothing else', () => {
+		expect(parse(['receipts', 'on']).command).toEqual({ name: 'receipts', on: true });
+		expect(parse(['receipts', 'off']).command).toEqual({ name: 'receipts', on: false });
+		expect(() => parse(['receipts'])).toThrow(/receipts on\|off/);
+		expect(() => parse(['receipts', 'yes'])).toThrow(/receipts on\|off/);
+		expect(() => parse(['receipts', 'on', '--yes'])).toThrow(/does not apply/);
+	});
+
 	it('reads password with and without --keep-sessions', () => {
 		expect(parse(['password']).command).toEqual({ name: 'password', keepSessions: false });
 		expect(parse(['password', '--keep-sessions']).command).toEqual({ name: 'password', keepSessions: true });

@@ -27,7 +27,12 @@ Commands:
                                           until <date> (ISO 8601, e.g. 2030-01-31T09:00, or
                                           DD:MM:YYYY:HH:MM:SS, local time unless an offset is given);
                                           --announce lets the recipient see that something is coming
-  read                                    fetch and print new messages, then exit
+  read [--peer <user>]                    fetch and print new messages (each with its id), then exit;
+                                          what it printed counts as read on your other devices (and,
+                                          with read receipts on, for the senders); --peer prints only
+                                          the conversation with <user> (the rest waits for a later read)
+  receipts on|off                         read receipts for every device of this account (off by
+                                          default; reciprocal: off, you see no one's either)
   safety <user> [--accept] [--qr]         print the safety number to compare with <user> in person,
                                           and whether it is verified on this device; --accept trusts
                                           <user>'s new keys after they changed; --qr also prints the
@@ -84,7 +89,8 @@ export type Command =
 	| { name: 'login'; username: string; trust: boolean; code: string | null }
 	| { name: '2fa'; action: 'enable' | 'disable'; code: string | null }
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
-	| { name: 'read' }
+	| { name: 'read'; peer: string | null }
+	| { name: 'receipts'; on: boolean }
 	| { name: 'safety'; peer: string; accept: boolean; qr: boolean }
 	| { name: 'verify'; peer: string; code: string }
 	| { name: 'unverify'; peer: string }
@@ -133,6 +139,7 @@ const OPTIONS = {
 	others: { type: 'boolean' },
 	'keep-sessions': { type: 'boolean' },
 	yes: { type: 'boolean' },
+	peer: { type: 'string' },
 	limit: { type: 'string' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
@@ -145,7 +152,8 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	login: ['trust', 'code'],
 	'2fa': ['code'],
 	send: ['unlock', 'announce'],
-	read: [],
+	read: ['peer'],
+	receipts: [],
 	safety: ['accept', 'qr'],
 	verify: [],
 	unverify: [],
@@ -170,6 +178,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	'2fa': ['enable|disable'],
 	send: ['<user>', '<text>'],
 	read: [],
+	receipts: ['on|off'],
 	safety: ['<user>'],
 	verify: ['<user>', '<digits>'],
 	unverify: ['<user>'],
@@ -215,6 +224,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'code',
 		'keep-sessions',
 		'yes',
+		'peer',
 		'limit',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
@@ -247,6 +257,7 @@ function buildCommand(
 		others?: boolean;
 		'keep-sessions'?: boolean;
 		yes?: boolean;
+		peer?: string;
 		limit?: string;
 	},
 ): Command {
@@ -309,7 +320,11 @@ function buildCommand(
 			return { name, peer: parseUsername(rest[0]) };
 		case 'card':
 			return { name, qr: values.qr ?? false };
+		case 'receipts':
+			if (rest[0] !== 'on' && rest[0] !== 'off') throw new UsageError('usage: hourglass receipts on|off');
+			return { name, on: rest[0] === 'on' };
 		case 'read':
+			return { name, peer: values.peer === undefined ? null : parseUsername(values.peer) };
 		case 'requests':
 		case 'help':
 			return { name };

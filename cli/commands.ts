@@ -12,11 +12,16 @@ import {
 	deriveInPlace,
 	normaliseUsername,
 	openAccountKeys,
+	orderOf,
 	overlapCursor,
+	readMarkerOf,
+	readReceiptOf,
+	receiptsSettingOf,
 	signIn,
 	verificationOf,
 	type DecodedMessage,
 	type Deriver,
+	type Messenger,
 	type PinnedKeys,
 } from '../src/lib/sdk';
 import QRCode from 'qrcode';
@@ -27,6 +32,7 @@ import {
 	formatActivity,
 	formatContacts,
 	formatMessage,
+	formatReadReceipt,
 	formatRequests,
 	formatSealed,
 	formatSessions,
@@ -68,7 +74,9 @@ export async function runCommand(
 		case 'send':
 			return withSession(ctx, (session) => send(session, command));
 		case 'read':
-			return withSession(ctx, read);
+			return withSession(ctx, (session) => read(session, command.peer));
+		case 'receipts':
+			return withSession(ctx, (session) => receipts(session, command.on));
 		case 'safety':
 			return withSession(ctx, (session) => safety(session, command));
 		case 'verify':
@@ -196,26 +204,95 @@ async function send(session: LocalSession, command: Extract<Command, { name: 'se
 	}
 }
 
-async function read(session: LocalSession): Promise<void> {
+/** Prints what is new (only the conversation with `peer`, when given) and marks it read. */
+async function read(session: LocalSession, peer: string | null): Promise<void> {
 	await session.ensureSignedIn();
 	const messenger = await session.messenger();
 	const sealed = new Map<string, SealedNotice>();
 	try {
 		const result = await messenger.syncAll(session.vault.cursor, (page) => {
-			for (const notice of page.sealed) sealed.set(notice.id, notice);
+			for (const notice of page.sealed)
+				if (peer === null || notice.from === peer) sealed.set(notice.id, notice);
 		});
-		// The overlap window returns some messages again: print each id once, ever.
+		// The overlap window returns some messages again: print each id once, ever. With --peer, the
+		// rest stays unseen and the cursor stays put, so the next read still has it.
 		const fresh = [...new Map(result.messages.map((m) => [m.id, m])).values()].filter(
-			(m) => session.vault.seen[m.id] === undefined,
+			(m) => session.vault.seen[m.id] === undefined && (peer === null || m.peer === peer),
 		);
-		for (const message of fresh) session.ctx.out(formatMessage(message));
-		if (fresh.length === 0) session.ctx.out('No new messages.');
+		const me = session.vault.user.username;
+		const vault = session.vault;
+		// Control envelopes in sync order: the receipts setting first, since it decides what the receipts show.
+		for (const m of fresh) {
+			const setting = receiptsSettingOf(m, me);
+			if (setting && setting.at >= vault.receipts.at) vault.receipts = setting;
+		}
+		const shown = fresh.filter((m) => m.kind !== 'control');
+		for (const message of shown) session.ctx.out(formatMessage(message));
+		if (shown.length === 0) session.ctx.out('No new messages.');
 		for (const notice of [...sealed.values()].sort((a, b) => a.unlockAt - b.unlockAt)) {
 			session.ctx.out(formatSealed(notice, result.serverNow));
 		}
-		rememberRead(session, fresh, result.cursor);
-		const received = fresh.filter((m) => m.direction === 'in' && m.text !== null).map((m) => m.id);
-		if (received.length > 0) await messenger.receipt(received);
+		// Reciprocal: with receipts off, this account shows no one's.
+		if (vault.receipts.on) {
+			for (const m of fresh) {
+				const receipt = readReceiptOf(m, me);
+				if (receipt) for (const line of formatReadReceipt(receipt.peer, receipt.ids)) session.ctx.out(line);
+			}
+		}
+		rememberRead(session, fresh, peer === null ? result.cursor : session.vault.cursor);
+		// The hub may purge what this device holds (and our own read markers) after the retention period.
+		const held = fresh
+			.filter((m) => (m.direction === 'in' && (m.text !== null || m.control !== null)) || readMarkerOf(m, me))
+			.map((m) => m.id);
+		if (held.length > 0) await messenger.receipt(held);
+		await markPrintedRead(
+			session,
+			messenger,
+			shown.filter((m) => m.direction === 'in' && m.text !== null),
+		);
+	} finally {
+		session.save();
+	}
+}
+
+/**
+ * What `read` printed is read: one marker per conversation to this account's other devices, and
+ * with receipts on one read receipt per peer (the ids it printed).
+ */
+async function markPrintedRead(
+	session: LocalSession,
+	messenger: Messenger,
+	printed: DecodedMessage[],
+): Promise<void> {
+	const byPeer = new Map<string, DecodedMessage[]>();
+	for (const m of printed) byPeer.set(m.peer, [...(byPeer.get(m.peer) ?? []), m]);
+	for (const [peer, messages] of byPeer) {
+		const upTo = Math.max(...messages.map((m) => orderOf(m)));
+		await messenger.sendControl(messenger.username, { type: 'read', peer, upTo });
+		if (session.vault.receipts.on) {
+			const ids = messages.map((m) => m.id);
+			for (let i = 0; i < ids.length; i += LIMITS.readReceiptIdsMax) {
+				await messenger.sendControl(peer, {
+					type: 'read-receipt',
+					ids: ids.slice(i, i + LIMITS.readReceiptIdsMax),
+				});
+			}
+		}
+	}
+}
+
+/** Turns read receipts on or off for every device of the account (an encrypted note to itself). */
+async function receipts(session: LocalSession, on: boolean): Promise<void> {
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	try {
+		const { envelope, result } = await messenger.sendControl(messenger.username, {
+			type: 'receipts-setting',
+			on,
+		});
+		session.vault.receipts = { on, at: result.storedAt };
+		session.vault.seen[envelope.id] = result.syncKey;
+		session.ctx.out(`Read receipts are ${on ? 'on' : 'off'} for every device of ${messenger.username}.`);
 	} finally {
 		session.save();
 	}

@@ -45,11 +45,14 @@ const PROBLEMS: Record<MessageProblem, string> = {
 	'key-changed': 'not shown: the sender’s keys changed since they were pinned on this device',
 };
 
-/** One message as printed by `read`; the text never appears when a check failed. */
+/**
+ * One message as printed by `read`, its id beside the time (where text cannot forge it); the text
+ * never appears when a check failed.
+ */
 export function formatMessage(message: DecodedMessage): string {
 	const when = formatTime(message.releasedAt ?? message.storedAt);
 	const lock = message.unlockAt === null ? '' : ` (${lockState(message, message.unlockAt)})`;
-	const head = `[${when}] ${message.from} → ${message.to}${lock}:`;
+	const head = `[${when} ${message.id}] ${message.from} → ${message.to}${lock}:`;
 	if (message.text === null) return `${head} [${PROBLEMS[message.problem ?? 'bad-body']}]`;
 	const [first, ...more] = safeText(message.text).split('\n');
 	return [`${head} ${first}`, ...more.map((line) => `    ${line}`)].join('\n');
@@ -60,6 +63,11 @@ function lockState(message: DecodedMessage, unlockAt: number): string {
 	if (message.state === 'locked') return `locked until ${formatTime(unlockAt)}, ${sent}`;
 	if (message.state === 'cancelled') return `time-lock cancelled, ${sent}`;
 	return `time-locked: ${sent}, unlocked ${formatTime(message.releasedAt ?? unlockAt)}`;
+}
+
+/** A read receipt as printed by `read`: one line per message of ours that the peer read. */
+export function formatReadReceipt(peer: string, ids: string[]): string[] {
+	return ids.map((id) => `read: ${peer} read ${id}`);
 }
 
 /** An announced time-lock that is still sealed: who, and when it opens by the hub's clock. */

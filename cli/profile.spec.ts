@@ -43,6 +43,7 @@ function vault(): Vault {
 		verified: { bob: { username: 'bob', signPk: 'a'.repeat(43), boxPk: 'b'.repeat(43), verifiedAt: 2 } },
 		cursor: '000001895994800000-x',
 		seen: { id1: '000001895994800000-x' },
+		receipts: { on: true, at: 5 },
 	};
 }
 

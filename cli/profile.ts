@@ -45,6 +45,8 @@ export interface Vault {
 	cursor: string | null;
 	/** Ids already printed, by sync key; only those inside the sync overlap window are kept. */
 	seen: Record<string, string>;
+	/** Read receipts on or off for the account, and the hub time of the setting (the newest wins). */
+	receipts: { on: boolean; at: number };
 }
 
 const ProfileFile = z.strictObject({
@@ -81,6 +83,7 @@ const VaultFile = z.strictObject({
 	verified: z.record(z.string(), VerificationFile).default({}),
 	cursor: z.string().nullable(),
 	seen: z.record(z.string(), z.string()),
+	receipts: z.strictObject({ on: z.boolean(), at: z.number() }).optional(),
 });
 
 const CurrentFile = z.record(z.string(), z.string());
@@ -169,6 +172,7 @@ export function sealVault(vault: Vault, localKey: Uint8Array): Profile['vault'] 
 		verified: vault.verified,
 		cursor: vault.cursor,
 		seen: vault.seen,
+		receipts: vault.receipts,
 	});
 	const { nonce, ciphertext } = sealWithKey(utf8(text), localKey);
 	return { nonce: toB64(nonce), ciphertext: toB64(ciphertext) };
@@ -184,7 +188,8 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 	const parsed = VaultFile.safeParse(JSON.parse(fromUtf8(plaintext)));
 	if (!parsed.success) throw new ProfileError('damaged', 'The sealed local data is damaged.');
 	const { identity, user, cookies, pins, verified, cursor, seen } = parsed.data;
-	return { identity: deserializeIdentity(identity), user, cookies, pins, verified, cursor, seen };
+	const receipts = parsed.data.receipts ?? { on: false, at: 0 };
+	return { identity: deserializeIdentity(identity), user, cookies, pins, verified, cursor, seen, receipts };
 }
 
 function readIfExists(path: string): string | null {

@@ -63,7 +63,7 @@ export function profileFrom(
 	server: string,
 	account: Account,
 	jar: CookieJar,
-	previous: Pick<Vault, 'pins' | 'verified' | 'cursor' | 'seen'> | null,
+	previous: Pick<Vault, 'pins' | 'verified' | 'cursor' | 'seen' | 'receipts'> | null,
 ): { profile: Profile; vault: Vault } {
 	const vault: Vault = {
 		identity: account.identity,
@@ -73,6 +73,7 @@ export function profileFrom(
 		verified: previous?.verified ?? {},
 		cursor: previous?.cursor ?? null,
 		seen: previous?.seen ?? {},
+		receipts: previous?.receipts ?? { on: false, at: 0 },
 	};
 	const profile: Profile = {
 		v: 1,
@@ -158,7 +159,14 @@ export class LocalSession {
 			publicIdentity(account.identity).boxPk === publicIdentity(this.vault.identity).boxPk;
 		// Another identity behind the same name (the account was made anew): what was pinned and
 		// read under the old one says nothing about the new one.
-		if (!sameIdentity) Object.assign(vault, { pins: {}, verified: {}, cursor: null, seen: {} });
+		if (!sameIdentity)
+			Object.assign(vault, {
+				pins: {},
+				verified: {},
+				cursor: null,
+				seen: {},
+				receipts: { on: false, at: 0 },
+			});
 		this.profile = profile;
 		this.vault = vault;
 		this.keys = { ...this.keys, localKey: account.localKey };

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { EnvelopeKind } from '../../src/lib/protocol';
 
 /*
  * The documents as stored. Every _id is a natural key (username, session hash, message id), so
@@ -63,7 +64,7 @@ export interface EnvelopeDoc {
 	sentAt: number;
 	unlockAt: number | null;
 	announce: boolean;
-	kind: 'text';
+	kind: EnvelopeKind;
 	nonce: string;
 	ciphertext: string;
 	signature: string;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { generate, generateSync } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubApi } from '../../src/lib/sdk';
+import { openTestDb } from '../helpers/db';
 import { startTestHub } from '../helpers/hub';
 import { fetchFrom } from '../helpers/users';
 
@@ -228,6 +229,47 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(undone.code, undone.stderr).toBe(0);
 		expect(undone.stdout).toContain('bob is no longer verified on this device.');
 		expect((await cli(alice, ['safety', 'bob'])).stdout).toContain('Verified: no.');
+	});
+
+	it('prints message ids, marks what it printed read for the other devices, and sends read receipts when on', async () => {
+		const db = await openTestDb(hub.mongoUri);
+		try {
+			const controls = (from: string, to: string) =>
+				db.collection('envelopes').countDocuments({ from, to, kind: 'control' });
+			for (const home of [alice, bob]) {
+				const on = await cli(home, ['receipts', 'on']);
+				expect(on.code, on.stderr).toBe(0);
+				expect(on.stdout).toMatch(/^Read receipts are on for every device of (alice|bob)\.$/m);
+			}
+			const sent = await cli(alice, ['send', 'bob', 'read me']);
+			const id = /^Sent ([0-9a-f-]{36}) to bob\.$/m.exec(sent.stdout)![1];
+			const markersBefore = await controls('bob', 'bob');
+			const read = await cli(bob, ['read']);
+			expect(read.code, read.stderr).toBe(0);
+			expect(read.stdout).toContain(` ${id}] alice → bob: read me`);
+			// One marker for bob's other devices, one receipt for alice.
+			expect(await controls('bob', 'bob')).toBe(markersBefore + 1);
+			expect(await controls('bob', 'alice')).toBe(1);
+			const back = await cli(alice, ['read']);
+			expect(back.code, back.stderr).toBe(0);
+			expect(back.stdout).toMatch(new RegExp(`^read: bob read ${id}$`, 'm'));
+			expect(back.stdout).toContain('No new messages.');
+
+			// --peer prints one conversation; the others wait for the next read.
+			const dora = newHome();
+			expect((await cli(dora, ['register', 'dora'])).code).toBe(0);
+			expect((await cli(dora, ['send', 'bob', 'from dora'])).code).toBe(0);
+			expect((await cli(alice, ['send', 'bob', 'from alice again'])).code).toBe(0);
+			const onlyDora = await cli(bob, ['read', '--peer', 'dora']);
+			expect(onlyDora.code, onlyDora.stderr).toBe(0);
+			expect(onlyDora.stdout).toContain('dora → bob: from dora');
+			expect(onlyDora.stdout).not.toContain('from alice again');
+			const rest = await cli(bob, ['read']);
+			expect(rest.stdout).toContain('alice → bob: from alice again');
+			expect(rest.stdout).not.toContain('from dora');
+		} finally {
+			await db.close();
+		}
 	});
 
 	it('restores the identity on a second device from the key backup and reads the history', async () => {

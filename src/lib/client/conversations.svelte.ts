@@ -1,5 +1,5 @@
 import { Dexie, liveQuery, type Subscription } from 'dexie';
-import type { SealedNotice } from '../protocol';
+import { LIMITS, type SealedNotice } from '../protocol';
 import type { DecodedMessage } from '../sdk';
 import { lastOfPeer, openText, sealText, type AccountDb, type ConversationRow, type MessageRow } from './db';
 import { MessageWindow } from './message-window.svelte';
@@ -15,6 +15,14 @@ export interface ConversationView {
 	lastAt: number;
 	unread: number;
 	last: MessageView | null;
+}
+
+/** A conversation read further than before on this device: for the other devices, and the peer's receipts. */
+export interface ReadAdvance {
+	peer: string;
+	upTo: number;
+	/** Incoming messages newly read (the newest few), for read receipts; empty when not asked for. */
+	ids: string[];
 }
 
 /** Views kept for reuse: enough for every row a window shows and every conversation's preview. */
@@ -34,6 +42,10 @@ export class Conversations {
 	#list = $state.raw<ConversationView[]>([]);
 	#window = $state.raw<MessageWindow | null>(null);
 	#listQuery: Subscription | null = null;
+	/** Told when this device reads a conversation further (the engine sends markers and receipts). */
+	onRead: (advance: ReadAdvance) => void = () => {};
+	/** Whether `onRead` should carry the ids read (read receipts are on). */
+	wantReceiptIds: () => boolean = () => false;
 	/** Opened rows by id, with the row they were made from. Not reactive: a cache. */
 	#views = new Map<string, { row: MessageRow; view: MessageView }>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- a cache, never read by a template
 
@@ -95,12 +107,83 @@ export class Conversations {
 		await this.markRead(peer);
 	}
 
+	/** Marks the conversation read up to its newest incoming message, and tells `onRead` when that moved. */
 	async markRead(peer: string): Promise<void> {
+		const withIds = this.wantReceiptIds();
 		// No write when nothing changes: every write wakes the views that follow the table.
-		await this.#db.transaction('rw', this.#db.conversations, async () => {
+		const advance = await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
 			const row = await this.#db.conversations.get(peer);
-			if (row && row.unread > 0) await this.#db.conversations.update(peer, { unread: 0 });
+			if (!row) return null;
+			const before = row.readUpTo ?? 0;
+			const newest = await this.#peerRows(peer, before)
+				.reverse()
+				.filter((m) => m.direction === 'in' && m.status === 'received')
+				.first();
+			const upTo = Math.max(before, newest?.order ?? 0);
+			if (row.unread === 0 && upTo === before) return null;
+			await this.#db.conversations.update(peer, { unread: 0, readUpTo: upTo });
+			if (upTo === before) return null;
+			const ids = withIds
+				? (
+						await this.#peerRows(peer, before)
+							.filter((m) => m.direction === 'in' && m.status === 'received' && m.order <= upTo)
+							.toArray()
+					)
+						.slice(-LIMITS.readReceiptIdsMax)
+						.map((m) => m.id)
+				: [];
+			return { peer, upTo, ids };
 		});
+		if (advance) this.onRead(advance);
+	}
+
+	/**
+	 * Another device of the account read the conversation up to `upTo`: what is not newer stops
+	 * counting as unread. Markers only move forward. Returns whether anything changed.
+	 */
+	async applyRead(peer: string, upTo: number): Promise<boolean> {
+		return this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+			const row = await this.#db.conversations.get(peer);
+			// A marker for a conversation this device does not have yet: nothing to mark.
+			if (!row || upTo <= (row.readUpTo ?? 0)) return false;
+			const unread = this.#isWatching(peer) ? 0 : await this.#unreadAfter(peer, upTo);
+			await this.#db.conversations.update(peer, { readUpTo: upTo, unread });
+			return true;
+		});
+	}
+
+	/** The peer read these of our messages (their read receipt): "Read" on each that is ours and theirs. */
+	async markReadByPeer(peer: string, ids: string[]): Promise<void> {
+		if (ids.length === 0) return;
+		await this.#db.transaction('rw', this.#db.messages, async () => {
+			const rows = await this.#db.messages.bulkGet(ids);
+			const read = rows.filter(
+				(row): row is MessageRow =>
+					row !== undefined &&
+					row.direction === 'out' &&
+					row.peer === peer &&
+					row.status !== 'read' &&
+					row.status !== 'cancelled' &&
+					row.status !== 'failed',
+			);
+			if (read.length > 0)
+				await this.#db.messages.bulkPut(read.map((row) => ({ ...row, status: 'read' as const })));
+		});
+	}
+
+	/** The peer's rows placed after `after`, in order. */
+	#peerRows(peer: string, after: number) {
+		return this.#db.messages.where('[peer+order]').between([peer, after], [peer, Dexie.maxKey], false, true);
+	}
+
+	/**
+	 * Incoming messages placed after `upTo`: the unread count from there. An announced time-lock
+	 * still sealed is not counted again (it counted once, when it was announced): nothing to read yet.
+	 */
+	#unreadAfter(peer: string, upTo: number): Promise<number> {
+		return this.#peerRows(peer, upTo)
+			.filter((m) => m.direction === 'in' && m.status === 'received')
+			.count();
 	}
 
 	close(peer: string): void {
@@ -134,13 +217,18 @@ export class Conversations {
 	 * Stores envelopes from the hub in one transaction, dropping those already held (delivery is
 	 * at-least-once). Returns the messages that are new to this device, for receipts and notifications.
 	 */
-	async ingest(messages: DecodedMessage[]): Promise<DecodedMessage[]> {
+	async ingest(all: DecodedMessage[]): Promise<DecodedMessage[]> {
+		// Control envelopes are never messages: the engine applies them (read state, receipts).
+		const messages = all.filter((m) => m.kind !== 'control');
 		if (messages.length === 0) return [];
 		const fresh: DecodedMessage[] = [];
 		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
 			const held = new Map<string, MessageRow>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const existing = await this.#db.messages.bulkGet(messages.map((m) => m.id));
 			for (const row of existing) if (row) held.set(row.id, row);
+			const peers = [...new Set(messages.map((m) => m.peer))]; // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
+			const conversations = await this.#db.conversations.bulkGet(peers);
+			const readUpTo = new Map(peers.map((peer, i) => [peer, conversations[i]?.readUpTo ?? 0])); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const puts: MessageRow[] = [];
 			const bumps = new Bumps();
 			for (const m of messages) {
@@ -158,7 +246,9 @@ export class Conversations {
 					if (row && row.status !== 'sealed') continue;
 					next = this.#rowOf(m);
 					fresh.push(m);
-					bumps.add(m.peer, activityTime(m), !this.#isWatching(m.peer));
+					// Already read on another device (its marker came first): not unread here either.
+					const unread = !this.#isWatching(m.peer) && orderOf(m) > (readUpTo.get(m.peer) ?? 0);
+					bumps.add(m.peer, activityTime(m), unread);
 				} else if (row) {
 					// Our own message coming back (another device, or a resend): keep its delivery state.
 					next = {
@@ -173,6 +263,8 @@ export class Conversations {
 					next = this.#rowOf(m);
 					bumps.add(m.peer, activityTime(m), false);
 				}
+				// Writing in a conversation means having read what came before (another device, or history).
+				if (m.direction === 'out') bumps.readTo(m.peer, m.storedAt);
 				puts.push(next);
 				// The same id twice in one batch: the second sees the first.
 				held.set(next.id, next);
@@ -256,7 +348,7 @@ export class Conversations {
 			const rows = await this.#db.messages.bulkGet(receipts.map((r) => r.id));
 			const delivered = rows.filter(
 				(row): row is MessageRow =>
-					row !== undefined && row.direction === 'out' && row.status !== 'delivered',
+					row !== undefined && row.direction === 'out' && row.status !== 'delivered' && row.status !== 'read',
 			);
 			if (delivered.length > 0) {
 				await this.#db.messages.bulkPut(delivered.map((row) => ({ ...row, status: 'delivered' as const })));
@@ -279,7 +371,8 @@ export class Conversations {
 			const row = await this.#db.messages.get(id);
 			if (!row) return;
 			// A receipt can overtake the send's acknowledgement: never step back from "delivered".
-			if (row.status === 'delivered' && patch.status === 'sent') delete patch.status;
+			if ((row.status === 'delivered' || row.status === 'read') && patch.status === 'sent')
+				delete patch.status;
 			await this.#db.messages.update(id, patch);
 			if (patch.order !== undefined && patch.order !== row.order) {
 				const bumps = new Bumps();
@@ -302,11 +395,19 @@ export class Conversations {
 		for (const [i, peer] of peers.entries()) {
 			const row = rows[i];
 			const bump = bumps.get(peer);
+			const readUpTo = Math.max(row?.readUpTo ?? 0, bump.readUpTo);
+			const moved = readUpTo > (row?.readUpTo ?? 0);
 			next.push({
 				peer,
 				lastAt: Math.max(row?.lastAt ?? 0, bump.at),
-				unread: (row?.unread ?? 0) + bump.unread,
+				// Read further: count again from there (this batch's rows are written already).
+				unread: moved
+					? this.#isWatching(peer)
+						? 0
+						: await this.#unreadAfter(peer, readUpTo)
+					: (row?.unread ?? 0) + bump.unread,
 				lastId: (await lastOfPeer(this.#db.messages, peer))?.id ?? null,
+				readUpTo,
 			});
 		}
 		await this.#db.conversations.bulkPut(next);
@@ -370,7 +471,7 @@ export class Conversations {
 
 /** What a batch does to each conversation it touches. */
 class Bumps {
-	#byPeer = new Map<string, { at: number; unread: number }>();
+	#byPeer = new Map<string, { at: number; unread: number; readUpTo: number }>();
 
 	add(peer: string, at: number, unread: boolean): void {
 		const bump = this.get(peer);
@@ -378,15 +479,21 @@ class Bumps {
 		if (unread) bump.unread++;
 	}
 
+	/** The conversation is read at least up to `upTo`. */
+	readTo(peer: string, upTo: number): void {
+		const bump = this.get(peer);
+		bump.readUpTo = Math.max(bump.readUpTo, upTo);
+	}
+
 	/** The conversation changed (its last message may have), without new activity. */
 	touch(peer: string): void {
 		this.get(peer);
 	}
 
-	get(peer: string): { at: number; unread: number } {
+	get(peer: string): { at: number; unread: number; readUpTo: number } {
 		let bump = this.#byPeer.get(peer);
 		if (!bump) {
-			bump = { at: 0, unread: 0 };
+			bump = { at: 0, unread: 0, readUpTo: 0 };
 			this.#byPeer.set(peer, bump);
 		}
 		return bump;

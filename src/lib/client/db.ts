@@ -16,6 +16,8 @@ export type MessageStatus =
 	| 'sent'
 	/** Outgoing, a device of the recipient has it. */
 	| 'delivered'
+	/** Outgoing, the recipient read it (only with read receipts on at both ends). */
+	| 'read'
 	/** Outgoing, refused by the hub: `error` says why. */
 	| 'failed'
 	/** Outgoing time-lock that the sender cancelled before its unlock. */
@@ -48,12 +50,21 @@ export interface ConversationRow {
 	unread: number;
 	/** The message that sits last in the conversation (the list's preview), kept by every write. */
 	lastId?: string | null;
+	/** Incoming messages up to this place (`orderOf`) are read, here or on another device of the account. */
+	readUpTo?: number;
 }
 
-export interface MetaRow {
-	key: 'cursor';
-	value: string | null;
+/** Read receipts on or off, and the hub time of the setting that said so (the newest wins). */
+export interface ReceiptsSetting {
+	on: boolean;
+	at: number;
 }
+
+export type MetaRow =
+	| { key: 'cursor'; value: string | null }
+	| { key: 'receipts'; value: ReceiptsSetting }
+	/** The hub time at which this device's first sync with the hub completed. */
+	| { key: 'firstSync'; value: number };
 
 export interface OutboxRow {
 	seq?: number;
@@ -126,11 +137,32 @@ export class AccountDb extends Dexie {
 	}
 
 	async cursor(): Promise<string | null> {
-		return (await this.meta.get('cursor'))?.value ?? null;
+		const row = await this.meta.get('cursor');
+		return row?.key === 'cursor' ? row.value : null;
 	}
 
 	async saveCursor(value: string | null): Promise<void> {
 		await this.meta.put({ key: 'cursor', value });
+	}
+
+	/** When this device first completed a sync (null before): what that sync brought is history, not news. */
+	async firstSyncAt(): Promise<number | null> {
+		const row = await this.meta.get('firstSync');
+		return row?.key === 'firstSync' ? row.value : null;
+	}
+
+	async saveFirstSync(at: number): Promise<void> {
+		await this.meta.put({ key: 'firstSync', value: at });
+	}
+
+	/** Read receipts are off until this account turned them on (on any of its devices). */
+	async receiptsSetting(): Promise<ReceiptsSetting> {
+		const row = await this.meta.get('receipts');
+		return row?.key === 'receipts' ? row.value : { on: false, at: 0 };
+	}
+
+	async saveReceiptsSetting(value: ReceiptsSetting): Promise<void> {
+		await this.meta.put({ key: 'receipts', value });
 	}
 }
 

@@ -15,12 +15,16 @@ import {
 	ApiError,
 	KeyChangedError,
 	Messenger,
+	ReadSync,
 	Receipts,
 	SYNC_BACKOFF,
 	addContactFromCard,
 	backoffDelay,
 	checkSafetyCode,
 	isRetryable,
+	readMarkerOf,
+	readReceiptOf,
+	receiptsSettingOf,
 	type Account,
 	type DecodedMessage,
 	type HubApi,
@@ -30,11 +34,12 @@ import {
 import { Connection } from './connection.svelte';
 import { Contacts } from './contacts.svelte';
 import { Conversations, type ConversationView } from './conversations.svelte';
-import { AccountDb, DexiePinStore } from './db';
+import { AccountDb, DexiePinStore, type ReceiptsSetting } from './db';
 import { notifier } from './notify.svelte';
 import { Outbox, type ComposeOptions } from './outbox.svelte';
 import { dropPending, pendingEnvelopes } from './pending';
 import { describeCountdown } from './strings';
+import { orderOf } from './timeline';
 import { Timelocks } from './timelocks.svelte';
 import { VerifiedPeers } from './verified.svelte';
 
@@ -70,6 +75,9 @@ export class ChatEngine {
 		this.conversations.list.filter((c) => c.peer !== this.username && this.contacts.stateOf(c.peer) === null),
 	);
 	readonly verified: VerifiedPeers;
+	/** Read markers to this account's other devices and read receipts to peers, coalesced. */
+	readonly readSync: ReadSync;
+	#receiptsSetting = $state.raw<ReceiptsSetting>({ on: false, at: 0 });
 	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
 	#syncing = $state(false);
 	#syncRetrying = $state(false);
@@ -105,6 +113,31 @@ export class ChatEngine {
 		});
 		this.outbox.onLocked = () => void this.timelocks.refresh();
 		this.verified = new VerifiedPeers(db);
+		this.readSync = new ReadSync(this.messenger, {
+			receipts: () => this.#receiptsSetting.on,
+			onError: (error) => {
+				// Offline: they go with the next connect's flush.
+				if (!(error instanceof ProtocolError && error.code === 'UNAVAILABLE')) {
+					console.error('hourglass: read state failed', error);
+				}
+			},
+		});
+		this.conversations.wantReceiptIds = () => this.#receiptsSetting.on;
+		this.conversations.onRead = (read) => this.readSync.read(read.peer, read.upTo, read.ids);
+	}
+
+	/** Read receipts (off by default): when on, peers learn what this account read, and it sees what they read. */
+	get receiptsOn(): boolean {
+		return this.#receiptsSetting.on;
+	}
+
+	/** Turns read receipts on or off for every device of the account (an encrypted note to itself). */
+	async setReceipts(on: boolean): Promise<void> {
+		if (this.connection.state !== 'online') {
+			throw new ApiError('UNAVAILABLE', 'Connect to the hub to change this setting.', 0);
+		}
+		const { result } = await this.messenger.sendControl(this.username, { type: 'receipts-setting', on });
+		await this.#applySetting({ on, at: result.storedAt });
 	}
 
 	get username(): string {
@@ -145,6 +178,7 @@ export class ChatEngine {
 
 	async start(): Promise<void> {
 		await this.contacts.load();
+		this.#receiptsSetting = await this.db.receiptsSetting();
 		await this.conversations.load();
 		await this.outbox.load();
 		this.verified.start();
@@ -169,6 +203,7 @@ export class ChatEngine {
 		this.connection.socket.off('contacts:changed');
 		this.contacts.stop();
 		if (this.#hintTimer) clearTimeout(this.#hintTimer);
+		this.readSync.stop();
 		this.conversations.stop();
 		this.verified.stop();
 		this.connection.stop();
@@ -415,6 +450,7 @@ export class ChatEngine {
 				console.error('hourglass: contacts refresh failed', error);
 			}
 		}
+		void this.readSync.flush();
 		await this.#requestSync();
 		await this.outbox.flush();
 		await this.timelocks.refresh();
@@ -428,20 +464,28 @@ export class ChatEngine {
 		try {
 			const stillSealed = new Set<string>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this sync
 			let cursor = await this.db.cursor();
+			// A device's first sync is history: nothing in it is announced as new. (A device with a
+			// cursor has synced before this flag existed.)
+			const firstSync = cursor === null && (await this.db.firstSyncAt()) === null;
 			const unlocked: DecodedMessage[] = [];
-			await this.messenger.syncAll(cursor, async (page) => {
+			const { serverNow } = await this.messenger.syncAll(cursor, async (page) => {
 				const fresh = await this.conversations.ingest(page.messages);
 				for (const notice of page.sealed) stillSealed.add(notice.id);
 				await this.conversations.addSealed(page.sealed);
 				await this.conversations.markDelivered(page.delivered);
+				// After the page's messages, which come before the markers that cover them.
+				await this.#applyControl(page.messages);
+				// What is news is decided before the open conversation reads it.
+				if (!firstSync) unlocked.push(...(await this.#unreadOnly(fresh.filter((m) => m.unlockAt !== null))));
+				await this.#readWatched(fresh);
 				// Not awaited: the next page does not wait for this one's receipts.
-				void this.receipts.add(page.messages.filter((m) => m.direction === 'in').map((m) => m.id));
-				unlocked.push(...fresh.filter((m) => m.unlockAt !== null));
+				void this.receipts.add(receiptIds(page.messages, this.username));
 				if (page.cursor && (cursor === null || page.cursor > cursor)) {
 					cursor = page.cursor;
 					await this.db.saveCursor(cursor);
 				}
 			});
+			if (firstSync) await this.db.saveFirstSync(serverNow);
 			await this.conversations.reconcileSealed(stillSealed);
 			for (const m of unlocked.slice(-3)) this.#announceUnlock(m);
 		} finally {
@@ -476,8 +520,59 @@ export class ChatEngine {
 		const changedKeys = new Set(decoded.filter((m) => m.problem === 'key-changed').map((m) => m.peer)); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
 		for (const peer of changedKeys) await this.checkKeys(peer);
 		const fresh = await this.conversations.ingest(decoded);
-		void this.receipts.add(decoded.filter((m) => m.direction === 'in').map((m) => m.id));
-		this.#announce(fresh);
+		await this.#applyControl(decoded);
+		// What is news is decided before the open conversation reads it.
+		const news = await this.#unreadOnly(fresh);
+		await this.#readWatched(fresh);
+		void this.receipts.add(receiptIds(decoded, this.username));
+		this.#announce(news);
+	}
+
+	/**
+	 * Control envelopes, in sync order: read markers from this account's other devices, read
+	 * receipts from peers (shown only while this account's receipts are on: they are reciprocal),
+	 * and the receipts setting. Anything else, or from anyone else, is ignored.
+	 */
+	async #applyControl(decoded: DecodedMessage[]): Promise<void> {
+		for (const m of decoded) {
+			if (m.kind !== 'control') continue;
+			const setting = receiptsSettingOf(m, this.username);
+			if (setting) await this.#applySetting(setting);
+			const marker = readMarkerOf(m, this.username);
+			if (marker && (await this.conversations.applyRead(marker.peer, marker.upTo))) {
+				notifier.dismissPeer(marker.peer);
+			}
+			const receipt = readReceiptOf(m, this.username);
+			if (receipt && this.#receiptsSetting.on)
+				await this.conversations.markReadByPeer(receipt.peer, receipt.ids);
+		}
+	}
+
+	async #applySetting(setting: ReceiptsSetting): Promise<void> {
+		if (setting.at < this.#receiptsSetting.at) return;
+		this.#receiptsSetting = setting;
+		await this.db.saveReceiptsSetting(setting);
+	}
+
+	/** New messages in the conversation on screen are read as they arrive. */
+	async #readWatched(fresh: DecodedMessage[]): Promise<void> {
+		const open = this.conversations.peer;
+		if (
+			open &&
+			document.visibilityState === 'visible' &&
+			fresh.some((m) => m.peer === open && m.direction === 'in')
+		) {
+			await this.conversations.markRead(open);
+		}
+	}
+
+	/** Drops messages already read (here or on another device): they are not news. */
+	async #unreadOnly(messages: DecodedMessage[]): Promise<DecodedMessage[]> {
+		if (messages.length === 0) return messages;
+		const peers = [...new Set(messages.map((m) => m.peer))]; // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
+		const rows = await this.db.conversations.bulkGet(peers);
+		const readUpTo = new Map(rows.filter((r) => r !== undefined).map((r) => [r.peer, r.readUpTo ?? 0])); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
+		return messages.filter((m) => orderOf(m) > (readUpTo.get(m.peer) ?? 0));
 	}
 
 	/** Unlocked time-locks one by one (the last few); other new messages once per conversation not in view. */
@@ -530,4 +625,14 @@ export class ChatEngine {
 	#announceUnlock(m: DecodedMessage): void {
 		notifier.announce('unlock', `Time-locked message from ${m.peer} unlocked`, m.text ?? '', m.peer);
 	}
+}
+
+/**
+ * What this device acknowledges to the hub: incoming envelopes (the sender sees "delivered") and
+ * this account's own read markers, so the hub can purge them after the retention period like any
+ * delivered envelope. The receipts setting is not acknowledged: a device that signs in later must
+ * still find it.
+ */
+function receiptIds(decoded: DecodedMessage[], me: string): string[] {
+	return decoded.filter((m) => m.direction === 'in' || readMarkerOf(m, me) !== null).map((m) => m.id);
 }

@@ -106,8 +106,12 @@ export class LockedInbox {
 		await this.#pending.keep(fresh);
 		const incoming = fresh.filter((e) => this.#isIncoming(e));
 		if (incoming.length === 0) return;
-		this.#waiting += incoming.length;
-		this.#notice();
+		// A control envelope (a read receipt) is acknowledged like any other, but is no news.
+		const news = incoming.filter((e) => e.kind !== 'control');
+		if (news.length > 0) {
+			this.#waiting += news.length;
+			this.#notice();
+		}
 		await this.#receipt(incoming.map((e) => e.id));
 	}
 

@@ -34,7 +34,5 @@ export function canUnlock(m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt
 	);
 }
 
-/** A time-lock takes its place at its unlock time; anything else at the hub's storage time. */
-export function orderOf(m: { unlockAt: number | null; storedAt: number | null; sentAt: number }): number {
-	return m.unlockAt ?? m.storedAt ?? m.sentAt;
-}
+// Read markers carry places in this order, so the SDK (and the CLI) must compute it alike.
+export { orderOf } from '../sdk/readstate';

@@ -1,14 +1,56 @@
 import { z } from './zod';
+import { EpochMs, MessageId, Username } from './common';
 import { LIMITS } from './limits';
+
+export const TextBody = z.strictObject({
+	type: z.literal('text'),
+	text: z.string().min(1).max(LIMITS.textMaxChars),
+});
+
+/**
+ * Sent to yourself (`to` = your own name), so every device of the account learns it: the
+ * conversation with `peer` is read up to `upTo`, the place (hub time, `orderOf`) of the newest
+ * message read there. Markers only move forward; an older one changes nothing.
+ */
+export const ReadMarkerBody = z.strictObject({
+	type: z.literal('read'),
+	peer: Username,
+	upTo: EpochMs,
+});
+
+/** Sent to the peer, only while the reader's read receipts are on: these of your messages were read. */
+export const ReadReceiptBody = z.strictObject({
+	type: z.literal('read-receipt'),
+	ids: z.array(MessageId).min(1).max(LIMITS.readReceiptIdsMax),
+});
+
+/** Sent to yourself: read receipts on or off for the account (the newest by hub time wins). */
+export const ReceiptsSettingBody = z.strictObject({
+	type: z.literal('receipts-setting'),
+	on: z.boolean(),
+});
+
+/** Bodies of envelopes of kind `control`: device and peer signalling, never a message to show. */
+export const ControlBody = z.discriminatedUnion('type', [
+	ReadMarkerBody,
+	ReadReceiptBody,
+	ReceiptsSettingBody,
+]);
+export type ControlBody = z.infer<typeof ControlBody>;
 
 /**
  * The plaintext inside an envelope's ciphertext. Only the two ends ever see it;
  * the hub cannot parse it. Receivers validate it after decryption like any input.
  */
 export const MessageBody = z.discriminatedUnion('type', [
-	z.strictObject({
-		type: z.literal('text'),
-		text: z.string().min(1).max(LIMITS.textMaxChars),
-	}),
+	TextBody,
+	ReadMarkerBody,
+	ReadReceiptBody,
+	ReceiptsSettingBody,
 ]);
 export type MessageBody = z.infer<typeof MessageBody>;
+
+/** True for a body that belongs in a `control` envelope (anything but text). */
+export function isControlBody(body: MessageBody): body is ControlBody {
+	return body.type !== 'text';
+}

@@ -2,7 +2,8 @@ import { z } from './zod';
 import { EpochMs, MessageId, Username, b64Bytes, b64Range } from './common';
 import { LIMITS } from './limits';
 
-export const EnvelopeKind = z.enum(['text']);
+/** `control` carries a control body (body.ts): never shown as a message, never counted or notified. */
+export const EnvelopeKind = z.enum(['text', 'control']);
 export type EnvelopeKind = z.infer<typeof EnvelopeKind>;
 
 /**

@@ -14,6 +14,8 @@ export const LIMITS = {
 	activityPageMax: 200,
 	/** Most ids one receipt may acknowledge. */
 	receiptIdsMax: 500,
+	/** Most message ids one read receipt (a control envelope to the peer) carries. */
+	readReceiptIdsMax: 500,
 	/** Sync re-reads this far behind the cursor, so a write that committed late is not skipped. */
 	syncOverlapMs: 10_000,
 	/** Largest Socket.IO frame the hub accepts, in bytes. */

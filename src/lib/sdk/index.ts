@@ -7,5 +7,6 @@ export * from './verification';
 export * from './retry';
 export * from './receiver';
 export * from './receipts';
+export * from './readstate';
 export * from './activity';
 export * from './contacts';

@@ -2,7 +2,10 @@ import {
 	LIMITS,
 	parseSyncKey,
 	syncKeyFloor,
+	isControlBody,
+	type ControlBody,
 	type Envelope,
+	type EnvelopeKind,
 	type EnvelopeState,
 	type SendResult,
 	type StoredEnvelope,
@@ -53,7 +56,10 @@ export interface DecodedMessage {
 	unlockAt: number | null;
 	releasedAt: number | null;
 	announce: boolean;
+	/** `control` envelopes carry `control` and no text: never shown as a message. */
+	kind: EnvelopeKind;
 	text: string | null;
+	control: ControlBody | null;
 	problem: MessageProblem | null;
 }
 
@@ -141,6 +147,21 @@ export class Messenger {
 		);
 	}
 
+	/** Builds a signed, encrypted control envelope (to yourself for your devices, or to a peer). */
+	async sealControl(to: string, body: ControlBody, options: { id?: string } = {}): Promise<Envelope> {
+		const keys = await this.peerKeys(to);
+		return sealEnvelope(
+			{ id: options.id, from: this.username, to: keys.username, kind: 'control', body },
+			this.account.identity,
+			fromB64(keys.boxPk),
+		);
+	}
+
+	async sendControl(to: string, body: ControlBody): Promise<{ envelope: Envelope; result: SendResult }> {
+		const envelope = await this.sealControl(to, body);
+		return { envelope, result: await this.sendEnvelope(envelope) };
+	}
+
 	sendEnvelope(envelope: Envelope, timeoutMs?: number): Promise<SendResult> {
 		return call(this.socket, 'message:send', envelope, timeoutMs);
 	}
@@ -174,12 +195,19 @@ export class Messenger {
 			unlockAt: stored.unlockAt,
 			releasedAt: stored.releasedAt,
 			announce: stored.announce,
+			kind: stored.kind,
 			text: null,
+			control: null,
 			problem: null,
 		};
 		const keys = await keysOf(peer);
 		const result = openEnvelope(stored, this.account.identity, this.username, toPublicKeys(keys));
-		if (result.ok) return { ...decoded, text: result.body.text };
+		if (result.ok) {
+			const body = result.body;
+			// The kind is signed in clear: a body that does not match it is not trusted as either.
+			if (isControlBody(body) !== (stored.kind === 'control')) return { ...decoded, problem: 'bad-body' };
+			return isControlBody(body) ? { ...decoded, control: body } : { ...decoded, text: body.text };
+		}
 		if (result.reason === 'bad-signature' && direction === 'in') {
 			// Signed with other keys than the pinned ones: say so rather than "forged" when the hub publishes new keys.
 			try {

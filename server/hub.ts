@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { ready } from '../src/lib/crypto';
 import { ROUTES } from '../src/lib/protocol';
 import { joinCluster, SYNC_HINT_SPREAD_MS, type ClusterLink } from './cluster';
@@ -103,7 +103,8 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 	try {
 		const app = Fastify({
 			loggerInstance: logger.child({ component: 'http' }),
-			disableRequestLogging: true,
+			// One line per request of our own instead (http/access-log.ts).
+			logController: new LogController({ disableRequestLogging: true }),
 			bodyLimit: REST_BODY_LIMIT,
 			trustProxy: trustProxyOption(config.trustProxy),
 			...(config.tls

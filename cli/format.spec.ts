@@ -27,7 +27,10 @@ function message(overrides: Partial<DecodedMessage> = {}): DecodedMessage {
 		unlockAt: null,
 		releasedAt: null,
 		announce: false,
+		kind: 'text',
+		expiresAfterMs: null,
 		text: 'hello',
+		control: null,
 		problem: null,
 		...overrides,
 	};

@@ -30,6 +30,7 @@ import { AuthService } from './services/auth';
 import { DeviceService } from './services/devices';
 import { MaintenanceService } from './services/maintenance';
 import { MessageService } from './services/messages';
+import { TakebackService } from './services/takeback';
 import { Notifier } from './services/notify';
 import { SignInThrottle, redisCounters } from './services/throttle';
 import { Timelocks } from './services/timelock';
@@ -178,6 +179,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			messages: new MessageService(store, config, now, notify),
 			maintenance: new MaintenanceService(store, config, notify, auth, now, logger),
 			timelocks,
+			takeback: new TakebackService(store, config, now, notify, timelocks),
 			throttle,
 			twoFactor,
 		};

@@ -5,6 +5,7 @@ import type {
 	SessionEnded,
 	StoredEnvelope,
 	SyncHint,
+	Tombstone,
 } from '../../src/lib/protocol';
 import { EVENTS } from '../../src/lib/protocol';
 import type { HubServer } from '../socket/types';
@@ -50,6 +51,11 @@ export class Notifier {
 		if (to.recipient) targets.push(rooms.user(event.to));
 		if (to.sender) targets.push(rooms.user(event.from));
 		if (targets.length > 0) this.io.to(targets).emit(EVENTS.cancelled, event);
+	}
+
+	/** A message deleted for everyone: to every device of both parties. */
+	deleted(tombstone: Tombstone): void {
+		this.io.to([rooms.user(tombstone.from), rooms.user(tombstone.to)]).emit(EVENTS.messageDeleted, tombstone);
 	}
 
 	/** Asks every connected device, on every hub, to sync; each waits a random moment up to `withinMs`. */

@@ -1,5 +1,6 @@
 import mongoose, { type Connection } from 'mongoose';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
+import { expiriesRepo, type ExpiriesRepo } from './expiries';
 import { defineModels } from './models';
 import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
@@ -11,6 +12,7 @@ import { usersRepo, type UsersRepo } from './users';
 
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
+export type { ExpiryRecord, ExpiriesRepo } from './expiries';
 export type { SecondFactorRecord, SecondFactorsRepo } from './second-factor';
 export type { SessionRecord, SessionsRepo } from './sessions';
 export type { SettingsRepo } from './settings';
@@ -27,6 +29,8 @@ export interface Store {
 	settings: SettingsRepo;
 	envelopes: EnvelopesRepo;
 	receipts: ReceiptsRepo;
+	/** When delivered disappearing messages are removed. */
+	expiries: ExpiriesRepo;
 	usage: UsageRepo;
 	/** Sign-in throttling counts when the hubs have no Redis. */
 	throttle: ThrottleCounters;
@@ -61,6 +65,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		settings: settingsRepo(models),
 		envelopes: envelopesRepo(models),
 		receipts: receiptsRepo(models),
+		expiries: expiriesRepo(models),
 		usage: usageRepo(models),
 		throttle: throttleRepo(models),
 		secondFactors: secondFactorsRepo(models),

@@ -2,7 +2,8 @@ import { z } from './zod';
 import { EpochMs, MessageId, Username, b64Bytes, b64Range } from './common';
 import { LIMITS } from './limits';
 
-export const EnvelopeKind = z.enum(['text']);
+/** `text` is a message shown in the conversation; `control` a setting or request between devices (src/lib/protocol/body.ts). */
+export const EnvelopeKind = z.enum(['text', 'control']);
 export type EnvelopeKind = z.infer<typeof EnvelopeKind>;
 
 /**
@@ -22,6 +23,11 @@ export const Envelope = z.strictObject({
 	/** For a time-locked message: may the recipient see that something is coming? */
 	announce: z.boolean(),
 	kind: EnvelopeKind,
+	/**
+	 * A disappearing message: removed this long after it was first read (after it was sent, for the
+	 * sender's copy). Signed, so every device and the hub agree. Absent on envelopes from before it.
+	 */
+	expiresAfterMs: z.number().int().min(1).max(LIMITS.disappearingMaxMs).nullable().optional(),
 	nonce: b64Bytes(24),
 	ciphertext: b64Range(16, LIMITS.ciphertextMaxBytes),
 	signature: b64Bytes(64),
@@ -31,14 +37,15 @@ export type Envelope = z.infer<typeof Envelope>;
 /** Every field of an envelope, as the schema lists them: all are the sender's, all are signed or the signature. */
 export const ENVELOPE_FIELDS = Object.keys(Envelope.shape) as (keyof Envelope)[];
 
-/** The envelope inside `e` (a StoredEnvelope, say), without the fields the hub adds. */
+/** The envelope inside `e` (a StoredEnvelope, say), without the fields the hub adds; an absent timer is null. */
 export function pickEnvelope(e: Envelope): Envelope {
-	return Object.fromEntries(ENVELOPE_FIELDS.map((field) => [field, e[field]])) as Envelope;
+	const picked = Object.fromEntries(ENVELOPE_FIELDS.map((field) => [field, e[field]])) as Envelope;
+	return { ...picked, expiresAfterMs: e.expiresAfterMs ?? null };
 }
 
-/** True when every field is equal: a resend of the same envelope, not another under its id. */
+/** True when every field is equal (an absent timer equals none): a resend of the same envelope, not another under its id. */
 export function sameEnvelope(a: Envelope, b: Envelope): boolean {
-	return ENVELOPE_FIELDS.every((field) => a[field] === b[field]);
+	return ENVELOPE_FIELDS.every((field) => (a[field] ?? null) === (b[field] ?? null));
 }
 
 export const EnvelopeState = z.enum(['live', 'locked', 'released', 'cancelled']);
@@ -64,6 +71,21 @@ export const SealedNotice = z.strictObject({
 	unlockAt: EpochMs,
 });
 export type SealedNotice = z.infer<typeof SealedNotice>;
+
+/**
+ * What is left of a message its sender deleted for everyone: the sender's signed request, in both
+ * parties' sync orders where the envelope was, so that every device removes the text.
+ */
+export const Tombstone = z.strictObject({
+	id: MessageId,
+	from: Username,
+	to: Username,
+	deletedAt: EpochMs,
+	/** The sender's Ed25519 signature over the deletion statement (src/lib/crypto/takeback.ts). */
+	signature: b64Bytes(64),
+	syncKey: z.string().min(1).max(64),
+});
+export type Tombstone = z.infer<typeof Tombstone>;
 
 /** The fields covered by the signature, in this order. */
 export type EnvelopeHeader = Omit<Envelope, 'signature'>;

@@ -18,7 +18,13 @@ export const LIMITS = {
 	socketFrameMaxBytes: 128 * 1024,
 	/** Default and furthest time-lock horizon, in milliseconds (10 years). */
 	timelockHorizonMs: 10 * 365.25 * 24 * 3600 * 1000,
+	/** Longest disappearing-message timer, in milliseconds (one week). */
+	disappearingMaxMs: 7 * 24 * 3600 * 1000,
 } as const;
+
+/** The disappearing-message choices, by name; a hub's DISAPPEARING_TIMERS may shorten them (tests do). */
+export const DISAPPEARING_CHOICES = ['5m', '1h', '1d', '1w'] as const;
+export type DisappearingChoice = (typeof DISAPPEARING_CHOICES)[number];
 
 /** Argon2id cost for the master key: libsodium's INTERACTIVE limits (64 MiB, 2 passes). */
 export const KDF_DEFAULT = {

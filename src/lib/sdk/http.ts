@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import {
 	COOKIE_NAMES,
 	ERROR_CODES,
+	ClientConfig,
 	HealthResponse,
 	LoginResponse,
 	PasswordChangeResponse,
@@ -136,6 +137,11 @@ export class HubApi {
 
 	time(): Promise<TimeResponse> {
 		return this.#request('GET', ROUTES.time, TimeResponse);
+	}
+
+	/** The hub's delete window and disappearing timers. */
+	clientConfig(): Promise<ClientConfig> {
+		return this.#request('GET', ROUTES.clientConfig, ClientConfig);
 	}
 
 	async #request<T>(

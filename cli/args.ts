@@ -1,5 +1,12 @@
 import { parseArgs } from 'node:util';
-import { LIMITS, SecondFactorCode, UsernameInput } from '../src/lib/protocol';
+import {
+	DISAPPEARING_CHOICES,
+	LIMITS,
+	MessageId,
+	SecondFactorCode,
+	UsernameInput,
+	type DisappearingChoice,
+} from '../src/lib/protocol';
 import { UnlockDateError, parseUnlockDate } from './unlock';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:3000';
@@ -20,7 +27,12 @@ Commands:
                                           until <date> (ISO 8601, e.g. 2030-01-31T09:00, or
                                           DD:MM:YYYY:HH:MM:SS, local time unless an offset is given);
                                           --announce lets the recipient see that something is coming
-  read                                    fetch and print new messages, then exit
+  read                                    fetch and print new messages (each with its id), then exit
+  delete <message-id> [--everyone]        delete a message on every device of this account; with
+                                          --everyone (your own message, within the hub's window,
+                                          48 hours by default) on every device of both sides and the hub
+  disappear <user> <off|5m|1h|1d|1w>      set the disappearing-messages timer with <user>: your
+                                          messages to them from now on disappear that long after reading
   safety <user> [--accept]                print the safety number to compare with <user> in person;
                                           --accept trusts <user>'s new keys after they changed
   password [--keep-sessions]              change the password (the new one from $HOURGLASS_NEW_PASSWORD
@@ -58,6 +70,8 @@ export type Command =
 	| { name: '2fa'; action: 'enable' | 'disable'; code: string | null }
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
 	| { name: 'read' }
+	| { name: 'delete'; id: string; everyone: boolean }
+	| { name: 'disappear'; peer: string; timer: DisappearingChoice | 'off' }
 	| { name: 'safety'; peer: string; accept: boolean }
 	| { name: 'logout'; forget: boolean }
 	| { name: 'sessions'; revoke: SessionTarget | null }
@@ -91,6 +105,7 @@ const OPTIONS = {
 	others: { type: 'boolean' },
 	'keep-sessions': { type: 'boolean' },
 	yes: { type: 'boolean' },
+	everyone: { type: 'boolean' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -103,6 +118,8 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	'2fa': ['code'],
 	send: ['unlock', 'announce'],
 	read: [],
+	delete: ['everyone'],
+	disappear: [],
 	safety: ['accept'],
 	logout: ['forget'],
 	sessions: ['others'],
@@ -117,6 +134,8 @@ const ARITY: Record<Command['name'], string[]> = {
 	'2fa': ['enable|disable'],
 	send: ['<user>', '<text>'],
 	read: [],
+	delete: ['<message-id>'],
+	disappear: ['<user>', '<off|5m|1h|1d|1w>'],
 	safety: ['<user>'],
 	logout: [],
 	sessions: ['[revoke <id> | revoke --others]'],
@@ -151,6 +170,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'code',
 		'keep-sessions',
 		'yes',
+		'everyone',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
@@ -179,6 +199,7 @@ function buildCommand(
 		others?: boolean;
 		'keep-sessions'?: boolean;
 		yes?: boolean;
+		everyone?: boolean;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -207,6 +228,19 @@ function buildCommand(
 				unlockAt: values.unlock === undefined ? null : parseUnlock(values.unlock),
 				announce: values.announce ?? false,
 			};
+		}
+		case 'delete': {
+			const id = MessageId.safeParse(rest[0]);
+			if (!id.success)
+				throw new UsageError(`"${rest[0]}" is not a message id (as "hourglass read" prints them)`);
+			return { name, id: id.data, everyone: values.everyone ?? false };
+		}
+		case 'disappear': {
+			const timer = rest[1];
+			if (timer !== 'off' && !(DISAPPEARING_CHOICES as readonly string[]).includes(timer)) {
+				throw new UsageError('usage: hourglass disappear <user> <off|5m|1h|1d|1w>');
+			}
+			return { name, peer: parseUsername(rest[0]), timer: timer as DisappearingChoice | 'off' };
 		}
 		case 'safety':
 			return { name, peer: parseUsername(rest[0]), accept: values.accept ?? false };

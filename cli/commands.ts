@@ -1,4 +1,4 @@
-import type { SealedNotice } from '../src/lib/protocol';
+import type { DisappearingChoice, SealedNotice } from '../src/lib/protocol';
 import { decodePublicIdentity, fromB64, ready, safetyNumber } from '../src/lib/crypto';
 import {
 	ApiError,
@@ -15,7 +15,15 @@ import {
 import QRCode from 'qrcode';
 import { UsageError, parseCode, type Command, type SessionTarget } from './args';
 import { CookieJar } from './cookies';
-import { SESSION_ID_SHOWN, formatMessage, formatSealed, formatSessions, formatTime } from './format';
+import {
+	SESSION_ID_SHOWN,
+	formatDuration,
+	formatMessage,
+	formatSealed,
+	formatSessions,
+	formatTime,
+	formatTimer,
+} from './format';
 import { openVault, type Profile, type Vault } from './profile';
 import {
 	LocalSession,
@@ -45,6 +53,10 @@ export async function runCommand(
 			return withSession(ctx, (session) => send(session, command));
 		case 'read':
 			return withSession(ctx, read);
+		case 'delete':
+			return withSession(ctx, (session) => deleteMessage(session, command.id, command.everyone));
+		case 'disappear':
+			return withSession(ctx, (session) => disappear(session, command.peer, command.timer));
 		case 'safety':
 			return withSession(ctx, (session) => safety(session, command.peer, command.accept));
 		case 'logout':
@@ -139,6 +151,8 @@ async function send(session: LocalSession, command: Extract<Command, { name: 'se
 		const { envelope, result } = await messenger.send(command.to, command.text, {
 			unlockAt: command.unlockAt,
 			announce: command.announce,
+			// The conversation's timer as this device last saw it set (by `disappear` or `read`).
+			expiresAfterMs: session.vault.timers[command.to] ?? null,
 		});
 		session.vault.seen[envelope.id] = result.syncKey;
 		const again = result.duplicate ? ' (already stored)' : '';
@@ -167,8 +181,28 @@ async function read(session: LocalSession): Promise<void> {
 		const fresh = [...new Map(result.messages.map((m) => [m.id, m])).values()].filter(
 			(m) => session.vault.seen[m.id] === undefined,
 		);
-		for (const message of fresh) session.ctx.out(formatMessage(message));
-		if (fresh.length === 0) session.ctx.out('No new messages.');
+		// Forgotten (delete for me) or deleted for everyone: not printed, and said so once.
+		const gone = new Set([
+			...fresh.flatMap((m) => (m.control?.type === 'forget' ? [m.control.id] : [])),
+			...result.deletions.map((d) => d.id),
+		]);
+		let printed = 0;
+		for (const message of fresh) {
+			if (gone.has(message.id)) continue;
+			if (message.control?.type === 'timer') {
+				setTimer(session, message.peer, message.control.expiresAfterMs);
+				session.ctx.out(formatTimer(message, message.control.expiresAfterMs));
+			} else if (message.control === null) session.ctx.out(formatMessage(message));
+			else continue;
+			printed++;
+		}
+		for (const deletion of new Map(result.deletions.map((d) => [d.id, d])).values()) {
+			if (session.vault.seen[`deleted:${deletion.id}`] !== undefined) continue;
+			session.vault.seen[`deleted:${deletion.id}`] = deletion.syncKey;
+			session.ctx.out(`[${formatTime(deletion.deletedAt)}] ${deletion.id} deleted by ${deletion.from}`);
+			printed++;
+		}
+		if (printed === 0) session.ctx.out('No new messages.');
 		for (const notice of [...sealed.values()].sort((a, b) => a.unlockAt - b.unlockAt)) {
 			session.ctx.out(formatSealed(notice, result.serverNow));
 		}
@@ -189,6 +223,47 @@ function rememberRead(session: LocalSession, fresh: DecodedMessage[], cursor: st
 		for (const [id, syncKey] of Object.entries(seen)) if (syncKey < floor) delete seen[id];
 	}
 	session.vault.cursor = cursor;
+}
+
+/** Delete for me (every device of this account forgets it), or for everyone (the hub's copy and every device of both sides). */
+async function deleteMessage(session: LocalSession, id: string, everyone: boolean): Promise<void> {
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	if (everyone) {
+		const { outcome } = await messenger.deleteForEveryone(id);
+		session.ctx.out(
+			outcome === 'cancelled'
+				? `Cancelled ${id}: it was still time-locked and will never be delivered.`
+				: `Deleted ${id} for everyone.`,
+		);
+	}
+	const control = await messenger.forget(id);
+	if (!everyone) session.ctx.out(`Deleted ${id} on your devices; ${control.id} told them.`);
+}
+
+function setTimer(session: LocalSession, peer: string, expiresAfterMs: number | null): void {
+	if (expiresAfterMs === null) delete session.vault.timers[peer];
+	else session.vault.timers[peer] = expiresAfterMs;
+}
+
+/** Sets the conversation's disappearing timer, for both sides, as the hub's choices define it. */
+async function disappear(
+	session: LocalSession,
+	peer: string,
+	timer: DisappearingChoice | 'off',
+): Promise<void> {
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	const expiresAfterMs =
+		timer === 'off' ? null : (await messenger.api.clientConfig()).disappearingTimers[timer];
+	const control = await messenger.setTimer(peer, expiresAfterMs);
+	setTimer(session, peer, expiresAfterMs);
+	session.save();
+	session.ctx.out(
+		expiresAfterMs === null
+			? `Disappearing messages with ${peer} are off (${control.id}).`
+			: `Disappearing messages with ${peer}: ${formatDuration(expiresAfterMs)} after reading (${control.id}).`,
+	);
 }
 
 async function safety(session: LocalSession, peer: string, accept: boolean): Promise<void> {

@@ -61,12 +61,14 @@ describe('formatTime and formatDuration', () => {
 
 describe('formatMessage', () => {
 	it('prints sender, recipient, time and text', () => {
-		expect(formatMessage(message())).toBe('[2030-01-31 09:00:00] bob → alice: hello');
+		expect(formatMessage(message())).toBe(
+			'[2030-01-31 09:00:00] 0190a0b0-0000-7000-8000-000000000000 bob → alice: hello',
+		);
 	});
 
 	it('indents the following lines of a multi-line text', () => {
 		expect(formatMessage(message({ text: 'one\ntwo' }))).toBe(
-			'[2030-01-31 09:00:00] bob → alice: one\n    two',
+			'[2030-01-31 09:00:00] 0190a0b0-0000-7000-8000-000000000000 bob → alice: one\n    two',
 		);
 	});
 
@@ -75,7 +77,7 @@ describe('formatMessage', () => {
 			message({ unlockAt: T0 + 60_000, releasedAt: T0 + 60_200, state: 'released', sentAt: T0 - 1000 }),
 		);
 		expect(line).toBe(
-			'[2030-01-31 09:01:00] bob → alice (time-locked: sent 2030-01-31 08:59:59, unlocked 2030-01-31 09:01:00): hello',
+			'[2030-01-31 09:01:00] 0190a0b0-0000-7000-8000-000000000000 bob → alice (time-locked: sent 2030-01-31 08:59:59, unlocked 2030-01-31 09:01:00): hello',
 		);
 	});
 
@@ -84,7 +86,7 @@ describe('formatMessage', () => {
 			message({ direction: 'out', unlockAt: T0 + 60_000, state: 'locked', sentAt: T0 }),
 		);
 		expect(line).toBe(
-			'[2030-01-31 09:00:00] bob → alice (locked until 2030-01-31 09:01:00, sent 2030-01-31 09:00:00): hello',
+			'[2030-01-31 09:00:00] 0190a0b0-0000-7000-8000-000000000000 bob → alice (locked until 2030-01-31 09:01:00, sent 2030-01-31 09:00:00): hello',
 		);
 	});
 
@@ -94,9 +96,15 @@ describe('formatMessage', () => {
 		expect(line).not.toContain('hello');
 	});
 
+	it('marks a disappearing message with its timer', () => {
+		expect(formatMessage(message({ expiresAfterMs: 300_000 }))).toBe(
+			'[2030-01-31 09:00:00] 0190a0b0-0000-7000-8000-000000000000 bob → alice (disappears 5m 0s after reading): hello',
+		);
+	});
+
 	it('escapes control characters in the text', () => {
 		expect(formatMessage(message({ text: 'hi\u001b[2J' }))).toBe(
-			'[2030-01-31 09:00:00] bob → alice: hi\\u{1b}[2J',
+			'[2030-01-31 09:00:00] 0190a0b0-0000-7000-8000-000000000000 bob → alice: hi\\u{1b}[2J',
 		);
 	});
 });

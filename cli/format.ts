@@ -45,11 +45,15 @@ const PROBLEMS: Record<MessageProblem, string> = {
 	'key-changed': 'not shown: the sender’s keys changed since they were pinned on this device',
 };
 
-/** One message as printed by `read`; the text never appears when a check failed. */
+/** One message as printed by `read`, with its id (for `delete`); the text never appears when a check failed. */
 export function formatMessage(message: DecodedMessage): string {
 	const when = formatTime(message.releasedAt ?? message.storedAt);
 	const lock = message.unlockAt === null ? '' : ` (${lockState(message, message.unlockAt)})`;
-	const head = `[${when}] ${message.from} → ${message.to}${lock}:`;
+	const timer =
+		message.expiresAfterMs === null
+			? ''
+			: ` (disappears ${formatDuration(message.expiresAfterMs)} after reading)`;
+	const head = `[${when}] ${message.id} ${message.from} → ${message.to}${lock}${timer}:`;
 	if (message.text === null) return `${head} [${PROBLEMS[message.problem ?? 'bad-body']}]`;
 	const [first, ...more] = safeText(message.text).split('\n');
 	return [`${head} ${first}`, ...more.map((line) => `    ${line}`)].join('\n');
@@ -60,6 +64,12 @@ function lockState(message: DecodedMessage, unlockAt: number): string {
 	if (message.state === 'locked') return `locked until ${formatTime(unlockAt)}, ${sent}`;
 	if (message.state === 'cancelled') return `time-lock cancelled, ${sent}`;
 	return `time-locked: ${sent}, unlocked ${formatTime(message.releasedAt ?? unlockAt)}`;
+}
+
+/** A disappearing-messages setting, as `read` prints it. */
+export function formatTimer(message: DecodedMessage, expiresAfterMs: number | null): string {
+	const setting = expiresAfterMs === null ? 'off' : formatDuration(expiresAfterMs);
+	return `[${formatTime(message.storedAt)}] ${message.from} set disappearing messages to ${setting} (with ${message.to})`;
 }
 
 /** An announced time-lock that is still sealed: who, and when it opens by the hub's clock. */

@@ -33,6 +33,7 @@ function vault(): Vault {
 		pins: { bob: { username: 'bob', signPk: 'a'.repeat(43), boxPk: 'b'.repeat(43), pinnedAt: 1 } },
 		cursor: '000001895994800000-x',
 		seen: { id1: '000001895994800000-x' },
+		timers: { bob: 300_000 },
 	};
 }
 

@@ -43,6 +43,8 @@ export interface Vault {
 	cursor: string | null;
 	/** Ids already printed, by sync key; only those inside the sync overlap window are kept. */
 	seen: Record<string, string>;
+	/** Each conversation's disappearing timer (ms) as last set by either side; none when off. */
+	timers: Record<string, number>;
 }
 
 const ProfileFile = z.strictObject({
@@ -70,6 +72,8 @@ const VaultFile = z.strictObject({
 	pins: z.record(z.string(), PinFile),
 	cursor: z.string().nullable(),
 	seen: z.record(z.string(), z.string()),
+	// Absent in vaults sealed before disappearing messages.
+	timers: z.record(z.string(), z.number()).optional(),
 });
 
 const CurrentFile = z.record(z.string(), z.string());
@@ -157,6 +161,7 @@ export function sealVault(vault: Vault, localKey: Uint8Array): Profile['vault'] 
 		pins: vault.pins,
 		cursor: vault.cursor,
 		seen: vault.seen,
+		timers: vault.timers,
 	});
 	const { nonce, ciphertext } = sealWithKey(utf8(text), localKey);
 	return { nonce: toB64(nonce), ciphertext: toB64(ciphertext) };
@@ -171,8 +176,8 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 	}
 	const parsed = VaultFile.safeParse(JSON.parse(fromUtf8(plaintext)));
 	if (!parsed.success) throw new ProfileError('damaged', 'The sealed local data is damaged.');
-	const { identity, user, cookies, pins, cursor, seen } = parsed.data;
-	return { identity: deserializeIdentity(identity), user, cookies, pins, cursor, seen };
+	const { identity, user, cookies, pins, cursor, seen, timers } = parsed.data;
+	return { identity: deserializeIdentity(identity), user, cookies, pins, cursor, seen, timers: timers ?? {} };
 }
 
 function readIfExists(path: string): string | null {

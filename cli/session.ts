@@ -63,7 +63,7 @@ export function profileFrom(
 	server: string,
 	account: Account,
 	jar: CookieJar,
-	previous: Pick<Vault, 'pins' | 'cursor' | 'seen'> | null,
+	previous: Pick<Vault, 'pins' | 'cursor' | 'seen' | 'timers'> | null,
 ): { profile: Profile; vault: Vault } {
 	const vault: Vault = {
 		identity: account.identity,
@@ -72,6 +72,7 @@ export function profileFrom(
 		pins: previous?.pins ?? {},
 		cursor: previous?.cursor ?? null,
 		seen: previous?.seen ?? {},
+		timers: previous?.timers ?? {},
 	};
 	const profile: Profile = {
 		v: 1,
@@ -157,7 +158,7 @@ export class LocalSession {
 			publicIdentity(account.identity).boxPk === publicIdentity(this.vault.identity).boxPk;
 		// Another identity behind the same name (the account was made anew): what was pinned and
 		// read under the old one says nothing about the new one.
-		if (!sameIdentity) Object.assign(vault, { pins: {}, cursor: null, seen: {} });
+		if (!sameIdentity) Object.assign(vault, { pins: {}, cursor: null, seen: {}, timers: {} });
 		this.profile = profile;
 		this.vault = vault;
 		this.keys = { ...this.keys, localKey: account.localKey };

@@ -48,14 +48,19 @@ const trustProxy = z.string().transform((text, ctx): false | number | string[] =
 const disappearingTimers = z.string().transform((text, ctx) => {
 	const parts = text.split(',').map((part) => part.trim());
 	const max = LIMITS.disappearingMaxMs / 1000;
-	if (parts.length !== DISAPPEARING_CHOICES.length || parts.some((p) => !/^\d+$/.test(p) || +p < 1 || +p > max)) {
-		ctx.addIssue({ code: 'custom', message: `four whole numbers of seconds from 1 to ${max}, comma-separated` });
+	if (
+		parts.length !== DISAPPEARING_CHOICES.length ||
+		parts.some((p) => !/^\d+$/.test(p) || +p < 1 || +p > max)
+	) {
+		ctx.addIssue({
+			code: 'custom',
+			message: `four whole numbers of seconds from 1 to ${max}, comma-separated`,
+		});
 		return z.NEVER;
 	}
-	return Object.fromEntries(DISAPPEARING_CHOICES.map((choice, i) => [choice, Number(parts[i]) * 1000])) as Record<
-		DisappearingChoice,
-		number
-	>;
+	return Object.fromEntries(
+		DISAPPEARING_CHOICES.map((choice, i) => [choice, Number(parts[i]) * 1000]),
+	) as Record<DisappearingChoice, number>;
 });
 
 /** A URL's origin only (scheme, host, port): what a browser sends in the Origin header. */
@@ -105,7 +110,12 @@ const Env = z
 		TIMELOCK_HORIZON_DAYS: positiveInt(HORIZON_MAX_DAYS).default(3650),
 		/** How long after sending a message its sender may delete it for everyone (48 hours). */
 		DELETE_WINDOW_SECONDS: positiveInt(365 * 86_400).default(48 * 3600),
-		DISAPPEARING_TIMERS_SECONDS: disappearingTimers.default({ '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000, '1w': 604_800_000 }),
+		DISAPPEARING_TIMERS_SECONDS: disappearingTimers.default({
+			'5m': 300_000,
+			'1h': 3_600_000,
+			'1d': 86_400_000,
+			'1w': 604_800_000,
+		}),
 		STATIC_DIR: z.string().min(1).default('build'),
 		STATIC_COMPRESSION: boolean.default(true),
 		TRUST_PROXY: trustProxy.default(false),

@@ -23,13 +23,10 @@ export function systemRoutes(app: FastifyInstance, ctx: HubContext): void {
 
 	app.get(ROUTES.time, async (): Promise<TimeResponse> => ({ serverNow: ctx.now() }));
 
-	app.get(
-		ROUTES.clientConfig,
-		async (): Promise<ClientConfig> => ({
-			deleteWindowMs: ctx.config.deleteWindowMs,
-			disappearingTimers: ctx.config.disappearingTimers,
-		}),
-	);
+	app.get(ROUTES.clientConfig, async (): Promise<ClientConfig> => ({
+		deleteWindowMs: ctx.config.deleteWindowMs,
+		disappearingTimers: ctx.config.disappearingTimers,
+	}));
 
 	// Without a token the app port serves no metrics at all (METRICS_PORT may, on an address of its own).
 	if (ctx.config.metrics.token !== null) metricsRoutes(app, ctx);

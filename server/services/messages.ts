@@ -166,7 +166,8 @@ export class MessageService {
 		for (const id of unique) {
 			const recent = this.#recent.get(id);
 			if (!recent) unknown.push(id);
-			else if (recent.to === recipient) mine.push({ id, from: recent.from, expiresAfterMs: recent.expiresAfterMs });
+			else if (recent.to === recipient)
+				mine.push({ id, from: recent.from, expiresAfterMs: recent.expiresAfterMs });
 		}
 		if (unknown.length > 0) mine.push(...(await this.store.envelopes.deliverable(unknown, recipient)));
 		const at = this.now();

@@ -80,7 +80,10 @@ export interface EnvelopesRepo {
 	/** The tombstone of `id`, if it is one. */
 	tombstone(id: string): Promise<Tombstone | null>;
 	/** Which of `ids` are addressed to `to` and deliverable, with their senders and timers. */
-	deliverable(ids: string[], to: string): Promise<{ id: string; from: string; expiresAfterMs: number | null }[]>;
+	deliverable(
+		ids: string[],
+		to: string,
+	): Promise<{ id: string; from: string; expiresAfterMs: number | null }[]>;
 	/** Cancelled envelopes and tombstones stored before `before` (purged after the retention period). */
 	cancelledBefore(before: number, limit: number): Promise<string[]>;
 	deleteMany(ids: string[]): Promise<void>;

@@ -83,12 +83,16 @@ describe('delete for everyone', () => {
 		const told = [alice, aliceLaptop, bob, bobPhone].map((c) =>
 			waitForEvent(c.socket, 'message:deleted', (t) => t.id === envelope.id),
 		);
-		const result = await alice.messenger.deleteForEveryone({ id: envelope.id, to: bob.username });
+		const result = await alice.messenger.deleteForEveryone(envelope.id);
 		expect(result).toEqual({ id: envelope.id, outcome: 'deleted' });
 		const tombstones = await Promise.all(told);
-		for (const t of tombstones) expect(t).toMatchObject({ id: envelope.id, from: alice.username, to: bob.username });
+		for (const t of tombstones)
+			expect(t).toMatchObject({ id: envelope.id, from: alice.username, to: bob.username });
 		// Bob's devices check that Alice, not the hub, asked for it.
-		expect(await bob.messenger.checkTombstone(tombstones[0])).toMatchObject({ id: envelope.id, peer: alice.username });
+		expect(await bob.messenger.checkTombstone(tombstones[0])).toMatchObject({
+			id: envelope.id,
+			peer: alice.username,
+		});
 		expect(await aliceLaptop.messenger.checkTombstone(tombstones[0])).toMatchObject({ peer: bob.username });
 
 		// The hub's copy is gone: no ciphertext anywhere in its database.
@@ -107,7 +111,7 @@ describe('delete for everyone', () => {
 			}
 		}
 		// Asking again answers the same, and changes nothing.
-		expect(await alice.messenger.deleteForEveryone({ id: envelope.id, to: bob.username })).toEqual(result);
+		expect(await alice.messenger.deleteForEveryone(envelope.id)).toEqual(result);
 	});
 
 	it('is ignored by the devices when the hub makes it up: the signature must be the sender’s over that message', async () => {
@@ -118,7 +122,7 @@ describe('delete for everyone', () => {
 			from: alice.username,
 			to: bob.username,
 			deletedAt: Date.now(),
-			signature: signDeletion({ id: other, from: alice.username, to: bob.username }, alice.account.identity.signSk),
+			signature: signDeletion({ id: other, from: alice.username }, alice.account.identity.signSk),
 			syncKey: '0'.repeat(15) + '-' + envelope.id,
 		};
 		expect(await bob.messenger.checkTombstone(forged)).toBeNull();
@@ -128,13 +132,17 @@ describe('delete for everyone', () => {
 
 	it('is refused to the recipient, to a stranger, with a bad signature and after the window, and nothing changes', async () => {
 		const envelope = await aliceSends('you cannot take this back');
-		const target = { id: envelope.id, from: alice.username, to: bob.username };
+		const target = { id: envelope.id, from: alice.username };
 		const emitDelete = (client: TestClient, signature: string, id = envelope.id) =>
 			call(client.socket, 'message:delete', { id, signature });
 
-		expect(await refusal(emitDelete(bob, signDeletion(target, bob.account.identity.signSk)))).toBe('FORBIDDEN');
+		expect(await refusal(emitDelete(bob, signDeletion(target, bob.account.identity.signSk)))).toBe(
+			'FORBIDDEN',
+		);
 		// A stranger learns nothing: the same answer as for an id that does not exist.
-		expect(await refusal(emitDelete(carol, signDeletion(target, carol.account.identity.signSk)))).toBe('NOT_FOUND');
+		expect(await refusal(emitDelete(carol, signDeletion(target, carol.account.identity.signSk)))).toBe(
+			'NOT_FOUND',
+		);
 		const unknown = newMessageId();
 		expect(
 			await refusal(
@@ -146,9 +154,7 @@ describe('delete for everyone', () => {
 
 		skewMs = (WINDOW_SECONDS + 1) * 1000;
 		try {
-			expect(await refusal(alice.messenger.deleteForEveryone({ id: envelope.id, to: bob.username }))).toBe(
-				'DELETE_WINDOW_PASSED',
-			);
+			expect(await refusal(alice.messenger.deleteForEveryone(envelope.id))).toBe('DELETE_WINDOW_PASSED');
 		} finally {
 			skewMs = 0;
 		}
@@ -162,7 +168,7 @@ describe('delete for everyone', () => {
 		const serverNow = (await call(alice.socket, 'time:sync', {})).serverNow;
 		const unlockAt = serverNow + 1_500;
 		const { envelope } = await alice.messenger.send(bob.username, 'sealed then deleted', { unlockAt });
-		expect(await alice.messenger.deleteForEveryone({ id: envelope.id, to: bob.username })).toEqual({
+		expect(await alice.messenger.deleteForEveryone(envelope.id)).toEqual({
 			id: envelope.id,
 			outcome: 'cancelled',
 		});
@@ -175,7 +181,9 @@ describe('delete for everyone', () => {
 			.toBe(0);
 		// Past the unlock time by the hub's clock, nothing reached Bob and his sync holds nothing of it.
 		await expect
-			.poll(async () => (await call(bob.socket, 'time:sync', {})).serverNow > unlockAt + 500, { timeout: 10_000 })
+			.poll(async () => (await call(bob.socket, 'time:sync', {})).serverNow > unlockAt + 500, {
+				timeout: 10_000,
+			})
 			.toBe(true);
 		for (const client of [bob, bobPhone]) {
 			expect(heardBy(client).messageNew.find((e) => e.id === envelope.id)).toBeUndefined();
@@ -196,7 +204,10 @@ describe('delete for me', () => {
 		expect(control.to).toBe(alice.username);
 		// A device that was away finds it at its next sync.
 		const synced = await aliceLaptop.messenger.syncAll(null);
-		expect(synced.messages.find((m) => m.id === control.id)?.control).toEqual({ type: 'forget', id: envelope.id });
+		expect(synced.messages.find((m) => m.id === control.id)?.control).toEqual({
+			type: 'forget',
+			id: envelope.id,
+		});
 		// Bob is told nothing and keeps his copy.
 		for (const client of [bob, bobPhone]) {
 			expect(heardBy(client).messageNew.find((e) => e.id === control.id)).toBeUndefined();
@@ -218,11 +229,15 @@ describe('delete for me', () => {
 
 describe('disappearing messages', () => {
 	it('carries the timer setting end to end to the peer and to the setter’s other devices', async () => {
-		const isTimer = (e: StoredEnvelope) => e.kind === 'control' && e.from === alice.username && e.to === bob.username;
+		const isTimer = (e: StoredEnvelope) =>
+			e.kind === 'control' && e.from === alice.username && e.to === bob.username;
 		const onBob = waitForEvent(bob.socket, 'message:new', isTimer);
 		const onLaptop = waitForEvent(aliceLaptop.socket, 'message:new', isTimer);
 		await alice.messenger.setTimer(bob.username, 3_600_000);
-		expect((await bob.messenger.open(await onBob)).control).toEqual({ type: 'timer', expiresAfterMs: 3_600_000 });
+		expect((await bob.messenger.open(await onBob)).control).toEqual({
+			type: 'timer',
+			expiresAfterMs: 3_600_000,
+		});
 		expect((await aliceLaptop.messenger.open(await onLaptop)).control).toEqual({
 			type: 'timer',
 			expiresAfterMs: 3_600_000,
@@ -241,7 +256,9 @@ describe('disappearing messages', () => {
 		expect(await refusal(alice.messenger.sendEnvelope({ ...sealed, expiresAfterMs: 604_800_000 }))).toBe(
 			'BAD_SIGNATURE',
 		);
-		expect(await refusal(alice.messenger.sendEnvelope({ ...sealed, expiresAfterMs: null }))).toBe('BAD_SIGNATURE');
+		expect(await refusal(alice.messenger.sendEnvelope({ ...sealed, expiresAfterMs: null }))).toBe(
+			'BAD_SIGNATURE',
+		);
 
 		const envelope = await aliceSends('gone soon', { expiresAfterMs: timer });
 		const received = (await bob.messenger.syncAll(null)).messages.find((m) => m.id === envelope.id);
@@ -277,7 +294,9 @@ describe('disappearing messages', () => {
 		expect(await db.collection('receipts').countDocuments({ _id: envelope.id as never })).toBe(0);
 		const fresh = await signInUser(hub.url, alice.username);
 		try {
-			expect((await fresh.messenger.syncAll(null)).messages.find((m) => m.id === envelope.id)).toBeUndefined();
+			expect(
+				(await fresh.messenger.syncAll(null)).messages.find((m) => m.id === envelope.id),
+			).toBeUndefined();
 		} finally {
 			fresh.close();
 		}
@@ -287,10 +306,7 @@ describe('disappearing messages', () => {
 describe('bad input', () => {
 	it('message:delete: malformed, oversized or without an ack gets a clear code, and nothing is deleted', async () => {
 		const envelope = await aliceSends('stays');
-		const signature = signDeletion(
-			{ id: envelope.id, from: alice.username, to: bob.username },
-			alice.account.identity.signSk,
-		);
+		const signature = signDeletion({ id: envelope.id, from: alice.username }, alice.account.identity.signSk);
 		const bad: unknown[] = [
 			{ id: envelope.id },
 			{ signature },
@@ -309,7 +325,9 @@ describe('bad input', () => {
 				error: { code: 'BAD_REQUEST' },
 			});
 		}
-		expect(await rawEmit(alice.socket, 'message:delete', [{ id: envelope.id, signature }, 'extra'])).toMatchObject({
+		expect(
+			await rawEmit(alice.socket, 'message:delete', [{ id: envelope.id, signature }, 'extra']),
+		).toMatchObject({
 			ok: false,
 			error: { code: 'BAD_REQUEST' },
 		});

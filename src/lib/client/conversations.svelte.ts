@@ -1,6 +1,6 @@
 import { liveQuery, type Subscription } from 'dexie';
 import type { SealedNotice } from '../protocol';
-import type { DecodedMessage } from '../sdk';
+import type { DecodedMessage, DeletedMessage } from '../sdk';
 import { lastOfPeer, openText, sealText, type AccountDb, type ConversationRow, type MessageRow } from './db';
 import { MessageWindow } from './message-window.svelte';
 import { orderOf } from './timeline';
@@ -15,6 +15,8 @@ export interface ConversationView {
 	lastAt: number;
 	unread: number;
 	last: MessageView | null;
+	/** The disappearing timer of messages sent now, or null when off. */
+	timerMs: number | null;
 }
 
 /** Views kept for reuse: enough for every row a window shows and every conversation's preview. */
@@ -36,10 +38,19 @@ export class Conversations {
 	#listQuery: Subscription | null = null;
 	/** Opened rows by id, with the row they were made from. Not reactive: a cache. */
 	#views = new Map<string, { row: MessageRow; view: MessageView }>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- a cache, never read by a template
+	#now: () => number;
+	/** Called after a write that may move the next disappearing message's removal (see Expiry). */
+	onTimersChanged: () => void = () => {};
 
-	constructor(db: AccountDb, localKey: Uint8Array) {
+	constructor(db: AccountDb, localKey: Uint8Array, now: () => number = Date.now) {
 		this.#db = db;
 		this.#localKey = localKey;
+		this.#now = now;
+	}
+
+	/** The disappearing timer that messages to `peer` carry now (null: off). */
+	async timerOf(peer: string): Promise<number | null> {
+		return (await this.#db.conversations.get(peer))?.timerMs ?? null;
 	}
 
 	get list(): ConversationView[] {
@@ -101,10 +112,65 @@ export class Conversations {
 
 	async markRead(peer: string): Promise<void> {
 		// No write when nothing changes: every write wakes the views that follow the table.
-		await this.#db.transaction('rw', this.#db.conversations, async () => {
+		const started = await this.#db.transaction('rw', this.#db.conversations, this.#db.messages, async () => {
 			const row = await this.#db.conversations.get(peer);
 			if (row && row.unread > 0) await this.#db.conversations.update(peer, { unread: 0 });
+			// Read now: each disappearing message's timer starts.
+			const waiting = await this.#db.messages.where('waitsForRead').equals(peer).toArray();
+			const now = this.#now();
+			await this.#db.messages.bulkPut(
+				waiting.map(({ waitsForRead: _, ...rest }) => ({
+					...rest,
+					expiresAt: now + (rest.expiresAfterMs ?? 0),
+				})),
+			);
+			return waiting.length;
 		});
+		if (started > 0) this.onTimersChanged();
+	}
+
+	/** Deleted for everyone by their sender (checked already): each row keeps its place and loses its text. */
+	async markDeleted(deletions: Pick<DeletedMessage, 'id'>[]): Promise<void> {
+		if (deletions.length === 0) return;
+		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+			const rows = await this.#db.messages.bulkGet(deletions.map((d) => d.id));
+			const hit = rows.filter((row): row is MessageRow => row !== undefined && row.status !== 'deleted');
+			if (hit.length === 0) return;
+			await this.#db.messages.bulkPut(hit.map((row) => ({ ...row, status: 'deleted' as const, text: null })));
+			const bumps = new Bumps();
+			for (const row of hit) bumps.touch(row.peer);
+			await this.#applyBumps(bumps);
+		});
+	}
+
+	/** Delete for me: the rows go, and a later sync that brings them again is ignored. */
+	async forget(ids: string[]): Promise<void> {
+		if (ids.length === 0) return;
+		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, this.#db.gone, async () => {
+			await this.#remove(ids);
+		});
+	}
+
+	/** Removes the disappearing messages whose time has come by `now`; says when the next one is due (or null). */
+	async expireDue(now: number): Promise<number | null> {
+		return this.#db.transaction('rw', this.#db.messages, this.#db.conversations, this.#db.gone, async () => {
+			const due = await this.#db.messages.where('expiresAt').belowOrEqual(now).primaryKeys();
+			await this.#remove(due);
+			const next = await this.#db.messages.orderBy('expiresAt').first();
+			return next?.expiresAt ?? null;
+		});
+	}
+
+	/** Inside the caller's transaction: deletes the rows, remembers their ids, moves their conversations. */
+	async #remove(ids: string[]): Promise<void> {
+		const rows = (await this.#db.messages.bulkGet(ids)).filter((row) => row !== undefined);
+		const at = this.#now();
+		await this.#db.gone.bulkPut(ids.map((id) => ({ id, at })));
+		await this.#db.messages.bulkDelete(ids);
+		for (const row of rows) this.#views.delete(row.id);
+		const bumps = new Bumps();
+		for (const row of rows) bumps.touch(row.peer);
+		await this.#applyBumps(bumps);
 	}
 
 	close(peer: string): void {
@@ -129,14 +195,36 @@ export class Conversations {
 	async ingest(messages: DecodedMessage[]): Promise<DecodedMessage[]> {
 		if (messages.length === 0) return [];
 		const fresh: DecodedMessage[] = [];
-		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+		let timers = false;
+		const tables = [this.#db.messages, this.#db.conversations, this.#db.gone];
+		await this.#db.transaction('rw', tables, async () => {
 			const held = new Map<string, MessageRow>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const existing = await this.#db.messages.bulkGet(messages.map((m) => m.id));
 			for (const row of existing) if (row) held.set(row.id, row);
+			const gone = new Set((await this.#db.gone.bulkGet(messages.map((m) => m.id))).map((g) => g?.id)); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const puts: MessageRow[] = [];
 			const bumps = new Bumps();
+			const forgets: string[] = [];
+			const settings = new Map<string, { at: number; expiresAfterMs: number | null }>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			for (const m of messages) {
 				const row = held.get(m.id);
+				if (gone.has(m.id)) continue;
+				if (m.kind === 'control') {
+					// Never a message in the list: a forget removes one, a timer setting is a line; anything else is dropped.
+					if (m.control?.type === 'forget') forgets.push(m.control.id);
+					if (m.control?.type === 'timer' && !row) {
+						const next = this.#noticeOf(m, m.control.expiresAfterMs);
+						puts.push(next);
+						held.set(next.id, next);
+						bumps.add(m.peer, m.storedAt, false);
+						const previous = settings.get(m.peer);
+						if (!previous || previous.at < m.storedAt) {
+							settings.set(m.peer, { at: m.storedAt, expiresAfterMs: m.control.expiresAfterMs });
+						}
+					}
+					continue;
+				}
+				if (m.expiresAfterMs !== null && !row) timers = true;
 				if (m.state === 'cancelled') {
 					// Our own time-lock, cancelled from another device while this one was away.
 					if (m.direction === 'out' && row && row.status !== 'cancelled') {
@@ -171,8 +259,43 @@ export class Conversations {
 			}
 			await this.#db.messages.bulkPut(puts);
 			await this.#applyBumps(bumps);
+			await this.#applyTimers(settings);
+			if (forgets.length > 0) await this.#remove(forgets);
 		});
+		if (timers) this.onTimersChanged();
 		return fresh;
+	}
+
+	/** A timer set by either side: the latest setting (by the hub's time) decides the conversation's timer. */
+	async #applyTimers(settings: Map<string, { at: number; expiresAfterMs: number | null }>): Promise<void> {
+		for (const [peer, setting] of settings) {
+			const row = await this.#db.conversations.get(peer);
+			if (row && (row.timerSetAt ?? 0) < setting.at) {
+				await this.#db.conversations.update(peer, {
+					timerMs: setting.expiresAfterMs,
+					timerSetAt: setting.at,
+				});
+			}
+		}
+	}
+
+	#noticeOf(m: DecodedMessage, expiresAfterMs: number | null): MessageRow {
+		return {
+			id: m.id,
+			peer: m.peer,
+			direction: m.direction,
+			status: 'notice',
+			order: m.storedAt,
+			sentAt: m.sentAt,
+			storedAt: m.storedAt,
+			unlockAt: null,
+			releasedAt: null,
+			announce: false,
+			text: null,
+			problem: null,
+			error: null,
+			notice: { kind: 'timer', by: m.from, expiresAfterMs },
+		};
 	}
 
 	/** Announced time-locks: a placeholder with the sender and the unlock date, and nothing to read. */
@@ -295,6 +418,8 @@ export class Conversations {
 			const row = rows[i];
 			const bump = bumps.get(peer);
 			next.push({
+				// Keeps what else the row holds (the disappearing timer).
+				...row,
 				peer,
 				lastAt: Math.max(row?.lastAt ?? 0, bump.at),
 				unread: (row?.unread ?? 0) + bump.unread,
@@ -306,7 +431,18 @@ export class Conversations {
 
 	/** A decoded message as stored on this device: incoming ones are "received", our own "sent". */
 	#rowOf(m: DecodedMessage): MessageRow {
+		const timer = m.expiresAfterMs;
+		// Our own copy disappears that long after it was sent; another's after it is first read here.
+		const expiry: Partial<MessageRow> =
+			timer === null
+				? {}
+				: m.direction === 'out'
+					? { expiresAfterMs: timer, expiresAt: m.storedAt + timer }
+					: this.#isWatching(m.peer)
+						? { expiresAfterMs: timer, expiresAt: this.#now() + timer }
+						: { expiresAfterMs: timer, waitsForRead: m.peer };
 		return {
+			...expiry,
 			id: m.id,
 			peer: m.peer,
 			direction: m.direction,
@@ -329,7 +465,13 @@ export class Conversations {
 		const lasts = await this.#db.messages.bulkGet(rows.map((row) => row.lastId ?? ''));
 		return rows.map((row, i) => {
 			const last = lasts[i];
-			return { peer: row.peer, lastAt: row.lastAt, unread: row.unread, last: last ? this.#view(last) : null };
+			return {
+				peer: row.peer,
+				lastAt: row.lastAt,
+				unread: row.unread,
+				last: last ? this.#view(last) : null,
+				timerMs: row.timerMs ?? null,
+			};
 		});
 	}
 
@@ -400,6 +542,7 @@ function sameRow(a: MessageRow, b: MessageRow): boolean {
 		a.announce === b.announce &&
 		a.problem === b.problem &&
 		a.error === b.error &&
+		a.expiresAt === b.expiresAt &&
 		a.text?.ciphertext === b.text?.ciphertext
 	);
 }

@@ -23,7 +23,18 @@ export type MessageStatus =
 	/** Incoming, checked (text, or `problem` when a check failed). */
 	| 'received'
 	/** Incoming announced time-lock: the sender and the unlock date, nothing to read yet. */
-	| 'sealed';
+	| 'sealed'
+	/** Deleted for everyone by its sender: the text is gone, "message deleted" shows in its place. */
+	| 'deleted'
+	/** A line in the conversation, not a message: `notice` says what (a disappearing timer set). */
+	| 'notice';
+
+/** What a `notice` row shows. */
+export interface TimerNotice {
+	kind: 'timer';
+	by: string;
+	expiresAfterMs: number | null;
+}
 
 export interface MessageRow {
 	id: string;
@@ -40,6 +51,13 @@ export interface MessageRow {
 	text: SealedText | null;
 	problem: MessageProblem | null;
 	error: string | null;
+	/** A disappearing message's signed timer (absent on rows from before them). */
+	expiresAfterMs?: number | null;
+	/** When this device removes it, by the hub's clock: sent + timer for our own, first read + timer for others'. */
+	expiresAt?: number | null;
+	/** The peer, while an incoming disappearing message waits for its first read (indexed; absent otherwise). */
+	waitsForRead?: string;
+	notice?: TimerNotice | null;
 }
 
 export interface ConversationRow {
@@ -48,6 +66,15 @@ export interface ConversationRow {
 	unread: number;
 	/** The message that sits last in the conversation (the list's preview), kept by every write. */
 	lastId?: string | null;
+	/** The disappearing timer messages sent now carry, and the hub time of the setting that decided it. */
+	timerMs?: number | null;
+	timerSetAt?: number;
+}
+
+/** A message this device removed (deleted for me, or disappeared): a sync that brings it again is ignored. */
+export interface GoneRow {
+	id: string;
+	at: number;
 }
 
 export interface MetaRow {
@@ -75,6 +102,7 @@ export class AccountDb extends Dexie {
 	meta!: EntityTable<MetaRow, 'key'>;
 	outbox!: EntityTable<OutboxRow, 'seq'>;
 	account!: EntityTable<AccountRow, 'key'>;
+	gone!: EntityTable<GoneRow, 'id'>;
 
 	constructor(username: string) {
 		super(accountDbName(username));
@@ -95,6 +123,11 @@ export class AccountDb extends Dexie {
 				for (const row of rows) row.lastId = (await lastOfPeer(messages, row.peer))?.id ?? null;
 				await conversations.bulkPut(rows);
 			});
+		// 5 (takeback): removals scheduled by time, incoming disappearing messages waiting for a read, removed ids.
+		this.version(5).stores({
+			messages: 'id, [peer+order], status, expiresAt, waitsForRead',
+			gone: 'id, at',
+		});
 	}
 
 	async sealedAccount(): Promise<SealedAccount | undefined> {

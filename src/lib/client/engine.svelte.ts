@@ -5,9 +5,12 @@ import {
 	UsernameInput,
 	type Cancelled,
 	type MessageStatus,
+	type ClientConfig,
+	type DisappearingChoice,
 	type SealedNotice,
 	type StoredEnvelope,
 	type SyncHint,
+	type Tombstone,
 } from '../protocol';
 import {
 	ApiError,
@@ -27,6 +30,7 @@ import { Conversations } from './conversations.svelte';
 import { AccountDb, DexiePinStore } from './db';
 import { notifier } from './notify.svelte';
 import { Outbox, type ComposeOptions } from './outbox.svelte';
+import { Expiry } from './expiry.svelte';
 import { dropPending, pendingEnvelopes } from './pending';
 import { describeCountdown } from './strings';
 import { Timelocks } from './timelocks.svelte';
@@ -51,6 +55,9 @@ export class ChatEngine {
 	readonly outbox: Outbox;
 	readonly timelocks: Timelocks;
 	readonly receipts: Receipts;
+	readonly expiry: Expiry;
+	#config: Promise<ClientConfig> | null = null;
+	#configView = $state.raw<ClientConfig | null>(null);
 	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
 	#syncing = $state(false);
 	#syncRetrying = $state(false);
@@ -74,7 +81,9 @@ export class ChatEngine {
 			account,
 			pins: new DexiePinStore(db),
 		});
-		this.conversations = new Conversations(db, account.localKey);
+		this.conversations = new Conversations(db, account.localKey, () => this.connection.clock.exact());
+		this.expiry = new Expiry(this.conversations, this.connection.clock);
+		this.conversations.onTimersChanged = () => void this.expiry.run();
 		this.outbox = new Outbox(db, this.conversations, this.messenger, () => this.connection.clock.exact());
 		this.timelocks = new Timelocks(this.messenger);
 		this.receipts = new Receipts(this.messenger, (error) => {
@@ -107,11 +116,14 @@ export class ChatEngine {
 	async start(): Promise<void> {
 		await this.conversations.load();
 		await this.outbox.load();
+		// What disappeared while the app was closed goes before anything is shown.
+		await this.expiry.run();
 		const socket = this.connection.socket;
 		socket.on('message:new', (envelope) => this.#onLive(envelope));
 		socket.on('message:status', (status) => void this.#serial(() => this.#onStatus(status)));
 		socket.on('timelock:sealed', (notice) => void this.#serial(() => this.#onSealed(notice)));
 		socket.on('timelock:cancelled', (event) => void this.#serial(() => this.#onCancelled(event)));
+		socket.on('message:deleted', (tombstone) => void this.#serial(() => this.#onDeleted(tombstone)));
 		socket.on('sync:hint', (hint) => this.#onHint(hint));
 		// What arrived while the app was locked opens first, with or without the network.
 		void this.#serial(() => this.#openPending());
@@ -123,7 +135,9 @@ export class ChatEngine {
 		this.connection.socket.off('message:status');
 		this.connection.socket.off('timelock:sealed');
 		this.connection.socket.off('timelock:cancelled');
+		this.connection.socket.off('message:deleted');
 		this.connection.socket.off('sync:hint');
+		this.expiry.stop();
 		if (this.#hintTimer) clearTimeout(this.#hintTimer);
 		this.conversations.stop();
 		this.connection.stop();
@@ -207,6 +221,58 @@ export class ChatEngine {
 		await this.conversations.cancelled(id);
 	}
 
+	/** The hub's delete window and disappearing timers, asked once per unlock. */
+	clientConfig(): Promise<ClientConfig> {
+		this.#config ??= this.messenger.api.clientConfig().then(
+			(config) => (this.#configView = config),
+			(error: unknown) => {
+				this.#config = null;
+				throw error;
+			},
+		);
+		return this.#config;
+	}
+
+	/** The same, for templates: null until first fetched (on the first connect). */
+	get config(): ClientConfig | null {
+		return this.#configView;
+	}
+
+	/** Delete for me: every device of this account forgets the message (needs the hub); the peer keeps theirs. */
+	async deleteForMe(id: string): Promise<void> {
+		await this.messenger.forget(id);
+		await this.conversations.forget([id]);
+	}
+
+	/** Delete for everyone, of our own message within the hub's window: both sides show "message deleted". */
+	async deleteForEveryone(id: string): Promise<void> {
+		const { outcome } = await this.messenger.deleteForEveryone(id);
+		if (outcome === 'cancelled') {
+			this.timelocks.remove(id);
+			await this.conversations.cancelled(id);
+		} else {
+			await this.conversations.markDeleted([{ id }]);
+		}
+	}
+
+	/** Sets the disappearing timer with `peer` for both sides; the line shows here at once. */
+	async setTimer(peer: string, choice: DisappearingChoice | 'off'): Promise<void> {
+		const expiresAfterMs = choice === 'off' ? null : (await this.clientConfig()).disappearingTimers[choice];
+		const envelope = await this.messenger.sealControl(peer, { type: 'timer', expiresAfterMs });
+		const result = await this.messenger.sendEnvelope(envelope);
+		// The hub pushes it to our other devices, not back to this socket: it is stored here as they store it.
+		const stored: StoredEnvelope = {
+			...envelope,
+			state: 'live',
+			storedAt: result.storedAt,
+			releasedAt: null,
+			syncKey: result.syncKey,
+		};
+		await this.#exclusive(
+			async () => void (await this.conversations.ingest([await this.messenger.open(stored)])),
+		);
+	}
+
 	#setAlert(peer: string, alert: KeyChangedError | null): void {
 		const next = { ...this.#keyAlerts };
 		if (alert) next[peer] = alert;
@@ -288,6 +354,7 @@ export class ChatEngine {
 		// Kept envelopes from a peer whose keys were not pinned yet could not open offline.
 		void this.#serial(() => this.#openPending());
 		void this.receipts.flush();
+		void this.clientConfig().catch(() => undefined);
 		await this.#requestSync();
 		await this.outbox.flush();
 		await this.timelocks.refresh();
@@ -307,8 +374,9 @@ export class ChatEngine {
 				for (const notice of page.sealed) stillSealed.add(notice.id);
 				await this.conversations.addSealed(page.sealed);
 				await this.conversations.markDelivered(page.delivered);
+				await this.conversations.markDeleted(page.deletions);
 				// Not awaited: the next page does not wait for this one's receipts.
-				void this.receipts.add(page.messages.filter((m) => m.direction === 'in').map((m) => m.id));
+				void this.receipts.add(page.messages.filter(isDelivery).map((m) => m.id));
 				unlocked.push(...fresh.filter((m) => m.unlockAt !== null));
 				if (page.cursor && (cursor === null || page.cursor > cursor)) {
 					cursor = page.cursor;
@@ -349,7 +417,7 @@ export class ChatEngine {
 		const changedKeys = new Set(decoded.filter((m) => m.problem === 'key-changed').map((m) => m.peer)); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this batch
 		for (const peer of changedKeys) await this.checkKeys(peer);
 		const fresh = await this.conversations.ingest(decoded);
-		void this.receipts.add(decoded.filter((m) => m.direction === 'in').map((m) => m.id));
+		void this.receipts.add(decoded.filter(isDelivery).map((m) => m.id));
 		this.#announce(fresh);
 	}
 
@@ -392,7 +460,18 @@ export class ChatEngine {
 		await this.conversations.cancelled(event.id);
 	}
 
+	/** A deletion for everyone, kept only when its signature is its sender's. */
+	async #onDeleted(tombstone: Tombstone): Promise<void> {
+		const checked = await this.messenger.checkTombstone(tombstone);
+		if (checked) await this.conversations.markDeleted([checked]);
+	}
+
 	#announceUnlock(m: DecodedMessage): void {
 		notifier.announce('unlock', `Time-locked message from ${m.peer} unlocked`, m.text ?? '', m.peer);
 	}
+}
+
+/** Envelopes this device acknowledges: those addressed to us, our own control envelopes to ourselves included. */
+function isDelivery(m: DecodedMessage): boolean {
+	return m.direction === 'in' || m.from === m.to;
 }

@@ -12,7 +12,14 @@ import {
 	type SyncResult,
 	type Tombstone,
 } from '../protocol';
-import { fromB64, openEnvelope, sealEnvelope, signDeletion, verifyDeletion, type PublicKeys } from '../crypto';
+import {
+	fromB64,
+	openEnvelope,
+	sealEnvelope,
+	signDeletion,
+	verifyDeletion,
+	type PublicKeys,
+} from '../crypto';
 import type { Account } from './account';
 import { KeyChangedError } from './errors';
 import type { HubApi } from './http';
@@ -195,12 +202,9 @@ export class Messenger {
 	}
 
 	/** Delete for everyone, of a message this account sent: signed here, checked by the hub and by the peer's devices. */
-	deleteForEveryone(message: { id: string; to: string }, timeoutMs?: number): Promise<DeleteResult> {
-		const signature = signDeletion(
-			{ id: message.id, from: this.username, to: message.to },
-			this.account.identity.signSk,
-		);
-		return call(this.socket, 'message:delete', { id: message.id, signature }, timeoutMs);
+	deleteForEveryone(id: string, timeoutMs?: number): Promise<DeleteResult> {
+		const signature = signDeletion({ id, from: this.username }, this.account.identity.signSk);
+		return call(this.socket, 'message:delete', { id, signature }, timeoutMs);
 	}
 
 	/**
@@ -270,7 +274,8 @@ export class Messenger {
 		if (result.ok) {
 			const { body } = result;
 			// The kind is signed: a text body only in a text envelope, a control body only in a control one.
-			if (body.type === 'text') return stored.kind === 'text' ? { ...decoded, text: body.text } : bad(decoded);
+			if (body.type === 'text')
+				return stored.kind === 'text' ? { ...decoded, text: body.text } : bad(decoded);
 			if (stored.kind !== 'control') return bad(decoded);
 			// Only this account may ask its own devices to forget a message.
 			if (body.type === 'forget' && (stored.from !== this.username || stored.to !== this.username)) {

@@ -37,10 +37,9 @@ export type Envelope = z.infer<typeof Envelope>;
 /** Every field of an envelope, as the schema lists them: all are the sender's, all are signed or the signature. */
 export const ENVELOPE_FIELDS = Object.keys(Envelope.shape) as (keyof Envelope)[];
 
-/** The envelope inside `e` (a StoredEnvelope, say), without the fields the hub adds; an absent timer is null. */
+/** The envelope inside `e` (a StoredEnvelope, say), without the fields the hub adds. */
 export function pickEnvelope(e: Envelope): Envelope {
-	const picked = Object.fromEntries(ENVELOPE_FIELDS.map((field) => [field, e[field]])) as Envelope;
-	return { ...picked, expiresAfterMs: e.expiresAfterMs ?? null };
+	return Object.fromEntries(ENVELOPE_FIELDS.map((field) => [field, e[field]])) as Envelope;
 }
 
 /** True when every field is equal (an absent timer equals none): a resend of the same envelope, not another under its id. */

@@ -121,10 +121,13 @@ export function timerLabel(ms: number | null, choices: Record<DisappearingChoice
 	if (ms === null) return 'off';
 	const choice = DISAPPEARING_CHOICES.find((c) => choices?.[c] === ms);
 	if (choice) return TIMER_NAMES[choice];
+	const count = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+	if (ms < 60_000) return count(Math.max(1, Math.round(ms / 1000)), 'second');
 	const minutes = Math.round(ms / 60_000);
-	if (minutes < 1) return `${Math.max(1, Math.round(ms / 1000))} seconds`;
-	if (minutes < 120) return `${minutes} minutes`;
-	return minutes < 2 * 1440 ? `${Math.round(minutes / 60)} hours` : `${Math.round(minutes / 1440)} days`;
+	if (minutes < 120) return count(minutes, 'minute');
+	return minutes < 2 * 1440
+		? count(Math.round(minutes / 60), 'hour')
+		: count(Math.round(minutes / 1440), 'day');
 }
 
 /** The choice names, for the setting's options. */

@@ -74,6 +74,10 @@ describe('taking messages back in the browser', () => {
 			expect(await deleted.textContent()).toContain('Message deleted');
 			await expect.poll(() => messageLog(person).getByText(text).count(), { timeout: 5_000 }).toBe(0);
 		}
+		// The conversation list's preview says so too, without the text.
+		const preview = alice.page.locator(`[data-peer="${bob.name}"]`);
+		await preview.getByText('Message deleted').waitFor({ timeout: 10_000 });
+		expect(await preview.textContent()).not.toContain(text);
 		// Bob's own copy cannot be deleted for everyone: his menu offers only "Delete for me".
 		await row(bob, 'Hello Bob.').getByRole('button', { name: 'Message options' }).click();
 		expect(await bob.page.getByRole('menuitem', { name: 'Delete for everyone' }).count()).toBe(0);
@@ -119,6 +123,10 @@ describe('taking messages back in the browser', () => {
 			expect(stores.messages.find((m) => m.id === id)).toBeUndefined();
 			expect(stores.gone.find((m) => m.id === id)).toBeDefined();
 		}
+		// Alice's list falls back to the timer line once the message is gone.
+		await expect
+			.poll(() => alice.page.locator(`[data-peer="${bob.name}"] .preview`).textContent(), { timeout: 10_000 })
+			.toContain('You set disappearing messages to 5 minutes');
 		// A reload syncs again from before the cursor (the overlap), while the hub still holds the
 		// envelope (its sweep has not come yet): the removed message does not come back.
 		await bob.page.reload();

@@ -19,6 +19,9 @@ export interface ConversationView {
 	timerMs: number | null;
 }
 
+/** What a receipt leaves as it is: a deleted message, a timer line (its control envelope is receipted too). */
+const NOT_DELIVERABLE: ReadonlySet<MessageRow['status']> = new Set(['delivered', 'deleted', 'notice']);
+
 /** Views kept for reuse: enough for every row a window shows and every conversation's preview. */
 const VIEW_CACHE_MAX = 4_000;
 
@@ -371,7 +374,7 @@ export class Conversations {
 			const rows = await this.#db.messages.bulkGet(receipts.map((r) => r.id));
 			const delivered = rows.filter(
 				(row): row is MessageRow =>
-					row !== undefined && row.direction === 'out' && row.status !== 'delivered',
+					row !== undefined && row.direction === 'out' && !NOT_DELIVERABLE.has(row.status),
 			);
 			if (delivered.length > 0) {
 				await this.#db.messages.bulkPut(delivered.map((row) => ({ ...row, status: 'delivered' as const })));

@@ -134,3 +134,15 @@ export function timerLabel(ms: number | null, choices: Record<DisappearingChoice
 export function timerChoiceName(choice: DisappearingChoice): string {
 	return TIMER_NAMES[choice];
 }
+
+/** A disappearing-timer line, as the conversation and its preview show it. */
+export function timerNoticeText(
+	notice: { by: string; expiresAfterMs: number | null },
+	mine: boolean,
+	choices: Record<DisappearingChoice, number> | null,
+): string {
+	const who = mine ? 'You' : notice.by;
+	return notice.expiresAfterMs === null
+		? `${who} turned off disappearing messages`
+		: `${who} set disappearing messages to ${timerLabel(notice.expiresAfterMs, choices)}`;
+}

@@ -207,7 +207,10 @@ async function read(session: LocalSession): Promise<void> {
 			session.ctx.out(formatSealed(notice, result.serverNow));
 		}
 		rememberRead(session, fresh, result.cursor);
-		const received = fresh.filter((m) => m.direction === 'in' && m.text !== null).map((m) => m.id);
+		// Control envelopes too (a timer from the peer, a forget from this account): receipts let the hub purge them.
+		const received = fresh
+			.filter((m) => (m.direction === 'in' || m.from === m.to) && m.problem === null)
+			.map((m) => m.id);
 		if (received.length > 0) await messenger.receipt(received);
 	} finally {
 		session.save();

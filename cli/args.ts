@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
 import {
+	DISAPPEARING_CHOICES,
 	LIMITS,
+	MessageId,
 	SecondFactorCode,
 	UsernameInput,
 	parseContactCard,
 	type ContactCard,
+	type DisappearingChoice,
 } from '../src/lib/protocol';
 import { SafetyCodeError, parseSafetyCode } from '../src/lib/sdk/verification';
 import { UnlockDateError, parseUnlockDate } from './unlock';
@@ -33,6 +36,11 @@ Commands:
                                           the conversation with <user> (the rest waits for a later read)
   receipts on|off                         read receipts for every device of this account (off by
                                           default; reciprocal: off, you see no one's either)
+  delete <message-id> [--everyone]        delete a message on every device of this account; with
+                                          --everyone (your own message, within the hub's window,
+                                          48 hours by default) on every device of both sides and the hub
+  disappear <user> <off|5m|1h|1d|1w>      set the disappearing-messages timer with <user>: your
+                                          messages to them from now on disappear that long after reading
   safety <user> [--accept] [--qr]         print the safety number to compare with <user> in person,
                                           and whether it is verified on this device; --accept trusts
                                           <user>'s new keys after they changed; --qr also prints the
@@ -91,6 +99,8 @@ export type Command =
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
 	| { name: 'read'; peer: string | null }
 	| { name: 'receipts'; on: boolean }
+	| { name: 'delete'; id: string; everyone: boolean }
+	| { name: 'disappear'; peer: string; timer: DisappearingChoice | 'off' }
 	| { name: 'safety'; peer: string; accept: boolean; qr: boolean }
 	| { name: 'verify'; peer: string; code: string }
 	| { name: 'unverify'; peer: string }
@@ -141,6 +151,7 @@ const OPTIONS = {
 	yes: { type: 'boolean' },
 	peer: { type: 'string' },
 	limit: { type: 'string' },
+	everyone: { type: 'boolean' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -154,6 +165,8 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	send: ['unlock', 'announce'],
 	read: ['peer'],
 	receipts: [],
+	delete: ['everyone'],
+	disappear: [],
 	safety: ['accept', 'qr'],
 	verify: [],
 	unverify: [],
@@ -179,6 +192,8 @@ const ARITY: Record<Command['name'], string[]> = {
 	send: ['<user>', '<text>'],
 	read: [],
 	receipts: ['on|off'],
+	delete: ['<message-id>'],
+	disappear: ['<user>', '<off|5m|1h|1d|1w>'],
 	safety: ['<user>'],
 	verify: ['<user>', '<digits>'],
 	unverify: ['<user>'],
@@ -226,6 +241,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'yes',
 		'peer',
 		'limit',
+		'everyone',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
@@ -259,6 +275,7 @@ function buildCommand(
 		yes?: boolean;
 		peer?: string;
 		limit?: string;
+		everyone?: boolean;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -287,6 +304,19 @@ function buildCommand(
 				unlockAt: values.unlock === undefined ? null : parseUnlock(values.unlock),
 				announce: values.announce ?? false,
 			};
+		}
+		case 'delete': {
+			const id = MessageId.safeParse(rest[0]);
+			if (!id.success)
+				throw new UsageError(`"${rest[0]}" is not a message id (as "hourglass read" prints them)`);
+			return { name, id: id.data, everyone: values.everyone ?? false };
+		}
+		case 'disappear': {
+			const timer = rest[1];
+			if (timer !== 'off' && !(DISAPPEARING_CHOICES as readonly string[]).includes(timer)) {
+				throw new UsageError('usage: hourglass disappear <user> <off|5m|1h|1d|1w>');
+			}
+			return { name, peer: parseUsername(rest[0]), timer: timer as DisappearingChoice | 'off' };
 		}
 		case 'safety':
 			return { name, peer: parseUsername(rest[0]), accept: values.accept ?? false, qr: values.qr ?? false };

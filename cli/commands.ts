@@ -1,4 +1,4 @@
-import { LIMITS, type ActivityEvent, type SealedNotice } from '../src/lib/protocol';
+import { LIMITS, type ActivityEvent, type DisappearingChoice, type SealedNotice } from '../src/lib/protocol';
 import { decodePublicIdentity, fromB64, ready, safetyNumber } from '../src/lib/crypto';
 import {
 	ApiError,
@@ -14,7 +14,6 @@ import {
 	openAccountKeys,
 	orderOf,
 	overlapCursor,
-	readMarkerOf,
 	readReceiptOf,
 	receiptsSettingOf,
 	signIn,
@@ -31,12 +30,14 @@ import {
 	SESSION_ID_SHOWN,
 	formatActivity,
 	formatContacts,
+	formatDuration,
 	formatMessage,
 	formatReadReceipt,
 	formatRequests,
 	formatSealed,
 	formatSessions,
 	formatTime,
+	formatTimer,
 } from './format';
 import { openVault, type Profile, type Vault } from './profile';
 import {
@@ -77,6 +78,10 @@ export async function runCommand(
 			return withSession(ctx, (session) => read(session, command.peer));
 		case 'receipts':
 			return withSession(ctx, (session) => receipts(session, command.on));
+		case 'delete':
+			return withSession(ctx, (session) => deleteMessage(session, command.id, command.everyone));
+		case 'disappear':
+			return withSession(ctx, (session) => disappear(session, command.peer, command.timer));
 		case 'safety':
 			return withSession(ctx, (session) => safety(session, command));
 		case 'verify':
@@ -188,6 +193,8 @@ async function send(session: LocalSession, command: Extract<Command, { name: 'se
 		const { envelope, result } = await messenger.send(command.to, command.text, {
 			unlockAt: command.unlockAt,
 			announce: command.announce,
+			// The conversation's timer as this device last saw it set (by `disappear` or `read`).
+			expiresAfterMs: session.vault.timers[command.to] ?? null,
 		});
 		session.vault.seen[envelope.id] = result.syncKey;
 		const again = result.duplicate ? ' (already stored)' : '';
@@ -226,9 +233,34 @@ async function read(session: LocalSession, peer: string | null): Promise<void> {
 			const setting = receiptsSettingOf(m, me);
 			if (setting && setting.at >= vault.receipts.at) vault.receipts = setting;
 		}
-		const shown = fresh.filter((m) => m.kind !== 'control');
-		for (const message of shown) session.ctx.out(formatMessage(message));
-		if (shown.length === 0) session.ctx.out('No new messages.');
+		// Forgotten (delete for me) or deleted for everyone: not printed, and said so once.
+		const deletions = [...new Map(result.deletions.map((d) => [d.id, d])).values()].filter(
+			(d) => peer === null || d.peer === peer,
+		);
+		const gone = new Set([
+			...fresh.flatMap((m) => (m.control?.type === 'forget' ? [m.control.id] : [])),
+			...deletions.map((d) => d.id),
+		]);
+		const shown: DecodedMessage[] = [];
+		let printed = 0;
+		for (const message of fresh) {
+			if (gone.has(message.id)) continue;
+			if (message.control?.type === 'timer') {
+				setTimer(session, message.peer, message.control.expiresAfterMs);
+				session.ctx.out(formatTimer(message, message.control.expiresAfterMs));
+			} else if (message.kind !== 'control') {
+				session.ctx.out(formatMessage(message));
+				shown.push(message);
+			} else continue;
+			printed++;
+		}
+		for (const deletion of deletions) {
+			if (vault.seen[`deleted:${deletion.id}`] !== undefined) continue;
+			vault.seen[`deleted:${deletion.id}`] = deletion.syncKey;
+			session.ctx.out(`[${formatTime(deletion.deletedAt)}] ${deletion.id} deleted by ${deletion.from}`);
+			printed++;
+		}
+		if (printed === 0) session.ctx.out('No new messages.');
 		for (const notice of [...sealed.values()].sort((a, b) => a.unlockAt - b.unlockAt)) {
 			session.ctx.out(formatSealed(notice, result.serverNow));
 		}
@@ -239,10 +271,15 @@ async function read(session: LocalSession, peer: string | null): Promise<void> {
 				if (receipt) for (const line of formatReadReceipt(receipt.peer, receipt.ids)) session.ctx.out(line);
 			}
 		}
-		rememberRead(session, fresh, peer === null ? result.cursor : session.vault.cursor);
-		// The hub may purge what this device holds (and our own read markers) after the retention period.
+		rememberRead(session, fresh, peer === null ? result.cursor : vault.cursor);
+		// What this device holds, control envelopes too (a timer, a forget, our own read markers): receipts
+		// let the hub purge them after the retention period. The receipts setting stays, for devices to come.
 		const held = fresh
-			.filter((m) => (m.direction === 'in' && (m.text !== null || m.control !== null)) || readMarkerOf(m, me))
+			.filter(
+				(m) =>
+					m.problem === null &&
+					(m.direction === 'in' || (m.from === m.to && m.control?.type !== 'receipts-setting')),
+			)
 			.map((m) => m.id);
 		if (held.length > 0) await messenger.receipt(held);
 		await markPrintedRead(
@@ -307,6 +344,47 @@ function rememberRead(session: LocalSession, fresh: DecodedMessage[], cursor: st
 		for (const [id, syncKey] of Object.entries(seen)) if (syncKey < floor) delete seen[id];
 	}
 	session.vault.cursor = cursor;
+}
+
+/** Delete for me (every device of this account forgets it), or for everyone (the hub's copy and every device of both sides). */
+async function deleteMessage(session: LocalSession, id: string, everyone: boolean): Promise<void> {
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	if (everyone) {
+		const { outcome } = await messenger.deleteForEveryone(id);
+		session.ctx.out(
+			outcome === 'cancelled'
+				? `Cancelled ${id}: it was still time-locked and will never be delivered.`
+				: `Deleted ${id} for everyone.`,
+		);
+	}
+	const control = await messenger.forget(id);
+	if (!everyone) session.ctx.out(`Deleted ${id} on your devices; ${control.id} told them.`);
+}
+
+function setTimer(session: LocalSession, peer: string, expiresAfterMs: number | null): void {
+	if (expiresAfterMs === null) delete session.vault.timers[peer];
+	else session.vault.timers[peer] = expiresAfterMs;
+}
+
+/** Sets the conversation's disappearing timer, for both sides, as the hub's choices define it. */
+async function disappear(
+	session: LocalSession,
+	peer: string,
+	timer: DisappearingChoice | 'off',
+): Promise<void> {
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	const expiresAfterMs =
+		timer === 'off' ? null : (await messenger.api.clientConfig()).disappearingTimers[timer];
+	const control = await messenger.setTimer(peer, expiresAfterMs);
+	setTimer(session, peer, expiresAfterMs);
+	session.save();
+	session.ctx.out(
+		expiresAfterMs === null
+			? `Disappearing messages with ${peer} are off (${control.id}).`
+			: `Disappearing messages with ${peer}: ${formatDuration(expiresAfterMs)} after reading (${control.id}).`,
+	);
 }
 
 async function safety(

@@ -28,8 +28,9 @@ function message(overrides: Partial<DecodedMessage> = {}): DecodedMessage {
 		releasedAt: null,
 		announce: false,
 		kind: 'text',
-		control: null,
+		expiresAfterMs: null,
 		text: 'hello',
+		control: null,
 		problem: null,
 		...overrides,
 	};
@@ -93,6 +94,12 @@ describe('formatMessage', () => {
 		const line = formatMessage(message({ text: null, problem: 'bad-signature' }));
 		expect(line).toContain('signature does not verify');
 		expect(line).not.toContain('hello');
+	});
+
+	it('marks a disappearing message with its timer', () => {
+		expect(formatMessage(message({ expiresAfterMs: 300_000 }))).toBe(
+			'[2030-01-31 09:00:00 0190a0b0-0000-7000-8000-000000000000] bob → alice (disappears 5m 0s after reading): hello',
+		);
 	});
 
 	it('escapes control characters in the text', () => {

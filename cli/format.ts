@@ -46,13 +46,17 @@ const PROBLEMS: Record<MessageProblem, string> = {
 };
 
 /**
- * One message as printed by `read`, its id beside the time (where text cannot forge it); the text
- * never appears when a check failed.
+ * One message as printed by `read`, its id beside the time (where text cannot forge it; `delete`
+ * takes it); the text never appears when a check failed.
  */
 export function formatMessage(message: DecodedMessage): string {
 	const when = formatTime(message.releasedAt ?? message.storedAt);
 	const lock = message.unlockAt === null ? '' : ` (${lockState(message, message.unlockAt)})`;
-	const head = `[${when} ${message.id}] ${message.from} → ${message.to}${lock}:`;
+	const timer =
+		message.expiresAfterMs === null
+			? ''
+			: ` (disappears ${formatDuration(message.expiresAfterMs)} after reading)`;
+	const head = `[${when} ${message.id}] ${message.from} → ${message.to}${lock}${timer}:`;
 	if (message.text === null) return `${head} [${PROBLEMS[message.problem ?? 'bad-body']}]`;
 	const [first, ...more] = safeText(message.text).split('\n');
 	return [`${head} ${first}`, ...more.map((line) => `    ${line}`)].join('\n');
@@ -68,6 +72,12 @@ function lockState(message: DecodedMessage, unlockAt: number): string {
 /** A read receipt as printed by `read`: one line per message of ours that the peer read. */
 export function formatReadReceipt(peer: string, ids: string[]): string[] {
 	return ids.map((id) => `read: ${peer} read ${id}`);
+}
+
+/** A disappearing-messages setting, as `read` prints it. */
+export function formatTimer(message: DecodedMessage, expiresAfterMs: number | null): string {
+	const setting = expiresAfterMs === null ? 'off' : formatDuration(expiresAfterMs);
+	return `[${formatTime(message.storedAt)}] ${message.from} set disappearing messages to ${setting} (with ${message.to})`;
 }
 
 /** An announced time-lock that is still sealed: who, and when it opens by the hub's clock. */

@@ -44,6 +44,7 @@ function vault(): Vault {
 		cursor: '000001895994800000-x',
 		seen: { id1: '000001895994800000-x' },
 		receipts: { on: true, at: 5 },
+		timers: { bob: 300_000 },
 	};
 }
 

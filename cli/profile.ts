@@ -47,6 +47,8 @@ export interface Vault {
 	seen: Record<string, string>;
 	/** Read receipts on or off for the account, and the hub time of the setting (the newest wins). */
 	receipts: { on: boolean; at: number };
+	/** Each conversation's disappearing timer (ms) as last set by either side; none when off. */
+	timers: Record<string, number>;
 }
 
 const ProfileFile = z.strictObject({
@@ -84,6 +86,8 @@ const VaultFile = z.strictObject({
 	cursor: z.string().nullable(),
 	seen: z.record(z.string(), z.string()),
 	receipts: z.strictObject({ on: z.boolean(), at: z.number() }).optional(),
+	// Absent in vaults sealed before disappearing messages.
+	timers: z.record(z.string(), z.number()).optional(),
 });
 
 const CurrentFile = z.record(z.string(), z.string());
@@ -173,6 +177,7 @@ export function sealVault(vault: Vault, localKey: Uint8Array): Profile['vault'] 
 		cursor: vault.cursor,
 		seen: vault.seen,
 		receipts: vault.receipts,
+		timers: vault.timers,
 	});
 	const { nonce, ciphertext } = sealWithKey(utf8(text), localKey);
 	return { nonce: toB64(nonce), ciphertext: toB64(ciphertext) };
@@ -187,9 +192,19 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 	}
 	const parsed = VaultFile.safeParse(JSON.parse(fromUtf8(plaintext)));
 	if (!parsed.success) throw new ProfileError('damaged', 'The sealed local data is damaged.');
-	const { identity, user, cookies, pins, verified, cursor, seen } = parsed.data;
+	const { identity, user, cookies, pins, verified, cursor, seen, timers } = parsed.data;
 	const receipts = parsed.data.receipts ?? { on: false, at: 0 };
-	return { identity: deserializeIdentity(identity), user, cookies, pins, verified, cursor, seen, receipts };
+	return {
+		identity: deserializeIdentity(identity),
+		user,
+		cookies,
+		pins,
+		verified,
+		cursor,
+		seen,
+		receipts,
+		timers: timers ?? {},
+	};
 }
 
 function readIfExists(path: string): string | null {

@@ -63,7 +63,7 @@ export function profileFrom(
 	server: string,
 	account: Account,
 	jar: CookieJar,
-	previous: Pick<Vault, 'pins' | 'verified' | 'cursor' | 'seen' | 'receipts'> | null,
+	previous: Pick<Vault, 'pins' | 'verified' | 'cursor' | 'seen' | 'receipts' | 'timers'> | null,
 ): { profile: Profile; vault: Vault } {
 	const vault: Vault = {
 		identity: account.identity,
@@ -74,6 +74,7 @@ export function profileFrom(
 		cursor: previous?.cursor ?? null,
 		seen: previous?.seen ?? {},
 		receipts: previous?.receipts ?? { on: false, at: 0 },
+		timers: previous?.timers ?? {},
 	};
 	const profile: Profile = {
 		v: 1,
@@ -166,6 +167,7 @@ export class LocalSession {
 				cursor: null,
 				seen: {},
 				receipts: { on: false, at: 0 },
+				timers: {},
 			});
 		this.profile = profile;
 		this.vault = vault;

@@ -153,6 +153,23 @@ describe('loadConfig', () => {
 		expect(() => loadConfig({ MONGODB_URI: 'postgres://db' })).toThrow(/MONGODB_URI/);
 	});
 
+	it('reads the delete window and the disappearing timers, and refuses timers that are not four up to a week', () => {
+		expect(loadConfig({})).toMatchObject({
+			deleteWindowMs: 48 * 3_600_000,
+			disappearingTimers: { '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000, '1w': 604_800_000 },
+		});
+		expect(
+			loadConfig({ DELETE_WINDOW_SECONDS: '30', DISAPPEARING_TIMERS_SECONDS: '2, 3,4,5' }),
+		).toMatchObject({
+			deleteWindowMs: 30_000,
+			disappearingTimers: { '5m': 2_000, '1h': 3_000, '1d': 4_000, '1w': 5_000 },
+		});
+		for (const bad of ['1,2,3', '1,2,3,4,5', '0,1,2,3', '1,2,3,604801', '1,2,x,4', '1.5,2,3,4']) {
+			expect(() => loadConfig({ DISAPPEARING_TIMERS_SECONDS: bad })).toThrow(/DISAPPEARING_TIMERS_SECONDS/);
+		}
+		expect(() => loadConfig({ DELETE_WINDOW_SECONDS: '0' })).toThrow(/DELETE_WINDOW_SECONDS/);
+	});
+
 	it('refuses SESSION_TRUSTED_DAYS by its old name, from the environment and from CONFIG_FILE', () => {
 		expect(loadConfig({ SESSION_DAYS: '90' }).sessionDays).toBe(90);
 		expect(() => loadConfig({ SESSION_TRUSTED_DAYS: '90' })).toThrow(

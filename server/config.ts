@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { LIMITS } from '../src/lib/protocol';
+import { DISAPPEARING_CHOICES, LIMITS, type DisappearingChoice } from '../src/lib/protocol';
 
 const HORIZON_MAX_DAYS = Math.floor(LIMITS.timelockHorizonMs / 86_400_000);
 
@@ -42,6 +42,25 @@ const trustProxy = z.string().transform((text, ctx): false | number | string[] =
 		return z.NEVER;
 	}
 	return list;
+});
+
+/** The four disappearing-message timers (5m, 1h, 1d, 1w), in seconds: tests shorten them. */
+const disappearingTimers = z.string().transform((text, ctx) => {
+	const parts = text.split(',').map((part) => part.trim());
+	const max = LIMITS.disappearingMaxMs / 1000;
+	if (
+		parts.length !== DISAPPEARING_CHOICES.length ||
+		parts.some((p) => !/^\d+$/.test(p) || +p < 1 || +p > max)
+	) {
+		ctx.addIssue({
+			code: 'custom',
+			message: `four whole numbers of seconds from 1 to ${max}, comma-separated`,
+		});
+		return z.NEVER;
+	}
+	return Object.fromEntries(
+		DISAPPEARING_CHOICES.map((choice, i) => [choice, Number(parts[i]) * 1000]),
+	) as Record<DisappearingChoice, number>;
 });
 
 /** A URL's origin only (scheme, host, port): what a browser sends in the Origin header. */
@@ -90,6 +109,14 @@ const Env = z
 		ACTIVITY_DAYS: positiveInt(3650).default(90),
 		DB_POOL_SIZE: positiveInt(1000).default(10),
 		TIMELOCK_HORIZON_DAYS: positiveInt(HORIZON_MAX_DAYS).default(3650),
+		/** How long after sending a message its sender may delete it for everyone (48 hours). */
+		DELETE_WINDOW_SECONDS: positiveInt(365 * 86_400).default(48 * 3600),
+		DISAPPEARING_TIMERS_SECONDS: disappearingTimers.default({
+			'5m': 300_000,
+			'1h': 3_600_000,
+			'1d': 86_400_000,
+			'1w': 604_800_000,
+		}),
 		STATIC_DIR: z.string().min(1).default('build'),
 		STATIC_COMPRESSION: boolean.default(true),
 		TRUST_PROXY: trustProxy.default(false),
@@ -163,6 +190,10 @@ export interface HubConfig {
 	/** Most database connections (so requests at once) this hub uses: see openStore. */
 	dbPoolSize: number;
 	timelockHorizonDays: number;
+	/** Delete for everyone is refused this long after the hub stored the message. */
+	deleteWindowMs: number;
+	/** The disappearing-message choices' timers, in milliseconds. */
+	disappearingTimers: Record<DisappearingChoice, number>;
 	staticDir: string;
 	/** Serve the PWA brotli- or gzip-compressed to browsers that accept it. */
 	staticCompression: boolean;
@@ -254,6 +285,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		activityDays: e.ACTIVITY_DAYS,
 		dbPoolSize: e.DB_POOL_SIZE,
 		timelockHorizonDays: e.TIMELOCK_HORIZON_DAYS,
+		deleteWindowMs: e.DELETE_WINDOW_SECONDS * 1000,
+		disappearingTimers: e.DISAPPEARING_TIMERS_SECONDS,
 		staticDir: e.STATIC_DIR,
 		staticCompression: e.STATIC_COMPRESSION,
 		trustProxy: e.TRUST_PROXY,

@@ -9,6 +9,7 @@ import type { DeviceService } from './services/devices';
 import type { MaintenanceService } from './services/maintenance';
 import type { MessageService } from './services/messages';
 import type { Notifier } from './services/notify';
+import type { TakebackService } from './services/takeback';
 import type { SignInThrottle } from './services/throttle';
 import type { Timelocks } from './services/timelock';
 import type { TwoFactorService } from './services/two-factor';
@@ -24,6 +25,7 @@ export interface HubServices {
 	messages: MessageService;
 	maintenance: MaintenanceService;
 	timelocks: Timelocks;
+	takeback: TakebackService;
 	throttle: SignInThrottle;
 	twoFactor: TwoFactorService;
 }

@@ -35,6 +35,7 @@ import { ContactService } from './services/contacts';
 import { DeviceService } from './services/devices';
 import { MaintenanceService } from './services/maintenance';
 import { MessageService } from './services/messages';
+import { TakebackService } from './services/takeback';
 import { Notifier } from './services/notify';
 import { SignInThrottle, redisCounters } from './services/throttle';
 import { Timelocks } from './services/timelock';
@@ -196,6 +197,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			messages: new MessageService(store, config, now, notify),
 			maintenance: new MaintenanceService(store, config, notify, auth, activity, now, logger),
 			timelocks,
+			takeback: new TakebackService(store, config, now, notify, timelocks),
 			throttle,
 			twoFactor,
 		};

@@ -58,7 +58,7 @@ export async function startBareRelay(): Promise<BareRelay> {
 			}
 		});
 		socket.on(EVENTS.sync, ({ after }, ack) => {
-			const page = { envelopes: [], sealed: [], delivered: [], cursor: after, more: false };
+			const page = { envelopes: [], deleted: [], sealed: [], delivered: [], cursor: after, more: false };
 			ack({ ok: true, data: { ...page, serverNow: Date.now() } });
 		});
 	});

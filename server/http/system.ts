@@ -1,9 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ProtocolError, ROUTES, type HealthResponse, type TimeResponse } from '../../src/lib/protocol';
+import {
+	ProtocolError,
+	ROUTES,
+	type ClientConfig,
+	type HealthResponse,
+	type TimeResponse,
+} from '../../src/lib/protocol';
 import type { HubContext } from '../context';
 
-/** Health (for load balancers), the hub clock (for countdowns), and metrics when METRICS_TOKEN is set. */
+/** Health (for load balancers), the hub clock (for countdowns), the settings clients follow, and metrics when METRICS_TOKEN is set. */
 export function systemRoutes(app: FastifyInstance, ctx: HubContext): void {
 	app.get(ROUTES.health, async (_request, reply) => {
 		const up = await ctx.store.ping();
@@ -16,6 +22,11 @@ export function systemRoutes(app: FastifyInstance, ctx: HubContext): void {
 	});
 
 	app.get(ROUTES.time, async (): Promise<TimeResponse> => ({ serverNow: ctx.now() }));
+
+	app.get(ROUTES.clientConfig, async (): Promise<ClientConfig> => ({
+		deleteWindowMs: ctx.config.deleteWindowMs,
+		disappearingTimers: ctx.config.disappearingTimers,
+	}));
 
 	// Without a token the app port serves no metrics at all (METRICS_PORT may, on an address of its own).
 	if (ctx.config.metrics.token !== null) metricsRoutes(app, ctx);

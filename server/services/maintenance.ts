@@ -19,7 +19,7 @@ export interface SweepReport {
 /**
  * What a TTL index would do, done in code (FerretDB has no TTL indexes): ends idle sessions
  * and their sockets, purges envelopes delivered more than RETENTION_DAYS ago and cancelled
- * ones as old, forgets sign-in throttling counts past their keep and activity older than ACTIVITY_DAYS. Every hub may sweep; deletes are idempotent, so several sweepers agree.
+ * ones (and tombstones) as old, purges disappearing messages whose timer ran out since their first delivery, forgets sign-in throttling counts past their keep and activity older than ACTIVITY_DAYS. Every hub may sweep; deletes are idempotent, so several sweepers agree.
  */
 export class MaintenanceService {
 	#timer: NodeJS.Timeout | null = null;
@@ -82,6 +82,17 @@ export class MaintenanceService {
 		for (;;) {
 			const ids = await this.store.envelopes.cancelledBefore(cutoff, BATCH);
 			await this.store.envelopes.deleteMany(ids);
+			envelopesPurged += ids.length;
+			if (ids.length < BATCH) break;
+		}
+		for (;;) {
+			// Disappearing messages whose timer ran out since their first delivery.
+			const due = await this.store.expiries.due(now, BATCH);
+			const ids = due.map((e) => e.id);
+			// The envelope first: a crash in between leaves the expiry, which the next sweep retries.
+			await this.store.envelopes.deleteMany(ids);
+			await this.store.receipts.deleteMany(ids);
+			await this.store.expiries.deleteMany(ids);
 			envelopesPurged += ids.length;
 			if (ids.length < BATCH) break;
 		}

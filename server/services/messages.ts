@@ -63,7 +63,7 @@ export function audienceOf(stored: StoredEnvelope): { recipient: boolean; sender
 export class MessageService {
 	#keys = new Map<string, PublicIdentity>();
 	/** Insertion order is age: the oldest is forgotten first. */
-	#recent = new Map<string, { from: string; to: string }>();
+	#recent = new Map<string, { from: string; to: string; expiresAfterMs: number | null }>();
 	readonly #quota: QuotaService;
 
 	constructor(
@@ -188,12 +188,17 @@ export class MessageService {
 			this.store.envelopes.sealedFor(username, LIMITS.syncPageMax),
 			this.store.receipts.forSender(username, syncKeyTime(request.after), SYNC_RECEIPTS_MAX),
 		]);
-		const last = page.envelopes.at(-1);
+		// The page's last place in the order, an envelope's or a tombstone's.
+		const last = [...page.envelopes, ...page.deleted].reduce<string | null>(
+			(max, e) => (max === null || e.syncKey > max ? e.syncKey : max),
+			null,
+		);
 		return {
 			envelopes: page.envelopes,
+			deleted: page.deleted,
 			sealed,
 			delivered: receipts.map((r) => ({ id: r.id, at: r.at })),
-			cursor: last ? last.syncKey : request.after,
+			cursor: last ?? request.after,
 			more: page.more,
 			serverNow: this.now(),
 		};
@@ -202,12 +207,13 @@ export class MessageService {
 	/** Records that a device of `recipient` holds these envelopes. Ids not addressed to them are ignored. */
 	async receipt(recipient: string, ids: string[]): Promise<ReceiptOutcome> {
 		const unique = [...new Set(ids)];
-		const mine: { id: string; from: string }[] = [];
+		const mine: { id: string; from: string; expiresAfterMs: number | null }[] = [];
 		const unknown: string[] = [];
 		for (const id of unique) {
 			const recent = this.#recent.get(id);
 			if (!recent) unknown.push(id);
-			else if (recent.to === recipient) mine.push({ id, from: recent.from });
+			else if (recent.to === recipient)
+				mine.push({ id, from: recent.from, expiresAfterMs: recent.expiresAfterMs });
 		}
 		if (unknown.length > 0) mine.push(...(await this.store.envelopes.deliverable(unknown, recipient)));
 		const at = this.now();
@@ -217,6 +223,12 @@ export class MessageService {
 		this.#quota.delivered(
 			recipient,
 			mine.filter((_, i) => first[i]),
+		);
+		// A disappearing message leaves the hub its timer after its first delivery (it cannot see reads).
+		await this.store.expiries.schedule(
+			mine
+				.filter((e, i) => first[i] && e.expiresAfterMs !== null)
+				.map((e) => ({ id: e.id, to: recipient, at: at + (e.expiresAfterMs ?? 0) })),
 		);
 		return {
 			count: mine.length,
@@ -234,7 +246,11 @@ export class MessageService {
 	}
 
 	#remember(stored: StoredEnvelope): void {
-		this.#recent.set(stored.id, { from: stored.from, to: stored.to });
+		this.#recent.set(stored.id, {
+			from: stored.from,
+			to: stored.to,
+			expiresAfterMs: stored.expiresAfterMs ?? null,
+		});
 		if (this.#recent.size > RECENT_MAX) this.#recent.delete(this.#recent.keys().next().value!);
 	}
 

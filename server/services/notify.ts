@@ -6,6 +6,7 @@ import type {
 	SessionEnded,
 	StoredEnvelope,
 	SyncHint,
+	Tombstone,
 } from '../../src/lib/protocol';
 import { EVENTS } from '../../src/lib/protocol';
 import type { HubServer } from '../socket/types';
@@ -56,6 +57,11 @@ export class Notifier {
 	/** A change to `owner`'s contacts, to all their devices (the one that made it included). */
 	contactChanged(owner: string, change: ContactChanged): void {
 		this.io.to(rooms.user(owner)).emit(EVENTS.contactsChanged, change);
+	}
+
+	/** A message deleted for everyone: to every device of both parties. */
+	deleted(tombstone: Tombstone): void {
+		this.io.to([rooms.user(tombstone.from), rooms.user(tombstone.to)]).emit(EVENTS.messageDeleted, tombstone);
 	}
 
 	/** Asks every connected device, on every hub, to sync; each waits a random moment up to `withinMs`. */

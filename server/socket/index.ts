@@ -8,6 +8,7 @@ import { rooms } from '../services/notify';
 import { originCheck, sessionMiddleware } from './auth';
 import type { BindDeps } from './handler';
 import { bindMessageEvents } from './messages';
+import { bindTakebackEvents } from './takeback';
 import { bindTimelockEvents } from './timelock';
 import type { HubServer, HubSocket } from './types';
 
@@ -49,6 +50,7 @@ export function attachSocketHandlers(ctx: HubContext, policy: CookiePolicy): voi
 		const joined = socket.join([rooms.user(socket.data.username), rooms.session(socket.data.sessionId)]);
 		bindMessageEvents(ctx, deps, socket);
 		bindTimelockEvents(ctx, deps, socket);
+		bindTakebackEvents(ctx, deps, socket);
 		socket.on('error', (error) =>
 			ctx.logger.debug({ err: error, user: socket.data.username }, 'socket error'),
 		);

@@ -5,6 +5,7 @@ import {
 	type EnvelopeState,
 	type SealedNotice,
 	type StoredEnvelope,
+	type Tombstone,
 } from '../../src/lib/protocol';
 import { type mongo, type Model } from 'mongoose';
 import { BatchWriter, insertUnordered, type Drainable } from './batch-writer';
@@ -12,6 +13,8 @@ import { isDuplicateKey, type EnvelopeDoc, type Models } from './models';
 
 export interface EnvelopePage {
 	envelopes: StoredEnvelope[];
+	/** Messages deleted for everyone, from the same place in the order as the envelopes. */
+	deleted: Tombstone[];
 	more: boolean;
 }
 
@@ -68,9 +71,20 @@ export interface EnvelopesRepo {
 	cancel(envelope: StoredEnvelope, at: number): Promise<'cancelled' | 'decided-before'>;
 	/** Removes locked copies whose decision is stored (each named with its recipient). */
 	removeLocked(copies: { id: string; to: string }[]): Promise<void>;
-	/** Which of `ids` are addressed to `to` and deliverable, with their senders. */
-	deliverable(ids: string[], to: string): Promise<{ id: string; from: string }[]>;
-	/** Cancelled envelopes stored before `before` (purged after the retention period). */
+	/**
+	 * Delete for everyone: the settled (live or released) envelope `id` of `from` becomes a
+	 * tombstone in place, its ciphertext gone, moved to `at` in both parties' sync orders. Null
+	 * when there is no such envelope (or it is a tombstone already).
+	 */
+	markDeleted(id: string, from: string, at: number, signature: string): Promise<Tombstone | null>;
+	/** The tombstone of `id`, if it is one. */
+	tombstone(id: string): Promise<Tombstone | null>;
+	/** Which of `ids` are addressed to `to` and deliverable, with their senders and timers. */
+	deliverable(
+		ids: string[],
+		to: string,
+	): Promise<{ id: string; from: string; expiresAfterMs: number | null }[]>;
+	/** Cancelled envelopes and tombstones stored before `before` (purged after the retention period). */
 	cancelledBefore(before: number, limit: number): Promise<string[]>;
 	deleteMany(ids: string[]): Promise<void>;
 	/**
@@ -147,7 +161,10 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 			// locked one is removed, so a locked copy gone by the first read is settled by the second.
 			// (Settled first could miss both when a release lands between the two reads.)
 			const lockedDoc = await locked.findById(id).lean<EnvelopeDoc>();
-			const doc = (await envelopes.findById(id).lean<EnvelopeDoc>()) ?? lockedDoc;
+			const settledDoc = await envelopes.findById(id).lean<EnvelopeDoc>();
+			// A tombstone is no envelope any more (see tombstone()).
+			if (settledDoc?.state === 'deleted') return null;
+			const doc = settledDoc ?? lockedDoc;
 			return doc ? toStoredEnvelope(doc) : null;
 		},
 		async lockedMany(ids) {
@@ -158,7 +175,7 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 		async settledMany(ids) {
 			if (ids.length === 0) return [];
 			const docs = await envelopes.find({ _id: { $in: ids } }).lean<EnvelopeDoc[]>();
-			return docs.map(toStoredEnvelope);
+			return docs.filter((d) => d.state !== 'deleted').map(toStoredEnvelope);
 		},
 		async page(username, after, limit) {
 			const cursor = after === null ? null : parseSyncKey(after);
@@ -170,7 +187,7 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 			// Indexed queries merged here instead of one $or: what they received (deliverable only),
 			// what they sent (settled, and still locked). The driver directly: lean documents, no casting.
 			const [received, sent, sentLocked] = await Promise.all([
-				settled.find({ to: username, state: { $in: DELIVERABLE }, ...since }, page).toArray(),
+				settled.find({ to: username, state: { $in: [...DELIVERABLE, 'deleted'] }, ...since }, page).toArray(),
 				settled.find({ from: username, ...since }, page).toArray(),
 				lockedCollection.find({ from: username, ...since }, page).toArray(),
 			]);
@@ -182,7 +199,12 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 			const merged = [...byId.values()].sort((a, b) =>
 				a.syncAt !== b.syncAt ? a.syncAt - b.syncAt : a._id < b._id ? -1 : a._id > b._id ? 1 : 0,
 			);
-			return { envelopes: merged.slice(0, limit).map(toStoredEnvelope), more: merged.length > limit };
+			const kept = merged.slice(0, limit);
+			return {
+				envelopes: kept.filter((d) => d.state !== 'deleted').map(toStoredEnvelope),
+				deleted: kept.filter((d) => d.state === 'deleted').map(toTombstone),
+				more: merged.length > limit,
+			};
 		},
 		async sealedFor(username, limit) {
 			const docs = await locked
@@ -245,10 +267,31 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 			for (const { id, to } of copies) byRecipient.set(to, [...(byRecipient.get(to) ?? []), id]);
 			for (const [to, ids] of byRecipient) await lockedCollection.deleteMany({ to, _id: { $in: ids } });
 		},
+		async markDeleted(id, from, at, signature) {
+			// One update of the envelope's own document, found by _id: nothing else writes to it once settled.
+			const result = await settled.updateOne(
+				{ _id: id, from, state: { $in: DELIVERABLE } },
+				{
+					$set: {
+						state: 'deleted',
+						nonce: '',
+						ciphertext: '',
+						syncAt: at,
+						deletedAt: at,
+						deleteSignature: signature,
+					},
+				},
+			);
+			return result.modifiedCount === 1 ? this.tombstone(id) : null;
+		},
+		async tombstone(id) {
+			const doc = await settled.findOne({ _id: id });
+			return doc?.state === 'deleted' ? toTombstone(doc) : null;
+		},
 		async deliverable(ids, to) {
 			if (ids.length === 0) return [];
-			const projection = { _id: 1, from: 1, to: 1, state: 1 };
-			type Head = Pick<EnvelopeDoc, '_id' | 'from' | 'to' | 'state'>;
+			const projection = { _id: 1, from: 1, to: 1, state: 1, expiresAfterMs: 1 };
+			type Head = Pick<EnvelopeDoc, '_id' | 'from' | 'to' | 'state' | 'expiresAfterMs'>;
 			// Equality first: the embedded engine sends only equality filters down to its backend and
 			// decodes every candidate for the rest. A few ids are _id lookups side by side; more are the
 			// recipient's envelopes filtered by id, whose cost does not grow with the count. MongoDB
@@ -260,12 +303,12 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 						)
 					: await settled.find<Head>({ to, _id: { $in: ids } }, { projection }).toArray();
 			return docs
-				.filter((d) => d.to === to && DELIVERABLE.includes(d.state))
-				.map((d) => ({ id: d._id, from: d.from }));
+				.filter((d) => d.to === to && (d.state === 'live' || d.state === 'released'))
+				.map((d) => ({ id: d._id, from: d.from, expiresAfterMs: d.expiresAfterMs ?? null }));
 		},
 		async cancelledBefore(before, limit) {
 			const docs = await envelopes
-				.find({ state: 'cancelled', storedAt: { $lt: before } }, { _id: 1 })
+				.find({ state: { $in: ['cancelled', 'deleted'] }, storedAt: { $lt: before } }, { _id: 1 })
 				.limit(limit)
 				.lean<Pick<EnvelopeDoc, '_id'>[]>();
 			return docs.map((d) => d._id);
@@ -300,6 +343,17 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 	};
 }
 
+function toTombstone(doc: EnvelopeDoc): Tombstone {
+	return {
+		id: doc._id,
+		from: doc.from,
+		to: doc.to,
+		deletedAt: doc.deletedAt ?? doc.syncAt,
+		signature: doc.deleteSignature ?? '',
+		syncKey: syncKeyOf(doc.syncAt, doc._id),
+	};
+}
+
 function toDoc(e: StoredEnvelope): EnvelopeDoc {
 	return {
 		_id: e.id,
@@ -310,6 +364,7 @@ function toDoc(e: StoredEnvelope): EnvelopeDoc {
 		unlockAt: e.unlockAt,
 		announce: e.announce,
 		kind: e.kind,
+		expiresAfterMs: e.expiresAfterMs ?? null,
 		nonce: e.nonce,
 		ciphertext: e.ciphertext,
 		signature: e.signature,
@@ -322,6 +377,7 @@ function toDoc(e: StoredEnvelope): EnvelopeDoc {
 
 /** Document → protocol type, field by field: nothing the database adds leaks into a reply. */
 export function toStoredEnvelope(doc: EnvelopeDoc): StoredEnvelope {
+	if (doc.state === 'deleted') throw new Error('toStoredEnvelope: a tombstone is not an envelope');
 	return {
 		v: 1,
 		id: doc._id,
@@ -331,6 +387,8 @@ export function toStoredEnvelope(doc: EnvelopeDoc): StoredEnvelope {
 		unlockAt: doc.unlockAt ?? null,
 		announce: doc.announce,
 		kind: doc.kind,
+		// Only when set: an envelope signed without the field keeps its exact shape.
+		...(doc.expiresAfterMs != null ? { expiresAfterMs: doc.expiresAfterMs } : {}),
 		nonce: doc.nonce,
 		ciphertext: doc.ciphertext,
 		signature: doc.signature,

@@ -3,6 +3,7 @@ import { activityRepo, type ActivityRepo } from './activity';
 import type { Drainable } from './batch-writer';
 import { contactsRepo, type ContactsRepo } from './contacts';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
+import { expiriesRepo, type ExpiriesRepo } from './expiries';
 import { defineModels } from './models';
 import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
@@ -16,6 +17,7 @@ export type { ActivityRecord, ActivityRepo } from './activity';
 export type { ContactsRepo } from './contacts';
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
+export type { ExpiryRecord, ExpiriesRepo } from './expiries';
 export type { SecondFactorRecord, SecondFactorsRepo } from './second-factor';
 export type { SessionRecord, SessionsRepo } from './sessions';
 export type { SettingsRepo } from './settings';
@@ -32,6 +34,8 @@ export interface Store {
 	settings: SettingsRepo;
 	envelopes: EnvelopesRepo;
 	receipts: ReceiptsRepo;
+	/** When delivered disappearing messages are removed. */
+	expiries: ExpiriesRepo;
 	usage: UsageRepo;
 	/** Sign-in throttling counts when the hubs have no Redis. */
 	throttle: ThrottleCounters;
@@ -71,6 +75,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		settings: settingsRepo(models),
 		envelopes: envelopesRepo(models, writers),
 		receipts: receiptsRepo(models, writers),
+		expiries: expiriesRepo(models),
 		usage: usageRepo(models),
 		throttle: throttleRepo(models),
 		secondFactors: secondFactorsRepo(models),

@@ -65,14 +65,32 @@ export interface EnvelopeDoc {
 	unlockAt: number | null;
 	announce: boolean;
 	kind: EnvelopeKind;
+	/** A disappearing message's signed timer; absent on documents from before it. */
+	expiresAfterMs?: number | null;
+	/** Emptied when the sender deletes it for everyone. */
 	nonce: string;
 	ciphertext: string;
 	signature: string;
-	state: 'live' | 'locked' | 'released' | 'cancelled';
+	/** `deleted`: a tombstone, the ciphertext gone, placed at its deletion in both sync orders. */
+	state: 'live' | 'locked' | 'released' | 'cancelled' | 'deleted';
 	storedAt: number;
 	releasedAt: number | null;
+	/** For a tombstone: when, and the sender's signature over the deletion statement. */
+	deletedAt?: number | null;
+	deleteSignature?: string | null;
 	/** The hub time of the envelope's place in the sync order; the protocol's syncKey is this + id. */
 	syncAt: number;
+}
+
+/**
+ * When the hub removes a delivered disappearing message: its first receipt plus its timer. One
+ * document per message, only while it waits, so the sweep's range reads a small collection.
+ */
+export interface ExpiryDoc {
+	/** The envelope's id. */
+	_id: string;
+	to: string;
+	at: number;
 }
 
 export interface ReceiptDoc {
@@ -209,12 +227,16 @@ const envelopeFields = {
 	unlockAt: { type: Number, default: null },
 	announce: { type: Boolean, required: true },
 	kind: { type: String, required: true },
-	nonce: { type: String, required: true },
-	ciphertext: { type: String, required: true },
+	expiresAfterMs: { type: Number, default: null },
+	// Not required: a tombstone keeps neither (written through the driver, which skips validation anyway).
+	nonce: { type: String },
+	ciphertext: { type: String },
 	signature: { type: String, required: true },
-	state: { type: String, required: true, enum: ['live', 'locked', 'released', 'cancelled'] },
+	state: { type: String, required: true, enum: ['live', 'locked', 'released', 'cancelled', 'deleted'] },
 	storedAt: { type: Number, required: true },
 	releasedAt: { type: Number, default: null },
+	deletedAt: { type: Number, default: null },
+	deleteSignature: { type: String, default: null },
 	syncAt: { type: Number, required: true },
 } as const;
 
@@ -239,6 +261,16 @@ const receiptSchema = new Schema<ReceiptDoc>(
 );
 receiptSchema.index({ from: 1, at: 1 });
 receiptSchema.index({ at: 1 });
+
+const expirySchema = new Schema<ExpiryDoc>(
+	{
+		_id: { type: String, required: true },
+		to: { type: String, required: true },
+		at: { type: Number, required: true },
+	},
+	{ ...options, collection: 'expiries' },
+);
+expirySchema.index({ at: 1 });
 
 const throttleSchema = new Schema<ThrottleEventDoc>(
 	{
@@ -297,6 +329,7 @@ export interface Models {
 	/** Time-locked envelopes not yet released or cancelled: never read on the recipient's behalf but for announced notices. */
 	locked: Model<EnvelopeDoc>;
 	receipts: Model<ReceiptDoc>;
+	expiries: Model<ExpiryDoc>;
 	throttle: Model<ThrottleEventDoc>;
 	secondFactors: Model<SecondFactorDoc>;
 	secondFactorUses: Model<SecondFactorUseDoc>;
@@ -313,6 +346,7 @@ export async function defineModels(conn: Connection): Promise<Models> {
 		envelopes: conn.model<EnvelopeDoc>('Envelope', envelopeSchema),
 		locked: conn.model<EnvelopeDoc>('LockedEnvelope', lockedSchema),
 		receipts: conn.model<ReceiptDoc>('Receipt', receiptSchema),
+		expiries: conn.model<ExpiryDoc>('Expiry', expirySchema),
 		throttle: conn.model<ThrottleEventDoc>('ThrottleEvent', throttleSchema),
 		secondFactors: conn.model<SecondFactorDoc>('SecondFactor', secondFactorSchema),
 		secondFactorUses: conn.model<SecondFactorUseDoc>('SecondFactorUse', secondFactorUseSchema),

@@ -164,7 +164,7 @@ describe('the hourglass CLI against a real hub', () => {
 
 		const first = await cli(bob, ['read']);
 		expect(first.code, first.stderr).toBe(0);
-		expect(first.stdout).toMatch(/\] alice → bob: hello from the command line$/m);
+		expect(first.stdout).toMatch(/\] [0-9a-f-]{36} alice → bob: hello from the command line$/m);
 
 		const second = await cli(bob, ['read']);
 		expect(second.code, second.stderr).toBe(0);
@@ -177,7 +177,7 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(sent.code, sent.stderr).toBe(0);
 		const read = await cli(alice, ['read']);
 		expect(read.code, read.stderr).toBe(0);
-		expect(read.stdout).toMatch(/\] bob → alice: hi alice, line one\n {4}line two$/m);
+		expect(read.stdout).toMatch(/\] [0-9a-f-]{36} bob → alice: hi alice, line one\n {4}line two$/m);
 	});
 
 	it('verifies a contact by safety number: right digits mark it verified, wrong ones exit 1 and mark nothing', async () => {
@@ -318,10 +318,10 @@ describe('the hourglass CLI against a real hub', () => {
 
 	it("prints the account's activity log: sign-ins, a wrong password from elsewhere, revoked devices", async () => {
 		const [home, other] = [newHome(), newHome()];
-		expect((await cli(home, ['register', 'hana'])).code).toBe(0);
-		const wrong = await cli(other, ['login', 'hana'], { HOURGLASS_PASSWORD: 'not hana password at all' });
+		expect((await cli(home, ['register', 'hiro'])).code).toBe(0);
+		const wrong = await cli(other, ['login', 'hiro'], { HOURGLASS_PASSWORD: 'not hiro password at all' });
 		expect(wrong.code).toBe(1);
-		expect((await cli(other, ['login', 'hana'])).code).toBe(0);
+		expect((await cli(other, ['login', 'hiro'])).code).toBe(0);
 		expect((await cli(home, ['sessions', 'revoke', '--others'])).code).toBe(0);
 
 		const shown = await cli(home, ['activity']);
@@ -448,7 +448,7 @@ describe('the hourglass CLI against a real hub', () => {
 			/quiet surprise[^]*opens later|opens later[^]*quiet surprise/,
 			unlockAt + 20_000 - Date.now(),
 		);
-		const timeLocked = /^\[.*\] alice → bob \(time-locked: sent .*, unlocked .*\): (.*)$/gm;
+		const timeLocked = /^\[.*\] [0-9a-f-]{36} alice → bob \(time-locked: sent .*, unlocked .*\): (.*)$/gm;
 		expect([...late.matchAll(timeLocked)].map((m) => m[1]).sort()).toEqual(['opens later', 'quiet surprise']);
 		const after = await cli(bob, ['read']);
 		expect(after.stdout).toContain('No new messages.');
@@ -662,6 +662,67 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(out.stdout).toContain('Signed out alice');
 		const sent = await cli(alice, ['send', 'bob', 'after logout']);
 		expect(sent.code, sent.stderr).toBe(0);
+	});
+
+	it('prints ids that delete takes: for me on this account only, for everyone on both sides', async () => {
+		const sent = await cli(alice, ['send', 'bob', 'take me back']);
+		expect(sent.code, sent.stderr).toBe(0);
+		const id = /^Sent ([0-9a-f-]{36}) to bob\.$/m.exec(sent.stdout)?.[1] ?? '';
+		const read = await cli(bob, ['read']);
+		expect(read.stdout).toContain(`] ${id} alice → bob: take me back`);
+
+		// Only the sender, and only with --everyone, reaches the other side.
+		const refused = await cli(bob, ['delete', id, '--everyone']);
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toContain('FORBIDDEN');
+		const mine = await cli(bob, ['delete', id]);
+		expect(mine.code, mine.stderr).toBe(0);
+		expect(mine.stdout).toMatch(
+			new RegExp(`^Deleted ${id} on your devices; [0-9a-f-]{36} told them\\.$`, 'm'),
+		);
+
+		const everyone = await cli(alice, ['delete', id, '--everyone']);
+		expect(everyone.code, everyone.stderr).toBe(0);
+		expect(everyone.stdout).toContain(`Deleted ${id} for everyone.`);
+		const after = await cli(bob, ['read']);
+		expect(after.code, after.stderr).toBe(0);
+		expect(after.stdout).toMatch(new RegExp(`\\] ${id} deleted by alice$`, 'm'));
+		expect(after.stdout).not.toContain('take me back');
+
+		for (const args of [['delete', 'not-an-id'], ['delete'], ['delete', id, '--yes']]) {
+			const bad = await cli(alice, args);
+			expect(bad.code).toBe(2);
+		}
+	});
+
+	it('sets a disappearing timer that both sides see and later messages carry', async () => {
+		const set = await cli(alice, ['disappear', 'bob', '1h']);
+		expect(set.code, set.stderr).toBe(0);
+		expect(set.stdout).toMatch(/^Disappearing messages with bob: 1h 0m after reading \([0-9a-f-]{36}\)\.$/m);
+		const sent = await cli(alice, ['send', 'bob', 'this one fades']);
+		expect(sent.code, sent.stderr).toBe(0);
+		const read = await cli(bob, ['read']);
+		expect(read.code, read.stderr).toBe(0);
+		expect(read.stdout).toMatch(/\] alice set disappearing messages to 1h 0m \(with bob\)$/m);
+		expect(read.stdout).toMatch(
+			/\] [0-9a-f-]{36} alice → bob \(disappears 1h 0m after reading\): this one fades$/m,
+		);
+
+		// Bob's reply carries the timer too: his device learned it from the read.
+		const reply = await cli(bob, ['send', 'alice', 'me too']);
+		expect(reply.code, reply.stderr).toBe(0);
+		const back = await cli(alice, ['read']);
+		expect(back.stdout).toMatch(/bob → alice \(disappears 1h 0m after reading\): me too$/m);
+
+		const off = await cli(bob, ['disappear', 'alice', 'off']);
+		expect(off.code, off.stderr).toBe(0);
+		expect(off.stdout).toContain('Disappearing messages with alice are off');
+		for (const args of [
+			['disappear', 'bob', '2h'],
+			['disappear', 'bob'],
+		]) {
+			expect((await cli(alice, args)).code).toBe(2);
+		}
 	});
 
 	it('runs as the bin entry', async () => {

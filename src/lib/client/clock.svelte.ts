@@ -73,6 +73,17 @@ export class HubClock {
 		return Date.now() + this.#offset;
 	}
 
+	/**
+	 * Runs `fn` once at the hub time `at` (a removal that is due then): one timer for one moment,
+	 * nothing that ticks meanwhile. Returns its cancel.
+	 */
+	at(at: number, fn: () => void): () => void {
+		// setTimeout's longest wait is about 24.8 days: a later moment is looked at again then.
+		const wait = Math.min(Math.max(0, at - this.exact()), 2 ** 31 - 1);
+		const timer = setTimeout(() => (this.exact() >= at ? fn() : this.at(at, fn)), wait);
+		return () => clearTimeout(timer);
+	}
+
 	/** Takes the offset from a hub timestamp read at the midpoint of a round trip. */
 	adjust(serverNow: number, sentAt: number, receivedAt: number): void {
 		this.#offset = Math.round(serverNow - (sentAt + receivedAt) / 2);

@@ -1,6 +1,6 @@
 import { Dexie, liveQuery, type Subscription } from 'dexie';
 import { LIMITS, type SealedNotice } from '../protocol';
-import type { DecodedMessage } from '../sdk';
+import type { DecodedMessage, DeletedMessage } from '../sdk';
 import { lastOfPeer, openText, sealText, type AccountDb, type ConversationRow, type MessageRow } from './db';
 import { MessageWindow } from './message-window.svelte';
 import { orderOf } from './timeline';
@@ -15,6 +15,8 @@ export interface ConversationView {
 	lastAt: number;
 	unread: number;
 	last: MessageView | null;
+	/** The disappearing timer of messages sent now, or null when off. */
+	timerMs: number | null;
 }
 
 /** A conversation read further than before on this device: for the other devices, and the peer's receipts. */
@@ -24,6 +26,14 @@ export interface ReadAdvance {
 	/** Incoming messages newly read (the newest few), for read receipts; empty when not asked for. */
 	ids: string[];
 }
+
+/** What a receipt leaves as it is: a deleted message, a timer line (its control envelope is receipted too). */
+const NOT_DELIVERABLE: ReadonlySet<MessageRow['status']> = new Set([
+	'delivered',
+	'read',
+	'deleted',
+	'notice',
+]);
 
 /** Views kept for reuse: enough for every row a window shows and every conversation's preview. */
 const VIEW_CACHE_MAX = 4_000;
@@ -48,10 +58,19 @@ export class Conversations {
 	wantReceiptIds: () => boolean = () => false;
 	/** Opened rows by id, with the row they were made from. Not reactive: a cache. */
 	#views = new Map<string, { row: MessageRow; view: MessageView }>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- a cache, never read by a template
+	#now: () => number;
+	/** Called after a write that may move the next disappearing message's removal (see Expiry). */
+	onTimersChanged: () => void = () => {};
 
-	constructor(db: AccountDb, localKey: Uint8Array) {
+	constructor(db: AccountDb, localKey: Uint8Array, now: () => number = Date.now) {
 		this.#db = db;
 		this.#localKey = localKey;
+		this.#now = now;
+	}
+
+	/** The disappearing timer that messages to `peer` carry now (null: off). */
+	async timerOf(peer: string): Promise<number | null> {
+		return (await this.#db.conversations.get(peer))?.timerMs ?? null;
 	}
 
 	get list(): ConversationView[] {
@@ -111,29 +130,48 @@ export class Conversations {
 	async markRead(peer: string): Promise<void> {
 		const withIds = this.wantReceiptIds();
 		// No write when nothing changes: every write wakes the views that follow the table.
-		const advance = await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
-			const row = await this.#db.conversations.get(peer);
-			if (!row) return null;
-			const before = row.readUpTo ?? 0;
-			const newest = await this.#peerRows(peer, before)
-				.reverse()
-				.filter((m) => m.direction === 'in' && m.status === 'received')
-				.first();
-			const upTo = Math.max(before, newest?.order ?? 0);
-			if (row.unread === 0 && upTo === before) return null;
-			await this.#db.conversations.update(peer, { unread: 0, readUpTo: upTo });
-			if (upTo === before) return null;
-			const ids = withIds
-				? (
-						await this.#peerRows(peer, before)
-							.filter((m) => m.direction === 'in' && m.status === 'received' && m.order <= upTo)
-							.toArray()
-					)
-						.slice(-LIMITS.readReceiptIdsMax)
-						.map((m) => m.id)
-				: [];
-			return { peer, upTo, ids };
-		});
+		const { advance, started } = await this.#db.transaction(
+			'rw',
+			this.#db.messages,
+			this.#db.conversations,
+			async () => {
+				// Read now: each disappearing message's timer starts.
+				const waiting = await this.#db.messages.where('waitsForRead').equals(peer).toArray();
+				if (waiting.length > 0) {
+					const now = this.#now();
+					await this.#db.messages.bulkPut(
+						waiting.map(({ waitsForRead: _, ...rest }) => ({
+							...rest,
+							expiresAt: now + (rest.expiresAfterMs ?? 0),
+						})),
+					);
+				}
+				const started = waiting.length;
+				const row = await this.#db.conversations.get(peer);
+				if (!row) return { advance: null, started };
+				const before = row.readUpTo ?? 0;
+				const newest = await this.#peerRows(peer, before)
+					.reverse()
+					.filter((m) => m.direction === 'in' && m.status === 'received')
+					.first();
+				const upTo = Math.max(before, newest?.order ?? 0);
+				if (row.unread === 0 && upTo === before) return { advance: null, started };
+				await this.#db.conversations.update(peer, { unread: 0, readUpTo: upTo });
+				if (upTo === before) return { advance: null, started };
+				const ids = withIds
+					? (
+							await this.#peerRows(peer, before)
+								.filter((m) => m.direction === 'in' && m.status === 'received' && m.order <= upTo)
+								.toArray()
+						)
+							.slice(-LIMITS.readReceiptIdsMax)
+							.map((m) => m.id)
+					: [];
+				const advance: ReadAdvance = { peer, upTo, ids };
+				return { advance, started };
+			},
+		);
+		if (started > 0) this.onTimersChanged();
 		if (advance) this.onRead(advance);
 	}
 
@@ -186,6 +224,50 @@ export class Conversations {
 			.count();
 	}
 
+	/** Deleted for everyone by their sender (checked already): each row keeps its place and loses its text. */
+	async markDeleted(deletions: Pick<DeletedMessage, 'id'>[]): Promise<void> {
+		if (deletions.length === 0) return;
+		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+			const rows = await this.#db.messages.bulkGet(deletions.map((d) => d.id));
+			const hit = rows.filter((row): row is MessageRow => row !== undefined && row.status !== 'deleted');
+			if (hit.length === 0) return;
+			await this.#db.messages.bulkPut(hit.map((row) => ({ ...row, status: 'deleted' as const, text: null })));
+			const bumps = new Bumps();
+			for (const row of hit) bumps.touch(row.peer);
+			await this.#applyBumps(bumps);
+		});
+	}
+
+	/** Delete for me: the rows go, and a later sync that brings them again is ignored. */
+	async forget(ids: string[]): Promise<void> {
+		if (ids.length === 0) return;
+		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, this.#db.gone, async () => {
+			await this.#remove(ids);
+		});
+	}
+
+	/** Removes the disappearing messages whose time has come by `now`; says when the next one is due (or null). */
+	async expireDue(now: number): Promise<number | null> {
+		return this.#db.transaction('rw', this.#db.messages, this.#db.conversations, this.#db.gone, async () => {
+			const due = await this.#db.messages.where('expiresAt').belowOrEqual(now).primaryKeys();
+			await this.#remove(due);
+			const next = await this.#db.messages.orderBy('expiresAt').first();
+			return next?.expiresAt ?? null;
+		});
+	}
+
+	/** Inside the caller's transaction: deletes the rows, remembers their ids, moves their conversations. */
+	async #remove(ids: string[]): Promise<void> {
+		const rows = (await this.#db.messages.bulkGet(ids)).filter((row) => row !== undefined);
+		const at = this.#now();
+		await this.#db.gone.bulkPut(ids.map((id) => ({ id, at })));
+		await this.#db.messages.bulkDelete(ids);
+		for (const row of rows) this.#views.delete(row.id);
+		const bumps = new Bumps();
+		for (const row of rows) bumps.touch(row.peer);
+		await this.#applyBumps(bumps);
+	}
+
 	close(peer: string): void {
 		if (this.#window?.peer !== peer) return;
 		this.#window.stop();
@@ -218,21 +300,45 @@ export class Conversations {
 	 * at-least-once). Returns the messages that are new to this device, for receipts and notifications.
 	 */
 	async ingest(all: DecodedMessage[]): Promise<DecodedMessage[]> {
-		// Control envelopes are never messages: the engine applies them (read state, receipts).
-		const messages = all.filter((m) => m.kind !== 'control');
+		// Read state and receipts are the engine's to apply; a forget or a timer setting changes the history.
+		const messages = all.filter(
+			(m) => m.kind !== 'control' || m.control?.type === 'forget' || m.control?.type === 'timer',
+		);
 		if (messages.length === 0) return [];
 		const fresh: DecodedMessage[] = [];
-		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+		let timers = false;
+		const tables = [this.#db.messages, this.#db.conversations, this.#db.gone];
+		await this.#db.transaction('rw', tables, async () => {
 			const held = new Map<string, MessageRow>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const existing = await this.#db.messages.bulkGet(messages.map((m) => m.id));
 			for (const row of existing) if (row) held.set(row.id, row);
 			const peers = [...new Set(messages.map((m) => m.peer))]; // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const conversations = await this.#db.conversations.bulkGet(peers);
 			const readUpTo = new Map(peers.map((peer, i) => [peer, conversations[i]?.readUpTo ?? 0])); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
+			const gone = new Set((await this.#db.gone.bulkGet(messages.map((m) => m.id))).map((g) => g?.id)); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			const puts: MessageRow[] = [];
 			const bumps = new Bumps();
+			const forgets: string[] = [];
+			const settings = new Map<string, { at: number; expiresAfterMs: number | null }>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this write
 			for (const m of messages) {
 				const row = held.get(m.id);
+				if (gone.has(m.id)) continue;
+				if (m.kind === 'control') {
+					// Never a message in the list: a forget removes one, a timer setting is a line; anything else is dropped.
+					if (m.control?.type === 'forget') forgets.push(m.control.id);
+					if (m.control?.type === 'timer' && !row) {
+						const next = this.#noticeOf(m, m.control.expiresAfterMs);
+						puts.push(next);
+						held.set(next.id, next);
+						bumps.add(m.peer, m.storedAt, false);
+						const previous = settings.get(m.peer);
+						if (!previous || previous.at < m.storedAt) {
+							settings.set(m.peer, { at: m.storedAt, expiresAfterMs: m.control.expiresAfterMs });
+						}
+					}
+					continue;
+				}
+				if (m.expiresAfterMs !== null && !row) timers = true;
 				if (m.state === 'cancelled') {
 					// Our own time-lock, cancelled from another device while this one was away.
 					if (m.direction === 'out' && row && row.status !== 'cancelled') {
@@ -271,8 +377,43 @@ export class Conversations {
 			}
 			await this.#db.messages.bulkPut(puts);
 			await this.#applyBumps(bumps);
+			await this.#applyTimers(settings);
+			if (forgets.length > 0) await this.#remove(forgets);
 		});
+		if (timers) this.onTimersChanged();
 		return fresh;
+	}
+
+	/** A timer set by either side: the latest setting (by the hub's time) decides the conversation's timer. */
+	async #applyTimers(settings: Map<string, { at: number; expiresAfterMs: number | null }>): Promise<void> {
+		for (const [peer, setting] of settings) {
+			const row = await this.#db.conversations.get(peer);
+			if (row && (row.timerSetAt ?? 0) < setting.at) {
+				await this.#db.conversations.update(peer, {
+					timerMs: setting.expiresAfterMs,
+					timerSetAt: setting.at,
+				});
+			}
+		}
+	}
+
+	#noticeOf(m: DecodedMessage, expiresAfterMs: number | null): MessageRow {
+		return {
+			id: m.id,
+			peer: m.peer,
+			direction: m.direction,
+			status: 'notice',
+			order: m.storedAt,
+			sentAt: m.sentAt,
+			storedAt: m.storedAt,
+			unlockAt: null,
+			releasedAt: null,
+			announce: false,
+			text: null,
+			problem: null,
+			error: null,
+			notice: { kind: 'timer', by: m.from, expiresAfterMs },
+		};
 	}
 
 	/** Announced time-locks: a placeholder with the sender and the unlock date, and nothing to read. */
@@ -348,7 +489,7 @@ export class Conversations {
 			const rows = await this.#db.messages.bulkGet(receipts.map((r) => r.id));
 			const delivered = rows.filter(
 				(row): row is MessageRow =>
-					row !== undefined && row.direction === 'out' && row.status !== 'delivered' && row.status !== 'read',
+					row !== undefined && row.direction === 'out' && !NOT_DELIVERABLE.has(row.status),
 			);
 			if (delivered.length > 0) {
 				await this.#db.messages.bulkPut(delivered.map((row) => ({ ...row, status: 'delivered' as const })));
@@ -398,6 +539,8 @@ export class Conversations {
 			const readUpTo = Math.max(row?.readUpTo ?? 0, bump.readUpTo);
 			const moved = readUpTo > (row?.readUpTo ?? 0);
 			next.push({
+				// Keeps what else the row holds (the disappearing timer).
+				...row,
 				peer,
 				lastAt: Math.max(row?.lastAt ?? 0, bump.at),
 				// Read further: count again from there (this batch's rows are written already).
@@ -415,7 +558,18 @@ export class Conversations {
 
 	/** A decoded message as stored on this device: incoming ones are "received", our own "sent". */
 	#rowOf(m: DecodedMessage): MessageRow {
+		const timer = m.expiresAfterMs;
+		// Our own copy disappears that long after it was sent; another's after it is first read here.
+		const expiry: Partial<MessageRow> =
+			timer === null
+				? {}
+				: m.direction === 'out'
+					? { expiresAfterMs: timer, expiresAt: m.storedAt + timer }
+					: this.#isWatching(m.peer)
+						? { expiresAfterMs: timer, expiresAt: this.#now() + timer }
+						: { expiresAfterMs: timer, waitsForRead: m.peer };
 		return {
+			...expiry,
 			id: m.id,
 			peer: m.peer,
 			direction: m.direction,
@@ -438,7 +592,13 @@ export class Conversations {
 		const lasts = await this.#db.messages.bulkGet(rows.map((row) => row.lastId ?? ''));
 		return rows.map((row, i) => {
 			const last = lasts[i];
-			return { peer: row.peer, lastAt: row.lastAt, unread: row.unread, last: last ? this.#view(last) : null };
+			return {
+				peer: row.peer,
+				lastAt: row.lastAt,
+				unread: row.unread,
+				last: last ? this.#view(last) : null,
+				timerMs: row.timerMs ?? null,
+			};
 		});
 	}
 
@@ -515,6 +675,7 @@ function sameRow(a: MessageRow, b: MessageRow): boolean {
 		a.announce === b.announce &&
 		a.problem === b.problem &&
 		a.error === b.error &&
+		a.expiresAt === b.expiresAt &&
 		a.text?.ciphertext === b.text?.ciphertext
 	);
 }

@@ -25,7 +25,18 @@ export type MessageStatus =
 	/** Incoming, checked (text, or `problem` when a check failed). */
 	| 'received'
 	/** Incoming announced time-lock: the sender and the unlock date, nothing to read yet. */
-	| 'sealed';
+	| 'sealed'
+	/** Deleted for everyone by its sender: the text is gone, "message deleted" shows in its place. */
+	| 'deleted'
+	/** A line in the conversation, not a message: `notice` says what (a disappearing timer set). */
+	| 'notice';
+
+/** What a `notice` row shows. */
+export interface TimerNotice {
+	kind: 'timer';
+	by: string;
+	expiresAfterMs: number | null;
+}
 
 export interface MessageRow {
 	id: string;
@@ -42,6 +53,13 @@ export interface MessageRow {
 	text: SealedText | null;
 	problem: MessageProblem | null;
 	error: string | null;
+	/** A disappearing message's signed timer (absent on rows from before them). */
+	expiresAfterMs?: number | null;
+	/** When this device removes it, by the hub's clock: sent + timer for our own, first read + timer for others'. */
+	expiresAt?: number | null;
+	/** The peer, while an incoming disappearing message waits for its first read (indexed; absent otherwise). */
+	waitsForRead?: string;
+	notice?: TimerNotice | null;
 }
 
 export interface ConversationRow {
@@ -52,6 +70,15 @@ export interface ConversationRow {
 	lastId?: string | null;
 	/** Incoming messages up to this place (`orderOf`) are read, here or on another device of the account. */
 	readUpTo?: number;
+	/** The disappearing timer messages sent now carry, and the hub time of the setting that decided it. */
+	timerMs?: number | null;
+	timerSetAt?: number;
+}
+
+/** A message this device removed (deleted for me, or disappeared): a sync that brings it again is ignored. */
+export interface GoneRow {
+	id: string;
+	at: number;
 }
 
 /** Read receipts on or off, and the hub time of the setting that said so (the newest wins). */
@@ -103,6 +130,7 @@ export class AccountDb extends Dexie {
 	nicknames!: EntityTable<NicknameRow, 'username'>;
 	/** Peers whose safety number the user compared, with the keys it was compared for. */
 	verified!: EntityTable<Verification, 'username'>;
+	gone!: EntityTable<GoneRow, 'id'>;
 
 	constructor(username: string) {
 		super(accountDbName(username));
@@ -126,6 +154,11 @@ export class AccountDb extends Dexie {
 		// Contacts (the hub's list, mirrored for offline use) and local nicknames.
 		this.version(3).stores({ contacts: 'username', nicknames: 'username' });
 		this.version(4).stores({ verified: 'username' });
+		// 5 (takeback): removals scheduled by time, incoming disappearing messages waiting for a read, removed ids.
+		this.version(5).stores({
+			messages: 'id, [peer+order], status, expiresAt, waitsForRead',
+			gone: 'id, at',
+		});
 	}
 
 	async sealedAccount(): Promise<SealedAccount | undefined> {

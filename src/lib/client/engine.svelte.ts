@@ -7,9 +7,12 @@ import {
 	type ContactCard,
 	type ContactChanged,
 	type MessageStatus,
+	type ClientConfig,
+	type DisappearingChoice,
 	type SealedNotice,
 	type StoredEnvelope,
 	type SyncHint,
+	type Tombstone,
 } from '../protocol';
 import {
 	ApiError,
@@ -37,6 +40,7 @@ import { Conversations, type ConversationView } from './conversations.svelte';
 import { AccountDb, DexiePinStore, type ReceiptsSetting } from './db';
 import { notifier } from './notify.svelte';
 import { Outbox, type ComposeOptions } from './outbox.svelte';
+import { Expiry } from './expiry.svelte';
 import { dropPending, pendingEnvelopes } from './pending';
 import { describeCountdown } from './strings';
 import { orderOf } from './timeline';
@@ -78,6 +82,9 @@ export class ChatEngine {
 	/** Read markers to this account's other devices and read receipts to peers, coalesced. */
 	readonly readSync: ReadSync;
 	#receiptsSetting = $state.raw<ReceiptsSetting>({ on: false, at: 0 });
+	readonly expiry: Expiry;
+	#config: Promise<ClientConfig> | null = null;
+	#configView = $state.raw<ClientConfig | null>(null);
 	#keyAlerts = $state.raw<Record<string, KeyChangedError>>({});
 	#syncing = $state(false);
 	#syncRetrying = $state(false);
@@ -101,8 +108,10 @@ export class ChatEngine {
 			account,
 			pins: new DexiePinStore(db),
 		});
-		this.conversations = new Conversations(db, account.localKey);
+		this.conversations = new Conversations(db, account.localKey, () => this.connection.clock.exact());
 		this.contacts = new Contacts(db, api, account.localKey);
+		this.expiry = new Expiry(this.conversations, this.connection.clock);
+		this.conversations.onTimersChanged = () => void this.expiry.run();
 		this.outbox = new Outbox(db, this.conversations, this.messenger, () => this.connection.clock.exact());
 		this.timelocks = new Timelocks(this.messenger);
 		this.receipts = new Receipts(this.messenger, (error) => {
@@ -182,11 +191,14 @@ export class ChatEngine {
 		await this.conversations.load();
 		await this.outbox.load();
 		this.verified.start();
+		// What disappeared while the app was closed goes before anything is shown.
+		await this.expiry.run();
 		const socket = this.connection.socket;
 		socket.on('message:new', (envelope) => this.#onLive(envelope));
 		socket.on('message:status', (status) => void this.#serial(() => this.#onStatus(status)));
 		socket.on('timelock:sealed', (notice) => void this.#serial(() => this.#onSealed(notice)));
 		socket.on('timelock:cancelled', (event) => void this.#serial(() => this.#onCancelled(event)));
+		socket.on('message:deleted', (tombstone) => void this.#serial(() => this.#onDeleted(tombstone)));
 		socket.on('sync:hint', (hint) => this.#onHint(hint));
 		socket.on('contacts:changed', (change) => void this.#serial(() => this.#onContactChanged(change)));
 		// What arrived while the app was locked opens first, with or without the network.
@@ -199,9 +211,11 @@ export class ChatEngine {
 		this.connection.socket.off('message:status');
 		this.connection.socket.off('timelock:sealed');
 		this.connection.socket.off('timelock:cancelled');
+		this.connection.socket.off('message:deleted');
 		this.connection.socket.off('sync:hint');
 		this.connection.socket.off('contacts:changed');
 		this.contacts.stop();
+		this.expiry.stop();
 		if (this.#hintTimer) clearTimeout(this.#hintTimer);
 		this.readSync.stop();
 		this.conversations.stop();
@@ -361,6 +375,58 @@ export class ChatEngine {
 		await this.verified.clear(peer);
 	}
 
+	/** The hub's delete window and disappearing timers, asked once per unlock. */
+	clientConfig(): Promise<ClientConfig> {
+		this.#config ??= this.messenger.api.clientConfig().then(
+			(config) => (this.#configView = config),
+			(error: unknown) => {
+				this.#config = null;
+				throw error;
+			},
+		);
+		return this.#config;
+	}
+
+	/** The same, for templates: null until first fetched (on the first connect). */
+	get config(): ClientConfig | null {
+		return this.#configView;
+	}
+
+	/** Delete for me: every device of this account forgets the message (needs the hub); the peer keeps theirs. */
+	async deleteForMe(id: string): Promise<void> {
+		await this.messenger.forget(id);
+		await this.conversations.forget([id]);
+	}
+
+	/** Delete for everyone, of our own message within the hub's window: both sides show "message deleted". */
+	async deleteForEveryone(id: string): Promise<void> {
+		const { outcome } = await this.messenger.deleteForEveryone(id);
+		if (outcome === 'cancelled') {
+			this.timelocks.remove(id);
+			await this.conversations.cancelled(id);
+		} else {
+			await this.conversations.markDeleted([{ id }]);
+		}
+	}
+
+	/** Sets the disappearing timer with `peer` for both sides; the line shows here at once. */
+	async setTimer(peer: string, choice: DisappearingChoice | 'off'): Promise<void> {
+		const expiresAfterMs = choice === 'off' ? null : (await this.clientConfig()).disappearingTimers[choice];
+		const envelope = await this.messenger.sealControl(peer, { type: 'timer', expiresAfterMs });
+		const result = await this.messenger.sendEnvelope(envelope);
+		// The hub pushes it to our other devices, not back to this socket: it is stored here as they store it.
+		const stored: StoredEnvelope = {
+			...envelope,
+			state: 'live',
+			storedAt: result.storedAt,
+			releasedAt: null,
+			syncKey: result.syncKey,
+		};
+		await this.#exclusive(
+			async () => void (await this.conversations.ingest([await this.messenger.open(stored)])),
+		);
+	}
+
 	#setAlert(peer: string, alert: KeyChangedError | null): void {
 		const next = { ...this.#keyAlerts };
 		if (alert) next[peer] = alert;
@@ -451,6 +517,7 @@ export class ChatEngine {
 			}
 		}
 		void this.readSync.flush();
+		void this.clientConfig().catch(() => undefined);
 		await this.#requestSync();
 		await this.outbox.flush();
 		await this.timelocks.refresh();
@@ -473,6 +540,7 @@ export class ChatEngine {
 				for (const notice of page.sealed) stillSealed.add(notice.id);
 				await this.conversations.addSealed(page.sealed);
 				await this.conversations.markDelivered(page.delivered);
+				await this.conversations.markDeleted(page.deletions);
 				// After the page's messages, which come before the markers that cover them.
 				await this.#applyControl(page.messages);
 				// What is news is decided before the open conversation reads it.
@@ -622,6 +690,12 @@ export class ChatEngine {
 		await this.conversations.cancelled(event.id);
 	}
 
+	/** A deletion for everyone, kept only when its signature is its sender's. */
+	async #onDeleted(tombstone: Tombstone): Promise<void> {
+		const checked = await this.messenger.checkTombstone(tombstone);
+		if (checked) await this.conversations.markDeleted([checked]);
+	}
+
 	#announceUnlock(m: DecodedMessage): void {
 		notifier.announce('unlock', `Time-locked message from ${m.peer} unlocked`, m.text ?? '', m.peer);
 	}
@@ -629,10 +703,14 @@ export class ChatEngine {
 
 /**
  * What this device acknowledges to the hub: incoming envelopes (the sender sees "delivered") and
- * this account's own read markers, so the hub can purge them after the retention period like any
- * delivered envelope. The receipts setting is not acknowledged: a device that signs in later must
- * still find it.
+ * this account's own envelopes to itself (read markers, forgets), so the hub can purge them after
+ * the retention period like any delivered envelope. The receipts setting is not acknowledged: a
+ * device that signs in later must still find it.
  */
 function receiptIds(decoded: DecodedMessage[], me: string): string[] {
-	return decoded.filter((m) => m.direction === 'in' || readMarkerOf(m, me) !== null).map((m) => m.id);
+	return decoded
+		.filter(
+			(m) => m.direction === 'in' || (m.from === me && m.to === me && m.control?.type !== 'receipts-setting'),
+		)
+		.map((m) => m.id);
 }

@@ -47,9 +47,12 @@ export class Outbox {
 
 	/** Seals a message for `peer` and queues it; throws (before storing anything) if it cannot be sealed. */
 	async compose(peer: string, text: string, options: ComposeOptions): Promise<void> {
+		// The conversation's disappearing timer at the moment of writing, signed into the envelope.
+		const expiresAfterMs = await this.#conversations.timerOf(peer);
 		const envelope = await this.#messenger.seal(peer, text, {
 			unlockAt: options.unlockAt,
 			announce: options.unlockAt !== null && options.announce,
+			expiresAfterMs,
 		});
 		const now = this.#clock();
 		await this.#conversations.addOutgoing(
@@ -66,9 +69,12 @@ export class Outbox {
 				announce: envelope.announce,
 				problem: null,
 				error: null,
+				// Our own copy disappears that long after it was written.
+				...(expiresAfterMs === null ? {} : { expiresAfterMs, expiresAt: now + expiresAfterMs }),
 			},
 			text,
 		);
+		if (expiresAfterMs !== null) this.#conversations.onTimersChanged();
 		await this.#db.outbox.add({ id: envelope.id, peer: envelope.to, envelope });
 		this.#pending = await this.#db.outbox.count();
 		void this.flush();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../protocol';
 import { ApiError } from '../sdk';
-import { describeCountdown, errorText, formatCoarseCountdown, formatCountdown } from './strings';
+import { describeCountdown, errorText, formatCoarseCountdown, formatCountdown, timerLabel } from './strings';
 
 describe('formatCoarseCountdown', () => {
 	it('shows hours and minutes left, rounded up to the minute; from a day on, days and whole hours', () => {
@@ -60,5 +60,22 @@ describe('errorText', () => {
 		expect(errorText(new ProtocolError('RATE_LIMITED', 'x', { retryAfter: 1 }))).toBe(
 			'Too many attempts. Try again in 1 second.',
 		);
+	});
+});
+
+describe('timerLabel', () => {
+	const shortened = { '5m': 6_000, '1h': 3_600_000, '1d': 86_400_000, '1w': 604_800_000 };
+
+	it("names a timer by the hub's choice it is, even when a test hub shortened it", () => {
+		expect(timerLabel(6_000, shortened)).toBe('5 minutes');
+		expect(timerLabel(604_800_000, shortened)).toBe('1 week');
+		expect(timerLabel(null, shortened)).toBe('off');
+	});
+
+	it('gives the length of a timer that is no choice (set by another hub or client)', () => {
+		expect(timerLabel(300_000, shortened)).toBe('5 minutes');
+		expect(timerLabel(45_000, null)).toBe('45 seconds');
+		expect(timerLabel(3 * 3_600_000, null)).toBe('3 hours');
+		expect(timerLabel(3 * 86_400_000, null)).toBe('3 days');
 	});
 });

@@ -1,6 +1,7 @@
 // The modules themselves, not the indexes: the sign-in page shows these errors, and must not pull in
 // every schema (zod), the SDK and Socket.IO for it.
 import { ProtocolError, type ErrorCode } from '../protocol/errors';
+import { DISAPPEARING_CHOICES, type DisappearingChoice } from '../protocol/limits';
 import { ApiError, KeyChangedError } from '../sdk/errors';
 
 /** What the user reads for each refusal the hub can give. Clients switch on the code, never the message. */
@@ -20,6 +21,7 @@ const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
 	UNLOCK_TOO_FAR: 'The unlock time is too far ahead (at most 10 years).',
 	NOT_CANCELLABLE: 'This message can no longer be cancelled.',
 	ALREADY_RELEASED: 'Too late: this message has already been unlocked.',
+	DELETE_WINDOW_PASSED: 'Too late: a message can be deleted for everyone only for a while after it was sent.',
 	QUOTA_UNDELIVERED:
 		'Too many of your messages are still waiting for this person. Send this again once they have received them.',
 	QUOTA_STORAGE:
@@ -104,4 +106,45 @@ export function describeCountdown(ms: number): string {
 	if (total < 3600) return unit(Math.round(total / 60), 'minute');
 	if (total < 86400) return unit(Math.round(total / 3600), 'hour');
 	return unit(Math.round(total / 86400), 'day');
+}
+
+const TIMER_NAMES: Record<DisappearingChoice, string> = {
+	'5m': '5 minutes',
+	'1h': '1 hour',
+	'1d': '1 day',
+	'1w': '1 week',
+};
+
+/**
+ * A disappearing timer in words: the name of the hub's choice it is (a test hub shortens them, the
+ * names stay), else its length; "off" for none.
+ */
+export function timerLabel(ms: number | null, choices: Record<DisappearingChoice, number> | null): string {
+	if (ms === null) return 'off';
+	const choice = DISAPPEARING_CHOICES.find((c) => choices?.[c] === ms);
+	if (choice) return TIMER_NAMES[choice];
+	const count = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+	if (ms < 60_000) return count(Math.max(1, Math.round(ms / 1000)), 'second');
+	const minutes = Math.round(ms / 60_000);
+	if (minutes < 120) return count(minutes, 'minute');
+	return minutes < 2 * 1440
+		? count(Math.round(minutes / 60), 'hour')
+		: count(Math.round(minutes / 1440), 'day');
+}
+
+/** The choice names, for the setting's options. */
+export function timerChoiceName(choice: DisappearingChoice): string {
+	return TIMER_NAMES[choice];
+}
+
+/** A disappearing-timer line, as the conversation and its preview show it. */
+export function timerNoticeText(
+	notice: { by: string; expiresAfterMs: number | null },
+	mine: boolean,
+	choices: Record<DisappearingChoice, number> | null,
+): string {
+	const who = mine ? 'You' : notice.by;
+	return notice.expiresAfterMs === null
+		? `${who} turned off disappearing messages`
+		: `${who} set disappearing messages to ${timerLabel(notice.expiresAfterMs, choices)}`;
 }

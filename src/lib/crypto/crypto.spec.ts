@@ -13,6 +13,8 @@ import {
 	ready,
 	safetyNumber,
 	sealEnvelope,
+	signDeletion,
+	verifyDeletion,
 	sealIdentityBackup,
 	toB64,
 	verifyEnvelope,
@@ -75,6 +77,50 @@ describe('envelope', () => {
 			reason: 'undecryptable',
 		});
 		expect(verifyEnvelope(env, mallory.signPk)).toBe(false);
+	});
+});
+
+describe('disappearing timer and control envelopes', () => {
+	it('signs the timer: changing, adding or removing it breaks the signature; none signs as before', () => {
+		const timed = sealEnvelope(
+			{ from: 'alice', to: 'bob', expiresAfterMs: 300_000, body: { type: 'text', text: 'soon gone' } },
+			alice,
+			bob.boxPk,
+		);
+		expect(verifyEnvelope(timed, alice.signPk)).toBe(true);
+		for (const expiresAfterMs of [3_600_000, null, undefined]) {
+			expect(verifyEnvelope({ ...timed, expiresAfterMs }, alice.signPk)).toBe(false);
+		}
+		const plain = hello();
+		// An envelope signed before the field existed has none at all, and still verifies.
+		const { expiresAfterMs: _, ...old } = plain;
+		expect(verifyEnvelope(old, alice.signPk)).toBe(true);
+		expect(verifyEnvelope({ ...plain, expiresAfterMs: 300_000 }, alice.signPk)).toBe(false);
+	});
+
+	it('signs the kind: a control body cannot pass as a text envelope', () => {
+		const control = sealEnvelope(
+			{ from: 'alice', to: 'bob', kind: 'control', body: { type: 'timer', expiresAfterMs: null } },
+			alice,
+			bob.boxPk,
+		);
+		expect(verifyEnvelope(control, alice.signPk)).toBe(true);
+		expect(verifyEnvelope({ ...control, kind: 'text' }, alice.signPk)).toBe(false);
+	});
+});
+
+describe('deletion statement', () => {
+	it('verifies for the sender and exactly that message, nothing else', () => {
+		const message = { id: '0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b', from: 'alice' };
+		const signature = signDeletion(message, alice.signSk);
+		expect(verifyDeletion(message, signature, alice.signPk)).toBe(true);
+		expect(
+			verifyDeletion({ ...message, id: '0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c' }, signature, alice.signPk),
+		).toBe(false);
+		expect(verifyDeletion({ ...message, from: 'mallory' }, signature, alice.signPk)).toBe(false);
+		expect(verifyDeletion(message, signature, bob.signPk)).toBe(false);
+		expect(verifyDeletion(message, flipBit(signature, 3), alice.signPk)).toBe(false);
+		expect(verifyDeletion(message, 'not base64!', alice.signPk)).toBe(false);
 	});
 });
 

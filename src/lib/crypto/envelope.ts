@@ -28,6 +28,8 @@ export function envelopeSigningBytes(header: EnvelopeHeader): Uint8Array {
 		fromB64(header.nonce),
 		fromB64(header.ciphertext),
 	];
+	// Appended only when set, so envelopes signed before the field existed still verify.
+	if (header.expiresAfterMs != null) parts.push(utf8(`expires:${header.expiresAfterMs}`));
 	const total = parts.reduce((n, p) => n + 4 + p.length, 0);
 	const out = new Uint8Array(total);
 	const view = new DataView(out.buffer);
@@ -48,6 +50,8 @@ export interface SealOptions {
 	unlockAt?: number | null;
 	announce?: boolean;
 	kind?: EnvelopeKind;
+	/** A disappearing message's timer; null or absent for an ordinary one. */
+	expiresAfterMs?: number | null;
 	body: MessageBody;
 }
 
@@ -66,6 +70,7 @@ export function sealEnvelope(options: SealOptions, sender: Identity, recipientBo
 		unlockAt: options.unlockAt ?? null,
 		announce: options.announce ?? false,
 		kind: options.kind ?? 'text',
+		expiresAfterMs: options.expiresAfterMs ?? null,
 		nonce: toB64(nonce),
 		ciphertext: toB64(ciphertext),
 	};

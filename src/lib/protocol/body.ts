@@ -30,11 +30,25 @@ export const ReceiptsSettingBody = z.strictObject({
 	on: z.boolean(),
 });
 
+/** Sent to the peer: the conversation's disappearing timer from now on (null: off); shown to both as a line. */
+export const TimerBody = z.strictObject({
+	type: z.literal('timer'),
+	expiresAfterMs: z.number().int().min(1).max(LIMITS.disappearingMaxMs).nullable(),
+});
+
+/** Sent to yourself: every device of the account forgets this message (delete for me). */
+export const ForgetBody = z.strictObject({
+	type: z.literal('forget'),
+	id: MessageId,
+});
+
 /** Bodies of envelopes of kind `control`: device and peer signalling, never a message to show. */
 export const ControlBody = z.discriminatedUnion('type', [
 	ReadMarkerBody,
 	ReadReceiptBody,
 	ReceiptsSettingBody,
+	TimerBody,
+	ForgetBody,
 ]);
 export type ControlBody = z.infer<typeof ControlBody>;
 
@@ -47,6 +61,8 @@ export const MessageBody = z.discriminatedUnion('type', [
 	ReadMarkerBody,
 	ReadReceiptBody,
 	ReceiptsSettingBody,
+	TimerBody,
+	ForgetBody,
 ]);
 export type MessageBody = z.infer<typeof MessageBody>;
 

@@ -23,6 +23,11 @@ export const Envelope = z.strictObject({
 	/** For a time-locked message: may the recipient see that something is coming? */
 	announce: z.boolean(),
 	kind: EnvelopeKind,
+	/**
+	 * A disappearing message: removed this long after it was first read (after it was sent, for the
+	 * sender's copy). Signed, so every device and the hub agree. Absent on envelopes from before it.
+	 */
+	expiresAfterMs: z.number().int().min(1).max(LIMITS.disappearingMaxMs).nullable().optional(),
 	nonce: b64Bytes(24),
 	ciphertext: b64Range(16, LIMITS.ciphertextMaxBytes),
 	signature: b64Bytes(64),
@@ -37,9 +42,9 @@ export function pickEnvelope(e: Envelope): Envelope {
 	return Object.fromEntries(ENVELOPE_FIELDS.map((field) => [field, e[field]])) as Envelope;
 }
 
-/** True when every field is equal: a resend of the same envelope, not another under its id. */
+/** True when every field is equal (an absent timer equals none): a resend of the same envelope, not another under its id. */
 export function sameEnvelope(a: Envelope, b: Envelope): boolean {
-	return ENVELOPE_FIELDS.every((field) => a[field] === b[field]);
+	return ENVELOPE_FIELDS.every((field) => (a[field] ?? null) === (b[field] ?? null));
 }
 
 export const EnvelopeState = z.enum(['live', 'locked', 'released', 'cancelled']);
@@ -65,6 +70,21 @@ export const SealedNotice = z.strictObject({
 	unlockAt: EpochMs,
 });
 export type SealedNotice = z.infer<typeof SealedNotice>;
+
+/**
+ * What is left of a message its sender deleted for everyone: the sender's signed request, in both
+ * parties' sync orders where the envelope was, so that every device removes the text.
+ */
+export const Tombstone = z.strictObject({
+	id: MessageId,
+	from: Username,
+	to: Username,
+	deletedAt: EpochMs,
+	/** The sender's Ed25519 signature over the deletion statement (src/lib/crypto/takeback.ts). */
+	signature: b64Bytes(64),
+	syncKey: z.string().min(1).max(64),
+});
+export type Tombstone = z.infer<typeof Tombstone>;
 
 /** The fields covered by the signature, in this order. */
 export type EnvelopeHeader = Omit<Envelope, 'signature'>;

@@ -1,7 +1,7 @@
 import { z } from './zod';
 import type { Ack } from './errors';
-import { EpochMs, MessageId } from './common';
-import { Envelope, SealedNotice, StoredEnvelope } from './envelope';
+import { EpochMs, MessageId, b64Bytes } from './common';
+import { Envelope, SealedNotice, StoredEnvelope, Tombstone } from './envelope';
 import type { ContactChanged } from './contacts';
 import { LIMITS } from './limits';
 
@@ -24,6 +24,8 @@ export type SyncRequest = z.infer<typeof SyncRequest>;
 
 export const SyncResult = z.strictObject({
 	envelopes: z.array(StoredEnvelope),
+	/** Messages deleted for everyone, in the same sync order as the envelopes (the cursor covers both). */
+	deleted: z.array(Tombstone),
 	/** Announced time-locks addressed to this user that are still sealed. */
 	sealed: z.array(SealedNotice),
 	/** Delivery receipts for messages this user sent. */
@@ -62,6 +64,17 @@ export type CancelResult = z.infer<typeof CancelResult>;
 export const Cancelled = z.strictObject({ id: MessageId, from: z.string(), to: z.string() });
 export type Cancelled = z.infer<typeof Cancelled>;
 
+/**
+ * Delete for everyone: the sender's signature over the deletion statement of `id`
+ * (src/lib/crypto/takeback.ts), which the hub checks and the recipient's devices check again.
+ */
+export const DeleteRequest = z.strictObject({ id: MessageId, signature: b64Bytes(64) });
+export type DeleteRequest = z.infer<typeof DeleteRequest>;
+
+/** `deleted`: the hub's copy is gone and a tombstone stands; `cancelled`: it was still time-locked and never will be delivered. */
+export const DeleteResult = z.strictObject({ id: MessageId, outcome: z.enum(['deleted', 'cancelled']) });
+export type DeleteResult = z.infer<typeof DeleteResult>;
+
 export const SessionEnded = z.strictObject({
 	reason: z.enum(['logout', 'expired', 'revoked', 'password-changed', 'account-deleted']),
 });
@@ -86,6 +99,8 @@ export const EVENTS = {
 	timeSync: 'time:sync',
 	timelockList: 'timelock:list',
 	timelockCancel: 'timelock:cancel',
+	messageDelete: 'message:delete',
+	messageDeleted: 'message:deleted',
 	messageNew: 'message:new',
 	messageStatus: 'message:status',
 	sealedNew: 'timelock:sealed',
@@ -104,6 +119,7 @@ export interface ClientToServerEvents {
 	'time:sync': (request: Record<string, never>, ack: Reply<TimeSyncResult>) => void;
 	'timelock:list': (request: Record<string, never>, ack: Reply<TimelockListResult>) => void;
 	'timelock:cancel': (request: CancelRequest, ack: Reply<CancelResult>) => void;
+	'message:delete': (request: DeleteRequest, ack: Reply<DeleteResult>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -111,6 +127,7 @@ export interface ServerToClientEvents {
 	'message:status': (status: MessageStatus) => void;
 	'timelock:sealed': (notice: SealedNotice) => void;
 	'timelock:cancelled': (event: Cancelled) => void;
+	'message:deleted': (tombstone: Tombstone) => void;
 	'session:ended': (event: SessionEnded) => void;
 	'sync:hint': (hint: SyncHint) => void;
 	'contacts:changed': (change: ContactChanged) => void;
@@ -124,4 +141,5 @@ export const CLIENT_EVENT_SCHEMAS = {
 	'time:sync': z.strictObject({}),
 	'timelock:list': z.strictObject({}),
 	'timelock:cancel': CancelRequest,
+	'message:delete': DeleteRequest,
 } as const satisfies Record<keyof ClientToServerEvents, z.ZodType>;

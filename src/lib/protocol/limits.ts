@@ -30,7 +30,13 @@ export const LIMITS = {
 	requestBytesMax: 8 * 1024,
 	/** Most contacts (accepted or blocked) one account keeps on the hub. */
 	contactsMax: 5_000,
+	/** Longest disappearing-message timer, in milliseconds (one week). */
+	disappearingMaxMs: 7 * 24 * 3600 * 1000,
 } as const;
+
+/** The disappearing-message choices, by name; a hub's DISAPPEARING_TIMERS may shorten them (tests do). */
+export const DISAPPEARING_CHOICES = ['5m', '1h', '1d', '1w'] as const;
+export type DisappearingChoice = (typeof DISAPPEARING_CHOICES)[number];
 
 /** Argon2id cost for the master key: libsodium's INTERACTIVE limits (64 MiB, 2 passes). */
 export const KDF_DEFAULT = {

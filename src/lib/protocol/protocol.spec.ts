@@ -137,5 +137,16 @@ describe('envelope fields', () => {
 		expect(sameEnvelope(a, { ...a, unlockAt: 5 })).toBe(false);
 		expect(sameEnvelope(a, { ...a, announce: true })).toBe(false);
 		expect(sameEnvelope(a, { ...a, signature: b64(64).replace(/^A/, 'B') })).toBe(false);
+		expect(sameEnvelope(a, { ...a, expiresAfterMs: 300_000 })).toBe(false);
+	});
+
+	it('reads an envelope from before disappearing timers: no timer is the same as a null one', () => {
+		const a = validEnvelope();
+		expect('expiresAfterMs' in a).toBe(false);
+		expect(Envelope.safeParse(a).success).toBe(true);
+		expect(sameEnvelope(a, { ...a, expiresAfterMs: null })).toBe(true);
+		for (const expiresAfterMs of [0, -1, 0.5, 7 * 86_400_000 + 1]) {
+			expect(Envelope.safeParse({ ...a, expiresAfterMs }).success).toBe(false);
+		}
 	});
 });

@@ -1,6 +1,6 @@
 import { z } from './zod';
 import { EpochMs, PublicIdentity, Username, UsernameInput, b64Bytes, b64Range } from './common';
-import { KDF_BOUNDS, LIMITS } from './limits';
+import { KDF_BOUNDS, LIMITS, type DisappearingChoice } from './limits';
 
 /** Every REST route, so that no path is written twice. */
 export const ROUTES = {
@@ -33,6 +33,8 @@ export const ROUTES = {
 	contactDeclinePattern: '/api/contacts/:username/decline',
 	health: '/api/health',
 	time: '/api/time',
+	/** What clients need to know of this hub's settings: the delete window, the disappearing timers. */
+	clientConfig: '/api/config',
 	/** Prometheus text, for operators only (METRICS_TOKEN, METRICS_PORT). */
 	metrics: '/metrics',
 } as const;
@@ -297,3 +299,19 @@ export type HealthResponse = z.infer<typeof HealthResponse>;
 
 export const TimeResponse = z.strictObject({ serverNow: EpochMs });
 export type TimeResponse = z.infer<typeof TimeResponse>;
+
+const DisappearingTimer = z.number().int().min(1).max(LIMITS.disappearingMaxMs);
+
+/** GET ROUTES.clientConfig, for anyone (nothing in it is secret). */
+export const ClientConfig = z.strictObject({
+	/** How long after sending its sender may delete a message for everyone. */
+	deleteWindowMs: z.number().int().positive(),
+	/** Each disappearing-message choice's timer, in milliseconds. */
+	disappearingTimers: z.strictObject({
+		'5m': DisappearingTimer,
+		'1h': DisappearingTimer,
+		'1d': DisappearingTimer,
+		'1w': DisappearingTimer,
+	} satisfies Record<DisappearingChoice, typeof DisappearingTimer>),
+});
+export type ClientConfig = z.infer<typeof ClientConfig>;

@@ -7,6 +7,7 @@ import {
 	DeclineResponse,
 	type ContactState,
 	ERROR_CODES,
+	ClientConfig,
 	HealthResponse,
 	LoginResponse,
 	PasswordChangeResponse,
@@ -171,6 +172,11 @@ export class HubApi {
 
 	time(): Promise<TimeResponse> {
 		return this.#request('GET', ROUTES.time, TimeResponse);
+	}
+
+	/** The hub's delete window and disappearing timers. */
+	clientConfig(): Promise<ClientConfig> {
+		return this.#request('GET', ROUTES.clientConfig, ClientConfig);
 	}
 
 	async #request<T>(

@@ -2,16 +2,24 @@ import {
 	LIMITS,
 	parseSyncKey,
 	syncKeyFloor,
-	isControlBody,
 	type ControlBody,
+	type DeleteResult,
 	type Envelope,
 	type EnvelopeKind,
 	type EnvelopeState,
 	type SendResult,
 	type StoredEnvelope,
 	type SyncResult,
+	type Tombstone,
 } from '../protocol';
-import { fromB64, openEnvelope, sealEnvelope, type PublicKeys } from '../crypto';
+import {
+	fromB64,
+	openEnvelope,
+	sealEnvelope,
+	signDeletion,
+	verifyDeletion,
+	type PublicKeys,
+} from '../crypto';
 import type { Account } from './account';
 import { KeyChangedError } from './errors';
 import type { HubApi } from './http';
@@ -56,9 +64,11 @@ export interface DecodedMessage {
 	unlockAt: number | null;
 	releasedAt: number | null;
 	announce: boolean;
-	/** `control` envelopes carry `control` and no text: never shown as a message. */
 	kind: EnvelopeKind;
+	/** A disappearing message's signed timer, or null. */
+	expiresAfterMs: number | null;
 	text: string | null;
+	/** For a checked `control` envelope: what it asks (a forget only ever from this account to itself). */
 	control: ControlBody | null;
 	problem: MessageProblem | null;
 }
@@ -67,6 +77,18 @@ export interface SendOptions {
 	id?: string;
 	unlockAt?: number | null;
 	announce?: boolean;
+	/** Makes it a disappearing message with this timer. */
+	expiresAfterMs?: number | null;
+}
+
+/** What a sync page or a push says was deleted for everyone, checked against its sender's key. */
+export interface DeletedMessage {
+	id: string;
+	peer: string;
+	from: string;
+	to: string;
+	deletedAt: number;
+	syncKey: string;
 }
 
 /** A sync cursor moved back by the overlap window, so a write that committed late is read again. */
@@ -77,6 +99,10 @@ export function overlapCursor(after: string | null, overlapMs: number = LIMITS.s
 
 /** How long opening envelopes may hold the thread before it is handed back. */
 const OPEN_SLICE_MS = 8;
+
+function bad(decoded: DecodedMessage): DecodedMessage {
+	return { ...decoded, problem: 'bad-body' };
+}
 
 function toPublicKeys(pin: { signPk: string; boxPk: string }): PublicKeys {
 	return { signPk: fromB64(pin.signPk), boxPk: fromB64(pin.boxPk) };
@@ -140,6 +166,7 @@ export class Messenger {
 				to: keys.username,
 				unlockAt: options.unlockAt ?? null,
 				announce: options.announce ?? false,
+				expiresAfterMs: options.expiresAfterMs ?? null,
 				body: { type: 'text', text },
 			},
 			this.account.identity,
@@ -160,6 +187,49 @@ export class Messenger {
 	async sendControl(to: string, body: ControlBody): Promise<{ envelope: Envelope; result: SendResult }> {
 		const envelope = await this.sealControl(to, body);
 		return { envelope, result: await this.sendEnvelope(envelope) };
+	}
+
+	/** Sets the conversation's disappearing timer (null: off) for both sides; returns the control envelope sent. */
+	async setTimer(peer: string, expiresAfterMs: number | null): Promise<Envelope> {
+		const envelope = await this.sealControl(peer, { type: 'timer', expiresAfterMs });
+		await this.sendEnvelope(envelope);
+		return envelope;
+	}
+
+	/** Delete for me: every device of this account forgets the message; the peer keeps theirs. */
+	async forget(id: string): Promise<Envelope> {
+		const envelope = await this.sealControl(this.username, { type: 'forget', id });
+		await this.sendEnvelope(envelope);
+		return envelope;
+	}
+
+	/** Delete for everyone, of a message this account sent: signed here, checked by the hub and by the peer's devices. */
+	deleteForEveryone(id: string, timeoutMs?: number): Promise<DeleteResult> {
+		const signature = signDeletion({ id, from: this.username }, this.account.identity.signSk);
+		return call(this.socket, 'message:delete', { id, signature }, timeoutMs);
+	}
+
+	/**
+	 * A tombstone whose signature is its sender's (this account's, or the pinned peer's), or null:
+	 * a deletion the hub made up is ignored.
+	 */
+	async checkTombstone(
+		tombstone: Tombstone,
+		keysOf: (peer: string) => Promise<PinnedKeys> = (peer) => this.peerKeys(peer),
+	): Promise<DeletedMessage | null> {
+		const outgoing = tombstone.from === this.username;
+		if (!outgoing && tombstone.to !== this.username) return null;
+		const peer = outgoing ? tombstone.to : tombstone.from;
+		const signPk = outgoing ? this.account.identity.signPk : fromB64((await keysOf(peer)).signPk);
+		if (!verifyDeletion(tombstone, tombstone.signature, signPk)) return null;
+		return {
+			id: tombstone.id,
+			peer,
+			from: tombstone.from,
+			to: tombstone.to,
+			deletedAt: tombstone.deletedAt,
+			syncKey: tombstone.syncKey,
+		};
 	}
 
 	sendEnvelope(envelope: Envelope, timeoutMs?: number): Promise<SendResult> {
@@ -196,6 +266,7 @@ export class Messenger {
 			releasedAt: stored.releasedAt,
 			announce: stored.announce,
 			kind: stored.kind,
+			expiresAfterMs: stored.expiresAfterMs ?? null,
 			text: null,
 			control: null,
 			problem: null,
@@ -203,10 +274,16 @@ export class Messenger {
 		const keys = await keysOf(peer);
 		const result = openEnvelope(stored, this.account.identity, this.username, toPublicKeys(keys));
 		if (result.ok) {
-			const body = result.body;
-			// The kind is signed in clear: a body that does not match it is not trusted as either.
-			if (isControlBody(body) !== (stored.kind === 'control')) return { ...decoded, problem: 'bad-body' };
-			return isControlBody(body) ? { ...decoded, control: body } : { ...decoded, text: body.text };
+			const { body } = result;
+			// The kind is signed: a text body only in a text envelope, a control body only in a control one.
+			if (body.type === 'text')
+				return stored.kind === 'text' ? { ...decoded, text: body.text } : bad(decoded);
+			if (stored.kind !== 'control') return bad(decoded);
+			// Only this account may ask its own devices to forget a message.
+			if (body.type === 'forget' && (stored.from !== this.username || stored.to !== this.username)) {
+				return bad(decoded);
+			}
+			return { ...decoded, control: body };
 		}
 		if (result.reason === 'bad-signature' && direction === 'in') {
 			// Signed with other keys than the pinned ones: say so rather than "forged" when the hub publishes new keys.
@@ -219,14 +296,19 @@ export class Messenger {
 		return { ...decoded, problem: result.reason };
 	}
 
-	/** One page of envelopes after `after` (exclusive), decrypted. */
+	/** One page of envelopes after `after` (exclusive), decrypted, and its deletions checked. */
 	async sync(
 		after: string | null,
 		limit?: number,
 		timeoutMs?: number,
-	): Promise<SyncResult & { messages: DecodedMessage[] }> {
+	): Promise<SyncResult & { messages: DecodedMessage[]; deletions: DeletedMessage[] }> {
 		const page = await call(this.socket, 'sync:pull', { after, limit }, timeoutMs);
-		return { ...page, messages: await this.openAll(page.envelopes) };
+		const deletions: DeletedMessage[] = [];
+		for (const tombstone of page.deleted) {
+			const checked = await this.checkTombstone(tombstone);
+			if (checked) deletions.push(checked);
+		}
+		return { ...page, messages: await this.openAll(page.envelopes), deletions };
 	}
 
 	/**
@@ -262,12 +344,20 @@ export class Messenger {
 	 */
 	async syncAll(
 		cursor: string | null,
-		onPage?: (page: SyncResult & { messages: DecodedMessage[] }) => Promise<void> | void,
+		onPage?: (
+			page: SyncResult & { messages: DecodedMessage[]; deletions: DeletedMessage[] },
+		) => Promise<void> | void,
 		options: { timeoutMs?: number } = {},
-	): Promise<{ messages: DecodedMessage[]; cursor: string | null; serverNow: number }> {
+	): Promise<{
+		messages: DecodedMessage[];
+		deletions: DeletedMessage[];
+		cursor: string | null;
+		serverNow: number;
+	}> {
 		let after = overlapCursor(cursor);
 		let newest = cursor;
 		const messages: DecodedMessage[] = [];
+		const deletions: DeletedMessage[] = [];
 		let serverNow: number;
 		// Full pages: a hub's cost per page grows with what the user has stored more than with the page's size.
 		let pending = this.sync(after, LIMITS.syncPageMax, options.timeoutMs);
@@ -279,13 +369,14 @@ export class Messenger {
 			const next = last ? null : this.sync(page.cursor, LIMITS.syncPageMax, options.timeoutMs);
 			next?.catch(() => undefined); // awaited below; this only keeps a failure during onPage from going unhandled
 			messages.push(...page.messages);
+			deletions.push(...page.deletions);
 			if (onPage) await onPage(page);
 			if (page.cursor && (newest === null || page.cursor > newest)) newest = page.cursor;
 			if (!next) break;
 			after = page.cursor;
 			pending = next;
 		}
-		return { messages, cursor: newest, serverNow };
+		return { messages, deletions, cursor: newest, serverNow };
 	}
 
 	/** Tells the hub this device has these incoming messages (the sender sees "delivered"). */

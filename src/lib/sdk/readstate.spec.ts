@@ -31,6 +31,7 @@ function message(overrides: Partial<DecodedMessage>): DecodedMessage {
 		releasedAt: null,
 		announce: false,
 		kind: 'text',
+		expiresAfterMs: null,
 		text: 'hi',
 		control: null,
 		problem: null,

@@ -10,7 +10,9 @@ import {
 	messageLog,
 	openConversation,
 	openPerson,
+	addContact,
 	register,
+	signIn,
 	send,
 	startConversation,
 	uniqueName,
@@ -38,16 +40,6 @@ afterAll(async () => {
 	await hub?.stop();
 });
 
-async function signIn(person: Person): Promise<void> {
-	const { page } = person;
-	await page.goto('/');
-	await page.getByLabel('Username', { exact: true }).fill(person.name);
-	await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-	await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
-	await page.waitForURL('**/chat', { timeout: 30_000 });
-	await page.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
-}
-
 /** The unread badge of `peer`'s conversation in the list, as a number (0 when there is none). */
 async function unreadOf(person: Person, peer: string): Promise<number> {
 	const badge = person.page.locator(`[data-peer="${peer}"] [data-unread]`);
@@ -74,6 +66,7 @@ describe('read state across devices, in the browser', () => {
 		await register(alice);
 		await register(bob);
 		await signIn(aliceLaptop);
+		await addContact(alice, bob.name);
 		await startConversation(bob, alice.name);
 		for (const text of ['one', 'two', 'three']) await send(bob, text);
 		await expect.poll(() => unreadOf(alice, bob.name), { timeout: 20_000 }).toBe(3);

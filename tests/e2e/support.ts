@@ -108,6 +108,26 @@ export async function signIn(person: Person, options: { trust: boolean } = { tru
 	await page.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
 }
 
+/**
+ * Adds `peer` as a contact from the Contacts page, as a user does before a first message arrives:
+ * their messages then reach the chat list rather than Message requests.
+ */
+export async function addContact(person: Person, peer: string): Promise<void> {
+	const { page } = person;
+	await page
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Contacts', exact: true })
+		.click();
+	await page.getByLabel('Add a contact: a username or a contact card link').fill(peer);
+	await page.getByRole('button', { name: 'Add', exact: true }).click();
+	await page.locator(`[data-contact="${peer}"][data-state="accepted"]`).waitFor({ timeout: 15_000 });
+	await page
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: /^Chats/ })
+		.click();
+	await page.waitForURL('**/chat');
+}
+
 export async function startConversation(person: Person, peer: string): Promise<void> {
 	const { page } = person;
 	await page.getByLabel('New conversation').fill(peer);

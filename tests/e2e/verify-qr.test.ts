@@ -14,6 +14,7 @@ import {
 	messageLog,
 	openConversation,
 	openPerson,
+	addContact,
 	register,
 	screenshot,
 	send,
@@ -65,6 +66,7 @@ beforeAll(async () => {
 	await register(alice);
 	await register(bob);
 	await register(carol);
+	await addContact(bob, alice.name);
 	await startConversation(alice, bob.name);
 	await send(alice, 'Shall we verify?');
 	await bob.page.locator(`[data-peer="${alice.name}"]`).waitFor({ timeout: 15_000 });

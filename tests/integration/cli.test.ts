@@ -164,7 +164,7 @@ describe('the hourglass CLI against a real hub', () => {
 
 		const first = await cli(bob, ['read']);
 		expect(first.code, first.stderr).toBe(0);
-		expect(first.stdout).toMatch(/\] [0-9a-f-]{36} alice → bob: hello from the command line$/m);
+		expect(first.stdout).toMatch(/ [0-9a-f-]{36}\] alice → bob: hello from the command line$/m);
 
 		const second = await cli(bob, ['read']);
 		expect(second.code, second.stderr).toBe(0);
@@ -177,7 +177,7 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(sent.code, sent.stderr).toBe(0);
 		const read = await cli(alice, ['read']);
 		expect(read.code, read.stderr).toBe(0);
-		expect(read.stdout).toMatch(/\] [0-9a-f-]{36} bob → alice: hi alice, line one\n {4}line two$/m);
+		expect(read.stdout).toMatch(/ [0-9a-f-]{36}\] bob → alice: hi alice, line one\n {4}line two$/m);
 	});
 
 	it('verifies a contact by safety number: right digits mark it verified, wrong ones exit 1 and mark nothing', async () => {
@@ -446,7 +446,7 @@ describe('the hourglass CLI against a real hub', () => {
 			/quiet surprise[^]*opens later|opens later[^]*quiet surprise/,
 			unlockAt + 20_000 - Date.now(),
 		);
-		const timeLocked = /^\[.*\] [0-9a-f-]{36} alice → bob \(time-locked: sent .*, unlocked .*\): (.*)$/gm;
+		const timeLocked = /^\[.* [0-9a-f-]{36}\] alice → bob \(time-locked: sent .*, unlocked .*\): (.*)$/gm;
 		expect([...late.matchAll(timeLocked)].map((m) => m[1]).sort()).toEqual(['opens later', 'quiet surprise']);
 		const after = await cli(bob, ['read']);
 		expect(after.stdout).toContain('No new messages.');
@@ -667,7 +667,7 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(sent.code, sent.stderr).toBe(0);
 		const id = /^Sent ([0-9a-f-]{36}) to bob\.$/m.exec(sent.stdout)?.[1] ?? '';
 		const read = await cli(bob, ['read']);
-		expect(read.stdout).toContain(`] ${id} alice → bob: take me back`);
+		expect(read.stdout).toContain(` ${id}] alice → bob: take me back`);
 
 		// Only the sender, and only with --everyone, reaches the other side.
 		const refused = await cli(bob, ['delete', id, '--everyone']);
@@ -703,7 +703,7 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(read.code, read.stderr).toBe(0);
 		expect(read.stdout).toMatch(/\] alice set disappearing messages to 1h 0m \(with bob\)$/m);
 		expect(read.stdout).toMatch(
-			/\] [0-9a-f-]{36} alice → bob \(disappears 1h 0m after reading\): this one fades$/m,
+			/ [0-9a-f-]{36}\] alice → bob \(disappears 1h 0m after reading\): this one fades$/m,
 		);
 
 		// Bob's reply carries the timer too: his device learned it from the read.

@@ -136,17 +136,7 @@ export class Conversations {
 			this.#db.conversations,
 			async () => {
 				// Read now: each disappearing message's timer starts.
-				const waiting = await this.#db.messages.where('waitsForRead').equals(peer).toArray();
-				if (waiting.length > 0) {
-					const now = this.#now();
-					await this.#db.messages.bulkPut(
-						waiting.map(({ waitsForRead: _, ...rest }) => ({
-							...rest,
-							expiresAt: now + (rest.expiresAfterMs ?? 0),
-						})),
-					);
-				}
-				const started = waiting.length;
+				const started = await this.#startTimers(peer, Infinity);
 				const row = await this.#db.conversations.get(peer);
 				if (!row) return { advance: null, started };
 				const before = row.readUpTo ?? 0;
@@ -180,14 +170,38 @@ export class Conversations {
 	 * counting as unread. Markers only move forward. Returns whether anything changed.
 	 */
 	async applyRead(peer: string, upTo: number): Promise<boolean> {
-		return this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
+		let started = 0;
+		const changed = await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
 			const row = await this.#db.conversations.get(peer);
 			// A marker for a conversation this device does not have yet: nothing to mark.
 			if (!row || upTo <= (row.readUpTo ?? 0)) return false;
+			// Read on another device is read: the disappearing timers of what it covers start here too.
+			started = await this.#startTimers(peer, upTo);
 			const unread = this.#isWatching(peer) ? 0 : await this.#unreadAfter(peer, upTo);
 			await this.#db.conversations.update(peer, { readUpTo: upTo, unread });
 			return true;
 		});
+		if (started > 0) this.onTimersChanged();
+		return changed;
+	}
+
+	/**
+	 * Inside the caller's transaction: starts the timers of the peer's disappearing messages that
+	 * wait for a read, placed up to `upTo`; returns how many started.
+	 */
+	async #startTimers(peer: string, upTo: number): Promise<number> {
+		const waiting = (await this.#db.messages.where('waitsForRead').equals(peer).toArray()).filter(
+			(m) => m.order <= upTo,
+		);
+		if (waiting.length === 0) return 0;
+		const now = this.#now();
+		await this.#db.messages.bulkPut(
+			waiting.map(({ waitsForRead: _, ...rest }) => ({
+				...rest,
+				expiresAt: now + (rest.expiresAfterMs ?? 0),
+			})),
+		);
+		return waiting.length;
 	}
 
 	/** The peer read these of our messages (their read receipt): "Read" on each that is ours and theirs. */

@@ -3,3 +3,4 @@ export * from './kdf';
 export * from './identity';
 export * from './envelope';
 export * from './safety';
+export * from './file';

@@ -27,6 +27,8 @@ export function envelopeSigningBytes(header: EnvelopeHeader): Uint8Array {
 		utf8(header.kind),
 		fromB64(header.nonce),
 		fromB64(header.ciphertext),
+		// Only when present, so every envelope signed before files existed keeps its bytes.
+		...(header.fileId === undefined ? [] : [utf8(`file:${header.fileId}`)]),
 	];
 	const total = parts.reduce((n, p) => n + 4 + p.length, 0);
 	const out = new Uint8Array(total);
@@ -48,6 +50,8 @@ export interface SealOptions {
 	unlockAt?: number | null;
 	announce?: boolean;
 	kind?: EnvelopeKind;
+	/** The hub's id of the file the body carries (a `file` body). */
+	fileId?: string;
 	body: MessageBody;
 }
 
@@ -68,6 +72,7 @@ export function sealEnvelope(options: SealOptions, sender: Identity, recipientBo
 		kind: options.kind ?? 'text',
 		nonce: toB64(nonce),
 		ciphertext: toB64(ciphertext),
+		...(options.fileId === undefined ? {} : { fileId: options.fileId }),
 	};
 	const signature = s.crypto_sign_detached(envelopeSigningBytes(header), sender.signSk);
 	return { ...header, signature: toB64(signature) };

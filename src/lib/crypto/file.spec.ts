@@ -6,7 +6,12 @@ import {
 	FileOpener,
 	FileSealer,
 	fileLayout,
+	generateIdentity,
 	newFileKey,
+	openEnvelope,
+	sealEnvelope,
+	toB64,
+	verifyEnvelope,
 	openFile,
 	ready,
 	sealFile,
@@ -151,5 +156,39 @@ describe('file encryption (secretstream)', () => {
 		const bSealer = new FileSealer(key);
 		const b = await collect(sealFile(pieces(bytes(CHUNK * 2)), bSealer, CHUNK));
 		expect(await refusal(open([a[0], b[1]], key, bSealer.summary()))).toBe('altered');
+	});
+});
+
+describe('an envelope that carries a file', () => {
+	it('signs its fileId: another file, or none, breaks the signature', () => {
+		const alice = generateIdentity();
+		const bob = generateIdentity();
+		const fileId = toB64(bytes(16));
+		const envelope = sealEnvelope(
+			{
+				from: 'alice',
+				to: 'bob',
+				fileId,
+				body: {
+					type: 'file',
+					fileId,
+					key: toB64(newFileKey()),
+					name: 'notes.txt',
+					mime: 'text/plain',
+					size: 5,
+					chunkSize: CHUNK,
+					hash: toB64(bytes(32)),
+				},
+			},
+			alice,
+			bob.boxPk,
+		);
+		expect(envelope.fileId).toBe(fileId);
+		expect(verifyEnvelope(envelope, alice.signPk)).toBe(true);
+		const opened = openEnvelope(envelope, bob, 'bob', { signPk: alice.signPk, boxPk: alice.boxPk });
+		expect(opened).toMatchObject({ ok: true, body: { type: 'file', name: 'notes.txt' } });
+		const { fileId: _dropped, ...withoutFile } = envelope;
+		expect(verifyEnvelope(withoutFile, alice.signPk)).toBe(false);
+		expect(verifyEnvelope({ ...envelope, fileId: toB64(bytes(16)) }, alice.signPk)).toBe(false);
 	});
 });

@@ -25,6 +25,16 @@ export const ROUTES = {
 	accountDelete: '/api/account/delete',
 	userKeys: (username: string) => `/api/users/${encodeURIComponent(username)}/keys`,
 	userKeysPattern: '/api/users/:username/keys',
+	/** Files (docs/PROTOCOL.md, "Files"): create an upload, its status, chunks, finish, the whole stream. */
+	files: '/api/files',
+	file: (id: string) => `/api/files/${id}`,
+	filePattern: '/api/files/:id',
+	fileChunk: (id: string, n: number) => `/api/files/${id}/chunks/${n}`,
+	fileChunkPattern: '/api/files/:id/chunks/:n',
+	fileFinish: (id: string) => `/api/files/${id}/finish`,
+	fileFinishPattern: '/api/files/:id/finish',
+	fileContent: (id: string, from = 0) => `/api/files/${id}/content${from > 0 ? `?from=${from}` : ''}`,
+	fileContentPattern: '/api/files/:id/content',
 	health: '/api/health',
 	time: '/api/time',
 	/** Prometheus text, for operators only (METRICS_TOKEN, METRICS_PORT). */

@@ -111,6 +111,8 @@ const Env = z
 		QUOTA_STORED_BYTES_PER_USER: positiveInt(2 ** 50).default(256 * 1024 * 1024),
 		SEND_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
 		SEND_BURST: positiveInt(1_000_000).default(100),
+		FILE_MAX_BYTES: positiveInt(2 ** 50).default(2 * 1024 ** 3),
+		FILE_ABANDON_HOURS: positiveInt(24 * 365).default(24),
 	})
 	.superRefine((env, ctx) => {
 		if (Boolean(env.TLS_CERT) !== Boolean(env.TLS_KEY)) {
@@ -178,6 +180,13 @@ export interface HubConfig {
 		storedBytesPerUser: number;
 		sendsPerSecond: number;
 		sendBurst: number;
+	};
+	/** Files (server/services/files.ts). */
+	files: {
+		/** Largest ciphertext of one file, in bytes. */
+		maxBytes: number;
+		/** An upload no envelope references this long after it was created is swept. */
+		abandonMs: number;
 	};
 }
 
@@ -274,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			sendsPerSecond: e.SEND_RATE_PER_SECOND,
 			sendBurst: e.SEND_BURST,
 		},
+		files: { maxBytes: e.FILE_MAX_BYTES, abandonMs: e.FILE_ABANDON_HOURS * 3_600_000 },
 	};
 }
 

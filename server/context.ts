@@ -5,6 +5,7 @@ import type { AccountService } from './services/account';
 import type { ActivityService } from './services/activity';
 import type { AuthService } from './services/auth';
 import type { DeviceService } from './services/devices';
+import type { FileService } from './services/files';
 import type { MaintenanceService } from './services/maintenance';
 import type { MessageService } from './services/messages';
 import type { Notifier } from './services/notify';
@@ -19,6 +20,7 @@ export interface HubServices {
 	activity: ActivityService;
 	auth: AuthService;
 	devices: DeviceService;
+	files: FileService;
 	messages: MessageService;
 	maintenance: MaintenanceService;
 	timelocks: Timelocks;

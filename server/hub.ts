@@ -19,6 +19,7 @@ import {
 } from './http/security';
 import { sessionRoutes } from './http/sessions';
 import { activityRoutes } from './http/activity';
+import { fileRoutes } from './http/files';
 import { findStaticSite, installStatic, type Shell } from './http/static';
 import { metricsRoutes, systemRoutes } from './http/system';
 import { twoFactorRoutes } from './http/two-factor';
@@ -31,7 +32,9 @@ import { ActivityService } from './services/activity';
 import { AuthService } from './services/auth';
 import { DeviceService } from './services/devices';
 import { MaintenanceService } from './services/maintenance';
+import { FileService } from './services/files';
 import { MessageService } from './services/messages';
+import { QuotaService } from './services/quota';
 import { Notifier } from './services/notify';
 import { SignInThrottle, redisCounters } from './services/throttle';
 import { Timelocks } from './services/timelock';
@@ -182,13 +185,16 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			logger,
 			metrics,
 		});
+		const quota = new QuotaService(store, config, now);
+		const files = new FileService(store, config, now, quota);
 		const services: HubServices = {
 			activity,
+			files,
 			account: new AccountService(store, auth, twoFactor, timelocks),
 			auth,
 			devices,
-			messages: new MessageService(store, config, now, notify),
-			maintenance: new MaintenanceService(store, config, notify, auth, activity, now, logger),
+			messages: new MessageService(store, config, now, notify, quota, files),
+			maintenance: new MaintenanceService(store, config, notify, auth, activity, files, now, logger),
 			timelocks,
 			throttle,
 			twoFactor,
@@ -215,6 +221,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		userRoutes(app, context, policy);
 		sessionRoutes(app, context, policy);
 		activityRoutes(app, context, policy);
+		await fileRoutes(app, context, policy);
 		systemRoutes(app, context);
 		await installStatic(app, site, { compression: config.staticCompression });
 		attachSocketHandlers(context, policy);

@@ -27,6 +27,11 @@ export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	second_factor_uses: ['username'],
 	// The activity log's pages are one user's events.
 	activity: ['username'],
+	// Files: an upload by id, a user's files (quota, account deletion), the envelope's file (retention);
+	// one chunk by id, an upload's parts (resume, finish) and its chunks' delete by file.
+	files: ['_id', 'owner', 'envelopeId', 'to'],
+	file_chunks: ['_id', 'fileId'],
+	file_parts: ['fileId'],
 };
 
 /** Suffix of the indexes this module owns, so that they can be told from FerretDB's own. */

@@ -2,6 +2,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { activityRepo, type ActivityRepo } from './activity';
 import type { Drainable } from './batch-writer';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
+import { filesRepo, type FilesRepo } from './files';
 import { defineModels } from './models';
 import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
@@ -13,6 +14,7 @@ import { usersRepo, type UsersRepo } from './users';
 
 export type { ActivityRecord, ActivityRepo } from './activity';
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
+export type { FileRecord, FilesRepo } from './files';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
 export type { SecondFactorRecord, SecondFactorsRepo } from './second-factor';
 export type { SessionRecord, SessionsRepo } from './sessions';
@@ -37,6 +39,8 @@ export interface Store {
 	secondFactors: SecondFactorsRepo;
 	/** Each user's activity log: sign-ins, failures and security changes, kept ACTIVITY_DAYS. */
 	activity: ActivityRepo;
+	/** Files' ciphertext chunks and who may read them (server/services/files.ts). */
+	files: FilesRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -71,6 +75,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		throttle: throttleRepo(models),
 		secondFactors: secondFactorsRepo(models),
 		activity: activityRepo(models),
+		files: filesRepo(models),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

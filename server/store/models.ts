@@ -66,6 +66,8 @@ export interface EnvelopeDoc {
 	kind: 'text';
 	nonce: string;
 	ciphertext: string;
+	/** The file the envelope carries, when it carries one (absent otherwise). */
+	fileId?: string;
 	signature: string;
 	state: 'live' | 'locked' | 'released' | 'cancelled';
 	storedAt: number;
@@ -115,6 +117,43 @@ export interface SecondFactorUseDoc {
 	/** The TOTP time step; 0 for a recovery code. */
 	step: number;
 	at: number;
+}
+
+/**
+ * An upload (server/store/files.ts): ciphertext only, its key is in an envelope the hub cannot read.
+ * `envelopeId` and `to` are set once an envelope references it; until then only `owner` reads it.
+ */
+export interface FileDoc {
+	_id: string;
+	owner: string;
+	/** Declared ciphertext bytes and chunks; finish checks what arrived against them. */
+	size: number;
+	chunks: number;
+	/** The largest chunk the upload declared. */
+	chunkBytes: number;
+	createdAt: number;
+	finishedAt: number | null;
+	envelopeId: string | null;
+	to: string | null;
+}
+
+/** One ciphertext chunk of a file: `_id` is `<fileId>:<n>`, read by that equality only. */
+export interface FileChunkDoc {
+	_id: string;
+	fileId: string;
+	n: number;
+	data: Buffer;
+}
+
+/**
+ * That chunk `n` is stored, and its size: written after the chunk, small, so listing what an upload
+ * holds never reads the chunks' bytes (the embedded engine decodes whole documents for a filter).
+ */
+export interface FilePartDoc {
+	_id: string;
+	fileId: string;
+	n: number;
+	bytes: number;
 }
 
 const options = { versionKey: false, strict: true, minimize: false } as const;
@@ -196,6 +235,7 @@ const envelopeFields = {
 	kind: { type: String, required: true },
 	nonce: { type: String, required: true },
 	ciphertext: { type: String, required: true },
+	fileId: { type: String },
 	signature: { type: String, required: true },
 	state: { type: String, required: true, enum: ['live', 'locked', 'released', 'cancelled'] },
 	storedAt: { type: Number, required: true },
@@ -261,6 +301,46 @@ const secondFactorUseSchema = new Schema<SecondFactorUseDoc>(
 );
 secondFactorUseSchema.index({ username: 1 });
 
+const fileSchema = new Schema<FileDoc>(
+	{
+		_id: { type: String, required: true },
+		owner: { type: String, required: true },
+		size: { type: Number, required: true },
+		chunks: { type: Number, required: true },
+		chunkBytes: { type: Number, required: true },
+		createdAt: { type: Number, required: true },
+		finishedAt: { type: Number, default: null },
+		envelopeId: { type: String, default: null },
+		to: { type: String, default: null },
+	},
+	{ ...options, collection: 'files' },
+);
+fileSchema.index({ owner: 1 });
+fileSchema.index({ envelopeId: 1 });
+fileSchema.index({ to: 1 });
+
+const fileChunkSchema = new Schema<FileChunkDoc>(
+	{
+		_id: { type: String, required: true },
+		fileId: { type: String, required: true },
+		n: { type: Number, required: true },
+		data: { type: Buffer, required: true },
+	},
+	{ ...options, collection: 'file_chunks' },
+);
+fileChunkSchema.index({ fileId: 1 });
+
+const filePartSchema = new Schema<FilePartDoc>(
+	{
+		_id: { type: String, required: true },
+		fileId: { type: String, required: true },
+		n: { type: Number, required: true },
+		bytes: { type: Number, required: true },
+	},
+	{ ...options, collection: 'file_parts' },
+);
+filePartSchema.index({ fileId: 1 });
+
 export interface Models {
 	users: Model<UserDoc>;
 	sessions: Model<SessionDoc>;
@@ -273,6 +353,9 @@ export interface Models {
 	secondFactors: Model<SecondFactorDoc>;
 	secondFactorUses: Model<SecondFactorUseDoc>;
 	activity: Model<ActivityDoc>;
+	files: Model<FileDoc>;
+	fileChunks: Model<FileChunkDoc>;
+	fileParts: Model<FilePartDoc>;
 }
 
 /** Compiles the models on one connection (never on mongoose's global one) and builds their indexes. */
@@ -288,6 +371,9 @@ export async function defineModels(conn: Connection): Promise<Models> {
 		secondFactors: conn.model<SecondFactorDoc>('SecondFactor', secondFactorSchema),
 		secondFactorUses: conn.model<SecondFactorUseDoc>('SecondFactorUse', secondFactorUseSchema),
 		activity: conn.model<ActivityDoc>('Activity', activitySchema),
+		files: conn.model<FileDoc>('File', fileSchema),
+		fileChunks: conn.model<FileChunkDoc>('FileChunk', fileChunkSchema),
+		fileParts: conn.model<FilePartDoc>('FilePart', filePartSchema),
 	};
 	await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
 	return models;

@@ -20,9 +20,11 @@ export const FileCreateRequest = z
 	.strictObject({
 		size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
 		chunks: z.number().int().min(1).max(LIMITS.fileChunksMax),
+		/** The largest chunk of this file (the first: it carries the stream's header). */
+		chunkBytes: z.number().int().min(1).max(LIMITS.fileChunkMaxBytes),
 	})
-	.refine((r) => r.chunks <= r.size && r.size <= r.chunks * LIMITS.fileChunkMaxBytes, {
-		message: 'each chunk has between 1 byte and fileChunkMaxBytes',
+	.refine((r) => r.chunks <= r.size && r.size <= r.chunks * r.chunkBytes, {
+		message: 'the chunks cannot add up to the size',
 	});
 export type FileCreateRequest = z.infer<typeof FileCreateRequest>;
 

@@ -4,6 +4,8 @@ import {
 	syncKeyFloor,
 	type Envelope,
 	type EnvelopeState,
+	type FileBody,
+	type MessageBody,
 	type SendResult,
 	type StoredEnvelope,
 	type SyncResult,
@@ -54,6 +56,8 @@ export interface DecodedMessage {
 	releasedAt: number | null;
 	announce: boolean;
 	text: string | null;
+	/** The file a file message carries (its key, name, size and hash), once every check passed. */
+	file?: FileBody;
 	problem: MessageProblem | null;
 }
 
@@ -61,6 +65,8 @@ export interface SendOptions {
 	id?: string;
 	unlockAt?: number | null;
 	announce?: boolean;
+	/** The hub's id of the file a `file` body carries: the envelope names it in clear, signed. */
+	fileId?: string;
 }
 
 /** A sync cursor moved back by the overlap window, so a write that committed late is read again. */
@@ -125,7 +131,12 @@ export class Messenger {
 	}
 
 	/** Builds a signed, encrypted envelope without sending it (for an outbox). */
-	async seal(peer: string, text: string, options: SendOptions = {}): Promise<Envelope> {
+	seal(peer: string, text: string, options: SendOptions = {}): Promise<Envelope> {
+		return this.sealBody(peer, { type: 'text', text }, options);
+	}
+
+	/** Builds a signed, encrypted envelope for any body (a text, a file). */
+	async sealBody(peer: string, body: MessageBody, options: SendOptions = {}): Promise<Envelope> {
 		const keys = await this.peerKeys(peer);
 		return sealEnvelope(
 			{
@@ -134,7 +145,8 @@ export class Messenger {
 				to: keys.username,
 				unlockAt: options.unlockAt ?? null,
 				announce: options.announce ?? false,
-				body: { type: 'text', text },
+				fileId: options.fileId,
+				body,
 			},
 			this.account.identity,
 			fromB64(keys.boxPk),
@@ -179,7 +191,12 @@ export class Messenger {
 		};
 		const keys = await keysOf(peer);
 		const result = openEnvelope(stored, this.account.identity, this.username, toPublicKeys(keys));
-		if (result.ok) return { ...decoded, text: result.body.text };
+		if (result.ok) {
+			const { body } = result;
+			if (body.type === 'text') return { ...decoded, text: body.text };
+			// A file body must name the file its signed envelope names: else it is not this envelope's file.
+			return body.fileId === stored.fileId ? { ...decoded, file: body } : { ...decoded, problem: 'bad-body' };
+		}
 		if (result.reason === 'bad-signature' && direction === 'in') {
 			// Signed with other keys than the pinned ones: say so rather than "forged" when the hub publishes new keys.
 			try {

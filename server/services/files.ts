@@ -80,7 +80,10 @@ export class FileService {
 		}
 		if (data.length === 0) throw new ProtocolError('BAD_REQUEST', 'A chunk has at least one byte.');
 		if (data.length > file.chunkBytes) {
-			throw new ProtocolError('PAYLOAD_TOO_LARGE', `A chunk of this file has at most ${file.chunkBytes} bytes.`);
+			throw new ProtocolError(
+				'PAYLOAD_TOO_LARGE',
+				`A chunk of this file has at most ${file.chunkBytes} bytes.`,
+			);
 		}
 		const stored = await this.store.files.putChunk(id, n, data);
 		if (stored !== data.length) {
@@ -101,7 +104,10 @@ export class FileService {
 			);
 		}
 		if (bytes !== file.size) {
-			throw new ProtocolError('FILE_INCOMPLETE', `The chunks have ${bytes} bytes, not the ${file.size} declared.`);
+			throw new ProtocolError(
+				'FILE_INCOMPLETE',
+				`The chunks have ${bytes} bytes, not the ${file.size} declared.`,
+			);
 		}
 		if (file.finishedAt === null) await this.store.files.finish(id, this.now());
 		return { fileId: id, size: file.size, chunks: file.chunks, received, finished: true };
@@ -151,7 +157,11 @@ export class FileService {
 	 * The file's ciphertext from chunk `from` to its end, one chunk read at a time as the reader
 	 * takes them (never the whole file in memory). Access is checked once, before the first byte.
 	 */
-	async content(user: string, id: string, from: number): Promise<{ file: FileRecord; chunks: AsyncIterable<Uint8Array> }> {
+	async content(
+		user: string,
+		id: string,
+		from: number,
+	): Promise<{ file: FileRecord; chunks: AsyncIterable<Uint8Array> }> {
 		const file = await this.readable(user, id);
 		if (from >= file.chunks) throw new ProtocolError('BAD_REQUEST', `This file has ${file.chunks} chunks.`);
 		const store = this.store;

@@ -86,21 +86,23 @@ export function filesRepo(models: Models): FilesRepo {
 		},
 		async putChunk(id, n, data) {
 			const _id = chunkId(id, n);
-			await insertOnce(() => chunks.insertOne({ _id, fileId: id, n, data: Buffer.from(data) }));
+			let bytes = data.length;
+			try {
+				await chunks.insertOne({ _id, fileId: id, n, data: Buffer.from(data) });
+			} catch (error) {
+				if (!isDuplicateKey(error)) throw error;
+				// Stored before (a resend, or an earlier try that died before its part): that copy stands.
+				const held = await chunks.findOne({ _id });
+				if (held) bytes = bytesOf(held.data).length;
+			}
 			const stored = await parts.findOne({ _id });
 			if (stored) return stored.bytes;
-			// The chunk is stored (now or by an earlier try that died before its part): record its size.
-			const held = await chunks.findOne({ _id });
-			const bytes = held ? held.data.length : data.length;
 			await insertOnce(() => parts.insertOne({ _id, fileId: id, n, bytes }));
 			return bytes;
 		},
 		async chunk(id, n) {
 			const doc = await chunks.findOne({ _id: chunkId(id, n) });
-			if (!doc) return null;
-			// The driver hands back a BSON Binary; its bytes without a copy.
-			const data = doc.data as unknown as Buffer | mongo.Binary;
-			return data instanceof Uint8Array ? data : data.buffer;
+			return doc ? bytesOf(doc.data) : null;
 		},
 		async finish(id, at) {
 			await files.updateOne({ _id: id, finishedAt: null }, { $set: { finishedAt: at } });
@@ -130,13 +132,20 @@ export function filesRepo(models: Models): FilesRepo {
 			const removed = new Set(removedEnvelopeIds);
 			const [received, owned] = await Promise.all([
 				files.find({ to: username }, { _id: 1 }).lean<Pick<FileDoc, '_id'>[]>(),
-				files.find({ owner: username }, { _id: 1, envelopeId: 1 }).lean<Pick<FileDoc, '_id' | 'envelopeId'>[]>(),
+				files
+					.find({ owner: username }, { _id: 1, envelopeId: 1 })
+					.lean<Pick<FileDoc, '_id' | 'envelopeId'>[]>(),
 			]);
 			const ids = new Set(received.map((d) => d._id));
 			for (const d of owned) if (d.envelopeId === null || removed.has(d.envelopeId)) ids.add(d._id);
 			await deleteFiles([...ids]);
 		},
 	};
+}
+
+/** The bytes of a stored chunk: the driver hands back a BSON Binary, read without a copy. */
+function bytesOf(data: unknown): Uint8Array {
+	return data instanceof Uint8Array ? data : (data as mongo.Binary).buffer;
 }
 
 function toDoc(f: FileRecord): FileDoc {

@@ -178,7 +178,8 @@ export class FileOpener {
 
 	/** Throws unless the file ended with its FINAL chunk, at the announced size, with the announced hash. */
 	finish(): void {
-		if (!this.#done) throw new FileIntegrityError('truncated', 'FileOpener.finish: the last chunk is missing');
+		if (!this.#done)
+			throw new FileIntegrityError('truncated', 'FileOpener.finish: the last chunk is missing');
 		if (this.#size !== this.expected.size) {
 			throw new FileIntegrityError('size', 'FileOpener.finish: not the announced size');
 		}

@@ -7,3 +7,4 @@ export * from './retry';
 export * from './receiver';
 export * from './receipts';
 export * from './activity';
+export * from './files';

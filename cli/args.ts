@@ -20,7 +20,13 @@ Commands:
                                           until <date> (ISO 8601, e.g. 2030-01-31T09:00, or
                                           DD:MM:YYYY:HH:MM:SS, local time unless an offset is given);
                                           --announce lets the recipient see that something is coming
-  read                                    fetch and print new messages, then exit
+  send-file <user> <path> [--unlock <date>] [--announce]
+                                          encrypt and send a file (a progress line on stderr; an
+                                          interrupted upload of the same file resumes on the next try);
+                                          --unlock and --announce as for send, the file included
+  read [--save-dir <dir>]                 fetch and print new messages, then exit; --save-dir saves
+                                          received files there (decrypted and checked) and prints
+                                          their paths
   safety <user> [--accept]                print the safety number to compare with <user> in person;
                                           --accept trusts <user>'s new keys after they changed
   password [--keep-sessions]              change the password (the new one from $HOURGLASS_NEW_PASSWORD
@@ -59,7 +65,8 @@ export type Command =
 	| { name: 'login'; username: string; trust: boolean; code: string | null }
 	| { name: '2fa'; action: 'enable' | 'disable'; code: string | null }
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
-	| { name: 'read' }
+	| { name: 'send-file'; to: string; path: string; unlockAt: number | null; announce: boolean }
+	| { name: 'read'; saveDir: string | null }
 	| { name: 'safety'; peer: string; accept: boolean }
 	| { name: 'logout'; forget: boolean }
 	| { name: 'sessions'; revoke: SessionTarget | null }
@@ -95,6 +102,7 @@ const OPTIONS = {
 	'keep-sessions': { type: 'boolean' },
 	yes: { type: 'boolean' },
 	limit: { type: 'string' },
+	'save-dir': { type: 'string' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -106,7 +114,8 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	login: ['trust', 'code'],
 	'2fa': ['code'],
 	send: ['unlock', 'announce'],
-	read: [],
+	'send-file': ['unlock', 'announce'],
+	read: ['save-dir'],
 	safety: ['accept'],
 	logout: ['forget'],
 	sessions: ['others'],
@@ -121,6 +130,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	login: ['<username>'],
 	'2fa': ['enable|disable'],
 	send: ['<user>', '<text>'],
+	'send-file': ['<user>', '<path>'],
 	read: [],
 	safety: ['<user>'],
 	logout: [],
@@ -158,6 +168,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'keep-sessions',
 		'yes',
 		'limit',
+		'save-dir',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
@@ -187,6 +198,7 @@ function buildCommand(
 		'keep-sessions'?: boolean;
 		yes?: boolean;
 		limit?: string;
+		'save-dir'?: string;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -216,6 +228,24 @@ function buildCommand(
 				announce: values.announce ?? false,
 			};
 		}
+		case 'send-file': {
+			if (values.announce && values.unlock === undefined) {
+				throw new UsageError('--announce only applies to a time-locked file (add --unlock <date>)');
+			}
+			if (rest[1].length === 0) throw new UsageError('send-file: give the path of a file');
+			return {
+				name,
+				to: parseUsername(rest[0]),
+				path: rest[1],
+				unlockAt: values.unlock === undefined ? null : parseUnlock(values.unlock),
+				announce: values.announce ?? false,
+			};
+		}
+		case 'read': {
+			const saveDir = values['save-dir'];
+			if (saveDir !== undefined && saveDir.length === 0) throw new UsageError('--save-dir: give a folder');
+			return { name, saveDir: saveDir ?? null };
+		}
 		case 'safety':
 			return { name, peer: parseUsername(rest[0]), accept: values.accept ?? false };
 		case 'logout':
@@ -235,7 +265,6 @@ function buildCommand(
 				);
 			}
 			return { name, action: 'delete', code };
-		case 'read':
 		case 'help':
 			return { name };
 	}

@@ -8,13 +8,18 @@ import {
 	normaliseUsername,
 	openAccountKeys,
 	overlapCursor,
+	readFile,
+	sendFile,
 	signIn,
+	type TransferProgress,
 	type DecodedMessage,
 	type Deriver,
+	type Messenger,
 } from '../src/lib/sdk';
 import QRCode from 'qrcode';
 import { UsageError, parseCode, type Command, type SessionTarget } from './args';
 import { CookieJar } from './cookies';
+import { diskSource, formatBytes, formatProgress, safeFileName, saveInto } from './files';
 import {
 	SESSION_ID_SHOWN,
 	formatActivity,
@@ -22,6 +27,7 @@ import {
 	formatSealed,
 	formatSessions,
 	formatTime,
+	safeText,
 } from './format';
 import { openVault, type Profile, type Vault } from './profile';
 import {
@@ -50,8 +56,10 @@ export async function runCommand(
 			);
 		case 'send':
 			return withSession(ctx, (session) => send(session, command));
+		case 'send-file':
+			return withSession(ctx, (session) => sendFileCommand(session, command));
 		case 'read':
-			return withSession(ctx, read);
+			return withSession(ctx, (session) => read(session, command.saveDir));
 		case 'safety':
 			return withSession(ctx, (session) => safety(session, command.peer, command.accept));
 		case 'logout':
@@ -164,7 +172,96 @@ async function send(session: LocalSession, command: Extract<Command, { name: 'se
 	}
 }
 
-async function read(session: LocalSession): Promise<void> {
+/** Reports progress at most once per percent, so a large file does not flood stderr. */
+function progressLine(session: LocalSession, name: string): (progress: TransferProgress) => void {
+	let shown = -1;
+	return (progress) => {
+		const percent =
+			progress.totalBytes === 0 ? 100 : Math.floor((progress.doneBytes / progress.totalBytes) * 100);
+		if (percent === shown) return;
+		shown = percent;
+		session.ctx.progress?.(formatProgress(name, progress), progress.doneBytes >= progress.totalBytes);
+	};
+}
+
+async function sendFileCommand(
+	session: LocalSession,
+	command: Extract<Command, { name: 'send-file' }>,
+): Promise<void> {
+	let source;
+	try {
+		source = diskSource(command.path);
+	} catch (error) {
+		throw new UsageError(`send-file: cannot read ${command.path} (${(error as Error).message})`);
+	}
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	// The same file (path, size, modification time) to the same user resumes its upload.
+	const uploadKey = JSON.stringify([command.to, command.path, source.size, source.mtimeMs]);
+	const uploads = (session.vault.uploads ??= {});
+	try {
+		await messenger.peerKeys(command.to, { refresh: true });
+		const options = {
+			unlockAt: command.unlockAt,
+			announce: command.announce,
+			onProgress: progressLine(session, source.name),
+			onState: (state: NonNullable<typeof uploads>[string]) => {
+				uploads[uploadKey] = state;
+				session.save();
+			},
+		};
+		let sent;
+		try {
+			sent = await sendFile(messenger, command.to, source, { ...options, resume: uploads[uploadKey] });
+		} catch (error) {
+			// The upload to resume is gone (swept, or sent already): start again.
+			if (!(error instanceof ApiError && error.code === 'NOT_FOUND' && uploads[uploadKey])) throw error;
+			delete uploads[uploadKey];
+			sent = await sendFile(messenger, command.to, source, options);
+		}
+		const { envelope, result, file } = sent;
+		delete uploads[uploadKey];
+		session.vault.seen[envelope.id] = result.syncKey;
+		const what = `${file.name} (${formatBytes(file.size)}, file ${file.fileId})`;
+		if (result.state === 'locked' && envelope.unlockAt !== null) {
+			const told = envelope.announce ? `${envelope.to} sees a sealed message` : `${envelope.to} is not told`;
+			session.ctx.out(
+				`Locked ${envelope.id} for ${envelope.to} until ${formatTime(envelope.unlockAt)}: ${what}; ${told}.`,
+			);
+		} else {
+			session.ctx.out(`Sent ${envelope.id} to ${envelope.to}: ${what}.`);
+		}
+	} finally {
+		session.save();
+	}
+}
+
+/** Saves the file a received message carries into `dir`; prints its path, or why it was not saved. */
+async function saveFile(
+	session: LocalSession,
+	messenger: Messenger,
+	message: DecodedMessage,
+	dir: string,
+): Promise<void> {
+	const file = message.file!;
+	const name = safeFileName(file.name);
+	if (name === null) {
+		session.ctx.out(`  not saved: "${safeText(file.name)}" is not a plain file name`);
+		return;
+	}
+	const target = saveInto(dir);
+	try {
+		await readFile(messenger, message, target.sink, { onProgress: progressLine(session, name) });
+	} catch (error) {
+		// Refused (altered, truncated, another hash) or not reachable: nothing of it is kept.
+		await target.discard();
+		session.ctx.out(`  not saved: ${(error as Error).message}`);
+		return;
+	}
+	session.ctx.out(`  saved ${await target.keep(name)}`);
+}
+
+async function read(session: LocalSession, saveDir: string | null): Promise<void> {
 	await session.ensureSignedIn();
 	const messenger = await session.messenger();
 	const sealed = new Map<string, SealedNotice>();
@@ -176,13 +273,21 @@ async function read(session: LocalSession): Promise<void> {
 		const fresh = [...new Map(result.messages.map((m) => [m.id, m])).values()].filter(
 			(m) => session.vault.seen[m.id] === undefined,
 		);
-		for (const message of fresh) session.ctx.out(formatMessage(message));
+		for (const message of fresh) {
+			session.ctx.out(formatMessage(message));
+			if (message.file && message.direction === 'in') {
+				if (saveDir) await saveFile(session, messenger, message, saveDir);
+				else session.ctx.out('  (run "hourglass read --save-dir <dir>" to save received files)');
+			}
+		}
 		if (fresh.length === 0) session.ctx.out('No new messages.');
 		for (const notice of [...sealed.values()].sort((a, b) => a.unlockAt - b.unlockAt)) {
 			session.ctx.out(formatSealed(notice, result.serverNow));
 		}
 		rememberRead(session, fresh, result.cursor);
-		const received = fresh.filter((m) => m.direction === 'in' && m.text !== null).map((m) => m.id);
+		const received = fresh
+			.filter((m) => m.direction === 'in' && (m.text !== null || m.file !== undefined))
+			.map((m) => m.id);
 		if (received.length > 0) await messenger.receipt(received);
 	} finally {
 		session.save();

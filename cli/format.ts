@@ -1,4 +1,5 @@
 import type { ActivityEvent, DeviceSession, SealedNotice } from '../src/lib/protocol';
+import { formatBytes } from './files';
 import { describeActivity, isNoteworthy, type DecodedMessage, type MessageProblem } from '../src/lib/sdk';
 
 /**
@@ -50,6 +51,10 @@ export function formatMessage(message: DecodedMessage): string {
 	const when = formatTime(message.releasedAt ?? message.storedAt);
 	const lock = message.unlockAt === null ? '' : ` (${lockState(message, message.unlockAt)})`;
 	const head = `[${when}] ${message.from} → ${message.to}${lock}:`;
+	if (message.file) {
+		const { name, size, mime } = message.file;
+		return `${head} [file] ${safeText(name)} (${formatBytes(size)}, ${safeText(mime || 'unknown type')})`;
+	}
 	if (message.text === null) return `${head} [${PROBLEMS[message.problem ?? 'bad-body']}]`;
 	const [first, ...more] = safeText(message.text).split('\n');
 	return [`${head} ${first}`, ...more.map((line) => `    ${line}`)].join('\n');

@@ -14,7 +14,7 @@ import {
 	utf8,
 	type Identity,
 } from '../src/lib/crypto';
-import type { PinnedKeys } from '../src/lib/sdk';
+import type { PinnedKeys, UploadState } from '../src/lib/sdk';
 
 /**
  * What this device keeps for one account on one hub. The file itself is readable JSON with only
@@ -43,6 +43,11 @@ export interface Vault {
 	cursor: string | null;
 	/** Ids already printed, by sync key; only those inside the sync overlap window are kept. */
 	seen: Record<string, string>;
+	/**
+	 * Uploads `send-file` began and has not sent yet, by what names the file (path, size, mtime), so
+	 * the next try resumes them. Sealed like the rest: each holds its file's key.
+	 */
+	uploads?: Record<string, UploadState>;
 }
 
 const ProfileFile = z.strictObject({
@@ -70,6 +75,18 @@ const VaultFile = z.strictObject({
 	pins: z.record(z.string(), PinFile),
 	cursor: z.string().nullable(),
 	seen: z.record(z.string(), z.string()),
+	uploads: z
+		.record(
+			z.string(),
+			z.strictObject({
+				fileId: z.string(),
+				key: z.string(),
+				header: z.string(),
+				size: z.number(),
+				chunkSize: z.number(),
+			}),
+		)
+		.optional(),
 });
 
 const CurrentFile = z.record(z.string(), z.string());
@@ -157,6 +174,7 @@ export function sealVault(vault: Vault, localKey: Uint8Array): Profile['vault'] 
 		pins: vault.pins,
 		cursor: vault.cursor,
 		seen: vault.seen,
+		...(vault.uploads && Object.keys(vault.uploads).length > 0 ? { uploads: vault.uploads } : {}),
 	});
 	const { nonce, ciphertext } = sealWithKey(utf8(text), localKey);
 	return { nonce: toB64(nonce), ciphertext: toB64(ciphertext) };
@@ -171,8 +189,16 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 	}
 	const parsed = VaultFile.safeParse(JSON.parse(fromUtf8(plaintext)));
 	if (!parsed.success) throw new ProfileError('damaged', 'The sealed local data is damaged.');
-	const { identity, user, cookies, pins, cursor, seen } = parsed.data;
-	return { identity: deserializeIdentity(identity), user, cookies, pins, cursor, seen };
+	const { identity, user, cookies, pins, cursor, seen, uploads } = parsed.data;
+	return {
+		identity: deserializeIdentity(identity),
+		user,
+		cookies,
+		pins,
+		cursor,
+		seen,
+		...(uploads ? { uploads } : {}),
+	};
 }
 
 function readIfExists(path: string): string | null {

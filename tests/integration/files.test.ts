@@ -89,7 +89,7 @@ async function raw(
 	const cookie = client?.api.cookieHeader();
 	if (cookie) headers.cookie = cookie;
 	if (body !== undefined) headers['content-type'] = contentType;
-	const response = await fetch(hub.url + path, { method, headers, body });
+	const response = await fetch(hub.url + path, { method, headers, body: body as BodyInit | undefined });
 	const json = (await response.json().catch(() => ({}))) as { error?: { code?: string } };
 	return { status: response.status, code: json.error?.code };
 }

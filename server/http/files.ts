@@ -62,7 +62,10 @@ export async function fileRoutes(app: FastifyInstance, ctx: HubContext, policy: 
 			const session = await requireSession(ctx, policy, request);
 			const { id, n } = parseOr400(FileChunkParams, request.params, 'chunk');
 			const data = await ctx.services.files.chunk(session.username, id, n);
-			return reply.type(FILE_CONTENT_TYPE).header('cache-control', 'no-store').send(Buffer.from(data));
+			return reply
+				.type(FILE_CONTENT_TYPE)
+				.header('cache-control', 'no-store')
+				.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 		});
 
 		scope.get(ROUTES.fileContentPattern, async (request, reply) => {

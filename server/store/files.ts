@@ -88,7 +88,7 @@ export function filesRepo(models: Models): FilesRepo {
 			const _id = chunkId(id, n);
 			let bytes = data.length;
 			try {
-				await chunks.insertOne({ _id, fileId: id, n, data: Buffer.from(data) });
+				await chunks.insertOne({ _id, fileId: id, n, data: asBuffer(data) });
 			} catch (error) {
 				if (!isDuplicateKey(error)) throw error;
 				// Stored before (a resend, or an earlier try that died before its part): that copy stands.
@@ -141,6 +141,11 @@ export function filesRepo(models: Models): FilesRepo {
 			await deleteFiles([...ids]);
 		},
 	};
+}
+
+/** A Buffer over the same memory (the REST layer hands a Buffer already: no copy of a chunk). */
+function asBuffer(data: Uint8Array): Buffer {
+	return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** The bytes of a stored chunk: the driver hands back a BSON Binary, read without a copy. */

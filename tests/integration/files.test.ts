@@ -4,6 +4,7 @@ import { FileIntegrityError, fileLayout } from '../../src/lib/crypto';
 import { LIMITS, ROUTES, type FileBody } from '../../src/lib/protocol';
 import {
 	HubApi,
+	deleteAccount,
 	downloadFile,
 	sendFile,
 	uploadFile,
@@ -276,6 +277,30 @@ describe('encrypted files', () => {
 		expect(await chunkCount(old.fileId)).toBe(0);
 		expect(await apiRefusal(alice.api.fileStatus(old.fileId))).toMatchObject({ code: 'NOT_FOUND' });
 		expect((await alice.api.fileStatus(recent.fileId)).finished).toBe(true);
+	});
+
+	it('deletes with an account the files sent to it and its unsent uploads, and keeps what it delivered', async () => {
+		const [dana, fred] = await Promise.all([
+			newUser(hub.url, uniqueName('dana')),
+			newUser(hub.url, uniqueName('fred')),
+		]);
+		try {
+			const toDana = await sendFile(alice.messenger, dana.username, sourceOf(randomBytes(CHUNK)), {
+				chunkSize: CHUNK,
+			});
+			const fromDana = await sendFile(dana.messenger, fred.username, sourceOf(randomBytes(CHUNK)), {
+				chunkSize: CHUNK,
+			});
+			const unsent = await uploadFile(dana.api, sourceOf(randomBytes(CHUNK)), { chunkSize: CHUNK });
+			await deleteAccount(dana.api, dana.username, dana.password);
+			expect(await chunkCount(toDana.file.fileId)).toBe(0);
+			expect(await chunkCount(unsent.fileId)).toBe(0);
+			// Fred's message, and so its file, are his now.
+			expect((await download(fred, fromDana.file)).length).toBe(CHUNK);
+		} finally {
+			dana.close();
+			fred.close();
+		}
 	});
 
 	it('refuses a file over the size limit and one over the stored-bytes quota, storing nothing', async () => {

@@ -219,6 +219,45 @@ describe('encrypted files', () => {
 		expect((await download(bob, body)).equals(data)).toBe(true);
 	});
 
+	it('picks a download up at the next chunk when the connection breaks mid-way', async () => {
+		const data = randomBytes(CHUNK * 6);
+		const sent = await sendFile(alice.messenger, bob.username, sourceOf(data), { chunkSize: CHUNK });
+		// Bob's session, through a fetch whose first download breaks after two and a half chunks.
+		const asked: string[] = [];
+		const flaky = new HubApi({
+			baseUrl: hub.url,
+			fetch: async (input, init) => {
+				asked.push(String(input));
+				const headers = {
+					...(init?.headers as Record<string, string>),
+					cookie: bob.api.cookieHeader() ?? '',
+				};
+				const response = await fetch(input, { ...init, headers });
+				if (asked.length > 1 || !response.body) return response;
+				const reader = response.body.getReader();
+				let passed = 0;
+				const broken = new ReadableStream<Uint8Array>({
+					async pull(controller) {
+						const { done, value } = await reader.read();
+						if (done || passed > CHUNK * 2.5) {
+							await reader.cancel();
+							controller.error(new TypeError('terminated'));
+							return;
+						}
+						passed += value.length;
+						controller.enqueue(value);
+					},
+				});
+				return new Response(broken, { status: response.status, headers: response.headers });
+			},
+		});
+		const sink = memorySink();
+		await downloadFile(flaky, sent.file, sink);
+		expect(sink.bytes().equals(data)).toBe(true);
+		expect(asked).toHaveLength(2);
+		expect(asked[1]).toMatch(/\/content\?from=[1-5]$/);
+	});
+
 	it('holds a time-locked file from the recipient, every chunk, until the release', async () => {
 		const data = randomBytes(CHUNK * 2);
 		const unlockAt = Date.now() + 3_000;

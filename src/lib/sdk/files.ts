@@ -161,8 +161,9 @@ export interface DownloadOptions {
  * Downloads, decrypts and checks a file into `sink`, a chunk at a time. Throws FileIntegrityError
  * (from the crypto module) when a chunk is altered, missing or out of order, or the size or hash is
  * not the announced one; the caller must then discard what the sink took (the CLI writes to a
- * temporary file and renames it only after this resolves). A connection lost mid-way (a hub
- * restart) resumes at the next chunk.
+ * temporary file and renames it only after this resolves). A connection lost mid-way resumes at
+ * the next chunk (tests/integration/files.test.ts, "picks a download up at the next chunk"); a
+ * reload starts again from the first, as the decryption state lives in memory only.
  */
 export async function downloadFile(
 	api: HubApi,

@@ -235,4 +235,33 @@ describe('parseCommandLine', () => {
 			expect(() => parse(line), line.join(' ')).toThrow(UsageError);
 		}
 	});
+	it('reads send-file and read --save-dir', () => {
+		expect(parse(['send-file', 'Bob', './a b.pdf']).command).toEqual({
+			name: 'send-file',
+			to: 'bob',
+			path: './a b.pdf',
+			unlockAt: null,
+			announce: false,
+		});
+		const locked = parse([
+			'send-file',
+			'bob',
+			'x.bin',
+			'--unlock',
+			'2099-01-31T09:00Z',
+			'--announce',
+		]).command;
+		expect(locked).toMatchObject({ name: 'send-file', unlockAt: Date.UTC(2099, 0, 31, 9), announce: true });
+		expect(parse(['read', '--save-dir', '/tmp/in']).command).toEqual({ name: 'read', saveDir: '/tmp/in' });
+		expect(parse(['read']).command).toEqual({ name: 'read', saveDir: null });
+		for (const line of [
+			['send-file', 'bob'],
+			['send-file', 'bob', 'x.bin', '--announce'],
+			['send-file', 'bob', 'x.bin', '--save-dir', '/tmp'],
+			['send', 'bob', 'hi', '--save-dir', '/tmp'],
+			['read', '--save-dir', ''],
+		]) {
+			expect(() => parse(line), line.join(' ')).toThrow(UsageError);
+		}
+	});
 });

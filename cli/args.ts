@@ -30,10 +30,16 @@ Commands:
                                           until <date> (ISO 8601, e.g. 2030-01-31T09:00, or
                                           DD:MM:YYYY:HH:MM:SS, local time unless an offset is given);
                                           --announce lets the recipient see that something is coming
-  read [--peer <user>]                    fetch and print new messages (each with its id), then exit;
+  send-file <user> <path> [--unlock <date>] [--announce]
+                                          encrypt and send a file (a progress line on stderr; an
+                                          interrupted upload of the same file resumes on the next try);
+                                          --unlock and --announce as for send, the file included
+  read [--peer <user>] [--save-dir <dir>] fetch and print new messages (each with its id), then exit;
                                           what it printed counts as read on your other devices (and,
                                           with read receipts on, for the senders); --peer prints only
-                                          the conversation with <user> (the rest waits for a later read)
+                                          the conversation with <user> (the rest waits for a later read);
+                                          --save-dir saves received files there (decrypted and checked)
+                                          and prints their paths
   receipts on|off                         read receipts for every device of this account (off by
                                           default; reciprocal: off, you see no one's either)
   delete <message-id> [--everyone]        delete a message on every device of this account; with
@@ -97,7 +103,8 @@ export type Command =
 	| { name: 'login'; username: string; trust: boolean; code: string | null }
 	| { name: '2fa'; action: 'enable' | 'disable'; code: string | null }
 	| { name: 'send'; to: string; text: string; unlockAt: number | null; announce: boolean }
-	| { name: 'read'; peer: string | null }
+	| { name: 'send-file'; to: string; path: string; unlockAt: number | null; announce: boolean }
+	| { name: 'read'; peer: string | null; saveDir: string | null }
 	| { name: 'receipts'; on: boolean }
 	| { name: 'delete'; id: string; everyone: boolean }
 	| { name: 'disappear'; peer: string; timer: DisappearingChoice | 'off' }
@@ -152,6 +159,7 @@ const OPTIONS = {
 	peer: { type: 'string' },
 	limit: { type: 'string' },
 	everyone: { type: 'boolean' },
+	'save-dir': { type: 'string' },
 	help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -163,7 +171,8 @@ const COMMAND_OPTIONS: Record<Command['name'], OptionName[]> = {
 	login: ['trust', 'code'],
 	'2fa': ['code'],
 	send: ['unlock', 'announce'],
-	read: ['peer'],
+	'send-file': ['unlock', 'announce'],
+	read: ['peer', 'save-dir'],
 	receipts: [],
 	delete: ['everyone'],
 	disappear: [],
@@ -190,6 +199,7 @@ const ARITY: Record<Command['name'], string[]> = {
 	login: ['<username>'],
 	'2fa': ['enable|disable'],
 	send: ['<user>', '<text>'],
+	'send-file': ['<user>', '<path>'],
 	read: [],
 	receipts: ['on|off'],
 	delete: ['<message-id>'],
@@ -242,6 +252,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		'peer',
 		'limit',
 		'everyone',
+		'save-dir',
 	] as const) {
 		if (values[option] !== undefined && !allowed.includes(option)) {
 			throw new UsageError(`--${option} does not apply to "${name}"`);
@@ -276,6 +287,7 @@ function buildCommand(
 		peer?: string;
 		limit?: string;
 		everyone?: boolean;
+		'save-dir'?: string;
 	},
 ): Command {
 	const code = values.code === undefined ? null : parseCode(values.code);
@@ -318,6 +330,19 @@ function buildCommand(
 			}
 			return { name, peer: parseUsername(rest[0]), timer: timer as DisappearingChoice | 'off' };
 		}
+		case 'send-file': {
+			if (values.announce && values.unlock === undefined) {
+				throw new UsageError('--announce only applies to a time-locked file (add --unlock <date>)');
+			}
+			if (rest[1].length === 0) throw new UsageError('send-file: give the path of a file');
+			return {
+				name,
+				to: parseUsername(rest[0]),
+				path: rest[1],
+				unlockAt: values.unlock === undefined ? null : parseUnlock(values.unlock),
+				announce: values.announce ?? false,
+			};
+		}
 		case 'safety':
 			return { name, peer: parseUsername(rest[0]), accept: values.accept ?? false, qr: values.qr ?? false };
 		case 'verify':
@@ -353,8 +378,12 @@ function buildCommand(
 		case 'receipts':
 			if (rest[0] !== 'on' && rest[0] !== 'off') throw new UsageError('usage: hourglass receipts on|off');
 			return { name, on: rest[0] === 'on' };
-		case 'read':
-			return { name, peer: values.peer === undefined ? null : parseUsername(values.peer) };
+		case 'read': {
+			const saveDir = values['save-dir'];
+			if (saveDir !== undefined && saveDir.length === 0) throw new UsageError('--save-dir: give a folder');
+			const peer = values.peer === undefined ? null : parseUsername(values.peer);
+			return { name, peer, saveDir: saveDir ?? null };
+		}
 		case 'requests':
 		case 'help':
 			return { name };

@@ -14,18 +14,22 @@ import {
 	openAccountKeys,
 	orderOf,
 	overlapCursor,
+	readFile,
 	readReceiptOf,
 	receiptsSettingOf,
+	sendFile,
 	signIn,
 	verificationOf,
 	type DecodedMessage,
 	type Deriver,
 	type Messenger,
 	type PinnedKeys,
+	type TransferProgress,
 } from '../src/lib/sdk';
 import QRCode from 'qrcode';
 import { UsageError, parseCode, type Command, type ContactsAction, type SessionTarget } from './args';
 import { CookieJar } from './cookies';
+import { diskSource, formatBytes, formatProgress, safeFileName, saveInto } from './files';
 import {
 	SESSION_ID_SHOWN,
 	formatActivity,
@@ -38,6 +42,7 @@ import {
 	formatSessions,
 	formatTime,
 	formatTimer,
+	safeText,
 } from './format';
 import { openVault, type Profile, type Vault } from './profile';
 import {
@@ -74,8 +79,10 @@ export async function runCommand(
 			);
 		case 'send':
 			return withSession(ctx, (session) => send(session, command));
+		case 'send-file':
+			return withSession(ctx, (session) => sendFileCommand(session, command));
 		case 'read':
-			return withSession(ctx, (session) => read(session, command.peer));
+			return withSession(ctx, (session) => read(session, command.peer, command.saveDir));
 		case 'receipts':
 			return withSession(ctx, (session) => receipts(session, command.on));
 		case 'delete':
@@ -211,8 +218,97 @@ async function send(session: LocalSession, command: Extract<Command, { name: 'se
 	}
 }
 
-/** Prints what is new (only the conversation with `peer`, when given) and marks it read. */
-async function read(session: LocalSession, peer: string | null): Promise<void> {
+/** Reports progress at most once per percent, so a large file does not flood stderr. */
+function progressLine(session: LocalSession, name: string): (progress: TransferProgress) => void {
+	let shown = -1;
+	return (progress) => {
+		const percent =
+			progress.totalBytes === 0 ? 100 : Math.floor((progress.doneBytes / progress.totalBytes) * 100);
+		if (percent === shown) return;
+		shown = percent;
+		session.ctx.progress?.(formatProgress(name, progress), progress.doneBytes >= progress.totalBytes);
+	};
+}
+
+async function sendFileCommand(
+	session: LocalSession,
+	command: Extract<Command, { name: 'send-file' }>,
+): Promise<void> {
+	let source;
+	try {
+		source = diskSource(command.path);
+	} catch (error) {
+		throw new UsageError(`send-file: cannot read ${command.path} (${(error as Error).message})`);
+	}
+	await session.ensureSignedIn();
+	const messenger = await session.messenger();
+	// The same file (path, size, modification time) to the same user resumes its upload.
+	const uploadKey = JSON.stringify([command.to, command.path, source.size, source.mtimeMs]);
+	const uploads = (session.vault.uploads ??= {});
+	try {
+		await messenger.peerKeys(command.to, { refresh: true });
+		const options = {
+			unlockAt: command.unlockAt,
+			announce: command.announce,
+			onProgress: progressLine(session, source.name),
+			onState: (state: NonNullable<typeof uploads>[string]) => {
+				uploads[uploadKey] = state;
+				session.save();
+			},
+		};
+		let sent;
+		try {
+			sent = await sendFile(messenger, command.to, source, { ...options, resume: uploads[uploadKey] });
+		} catch (error) {
+			// The upload to resume is gone (swept, or sent already): start again.
+			if (!(error instanceof ApiError && error.code === 'NOT_FOUND' && uploads[uploadKey])) throw error;
+			delete uploads[uploadKey];
+			sent = await sendFile(messenger, command.to, source, options);
+		}
+		const { envelope, result, file } = sent;
+		delete uploads[uploadKey];
+		session.vault.seen[envelope.id] = result.syncKey;
+		const what = `${file.name} (${formatBytes(file.size)}, file ${file.fileId})`;
+		if (result.state === 'locked' && envelope.unlockAt !== null) {
+			const told = envelope.announce ? `${envelope.to} sees a sealed message` : `${envelope.to} is not told`;
+			session.ctx.out(
+				`Locked ${envelope.id} for ${envelope.to} until ${formatTime(envelope.unlockAt)}: ${what}; ${told}.`,
+			);
+		} else {
+			session.ctx.out(`Sent ${envelope.id} to ${envelope.to}: ${what}.`);
+		}
+	} finally {
+		session.save();
+	}
+}
+
+/** Saves the file a received message carries into `dir`; prints its path, or why it was not saved. */
+async function saveFile(
+	session: LocalSession,
+	messenger: Messenger,
+	message: DecodedMessage,
+	dir: string,
+): Promise<void> {
+	const file = message.file!;
+	const name = safeFileName(file.name);
+	if (name === null) {
+		session.ctx.out(`  not saved: "${safeText(file.name)}" is not a plain file name`);
+		return;
+	}
+	const target = saveInto(dir);
+	try {
+		await readFile(messenger, message, target.sink, { onProgress: progressLine(session, name) });
+	} catch (error) {
+		// Refused (altered, truncated, another hash) or not reachable: nothing of it is kept.
+		await target.discard();
+		session.ctx.out(`  not saved: ${(error as Error).message}`);
+		return;
+	}
+	session.ctx.out(`  saved ${await target.keep(name)}`);
+}
+
+/** Prints what is new (only the conversation with `peer`, when given), saves files to `saveDir`, and marks it read. */
+async function read(session: LocalSession, peer: string | null, saveDir: string | null): Promise<void> {
 	await session.ensureSignedIn();
 	const messenger = await session.messenger();
 	const sealed = new Map<string, SealedNotice>();
@@ -251,6 +347,10 @@ async function read(session: LocalSession, peer: string | null): Promise<void> {
 			} else if (message.kind !== 'control') {
 				session.ctx.out(formatMessage(message));
 				shown.push(message);
+				if (message.file && message.direction === 'in') {
+					if (saveDir) await saveFile(session, messenger, message, saveDir);
+					else session.ctx.out('  (run "hourglass read --save-dir <dir>" to save received files)');
+				}
 			} else continue;
 			printed++;
 		}
@@ -285,7 +385,7 @@ async function read(session: LocalSession, peer: string | null): Promise<void> {
 		await markPrintedRead(
 			session,
 			messenger,
-			shown.filter((m) => m.direction === 'in' && m.text !== null),
+			shown.filter((m) => m.direction === 'in' && (m.text !== null || m.file !== undefined)),
 		);
 	} finally {
 		session.save();

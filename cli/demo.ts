@@ -63,7 +63,7 @@ async function demo(argv: string[], env: Record<string, string | undefined>): Pr
 			unlockAt: null,
 			announce: false,
 		});
-		await step('bob', 'read', { name: 'read', peer: null });
+		await step('bob', 'read', { name: 'read', peer: null, saveDir: null });
 		const reply = 'Hi Alice! Got it. Our safety numbers match, too.';
 		await step('bob', `send alice "${reply}"`, {
 			name: 'send',
@@ -72,7 +72,7 @@ async function demo(argv: string[], env: Record<string, string | undefined>): Pr
 			unlockAt: null,
 			announce: false,
 		});
-		await step('alice', 'read', { name: 'read', peer: null });
+		await step('alice', 'read', { name: 'read', peer: null, saveDir: null });
 
 		const { serverNow } = await new HubApi({ baseUrl: server }).time();
 		const unlockAt = serverNow + LOCK_MINUTES * 60_000;
@@ -84,7 +84,7 @@ async function demo(argv: string[], env: Record<string, string | undefined>): Pr
 			unlockAt,
 			announce: true,
 		});
-		await step('bob', 'read', { name: 'read', peer: null });
+		await step('bob', 'read', { name: 'read', peer: null, saveDir: null });
 
 		process.stdout.write(
 			`\nNext: open ${server} and sign in as alice or bob, or go on with the CLI:\n` +

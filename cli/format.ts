@@ -1,4 +1,5 @@
 import type { ActivityEvent, Contact, DeviceSession, SealedNotice } from '../src/lib/protocol';
+import { formatBytes } from './files';
 import { describeActivity, isNoteworthy, type DecodedMessage, type MessageProblem } from '../src/lib/sdk';
 
 /**
@@ -57,6 +58,10 @@ export function formatMessage(message: DecodedMessage): string {
 			? ''
 			: ` (disappears ${formatDuration(message.expiresAfterMs)} after reading)`;
 	const head = `[${when} ${message.id}] ${message.from} → ${message.to}${lock}${timer}:`;
+	if (message.file) {
+		const { name, size, mime } = message.file;
+		return `${head} [file] ${safeText(name)} (${formatBytes(size)}, ${safeText(mime || 'unknown type')})`;
+	}
 	if (message.text === null) return `${head} [${PROBLEMS[message.problem ?? 'bad-body']}]`;
 	const [first, ...more] = safeText(message.text).split('\n');
 	return [`${head} ${first}`, ...more.map((line) => `    ${line}`)].join('\n');

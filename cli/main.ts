@@ -26,6 +26,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
 		code: readCode,
 		newPassword: (prompt: string) => readNewPassword(prompt, { env }),
 		out: (line: string) => process.stdout.write(`${line}\n`),
+		progress: (line: string, done: boolean) => process.stderr.write(`\r${line}${done ? '\n' : ''}`),
 	};
 	try {
 		await runCommand(ctx, command);

@@ -14,7 +14,7 @@ import {
 	utf8,
 	type Identity,
 } from '../src/lib/crypto';
-import type { PinnedKeys, Verification } from '../src/lib/sdk';
+import type { PinnedKeys, UploadState, Verification } from '../src/lib/sdk';
 
 /**
  * What this device keeps for one account on one hub. The file itself is readable JSON with only
@@ -49,6 +49,11 @@ export interface Vault {
 	receipts: { on: boolean; at: number };
 	/** Each conversation's disappearing timer (ms) as last set by either side; none when off. */
 	timers: Record<string, number>;
+	/**
+	 * Uploads `send-file` began and has not sent yet, by what names the file (path, size, mtime), so
+	 * the next try resumes them. Sealed like the rest: each holds its file's key.
+	 */
+	uploads?: Record<string, UploadState>;
 }
 
 const ProfileFile = z.strictObject({
@@ -88,6 +93,18 @@ const VaultFile = z.strictObject({
 	receipts: z.strictObject({ on: z.boolean(), at: z.number() }).optional(),
 	// Absent in vaults sealed before disappearing messages.
 	timers: z.record(z.string(), z.number()).optional(),
+	uploads: z
+		.record(
+			z.string(),
+			z.strictObject({
+				fileId: z.string(),
+				key: z.string(),
+				header: z.string(),
+				size: z.number(),
+				chunkSize: z.number(),
+			}),
+		)
+		.optional(),
 });
 
 const CurrentFile = z.record(z.string(), z.string());
@@ -178,6 +195,7 @@ export function sealVault(vault: Vault, localKey: Uint8Array): Profile['vault'] 
 		seen: vault.seen,
 		receipts: vault.receipts,
 		timers: vault.timers,
+		...(vault.uploads && Object.keys(vault.uploads).length > 0 ? { uploads: vault.uploads } : {}),
 	});
 	const { nonce, ciphertext } = sealWithKey(utf8(text), localKey);
 	return { nonce: toB64(nonce), ciphertext: toB64(ciphertext) };
@@ -192,7 +210,7 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 	}
 	const parsed = VaultFile.safeParse(JSON.parse(fromUtf8(plaintext)));
 	if (!parsed.success) throw new ProfileError('damaged', 'The sealed local data is damaged.');
-	const { identity, user, cookies, pins, verified, cursor, seen, timers } = parsed.data;
+	const { identity, user, cookies, pins, verified, cursor, seen, timers, uploads } = parsed.data;
 	const receipts = parsed.data.receipts ?? { on: false, at: 0 };
 	return {
 		identity: deserializeIdentity(identity),
@@ -204,6 +222,7 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 		seen,
 		receipts,
 		timers: timers ?? {},
+		...(uploads ? { uploads } : {}),
 	};
 }
 

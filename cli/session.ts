@@ -34,6 +34,8 @@ export interface CliContext {
 	/** A new password, for `hourglass password`. */
 	newPassword(prompt: string): Promise<string>;
 	out(line: string): void;
+	/** A progress line (stderr), rewritten in place; `done` ends it. */
+	progress?(line: string, done: boolean): void;
 }
 
 export function checkPasswordLength(password: string): void {

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
 				sendsPerSecond: 20,
 				sendBurst: 100,
 			},
+			files: { maxBytes: 2 * 1024 ** 3, abandonMs: 24 * 3_600_000 },
 		});
 		expect(isHttps(config)).toBe(false);
 	});

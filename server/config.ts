@@ -140,6 +140,8 @@ const Env = z
 		SEND_BURST: positiveInt(1_000_000).default(100),
 		REQUEST_ENVELOPES_MAX: positiveInt(100_000_000).default(LIMITS.requestEnvelopesMax),
 		REQUEST_BYTES_MAX: positiveInt(2 ** 50).default(LIMITS.requestBytesMax),
+		FILE_MAX_BYTES: positiveInt(2 ** 50).default(2 * 1024 ** 3),
+		FILE_ABANDON_HOURS: positiveInt(24 * 365).default(24),
 	})
 	.superRefine((env, ctx) => {
 		if (Boolean(env.TLS_CERT) !== Boolean(env.TLS_KEY)) {
@@ -214,6 +216,13 @@ export interface HubConfig {
 		/** What a non-contact may leave stored for a user (a message request); LIMITS holds the defaults. */
 		requestEnvelopesMax: number;
 		requestBytesMax: number;
+	};
+	/** Files (server/services/files.ts). */
+	files: {
+		/** Largest ciphertext of one file, in bytes. */
+		maxBytes: number;
+		/** An upload no envelope references this long after it was created is swept. */
+		abandonMs: number;
 	};
 }
 
@@ -314,6 +323,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			requestEnvelopesMax: e.REQUEST_ENVELOPES_MAX,
 			requestBytesMax: e.REQUEST_BYTES_MAX,
 		},
+		files: { maxBytes: e.FILE_MAX_BYTES, abandonMs: e.FILE_ABANDON_HOURS * 3_600_000 },
 	};
 }
 

@@ -6,6 +6,7 @@ import type { ActivityService } from './services/activity';
 import type { AuthService } from './services/auth';
 import type { ContactService } from './services/contacts';
 import type { DeviceService } from './services/devices';
+import type { FileService } from './services/files';
 import type { MaintenanceService } from './services/maintenance';
 import type { MessageService } from './services/messages';
 import type { Notifier } from './services/notify';
@@ -22,6 +23,7 @@ export interface HubServices {
 	auth: AuthService;
 	contacts: ContactService;
 	devices: DeviceService;
+	files: FileService;
 	messages: MessageService;
 	maintenance: MaintenanceService;
 	timelocks: Timelocks;

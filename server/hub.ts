@@ -20,6 +20,7 @@ import {
 } from './http/security';
 import { sessionRoutes } from './http/sessions';
 import { activityRoutes } from './http/activity';
+import { fileRoutes } from './http/files';
 import { findStaticSite, installStatic, type Shell } from './http/static';
 import { metricsRoutes, systemRoutes } from './http/system';
 import { twoFactorRoutes } from './http/two-factor';
@@ -34,8 +35,10 @@ import { AuthService } from './services/auth';
 import { ContactService } from './services/contacts';
 import { DeviceService } from './services/devices';
 import { MaintenanceService } from './services/maintenance';
+import { FileService } from './services/files';
 import { MessageService } from './services/messages';
 import { TakebackService } from './services/takeback';
+import { QuotaService } from './services/quota';
 import { Notifier } from './services/notify';
 import { SignInThrottle, redisCounters } from './services/throttle';
 import { Timelocks } from './services/timelock';
@@ -188,14 +191,17 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			logger,
 			metrics,
 		});
+		const quota = new QuotaService(store, config, now);
+		const files = new FileService(store, config, now, quota);
 		const services: HubServices = {
 			activity,
+			files,
 			account: new AccountService(store, auth, twoFactor, timelocks),
 			auth,
 			contacts: new ContactService(store, notify, timelocks, now),
 			devices,
-			messages: new MessageService(store, config, now, notify),
-			maintenance: new MaintenanceService(store, config, notify, auth, activity, now, logger),
+			messages: new MessageService(store, config, now, notify, quota, files),
+			maintenance: new MaintenanceService(store, config, notify, auth, activity, files, now, logger),
 			timelocks,
 			takeback: new TakebackService(store, config, now, notify, timelocks),
 			throttle,
@@ -225,6 +231,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		contactRoutes(app, context, policy);
 		sessionRoutes(app, context, policy);
 		activityRoutes(app, context, policy);
+		await fileRoutes(app, context, policy);
 		systemRoutes(app, context);
 		await installStatic(app, site, { compression: config.staticCompression });
 		attachSocketHandlers(context, policy);

@@ -29,6 +29,11 @@ export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	activity: ['username'],
 	// Every send asks how the recipient stands with the sender (by id); a user's list (`owner`).
 	contacts: ['_id', 'owner', 'peer'],
+	// Files: an upload by id, a user's files (quota, account deletion), the envelope's file (retention);
+	// one chunk by id, an upload's parts (resume, finish) and its chunks' delete by file.
+	files: ['_id', 'owner', 'envelopeId', 'to'],
+	file_chunks: ['_id', 'fileId'],
+	file_parts: ['fileId'],
 };
 
 /** Suffix of the indexes this module owns, so that they can be told from FerretDB's own. */

@@ -46,6 +46,7 @@ export class AccountService {
 		await this.store.secondFactors.remove(user.username);
 		const lockedIds = await this.store.envelopes.deleteForAccount(user.username);
 		this.timelocks.removed(lockedIds);
+		await this.store.files.deleteForAccount(user.username, lockedIds);
 		await this.store.receipts.deleteForSender(user.username);
 		await this.store.activity.deleteUser(user.username);
 		await this.store.contacts.deleteForAccount(user.username);

@@ -3,6 +3,7 @@ import type { HubConfig } from '../config';
 import type { Store } from '../store';
 import type { ActivityService } from './activity';
 import type { AuthService } from './auth';
+import type { FileService } from './files';
 import type { Notifier } from './notify';
 
 const BATCH = 500;
@@ -14,12 +15,14 @@ export interface SweepReport {
 	throttleExpired: number;
 	/** Activity log events older than ACTIVITY_DAYS. */
 	activityExpired: number;
+	/** Files deleted with their purged envelopes, and uploads abandoned (never sent within FILE_ABANDON_HOURS). */
+	filesPurged: number;
 }
 
 /**
  * What a TTL index would do, done in code (FerretDB has no TTL indexes): ends idle sessions
  * and their sockets, purges envelopes delivered more than RETENTION_DAYS ago and cancelled
- * ones (and tombstones) as old, purges disappearing messages whose timer ran out since their first delivery, forgets sign-in throttling counts past their keep and activity older than ACTIVITY_DAYS. Every hub may sweep; deletes are idempotent, so several sweepers agree.
+ * ones (and tombstones) as old, with the files they carry, purges disappearing messages whose timer ran out since their first delivery, deletes uploads never sent within FILE_ABANDON_HOURS, forgets sign-in throttling counts past their keep and activity older than ACTIVITY_DAYS. Every hub may sweep; deletes are idempotent, so several sweepers agree.
  */
 export class MaintenanceService {
 	#timer: NodeJS.Timeout | null = null;
@@ -31,6 +34,7 @@ export class MaintenanceService {
 		private readonly notify: Notifier,
 		private readonly auth: AuthService,
 		private readonly activity: ActivityService,
+		private readonly files: FileService,
 		private readonly now: () => number,
 		private readonly logger: Logger,
 	) {}
@@ -70,10 +74,12 @@ export class MaintenanceService {
 		}
 		const cutoff = now - this.config.retentionDays * 86_400_000;
 		let envelopesPurged = 0;
+		let filesPurged = 0;
 		for (;;) {
 			const receipts = await this.store.receipts.olderThan(cutoff, BATCH);
 			const ids = receipts.map((r) => r.id);
-			// Envelopes first: a crash in between leaves a receipt that the next sweep retries.
+			// Files, then envelopes, then receipts: a crash in between leaves a receipt that the next sweep retries.
+			filesPurged += await this.store.files.deleteFilesOf(ids);
 			await this.store.envelopes.deleteMany(ids);
 			await this.store.receipts.deleteMany(ids);
 			envelopesPurged += ids.length;
@@ -81,6 +87,7 @@ export class MaintenanceService {
 		}
 		for (;;) {
 			const ids = await this.store.envelopes.cancelledBefore(cutoff, BATCH);
+			filesPurged += await this.store.files.deleteFilesOf(ids);
 			await this.store.envelopes.deleteMany(ids);
 			envelopesPurged += ids.length;
 			if (ids.length < BATCH) break;
@@ -89,18 +96,20 @@ export class MaintenanceService {
 			// Disappearing messages whose timer ran out since their first delivery.
 			const due = await this.store.expiries.due(now, BATCH);
 			const ids = due.map((e) => e.id);
-			// The envelope first: a crash in between leaves the expiry, which the next sweep retries.
+			// Files and envelope first: a crash in between leaves the expiry, which the next sweep retries.
+			filesPurged += await this.store.files.deleteFilesOf(ids);
 			await this.store.envelopes.deleteMany(ids);
 			await this.store.receipts.deleteMany(ids);
 			await this.store.expiries.deleteMany(ids);
 			envelopesPurged += ids.length;
 			if (ids.length < BATCH) break;
 		}
+		filesPurged += await this.files.sweepAbandoned(BATCH);
 		const throttleExpired = await this.store.throttle.sweep(now);
 		const activityExpired = await this.activity.prune();
-		if (sessionsEnded + envelopesPurged + activityExpired > 0) {
-			this.logger.info({ sessionsEnded, envelopesPurged, activityExpired }, 'maintenance sweep');
+		if (sessionsEnded + envelopesPurged + activityExpired + filesPurged > 0) {
+			this.logger.info({ sessionsEnded, envelopesPurged, activityExpired, filesPurged }, 'maintenance sweep');
 		}
-		return { sessionsEnded, envelopesPurged, throttleExpired, activityExpired };
+		return { sessionsEnded, envelopesPurged, throttleExpired, activityExpired, filesPurged };
 	}
 }

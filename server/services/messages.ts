@@ -15,8 +15,9 @@ import {
 } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
 import type { Store } from '../store';
+import type { FileService } from './files';
 import type { Notifier } from './notify';
-import { QuotaService } from './quota';
+import type { QuotaService } from './quota';
 
 export const SYNC_DEFAULT_LIMIT = 200;
 /** Receipts one sync reply carries at most; the rest come with the next cursor. */
@@ -64,20 +65,18 @@ export class MessageService {
 	#keys = new Map<string, PublicIdentity>();
 	/** Insertion order is age: the oldest is forgotten first. */
 	#recent = new Map<string, { from: string; to: string; expiresAfterMs: number | null }>();
-	readonly #quota: QuotaService;
-
 	constructor(
 		private readonly store: Store,
 		private readonly config: HubConfig,
 		private readonly now: () => number,
 		private readonly notify: Notifier,
-	) {
-		this.#quota = new QuotaService(store, config, now);
-	}
+		private readonly quota: QuotaService,
+		private readonly files: FileService,
+	) {}
 
 	/** Checks and stores one envelope for `sender` (the session's user). Idempotent by id. */
 	async send(sender: string, envelope: Envelope): Promise<SendOutcome> {
-		this.#quota.takeSend(sender);
+		this.quota.takeSend(sender);
 		if (envelope.from !== sender) {
 			throw new ProtocolError('SENDER_MISMATCH', 'The envelope is not from the signed-in user.');
 		}
@@ -111,6 +110,8 @@ export class MessageService {
 		if (!verifyEnvelope(envelope, fromB64(senderKeys.signPk))) {
 			throw new ProtocolError('BAD_SIGNATURE', "The signature does not match the sender's key.");
 		}
+		// The file it carries becomes readable by the recipient with it (once it is deliverable).
+		await this.files.attach(sender, envelope);
 		const stored: StoredEnvelope = {
 			...pickEnvelope(envelope),
 			state: envelope.unlockAt === null ? 'live' : 'locked',
@@ -135,7 +136,7 @@ export class MessageService {
 		// A stranger's message is a request: it must fit the request caps too (QuotaService).
 		const request = !toSelf && relation === null;
 		const [inserted, contactAdded] = await Promise.all([
-			this.#quota.charged(stored, () => this.store.envelopes.insert(stored), { request }),
+			this.quota.charged(stored, () => this.store.envelopes.insert(stored), { request }),
 			addContact,
 		]);
 		if (inserted) {
@@ -220,7 +221,7 @@ export class MessageService {
 		const first = await this.store.receipts.insertMany(
 			mine.map((e) => ({ id: e.id, from: e.from, to: recipient, at })),
 		);
-		this.#quota.delivered(
+		this.quota.delivered(
 			recipient,
 			mine.filter((_, i) => first[i]),
 		);

@@ -232,6 +232,27 @@ export class QuotaService {
 		return refusal;
 	}
 
+	/**
+	 * Counts a new upload of `bytes` against `owner`'s stored bytes while `create` stores it, or refuses
+	 * with QUOTA_STORAGE (nothing stored). A file's bytes leave the count with the file, at the next
+	 * reading of the store.
+	 */
+	async chargedFile(owner: string, bytes: number, create: () => Promise<void>): Promise<void> {
+		const { storedBytesPerUser } = this.config.fairness;
+		if (!(await this.#bytes.reserve(owner, bytes, storedBytesPerUser))) {
+			throw new ProtocolError(
+				'QUOTA_STORAGE',
+				`This file does not fit in the ${storedBytesPerUser} bytes this hub keeps per user.`,
+			);
+		}
+		try {
+			await create();
+		} catch (error) {
+			this.#bytes.add(owner, -bytes);
+			throw error;
+		}
+	}
+
 	/** `to` received these envelopes for the first time: room for their senders to send again. */
 	delivered(to: string, receipts: { from: string }[]): void {
 		for (const r of receipts) this.#undelivered.add(JSON.stringify([r.from, to]), -1);

@@ -66,7 +66,11 @@ export class TakebackService {
 			this.now(),
 			request.signature,
 		);
-		if (tombstone) return this.#deleted(tombstone);
+		if (tombstone) {
+			// The file it carries goes with its text: nobody can fetch it any more.
+			await this.store.files.deleteFilesOf([tombstone.id]);
+			return this.#deleted(tombstone);
+		}
 		const again = await this.store.envelopes.tombstone(envelope.id);
 		if (again) return this.#deleted(again);
 		// Still locked (a release that has not landed yet) or cancelled: nothing to delete now.

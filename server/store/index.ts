@@ -4,6 +4,7 @@ import type { Drainable } from './batch-writer';
 import { contactsRepo, type ContactsRepo } from './contacts';
 import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { expiriesRepo, type ExpiriesRepo } from './expiries';
+import { filesRepo, type FilesRepo } from './files';
 import { defineModels } from './models';
 import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
@@ -16,6 +17,7 @@ import { usersRepo, type UsersRepo } from './users';
 export type { ActivityRecord, ActivityRepo } from './activity';
 export type { ContactsRepo } from './contacts';
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
+export type { FileRecord, FilesRepo } from './files';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
 export type { ExpiryRecord, ExpiriesRepo } from './expiries';
 export type { SecondFactorRecord, SecondFactorsRepo } from './second-factor';
@@ -45,6 +47,8 @@ export interface Store {
 	activity: ActivityRepo;
 	/** How each user stands with others: contacts and blocks (message requests are the rest). */
 	contacts: ContactsRepo;
+	/** Files' ciphertext chunks and who may read them (server/services/files.ts). */
+	files: FilesRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -81,6 +85,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		secondFactors: secondFactorsRepo(models),
 		activity: activityRepo(models),
 		contacts: contactsRepo(models),
+		files: filesRepo(models),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

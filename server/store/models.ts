@@ -70,6 +70,8 @@ export interface EnvelopeDoc {
 	/** Emptied when the sender deletes it for everyone. */
 	nonce: string;
 	ciphertext: string;
+	/** The file the envelope carries, when it carries one (absent otherwise). */
+	fileId?: string;
 	signature: string;
 	/** `deleted`: a tombstone, the ciphertext gone, placed at its deletion in both sync orders. */
 	state: 'live' | 'locked' | 'released' | 'cancelled' | 'deleted';
@@ -148,6 +150,43 @@ export interface ContactDoc {
 	peer: string;
 	state: 'accepted' | 'blocked';
 	since: number;
+}
+
+/**
+ * An upload (server/store/files.ts): ciphertext only, its key is in an envelope the hub cannot read.
+ * `envelopeId` and `to` are set once an envelope references it; until then only `owner` reads it.
+ */
+export interface FileDoc {
+	_id: string;
+	owner: string;
+	/** Declared ciphertext bytes and chunks; finish checks what arrived against them. */
+	size: number;
+	chunks: number;
+	/** The largest chunk the upload declared. */
+	chunkBytes: number;
+	createdAt: number;
+	finishedAt: number | null;
+	envelopeId: string | null;
+	to: string | null;
+}
+
+/** One ciphertext chunk of a file: `_id` is `<fileId>:<n>`, read by that equality only. */
+export interface FileChunkDoc {
+	_id: string;
+	fileId: string;
+	n: number;
+	data: Buffer;
+}
+
+/**
+ * That chunk `n` is stored, and its size: written after the chunk, small, so listing what an upload
+ * holds never reads the chunks' bytes (the embedded engine decodes whole documents for a filter).
+ */
+export interface FilePartDoc {
+	_id: string;
+	fileId: string;
+	n: number;
+	bytes: number;
 }
 
 const options = { versionKey: false, strict: true, minimize: false } as const;
@@ -231,6 +270,7 @@ const envelopeFields = {
 	// Not required: a tombstone keeps neither (written through the driver, which skips validation anyway).
 	nonce: { type: String },
 	ciphertext: { type: String },
+	fileId: { type: String },
 	signature: { type: String, required: true },
 	state: { type: String, required: true, enum: ['live', 'locked', 'released', 'cancelled', 'deleted'] },
 	storedAt: { type: Number, required: true },
@@ -321,6 +361,46 @@ const contactSchema = new Schema<ContactDoc>(
 contactSchema.index({ owner: 1 });
 contactSchema.index({ peer: 1 });
 
+const fileSchema = new Schema<FileDoc>(
+	{
+		_id: { type: String, required: true },
+		owner: { type: String, required: true },
+		size: { type: Number, required: true },
+		chunks: { type: Number, required: true },
+		chunkBytes: { type: Number, required: true },
+		createdAt: { type: Number, required: true },
+		finishedAt: { type: Number, default: null },
+		envelopeId: { type: String, default: null },
+		to: { type: String, default: null },
+	},
+	{ ...options, collection: 'files' },
+);
+fileSchema.index({ owner: 1 });
+fileSchema.index({ envelopeId: 1 });
+fileSchema.index({ to: 1 });
+
+const fileChunkSchema = new Schema<FileChunkDoc>(
+	{
+		_id: { type: String, required: true },
+		fileId: { type: String, required: true },
+		n: { type: Number, required: true },
+		data: { type: Buffer, required: true },
+	},
+	{ ...options, collection: 'file_chunks' },
+);
+fileChunkSchema.index({ fileId: 1 });
+
+const filePartSchema = new Schema<FilePartDoc>(
+	{
+		_id: { type: String, required: true },
+		fileId: { type: String, required: true },
+		n: { type: Number, required: true },
+		bytes: { type: Number, required: true },
+	},
+	{ ...options, collection: 'file_parts' },
+);
+filePartSchema.index({ fileId: 1 });
+
 export interface Models {
 	users: Model<UserDoc>;
 	sessions: Model<SessionDoc>;
@@ -335,6 +415,9 @@ export interface Models {
 	secondFactorUses: Model<SecondFactorUseDoc>;
 	activity: Model<ActivityDoc>;
 	contacts: Model<ContactDoc>;
+	files: Model<FileDoc>;
+	fileChunks: Model<FileChunkDoc>;
+	fileParts: Model<FilePartDoc>;
 }
 
 /** Compiles the models on one connection (never on mongoose's global one) and builds their indexes. */
@@ -352,6 +435,9 @@ export async function defineModels(conn: Connection): Promise<Models> {
 		secondFactorUses: conn.model<SecondFactorUseDoc>('SecondFactorUse', secondFactorUseSchema),
 		activity: conn.model<ActivityDoc>('Activity', activitySchema),
 		contacts: conn.model<ContactDoc>('Contact', contactSchema),
+		files: conn.model<FileDoc>('File', fileSchema),
+		fileChunks: conn.model<FileChunkDoc>('FileChunk', fileChunkSchema),
+		fileParts: conn.model<FilePartDoc>('FilePart', filePartSchema),
 	};
 	await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
 	return models;

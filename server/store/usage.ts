@@ -8,7 +8,7 @@ import type { Models } from './models';
 export interface UsageRepo {
 	/** Envelopes from `from` to `to` still stored without a receipt: live, released or locked. */
 	undelivered(from: string, to: string): Promise<number>;
-	/** Bytes of ciphertext of every envelope `from` sent that is still stored. */
+	/** Bytes of ciphertext of every envelope `from` sent that is still stored, and of their files. */
 	storedBytes(from: string): Promise<number>;
 	/**
 	 * What `from` has stored for `to`, delivered or not (cancelled ones aside): the envelopes and
@@ -40,7 +40,8 @@ export function usageRepo(models: Models): UsageRepo {
 					.cursor();
 				for await (const doc of cursor) bytes += base64urlBytes(doc.ciphertext);
 			}
-			return bytes;
+			const files = await models.files.find({ owner: from }, { _id: 0, size: 1 }).lean<{ size: number }[]>();
+			return files.reduce((sum, f) => sum + f.size, bytes);
 		},
 		async storedFor(from, to) {
 			const [settled, locked] = await Promise.all([

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, generateSync } from 'otplib';
@@ -77,7 +77,11 @@ function run(
 		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
 		const timer = setTimeout(() => {
 			child.kill('SIGKILL');
-			reject(new Error(`hourglass ${args.join(' ')} did not exit within ${COMMAND_TIMEOUT_MS} ms`));
+			reject(
+				new Error(
+					`hourglass ${args.join(' ')} did not exit within ${COMMAND_TIMEOUT_MS} ms: ${stdout} | ${stderr}`,
+				),
+			);
 		}, COMMAND_TIMEOUT_MS);
 		child.on('error', reject);
 		child.on('close', (code) => {
@@ -721,6 +725,60 @@ describe('the hourglass CLI against a real hub', () => {
 		]) {
 			expect((await cli(alice, args)).code).toBe(2);
 		}
+	});
+
+	it('sends a file that the recipient saves with read --save-dir, never over a file already there', async () => {
+		const folder = newHome();
+		const original = randomBytes(300_000);
+		writeFileSync(join(folder, 'report.pdf'), original);
+		const sent = await cli(alice, ['send-file', 'bob', join(folder, 'report.pdf')]);
+		expect(sent.code, sent.stderr).toBe(0);
+		expect(sent.stdout).toMatch(/^Sent [0-9a-f-]{36} to bob: report\.pdf \(293\.0 KiB, file [\w-]{22}\)\.$/m);
+		expect(sent.stderr).toMatch(/report\.pdf: 100% \(/);
+
+		const saveDir = newHome();
+		writeFileSync(join(saveDir, 'report.pdf'), 'already here');
+		const read = await cli(bob, ['read', '--save-dir', saveDir]);
+		expect(read.code, read.stderr).toBe(0);
+		expect(read.stdout).toMatch(/\] alice → bob: \[file\] report\.pdf \(293\.0 KiB, application\/pdf\)$/m);
+		const saved = join(saveDir, 'report (1).pdf');
+		expect(read.stdout).toContain(`saved ${saved}`);
+		expect(readFileSync(saved).equals(original)).toBe(true);
+		expect(readFileSync(join(saveDir, 'report.pdf'), 'utf8')).toBe('already here');
+		// No temporary file is left behind.
+		expect(readdirSync(saveDir).sort()).toEqual(['report (1).pdf', 'report.pdf']);
+	});
+
+	// Last: the sealed file stays sealed for bob, and the other tests count his sealed notices.
+	it('lists a time-locked file as sealed and saves nothing of it before the unlock', async () => {
+		const folder = newHome();
+		writeFileSync(join(folder, 'later.txt'), 'not yet');
+		const unlock = new Date(Date.now() + 3_600_000).toISOString();
+		const sent = await cli(alice, [
+			'send-file',
+			'bob',
+			join(folder, 'later.txt'),
+			'--unlock',
+			unlock,
+			'--announce',
+		]);
+		expect(sent.code, sent.stderr).toBe(0);
+		expect(sent.stdout).toMatch(
+			/^Locked [0-9a-f-]{36} for bob until .*: later\.txt \(7 B, file [\w-]{22}\); bob sees a sealed message\.$/m,
+		);
+
+		const saveDir = newHome();
+		const read = await cli(bob, ['read', '--save-dir', saveDir]);
+		expect(read.code, read.stderr).toBe(0);
+		expect(read.stdout).toMatch(/^sealed: alice → bob, unlocks /m);
+		expect(read.stdout).not.toContain('later.txt');
+		expect(readdirSync(saveDir)).toEqual([]);
+	});
+
+	it('refuses send-file without a readable file', async () => {
+		const missing = await cli(alice, ['send-file', 'bob', join(newHome(), 'nothing.bin')]);
+		expect(missing.code).toBe(2);
+		expect(missing.stderr).toMatch(/send-file: cannot read/);
 	});
 
 	it('runs as the bin entry', async () => {

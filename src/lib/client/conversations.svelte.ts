@@ -1,13 +1,15 @@
 import { Dexie, liveQuery, type Subscription } from 'dexie';
-import { LIMITS, type SealedNotice } from '../protocol';
+import { LIMITS, type FileBody, type SealedNotice } from '../protocol';
 import type { DecodedMessage, DeletedMessage } from '../sdk';
 import { lastOfPeer, openText, sealText, type AccountDb, type ConversationRow, type MessageRow } from './db';
 import { MessageWindow } from './message-window.svelte';
 import { orderOf } from './timeline';
 
 /** A message as the UI shows it: the text opened from its sealed form, or null. */
-export interface MessageView extends Omit<MessageRow, 'text'> {
+export interface MessageView extends Omit<MessageRow, 'text' | 'file'> {
 	text: string | null;
+	/** What a file message shows: its name, media type and size (the key stays in the row, sealed). */
+	file: Pick<FileBody, 'name' | 'mime' | 'size'> | null;
 }
 
 export interface ConversationView {
@@ -596,6 +598,7 @@ export class Conversations {
 			announce: m.announce,
 			// Never keep the text of a message that failed a check.
 			text: m.text !== null && m.problem === null ? sealText(m.text, this.#localKey) : null,
+			file: m.file && m.problem === null ? sealText(JSON.stringify(m.file), this.#localKey) : null,
 			problem: m.problem,
 			error: null,
 		};
@@ -632,7 +635,12 @@ export class Conversations {
 				}
 			}
 		}
-		const view: MessageView = { ...row, text };
+		const { file: sealedFile, ...rest } = row;
+		const view: MessageView = {
+			...rest,
+			text,
+			file: cached && cached.row.file === sealedFile ? cached.view.file : fileOf(sealedFile, this.#localKey),
+		};
 		this.#views.delete(row.id);
 		this.#views.set(row.id, { row, view });
 		if (this.#views.size > VIEW_CACHE_MAX) {
@@ -696,4 +704,15 @@ function sameRow(a: MessageRow, b: MessageRow): boolean {
 
 function activityTime(m: DecodedMessage): number {
 	return m.releasedAt ?? m.storedAt ?? m.sentAt;
+}
+
+/** The name, type and size of a row's sealed file body, or null (none, or it does not open). */
+function fileOf(sealed: MessageRow['file'], localKey: Uint8Array): MessageView['file'] {
+	if (!sealed) return null;
+	try {
+		const { name, mime, size } = JSON.parse(openText(sealed, localKey)) as FileBody;
+		return { name, mime, size };
+	} catch {
+		return null;
+	}
 }

@@ -60,6 +60,8 @@ export interface MessageRow {
 	/** The peer, while an incoming disappearing message waits for its first read (indexed; absent otherwise). */
 	waitsForRead?: string;
 	notice?: TimerNotice | null;
+	/** A file message's FileBody (its key included), sealed like the text; absent for others. */
+	file?: SealedText | null;
 }
 
 export interface ConversationRow {

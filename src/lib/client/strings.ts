@@ -148,3 +148,16 @@ export function timerNoticeText(
 		? `${who} turned off disappearing messages`
 		: `${who} set disappearing messages to ${timerLabel(notice.expiresAfterMs, choices)}`;
 }
+
+/** A size as people read it: "512 B", "293.0 KiB", "1.5 GiB". */
+export function formatBytes(bytes: number): string {
+	if (bytes < 1024) return `${bytes} B`;
+	const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+	let value = bytes / 1024;
+	let unit = 0;
+	while (value >= 1024 && unit < units.length - 1) {
+		value /= 1024;
+		unit += 1;
+	}
+	return `${value.toFixed(1)} ${units[unit]}`;
+}

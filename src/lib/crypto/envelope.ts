@@ -27,6 +27,8 @@ export function envelopeSigningBytes(header: EnvelopeHeader): Uint8Array {
 		utf8(header.kind),
 		fromB64(header.nonce),
 		fromB64(header.ciphertext),
+		// Only when present, so every envelope signed before files existed keeps its bytes.
+		...(header.fileId === undefined ? [] : [utf8(`file:${header.fileId}`)]),
 	];
 	// Appended only when set, so envelopes signed before the field existed still verify.
 	if (header.expiresAfterMs != null) parts.push(utf8(`expires:${header.expiresAfterMs}`));
@@ -52,6 +54,8 @@ export interface SealOptions {
 	kind?: EnvelopeKind;
 	/** A disappearing message's timer; null or absent for an ordinary one. */
 	expiresAfterMs?: number | null;
+	/** The hub's id of the file the body carries (a `file` body). */
+	fileId?: string;
 	body: MessageBody;
 }
 
@@ -73,6 +77,7 @@ export function sealEnvelope(options: SealOptions, sender: Identity, recipientBo
 		expiresAfterMs: options.expiresAfterMs ?? null,
 		nonce: toB64(nonce),
 		ciphertext: toB64(ciphertext),
+		...(options.fileId === undefined ? {} : { fileId: options.fileId }),
 	};
 	const signature = s.crypto_sign_detached(envelopeSigningBytes(header), sender.signSk);
 	return { ...header, signature: toB64(signature) };

@@ -4,3 +4,4 @@ export * from './identity';
 export * from './envelope';
 export * from './safety';
 export * from './takeback';
+export * from './file';

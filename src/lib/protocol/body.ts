@@ -1,5 +1,6 @@
 import { z } from './zod';
-import { EpochMs, MessageId, Username } from './common';
+import { EpochMs, MessageId, Username, b64Bytes, b64Range } from './common';
+import { FileId } from './files';
 import { LIMITS } from './limits';
 
 export const TextBody = z.strictObject({
@@ -53,6 +54,30 @@ export const ControlBody = z.discriminatedUnion('type', [
 export type ControlBody = z.infer<typeof ControlBody>;
 
 /**
+ * A file's key and metadata, inside the E2E message that carries it (docs/PROTOCOL.md, "Files").
+ * The hub stores only the ciphertext chunks under `fileId`.
+ */
+export const FileBody = z.strictObject({
+	type: z.literal('file'),
+	fileId: FileId,
+	/** The secretstream key (32 bytes), fresh for this file. */
+	key: b64Bytes(32),
+	/** The file's name as the sender had it; receivers never use it as a path without checking it. */
+	name: z.string().min(1).max(LIMITS.fileNameMaxChars),
+	/** Its media type (`type` names the body's kind), informative only: never used to render it as HTML. */
+	mime: z.string().max(255),
+	/** Plaintext bytes. */
+	size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+	/** Plaintext bytes per chunk (the last may be shorter). */
+	chunkSize: z.number().int().min(1).max(LIMITS.fileChunkMaxPlainBytes),
+	/** BLAKE2b-256 of the plaintext. */
+	hash: b64Bytes(32),
+	/** A small preview image (JPEG or PNG bytes), for images. */
+	thumbnail: b64Range(1, LIMITS.thumbnailMaxBytes).optional(),
+});
+export type FileBody = z.infer<typeof FileBody>;
+
+/**
  * The plaintext inside an envelope's ciphertext. Only the two ends ever see it;
  * the hub cannot parse it. Receivers validate it after decryption like any input.
  */
@@ -63,10 +88,11 @@ export const MessageBody = z.discriminatedUnion('type', [
 	ReceiptsSettingBody,
 	TimerBody,
 	ForgetBody,
+	FileBody,
 ]);
 export type MessageBody = z.infer<typeof MessageBody>;
 
-/** True for a body that belongs in a `control` envelope (anything but text). */
+/** True for a body that belongs in a `control` envelope (anything but a text or a file). */
 export function isControlBody(body: MessageBody): body is ControlBody {
-	return body.type !== 'text';
+	return body.type !== 'text' && body.type !== 'file';
 }

@@ -1,5 +1,6 @@
 import { z } from './zod';
 import { EpochMs, MessageId, Username, b64Bytes, b64Range } from './common';
+import { FileId } from './files';
 import { LIMITS } from './limits';
 
 /** `control` carries a control body (body.ts): never shown as a message, never counted or notified. */
@@ -30,6 +31,11 @@ export const Envelope = z.strictObject({
 	expiresAfterMs: z.number().int().min(1).max(LIMITS.disappearingMaxMs).nullable().optional(),
 	nonce: b64Bytes(24),
 	ciphertext: b64Range(16, LIMITS.ciphertextMaxBytes),
+	/**
+	 * The file this envelope carries (its key is in the ciphertext), so the hub can let the recipient
+	 * download it once the envelope is deliverable. Signed; absent from every envelope without a file.
+	 */
+	fileId: FileId.optional(),
 	signature: b64Bytes(64),
 });
 export type Envelope = z.infer<typeof Envelope>;
@@ -39,7 +45,10 @@ export const ENVELOPE_FIELDS = Object.keys(Envelope.shape) as (keyof Envelope)[]
 
 /** The envelope inside `e` (a StoredEnvelope, say), without the fields the hub adds. */
 export function pickEnvelope(e: Envelope): Envelope {
-	return Object.fromEntries(ENVELOPE_FIELDS.map((field) => [field, e[field]])) as Envelope;
+	// An optional field left out stays out (an envelope without a file has no `fileId` key at all).
+	return Object.fromEntries(
+		ENVELOPE_FIELDS.filter((field) => e[field] !== undefined).map((field) => [field, e[field]]),
+	) as Envelope;
 }
 
 /** True when every field is equal (an absent timer equals none): a resend of the same envelope, not another under its id. */

@@ -2,6 +2,7 @@ export * from './limits';
 export * from './errors';
 export * from './common';
 export * from './rest';
+export * from './files';
 export * from './body';
 export * from './envelope';
 export * from './sync-key';

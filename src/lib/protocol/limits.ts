@@ -20,6 +20,16 @@ export const LIMITS = {
 	syncOverlapMs: 10_000,
 	/** Largest Socket.IO frame the hub accepts, in bytes. */
 	socketFrameMaxBytes: 128 * 1024,
+	/** Largest ciphertext chunk of a file the hub accepts, in bytes (1 MiB of plaintext and its overhead). */
+	fileChunkMaxBytes: 1024 * 1024 + 64,
+	/** Largest plaintext chunk a file message may announce. */
+	fileChunkMaxPlainBytes: 1024 * 1024,
+	/** Most chunks one file may have (2 GiB in 64 KiB chunks, or 16 GiB in 1 MiB ones). */
+	fileChunksMax: 32_768,
+	/** Longest file name in a file message, in characters. */
+	fileNameMaxChars: 255,
+	/** Largest thumbnail inside a file message, in bytes (the envelope's ciphertext must still fit). */
+	thumbnailMaxBytes: 32 * 1024,
 	/** Default and furthest time-lock horizon, in milliseconds (10 years). */
 	timelockHorizonMs: 10 * 365.25 * 24 * 3600 * 1000,
 	/**

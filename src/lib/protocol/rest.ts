@@ -31,6 +31,16 @@ export const ROUTES = {
 	contactPattern: '/api/contacts/:username',
 	contactDecline: (username: string) => `/api/contacts/${encodeURIComponent(username)}/decline`,
 	contactDeclinePattern: '/api/contacts/:username/decline',
+	/** Files (docs/PROTOCOL.md, "Files"): create an upload, its status, chunks, finish, the whole stream. */
+	files: '/api/files',
+	file: (id: string) => `/api/files/${id}`,
+	filePattern: '/api/files/:id',
+	fileChunk: (id: string, n: number) => `/api/files/${id}/chunks/${n}`,
+	fileChunkPattern: '/api/files/:id/chunks/:n',
+	fileFinish: (id: string) => `/api/files/${id}/finish`,
+	fileFinishPattern: '/api/files/:id/finish',
+	fileContent: (id: string, from = 0) => `/api/files/${id}/content${from > 0 ? `?from=${from}` : ''}`,
+	fileContentPattern: '/api/files/:id/content',
 	health: '/api/health',
 	time: '/api/time',
 	/** What clients need to know of this hub's settings: the delete window, the disappearing timers. */

@@ -22,8 +22,11 @@ import {
 	TotpSetupResponse,
 	TotpStatus,
 	isCookieNamed,
+	FILE_CONTENT_TYPE,
+	FileStatus,
 	UserKeysResponse,
 	type AccountDeleteRequest,
+	type FileCreateRequest,
 	type LoginRequest,
 	type LoginTotpRequest,
 	type PasswordChangeRequest,
@@ -142,6 +145,37 @@ export class HubApi {
 		return this.#request('GET', `${ROUTES.activity}${search}`, ActivityResponse);
 	}
 
+	/** Starts an upload of `size` ciphertext bytes in `chunks` chunks (docs/PROTOCOL.md, "Files"). */
+	createFile(request: FileCreateRequest): Promise<FileStatus> {
+		return this.#request('POST', ROUTES.files, FileStatus, request);
+	}
+
+	/** What the hub holds of one of this user's uploads. */
+	fileStatus(fileId: string): Promise<FileStatus> {
+		return this.#request('GET', ROUTES.file(fileId), FileStatus);
+	}
+
+	async putFileChunk(fileId: string, n: number, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+		await this.#raw('PUT', ROUTES.fileChunk(fileId, n), { body: data, signal });
+	}
+
+	finishFile(fileId: string): Promise<FileStatus> {
+		return this.#request('POST', ROUTES.fileFinish(fileId), FileStatus, {});
+	}
+
+	/** One ciphertext chunk of a file this user may read. */
+	async fileChunk(fileId: string, n: number, signal?: AbortSignal): Promise<Uint8Array> {
+		const response = await this.#raw('GET', ROUTES.fileChunk(fileId, n), { signal });
+		return new Uint8Array(await response.arrayBuffer());
+	}
+
+	/** The file's ciphertext from chunk `from` to its end, as a stream of bytes. */
+	async fileContent(fileId: string, from = 0, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+		const response = await this.#raw('GET', ROUTES.fileContent(fileId, from), { signal });
+		if (!response.body) throw new ApiError('INTERNAL', 'The hub sent no file content.', response.status);
+		return response.body;
+	}
+
 	userKeys(username: string): Promise<UserKeysResponse> {
 		return this.#request('GET', ROUTES.userKeys(username.toLowerCase()), UserKeysResponse);
 	}
@@ -220,6 +254,42 @@ export class HubApi {
 			);
 		}
 		return parsed.data;
+	}
+
+	/** A request whose body or reply is raw bytes (file chunks). An abort is rethrown as it is. */
+	async #raw(
+		method: 'GET' | 'PUT',
+		path: string,
+		options: { body?: Uint8Array; signal?: AbortSignal },
+	): Promise<Response> {
+		const headers: Record<string, string> = { accept: `${FILE_CONTENT_TYPE}, application/json` };
+		if (options.body) headers['content-type'] = FILE_CONTENT_TYPE;
+		const cookie = this.cookieHeader();
+		if (cookie) headers.cookie = cookie;
+		if (this.#origin) headers.origin = this.#origin;
+		let response: Response;
+		try {
+			response = await this.#fetch(this.baseUrl + path, {
+				method,
+				headers,
+				body: options.body as BodyInit | undefined,
+				credentials: 'same-origin',
+				signal: options.signal,
+			});
+		} catch (error) {
+			if (options.signal?.aborted) throw options.signal.reason;
+			throw new ApiError('UNAVAILABLE', `The hub cannot be reached (${(error as Error).message}).`, 0);
+		}
+		if (this.#keepCookies) this.#remember(response);
+		if (response.ok) return response;
+		const text = await response.text();
+		let json: unknown = undefined;
+		try {
+			json = text ? JSON.parse(text) : undefined;
+		} catch {
+			// Not the hub's JSON: the generic error below.
+		}
+		throw toApiError(response.status, json, response.headers.get('retry-after'));
 	}
 
 	#remember(response: Response): void {

@@ -10,3 +10,4 @@ export * from './receipts';
 export * from './readstate';
 export * from './activity';
 export * from './contacts';
+export * from './files';

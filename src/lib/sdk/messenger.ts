@@ -7,6 +7,8 @@ import {
 	type Envelope,
 	type EnvelopeKind,
 	type EnvelopeState,
+	type FileBody,
+	type MessageBody,
 	type SendResult,
 	type StoredEnvelope,
 	type SyncResult,
@@ -70,6 +72,8 @@ export interface DecodedMessage {
 	text: string | null;
 	/** For a checked `control` envelope: what it asks (a forget only ever from this account to itself). */
 	control: ControlBody | null;
+	/** The file a file message carries (its key, name, size and hash), once every check passed. */
+	file?: FileBody;
 	problem: MessageProblem | null;
 }
 
@@ -79,6 +83,8 @@ export interface SendOptions {
 	announce?: boolean;
 	/** Makes it a disappearing message with this timer. */
 	expiresAfterMs?: number | null;
+	/** The hub's id of the file a `file` body carries: the envelope names it in clear, signed. */
+	fileId?: string;
 }
 
 /** What a sync page or a push says was deleted for everyone, checked against its sender's key. */
@@ -157,7 +163,12 @@ export class Messenger {
 	}
 
 	/** Builds a signed, encrypted envelope without sending it (for an outbox). */
-	async seal(peer: string, text: string, options: SendOptions = {}): Promise<Envelope> {
+	seal(peer: string, text: string, options: SendOptions = {}): Promise<Envelope> {
+		return this.sealBody(peer, { type: 'text', text }, options);
+	}
+
+	/** Builds a signed, encrypted envelope for any body (a text, a file). */
+	async sealBody(peer: string, body: MessageBody, options: SendOptions = {}): Promise<Envelope> {
 		const keys = await this.peerKeys(peer);
 		return sealEnvelope(
 			{
@@ -167,7 +178,8 @@ export class Messenger {
 				unlockAt: options.unlockAt ?? null,
 				announce: options.announce ?? false,
 				expiresAfterMs: options.expiresAfterMs ?? null,
-				body: { type: 'text', text },
+				fileId: options.fileId,
+				body,
 			},
 			this.account.identity,
 			fromB64(keys.boxPk),
@@ -275,9 +287,14 @@ export class Messenger {
 		const result = openEnvelope(stored, this.account.identity, this.username, toPublicKeys(keys));
 		if (result.ok) {
 			const { body } = result;
-			// The kind is signed: a text body only in a text envelope, a control body only in a control one.
+			// The kind is signed: a text or file body only in a text envelope, a control body only in a control one.
 			if (body.type === 'text')
 				return stored.kind === 'text' ? { ...decoded, text: body.text } : bad(decoded);
+			if (body.type === 'file') {
+				if (stored.kind !== 'text') return bad(decoded);
+				// A file body must name the file its signed envelope names: else it is not this envelope's file.
+				return body.fileId === stored.fileId ? { ...decoded, file: body } : bad(decoded);
+			}
 			if (stored.kind !== 'control') return bad(decoded);
 			// Only this account may ask its own devices to forget a message.
 			if (body.type === 'forget' && (stored.from !== this.username || stored.to !== this.username)) {

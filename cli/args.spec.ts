@@ -157,8 +157,8 @@ describe('parseCommandLine', () => {
 	});
 
 	it('reads read with and without --peer', () => {
-		expect(parse(['read']).command).toEqual({ name: 'read', peer: null });
-		expect(parse(['read', '--peer', 'Bob']).command).toEqual({ name: 'read', peer: 'bob' });
+		expect(parse(['read']).command).toEqual({ name: 'read', peer: null, saveDir: null });
+		expect(parse(['read', '--peer', 'Bob']).command).toEqual({ name: 'read', peer: 'bob', saveDir: null });
 		expect(() => parse(['read', '--peer', 'no way'])).toThrow(/not a username/);
 		expect(() => parse(['send', 'bob', 'hi', '--peer', 'bob'])).toThrow(/does not apply/);
 	});
@@ -252,8 +252,16 @@ describe('parseCommandLine', () => {
 			'--announce',
 		]).command;
 		expect(locked).toMatchObject({ name: 'send-file', unlockAt: Date.UTC(2099, 0, 31, 9), announce: true });
-		expect(parse(['read', '--save-dir', '/tmp/in']).command).toEqual({ name: 'read', saveDir: '/tmp/in' });
-		expect(parse(['read']).command).toEqual({ name: 'read', saveDir: null });
+		expect(parse(['read', '--save-dir', '/tmp/in']).command).toEqual({
+			name: 'read',
+			peer: null,
+			saveDir: '/tmp/in',
+		});
+		expect(parse(['read', '--peer', 'bob', '--save-dir', 'in']).command).toEqual({
+			name: 'read',
+			peer: 'bob',
+			saveDir: 'in',
+		});
 		for (const line of [
 			['send-file', 'bob'],
 			['send-file', 'bob', 'x.bin', '--announce'],

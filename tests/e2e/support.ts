@@ -114,17 +114,15 @@ export async function signIn(person: Person, options: { trust: boolean } = { tru
  */
 export async function addContact(person: Person, peer: string): Promise<void> {
 	const { page } = person;
-	await page
-		.getByRole('navigation', { name: 'Main' })
-		.getByRole('link', { name: 'Contacts', exact: true })
-		.click();
+	const nav = page.getByRole('navigation', { name: 'Main' });
+	await nav.getByRole('link', { name: 'Contacts', exact: true }).click();
 	await page.getByLabel('Add a contact: a username or a contact card link').fill(peer);
 	await page.getByRole('button', { name: 'Add', exact: true }).click();
+	// Adding opens the conversation; the Contacts page then lists the contact as accepted.
+	await page.waitForURL(`**/chat/${peer}`, { timeout: 15_000 });
+	await nav.getByRole('link', { name: 'Contacts', exact: true }).click();
 	await page.locator(`[data-contact="${peer}"][data-state="accepted"]`).waitFor({ timeout: 15_000 });
-	await page
-		.getByRole('navigation', { name: 'Main' })
-		.getByRole('link', { name: /^Chats/ })
-		.click();
+	await nav.getByRole('link', { name: /^Chats/ }).click();
 	await page.waitForURL('**/chat');
 }
 

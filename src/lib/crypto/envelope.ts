@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { MessageBody, type Envelope, type EnvelopeHeader, type EnvelopeKind } from '../protocol';
 import type { Identity, PublicKeys } from './identity';
-import { fromB64, fromUtf8, sodiumSync, toB64, utf8 } from './sodium';
+import { fromB64, fromUtf8, lengthPrefixed, sodiumSync, toB64, utf8 } from './sodium';
 
 const DOMAIN = 'hourglass/envelope/v1';
 
@@ -27,21 +27,11 @@ export function envelopeSigningBytes(header: EnvelopeHeader): Uint8Array {
 		utf8(header.kind),
 		fromB64(header.nonce),
 		fromB64(header.ciphertext),
-		// Only when present, so every envelope signed before files existed keeps its bytes.
-		...(header.fileId === undefined ? [] : [utf8(`file:${header.fileId}`)]),
 	];
-	// Appended only when set, so envelopes signed before the field existed still verify.
+	// Appended only when set, so envelopes signed before these fields existed keep their bytes.
+	if (header.fileId !== undefined) parts.push(utf8(`file:${header.fileId}`));
 	if (header.expiresAfterMs != null) parts.push(utf8(`expires:${header.expiresAfterMs}`));
-	const total = parts.reduce((n, p) => n + 4 + p.length, 0);
-	const out = new Uint8Array(total);
-	const view = new DataView(out.buffer);
-	let offset = 0;
-	for (const part of parts) {
-		view.setUint32(offset, part.length);
-		out.set(part, offset + 4);
-		offset += 4 + part.length;
-	}
-	return out;
+	return lengthPrefixed(parts);
 }
 
 export interface SealOptions {

@@ -39,6 +39,19 @@ export function fromB64(text: string): Uint8Array {
 	return lib.from_base64(text, lib.base64_variants.URLSAFE_NO_PADDING);
 }
 
+/** The parts one after another, each after its length as a 32-bit big-endian integer: no two lists encode alike. */
+export function lengthPrefixed(parts: readonly Uint8Array[]): Uint8Array {
+	const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
+	const view = new DataView(out.buffer);
+	let offset = 0;
+	for (const part of parts) {
+		view.setUint32(offset, part.length);
+		out.set(part, offset + 4);
+		offset += 4 + part.length;
+	}
+	return out;
+}
+
 export function utf8(text: string): Uint8Array {
 	return new TextEncoder().encode(text);
 }

@@ -1,4 +1,4 @@
-import { fromB64, sodiumSync, toB64, utf8 } from './sodium';
+import { fromB64, lengthPrefixed, sodiumSync, toB64, utf8 } from './sodium';
 
 const DELETE_DOMAIN = 'hourglass/delete-for-everyone/v1';
 
@@ -7,16 +7,7 @@ const DELETE_DOMAIN = 'hourglass/delete-for-everyone/v1';
  * sender, length-prefixed. The id names one envelope, whose signed header names the recipient.
  */
 export function deletionStatement(message: { id: string; from: string }): Uint8Array {
-	const parts = [utf8(DELETE_DOMAIN), utf8(message.id), utf8(message.from)];
-	const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
-	const view = new DataView(out.buffer);
-	let offset = 0;
-	for (const part of parts) {
-		view.setUint32(offset, part.length);
-		out.set(part, offset + 4);
-		offset += 4 + part.length;
-	}
-	return out;
+	return lengthPrefixed([utf8(DELETE_DOMAIN), utf8(message.id), utf8(message.from)]);
 }
 
 /** The sender's Ed25519 signature over the deletion statement, base64url. */

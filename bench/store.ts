@@ -10,6 +10,7 @@
  * `--full` adds the 1,000,000 step (filling takes minutes on two cores). Locked envelopes are a
  * hundredth of the stored ones, unlocking over the next 30 days.
  */
+import { dueSlotOf } from '../server/store/due-slot';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -124,6 +125,10 @@ function hotQueries(store: Store, raw: TestDb, aliceReceived: string[]): Query[]
 			() => store.receipts.insertMany([{ id: uuidv7(), from: BOB, to: ALICE, at: Date.now() }]),
 		],
 		['time-lock due: lockedDueBy(now+60s, 100)', () => store.envelopes.lockedDueBy(Date.now() + 60_000, 100)],
+		[
+			'time-lock due: lockedInSlots(next 2 slots)',
+			() => store.envelopes.lockedInSlots([dueSlotOf(Date.now()), dueSlotOf(Date.now()) + 1]),
+		],
 		['time-lock list: lockedFrom(alice, 50)', () => store.envelopes.lockedFrom(ALICE, 50)],
 		// A pair of its own, so the timed user's counts stay as they are.
 		[

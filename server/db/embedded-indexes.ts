@@ -14,8 +14,9 @@ import type pg from 'pg';
 export const EMBEDDED_INDEXES: Readonly<Record<string, readonly string[]>> = {
 	// A live send's duplicate check and a get by id; sync pages and receipts (`to`), sender pages (`from`).
 	envelopes: ['_id', 'to', 'from'],
-	// The live send's lookup by id; the sender's list of locks and their sync pages; sealed notices.
-	locked_envelopes: ['_id', 'to', 'from'],
+	// The live send's lookup by id; the sender's list of locks and their sync pages; sealed notices;
+	// the scheduler's refill, one due slot at a time (`dueSlot`, server/store/envelopes.ts).
+	locked_envelopes: ['_id', 'to', 'from', 'dueSlot'],
 	// Receipts a sender is told about.
 	receipts: ['from'],
 	// A handshake's read and a touch by id; a user's devices (the Devices page, revoking the others).

@@ -27,10 +27,12 @@ export interface SocketData {
 export interface InterServerEvents {
 	/** A session ended on one hub: every other hub forgets it and marks it ended, and confirms. */
 	'session:forget': (sessionId: string, reason: SessionEnded['reason'], done: (answer: true) => void) => void;
-	'hub:alive': (hubId: string) => void;
+	/** A heartbeat, and whether the hub has time-lock releases under way (absent from older hubs). */
+	'hub:alive': (hubId: string, releasing?: boolean) => void;
 	'hub:leaving': (hubId: string) => void;
 	'timelock:due': (envelopes: StoredEnvelope[]) => void;
-	'timelock:settled': (ids: string[]) => void;
+	/** Ids settled (released, cancelled, removed) and the hub that settled them (absent from older hubs). */
+	'timelock:settled': (ids: string[], hubId?: string) => void;
 }
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -1,3 +1,4 @@
+import { dueSlotOf } from './due-slot';
 import {
 	parseSyncKey,
 	syncKeyOf,
@@ -61,6 +62,14 @@ export interface EnvelopesRepo {
 	 */
 	lockedDueBy(until: number, limit: number, after?: DuePosition | null): Promise<StoredEnvelope[]>;
 	/**
+	 * Every locked copy whose unlock time falls in one of these due slots (`dueSlotOf`), whole, in
+	 * no order: the scheduler's steady refill. One equality per slot, so what it reads is what falls
+	 * due in them, however many locks wait beyond. May include decided copies not yet removed.
+	 */
+	lockedInSlots(slots: number[]): Promise<StoredEnvelope[]>;
+	/** Gives the locked copies stored before due slots existed their slot. Returns how many it changed. */
+	backfillDueSlots(): Promise<number>;
+	/**
 	 * The release decision for each envelope: one unordered insert of the released copies (visible at
 	 * `releasedAt` in the sync order) into the settled collection. An id already settled there was
 	 * decided before (by a release elsewhere or a cancel) and is reported as decided. Locked copies
@@ -69,8 +78,8 @@ export interface EnvelopesRepo {
 	release(envelopes: StoredEnvelope[], releasedAt: number): Promise<ReleaseResult>;
 	/** The cancel decision: the settled copy, as cancelled. Says which decision stands for the id. */
 	cancel(envelope: StoredEnvelope, at: number): Promise<'cancelled' | 'decided-before'>;
-	/** Removes locked copies whose decision is stored (each named with its recipient). */
-	removeLocked(copies: { id: string; to: string }[]): Promise<void>;
+	/** Removes the locked copies of these ids, whose decisions are stored. */
+	removeLocked(ids: string[]): Promise<void>;
 	/**
 	 * Delete for everyone: the settled (live or released) envelope `id` of `from` becomes a
 	 * tombstone in place, its ciphertext gone, moved to `at` in both parties' sync orders. Null
@@ -228,6 +237,22 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 				.lean<EnvelopeDoc[]>();
 			return (await undecided(docs, { from: username })).map(toStoredEnvelope);
 		},
+		async lockedInSlots(slots) {
+			const pages = await Promise.all(slots.map((dueSlot) => lockedCollection.find({ dueSlot }).toArray()));
+			return pages.flat().map(toStoredEnvelope);
+		},
+		async backfillDueSlots() {
+			const missing = await lockedCollection
+				.find({ dueSlot: { $exists: false } }, { projection: { _id: 1, unlockAt: 1 } })
+				.toArray();
+			const writes = missing
+				.filter((d) => typeof d.unlockAt === 'number')
+				.map((d) => ({
+					updateOne: { filter: { _id: d._id }, update: { $set: { dueSlot: dueSlotOf(d.unlockAt ?? 0) } } },
+				}));
+			if (writes.length > 0) await lockedCollection.bulkWrite(writes, { ordered: false });
+			return writes.length;
+		},
 		async lockedDueBy(until, limit, after) {
 			const range = after
 				? {
@@ -259,13 +284,16 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 			const refused = await insertUnordered(settled, [doc]);
 			return refused.size === 0 ? 'cancelled' : 'decided-before';
 		},
-		async removeLocked(copies) {
-			// One delete per recipient, equality first: the embedded engine sends `to` down to its
-			// index and tests the ids only among that recipient's copies, where `_id $in` alone made it
-			// decode the whole collection for every delete. MongoDB answers both from the _id index.
-			const byRecipient = new Map<string, string[]>();
-			for (const { id, to } of copies) byRecipient.set(to, [...(byRecipient.get(to) ?? []), id]);
-			for (const [to, ids] of byRecipient) await lockedCollection.deleteMany({ to, _id: { $in: ids } });
+		async removeLocked(ids) {
+			if (ids.length === 0) return;
+			// One delete statement per copy, by _id, in one command: the embedded engine sends each `_id`
+			// equality down to its index, where any filter with `$in` made it decode every candidate
+			// copy (all of a recipient's locks, for each slice of removals). MongoDB answers both from
+			// the _id index. A copy already gone is no error.
+			await lockedCollection.bulkWrite(
+				ids.map((id) => ({ deleteOne: { filter: { _id: id } } })),
+				{ ordered: false },
+			);
 		},
 		async markDeleted(id, from, at, signature) {
 			// One update of the envelope's own document, found by _id: nothing else writes to it once settled.
@@ -373,6 +401,7 @@ function toDoc(e: StoredEnvelope): EnvelopeDoc {
 		storedAt: e.storedAt,
 		releasedAt: e.releasedAt,
 		syncAt: syncKeyTime(e.syncKey),
+		...(e.state === 'locked' && e.unlockAt !== null ? { dueSlot: dueSlotOf(e.unlockAt) } : {}),
 	};
 }
 

@@ -82,6 +82,8 @@ export interface EnvelopeDoc {
 	deleteSignature?: string | null;
 	/** The hub time of the envelope's place in the sync order; the protocol's syncKey is this + id. */
 	syncAt: number;
+	/** A locked copy's unlock time in whole DUE_SLOT_MS (server/store/envelopes.ts); absent elsewhere. */
+	dueSlot?: number;
 }
 
 /**
@@ -278,6 +280,7 @@ const envelopeFields = {
 	deletedAt: { type: Number, default: null },
 	deleteSignature: { type: String, default: null },
 	syncAt: { type: Number, required: true },
+	dueSlot: { type: Number },
 } as const;
 
 const envelopeSchema = new Schema<EnvelopeDoc>(envelopeFields, { ...options, collection: 'envelopes' });
@@ -289,6 +292,7 @@ const lockedSchema = new Schema<EnvelopeDoc>(envelopeFields, { ...options, colle
 lockedSchema.index({ unlockAt: 1, _id: 1 });
 lockedSchema.index({ from: 1, syncAt: 1, _id: 1 });
 lockedSchema.index({ to: 1, unlockAt: 1 });
+lockedSchema.index({ dueSlot: 1 });
 
 const receiptSchema = new Schema<ReceiptDoc>(
 	{

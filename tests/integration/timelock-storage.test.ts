@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SealedNotice } from '../../src/lib/protocol';
 import { call } from '../../src/lib/sdk';
+import { DUE_SLOT_MS, dueSlotOf } from '../../server/store/due-slot';
 import { openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, signInUser, uniqueName, waitForEvent, type TestClient, refusal } from '../helpers/users';
@@ -121,7 +122,7 @@ describe('time-locked envelopes before their unlock', () => {
 		expect(await call(bob.socket, 'message:received', { ids: [sent.envelope.id] })).toEqual({ count: 1 });
 		// Until its locked copy is removed, the sender's own lists already treat it as settled.
 		expect((await store.envelopes.lockedFrom(alice.username, 100)).map((e) => e.id)).not.toContain(id);
-		await store.envelopes.removeLocked([{ id, to: bob.username }]);
+		await store.envelopes.removeLocked([id]);
 		expect(await store.envelopes.lockedMany([id])).toEqual([]);
 		expect(await store.envelopes.get(id)).toMatchObject({ state: 'released' });
 	});
@@ -131,7 +132,7 @@ describe('time-locked envelopes before their unlock', () => {
 		const id = sent.envelope.id;
 		const { store, now } = hub.hub.context;
 		await store.envelopes.release(await store.envelopes.lockedMany([id]), now());
-		await store.envelopes.removeLocked([{ id, to: bob.username }]);
+		await store.envelopes.removeLocked([id]);
 		// The device never saw its ack and sends the same envelope again.
 		const again = await call(alice.socket, 'message:send', sent.envelope);
 		expect(again).toMatchObject({ id, duplicate: true });
@@ -174,7 +175,7 @@ describe('time-locked envelopes before their unlock', () => {
 		expect(batch.decided).toEqual([ids[0]]);
 		for (const e of batch.released) expect(e).toMatchObject({ state: 'released', releasedAt: at });
 		expect((await store.envelopes.release(locked, at + 1)).released).toEqual([]);
-		await store.envelopes.removeLocked(ids.map((id) => ({ id, to: bob.username })));
+		await store.envelopes.removeLocked(ids);
 
 		const after = await bob.messenger.syncAll(before.cursor);
 		const got = after.messages.filter((m) => ids.includes(m.id));
@@ -189,5 +190,31 @@ describe('time-locked envelopes before their unlock', () => {
 				.map((m) => m.id)
 				.sort(),
 		).toEqual(ids.slice(1).sort());
+	});
+});
+
+describe('due slots', () => {
+	it('give each locked copy its slot, find it by slot alone, and are backfilled for older copies', async () => {
+		const { store } = hub.hub.context;
+		const unlockAt = Date.now() + 2 * HOUR;
+		const sent = await alice.messenger.send(bob.username, 'slotted', { unlockAt });
+		const id = sent.envelope.id;
+		const slot = dueSlotOf(unlockAt);
+		const stored = await db.collection('locked_envelopes').findOne({ _id: id as never });
+		expect(stored).toMatchObject({ dueSlot: slot });
+		// A slot read returns the whole envelope, and only the slots asked for.
+		expect((await store.envelopes.lockedInSlots([slot])).map((e) => e.id)).toContain(id);
+		expect((await store.envelopes.lockedInSlots([slot - 1, slot + 1])).map((e) => e.id)).not.toContain(id);
+		const [read] = (await store.envelopes.lockedInSlots([slot])).filter((e) => e.id === id);
+		expect(read).toMatchObject({ state: 'locked', unlockAt, ciphertext: sent.envelope.ciphertext });
+
+		// A copy written before slots existed (no dueSlot) is invisible to slot reads until backfilled.
+		await db.collection('locked_envelopes').updateOne({ _id: id as never }, { $unset: { dueSlot: '' } });
+		expect((await store.envelopes.lockedInSlots([slot])).map((e) => e.id)).not.toContain(id);
+		expect(await store.envelopes.backfillDueSlots()).toBeGreaterThanOrEqual(1);
+		expect((await store.envelopes.lockedInSlots([slot])).map((e) => e.id)).toContain(id);
+		expect(await store.envelopes.backfillDueSlots()).toBe(0);
+		expect(slot * DUE_SLOT_MS).toBeLessThanOrEqual(unlockAt);
+		expect((slot + 1) * DUE_SLOT_MS).toBeGreaterThan(unlockAt);
 	});
 });

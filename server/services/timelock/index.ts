@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { CancelResult, StoredEnvelope } from '../../../src/lib/protocol';
 import type { HubMetrics } from '../../metrics';
-import type { HubServer } from '../../socket/types';
+import type { HubServer, InterServerEvents } from '../../socket/types';
 import type { Store } from '../../store';
 import type { Notifier } from '../notify';
 import { HEARTBEAT_EVERY_MS, HubPeers } from './peers';
@@ -10,6 +10,15 @@ import { TimelockScheduler } from './scheduler';
 import { TimelockService } from './service';
 
 export { TimelockScheduler } from './scheduler';
+
+/** What hubs tell each other about time-locks (declared in InterServerEvents). */
+type HubsTell = Pick<InterServerEvents, 'hub:alive' | 'hub:leaving' | 'timelock:due' | 'timelock:settled'>;
+
+/**
+ * Most locks in one `timelock:due` message: about 1 KiB each, so a message stays well under
+ * what Redis and the other hubs read in one go.
+ */
+const DUE_NOTICE_MAX = 256;
 
 export interface TimelockDeps {
 	hubId: string;
@@ -42,6 +51,8 @@ export class Timelocks {
 	readonly #scheduler: TimelockScheduler;
 	readonly #cancelled: Counter;
 	#heartbeat: NodeJS.Timeout | null = null;
+	#dueToTell: StoredEnvelope[] = [];
+	#dueFlush: NodeJS.Immediate | null = null;
 
 	constructor(deps: TimelockDeps) {
 		this.#deps = deps;
@@ -90,7 +101,7 @@ export class Timelocks {
 			now: deps.now,
 			logger: this.#logger,
 			peers: this.#peers,
-			onSettled: (ids) => this.#tellPeers('timelock:settled', ids),
+			onSettled: (ids) => this.#tellPeers('timelock:settled', ids, deps.hubId),
 			onReleased: (_envelope, latenessMs) => {
 				released.inc();
 				lateness.observe(Math.max(0, latenessMs) / 1000);
@@ -123,7 +134,7 @@ export class Timelocks {
 		// Only what falls due within the window is held in memory; a refill finds the rest.
 		if (this.#scheduler.notify(ref)) {
 			this.#service.remember(envelope);
-			this.#tellPeers('timelock:due', [envelope]);
+			this.#announceDue(envelope);
 		}
 	}
 
@@ -155,15 +166,18 @@ export class Timelocks {
 		if (ids.length === 0) return;
 		for (const id of ids) this.#scheduler.forget(id);
 		this.#service.settledElsewhere(ids);
-		this.#tellPeers('timelock:settled', ids);
+		this.#tellPeers('timelock:settled', ids, this.#deps.hubId);
 	}
 
 	/** Loads what is due (what fell due while no hub ran included) and joins the other hubs. */
 	async start(): Promise<void> {
 		if (this.#deps.clustered) {
 			const { io } = this.#deps;
-			io.on('hub:alive', (hubId) => this.#peers.heard(hubId));
-			io.on('hub:leaving', (hubId) => this.#peers.left(hubId));
+			io.on('hub:alive', (hubId, releasing) => this.#peers.heard(hubId, releasing === true));
+			io.on('hub:leaving', (hubId) => {
+				this.#peers.left(hubId);
+				this.#watchPeers();
+			});
 			io.on('timelock:due', (envelopes) => {
 				for (const envelope of envelopes) {
 					if (envelope?.state !== 'locked' || typeof envelope.unlockAt !== 'number') continue;
@@ -172,15 +186,24 @@ export class Timelocks {
 					}
 				}
 			});
-			io.on('timelock:settled', (ids) => {
+			io.on('timelock:settled', (ids, hubId) => {
+				if (typeof hubId === 'string') this.#peers.progressed(hubId);
 				const valid = ids.filter((id) => typeof id === 'string');
 				for (const id of valid) this.#scheduler.forget(id);
 				this.#service.settledElsewhere(valid);
 			});
-			this.#tellPeers('hub:alive', this.#deps.hubId);
-			this.#heartbeat = setInterval(() => this.#tellPeers('hub:alive', this.#deps.hubId), HEARTBEAT_EVERY_MS);
+			this.#tellPeers('hub:alive', this.#deps.hubId, false);
+			// Each beat also looks for hubs that stopped beating, so their share is read within a beat
+			// of their being counted out (PEER_TIMEOUT_MS), not at the next refill.
+			this.#heartbeat = setInterval(() => {
+				this.#tellPeers('hub:alive', this.#deps.hubId, this.#scheduler.stats().releasing > 0);
+				this.#watchPeers();
+			}, HEARTBEAT_EVERY_MS);
 			this.#heartbeat.unref();
 		}
+		// Locks stored before due slots existed get theirs, so that the slot reads see them (once).
+		const backfilled = await this.#deps.store.envelopes.backfillDueSlots();
+		if (backfilled > 0) this.#logger.info({ backfilled }, 'gave older time-locks their due slot');
 		await this.#scheduler.start();
 		this.#logger.info(
 			{ waiting: this.#scheduler.stats().waiting, hub: this.#deps.hubId },
@@ -192,6 +215,7 @@ export class Timelocks {
 	async stop(): Promise<void> {
 		if (this.#heartbeat) clearInterval(this.#heartbeat);
 		this.#heartbeat = null;
+		this.#flushDue();
 		await this.#scheduler.stop();
 		this.#tellPeers('hub:leaving', this.#deps.hubId);
 		await this.#service.settle();
@@ -199,20 +223,42 @@ export class Timelocks {
 	}
 
 	/** Best effort: a message the adapter cannot carry now is made up for by refills and the unique insert. */
-	#tellPeers<E extends 'hub:alive' | 'hub:leaving' | 'timelock:due' | 'timelock:settled'>(
-		event: E,
-		payload: E extends 'hub:alive' | 'hub:leaving'
-			? string
-			: E extends 'timelock:due'
-				? StoredEnvelope[]
-				: string[],
-	): void {
+	#tellPeers<E extends keyof HubsTell>(event: E, ...args: Parameters<HubsTell[E]>): void {
 		if (!this.#deps.clustered) return;
 		try {
-			// socket.io types serverSideEmit's arguments per event; the payload is checked by the signature above.
-			(this.#deps.io.serverSideEmit as (event: string, payload: unknown) => boolean)(event, payload);
+			// socket.io types serverSideEmit's arguments per event; they are checked by the signature above.
+			(this.#deps.io.serverSideEmit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
 		} catch (error) {
 			this.#logger.debug({ err: error, event }, 'telling the other hubs failed');
 		}
+	}
+
+	/**
+	 * Tells the other hubs of locks stored here, in one message per turn of the event loop rather
+	 * than one per lock: a burst of sends would otherwise put as many entries on the adapter's
+	 * stream (which keeps only the last 10,000) for every other hub to read.
+	 */
+	#announceDue(envelope: StoredEnvelope): void {
+		if (!this.#deps.clustered) return;
+		this.#dueToTell.push(envelope);
+		if (this.#dueToTell.length >= DUE_NOTICE_MAX) return this.#flushDue();
+		this.#dueFlush ??= setImmediate(() => this.#flushDue());
+	}
+
+	#flushDue(): void {
+		if (this.#dueFlush) clearImmediate(this.#dueFlush);
+		this.#dueFlush = null;
+		const envelopes = this.#dueToTell;
+		this.#dueToTell = [];
+		if (envelopes.length > 0) this.#tellPeers('timelock:due', envelopes);
+	}
+
+	/** Another hub went silent or left: read the window again, for its locks this hub was never told of. */
+	#watchPeers(): void {
+		const gone = this.#peers.departed();
+		if (gone.length === 0) return;
+		this.#logger.warn({ hubs: gone }, 'hub gone: taking over its share of the time-locks');
+		this.#service.wantFullRead();
+		void this.#scheduler.refill();
 	}
 }

@@ -50,4 +50,32 @@ describe('HubPeers', () => {
 		a.left('b');
 		expect(ids.every((id) => a.owns(id))).toBe(true);
 	});
+
+	it('names each hub that went silent or left once, and forgets what it said it settled', () => {
+		let now = 1_000;
+		const a = new HubPeers('a', () => now);
+		a.heard('b');
+		a.heard('c');
+		a.progressed('b');
+		a.progressed('a');
+		a.heard('c', true);
+		expect(a.releasing('c')).toBe(true);
+		expect(a.releasing('b')).toBe(false);
+		expect(a.lastProgress('b')).toBe(1_000);
+		expect(a.lastProgress('a')).toBeNull();
+		expect(a.departed()).toEqual([]);
+		now += PEER_TIMEOUT_MS + 1;
+		a.heard('c');
+		expect(a.releasing('c')).toBe(false);
+		expect(a.departed()).toEqual(['b']);
+		expect(a.departed()).toEqual([]);
+		expect(a.lastProgress('b')).toBeNull();
+		a.left('c');
+		expect(a.departed()).toEqual(['c']);
+		// A hub heard again after it was counted out is alive again, and can go again.
+		a.heard('b');
+		expect(a.departed()).toEqual([]);
+		now += PEER_TIMEOUT_MS + 1;
+		expect(a.departed()).toEqual(['b']);
+	});
 });

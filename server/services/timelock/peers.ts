@@ -23,6 +23,12 @@ export class HubPeers {
 	readonly #now: () => number;
 	/** Other hubs, by id, with when each was last heard from. */
 	readonly #lastSeen = new Map<string, number>();
+	/** Other hubs, by id, with when each last said it settled time-locks. */
+	readonly #lastProgress = new Map<string, number>();
+	/** Other hubs whose last heartbeat said they had releases under way. */
+	readonly #releasing = new Set<string>();
+	/** The other hubs alive at the last `departed()` call. */
+	#known = new Set<string>();
 
 	constructor(self: string, now: () => number) {
 		this.#self = self;
@@ -33,14 +39,47 @@ export class HubPeers {
 		return this.#self;
 	}
 
-	/** Another hub said it is alive. */
-	heard(hubId: string): void {
-		if (hubId !== this.#self) this.#lastSeen.set(hubId, this.#now());
+	/** Another hub said it is alive, and whether it had releases under way. */
+	heard(hubId: string, releasing = false): void {
+		if (hubId === this.#self) return;
+		this.#lastSeen.set(hubId, this.#now());
+		if (releasing) this.#releasing.add(hubId);
+		else this.#releasing.delete(hubId);
+	}
+
+	/** Whether `hubId`'s last heartbeat said it had releases under way (it is busy, not stuck on nothing). */
+	releasing(hubId: string): boolean {
+		return this.#releasing.has(hubId);
 	}
 
 	/** Another hub said it is stopping: its share moves at once. */
 	left(hubId: string): void {
 		this.#lastSeen.delete(hubId);
+		this.#lastProgress.delete(hubId);
+		this.#releasing.delete(hubId);
+	}
+
+	/** Another hub said it settled time-locks: it is releasing its share, however slowly. */
+	progressed(hubId: string): void {
+		if (hubId !== this.#self) this.#lastProgress.set(hubId, this.#now());
+	}
+
+	/** When `hubId` last said it settled time-locks, or null if it has not (or is this hub). */
+	lastProgress(hubId: string): number | null {
+		return this.#lastProgress.get(hubId) ?? null;
+	}
+
+	/** The hubs that were alive at the previous call and are not any more (silent, or left). */
+	departed(): string[] {
+		const alive = new Set(this.alive());
+		alive.delete(this.#self);
+		const gone = [...this.#known].filter((hubId) => !alive.has(hubId));
+		this.#known = alive;
+		for (const hubId of gone) {
+			this.#lastProgress.delete(hubId);
+			this.#releasing.delete(hubId);
+		}
+		return gone;
 	}
 
 	/** The hubs taken as alive, this one included. */

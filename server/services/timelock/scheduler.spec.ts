@@ -245,6 +245,23 @@ describe('TimelockScheduler', () => {
 		await h.scheduler.stop();
 	});
 
+	it('takes a notify beyond the window that the source has read past already (a whole due slot)', async () => {
+		const released: string[] = [];
+		const scheduler = new TimelockScheduler({
+			// The source read slots up to T0 + 120 s: no later read brings what is due by then.
+			source: { dueBefore: async () => [], horizon: () => T0 + 120_000 },
+			release: async (ids) => void released.push(...ids),
+			windowMs: 60_000,
+			refillEveryMs: 20_000,
+		});
+		await scheduler.start();
+		expect(scheduler.notify({ id: 'in-slot', unlockAt: T0 + 90_000 })).toBe(true);
+		expect(scheduler.notify({ id: 'past-slot', unlockAt: T0 + 121_000 })).toBe(false);
+		await clock.advanceTo(T0 + 90_000);
+		expect(released).toEqual(['in-slot']);
+		await scheduler.stop();
+	});
+
 	it('releases many envelopes due at the same instant in bounded batches, each once', async () => {
 		const h = harness({ batchMax: 100, concurrency: 2 });
 		const due = T0 + 5_000;

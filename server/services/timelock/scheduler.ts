@@ -12,6 +12,12 @@ export interface LockedRef {
  */
 export interface DueSource {
 	dueBefore(until: number, limit: number, after: LockedRef | null): Promise<LockedRef[]>;
+	/**
+	 * When the source reads more than asked (whole due slots), the time up to which it has handed
+	 * over every lock: `notify` then takes a lock due by it even beyond the window, since no later
+	 * read will bring it.
+	 */
+	horizon?(): number;
 }
 
 /** Try this envelope again at `at` (its decision is not final yet, e.g. another hub's claim is pending). */
@@ -86,7 +92,7 @@ const DEFAULTS = {
  * Fires each time-locked envelope at its unlock time, by this hub's clock.
  *
  * Only the soon-due envelopes (the next `windowMs`) sit in memory, in a min-heap, loaded from
- * the store's `{state, unlockAt}` index by periodic refills and told of new ones by `notify`.
+ * the store by periodic refills (see TimelockService.dueBefore) and told of new ones by `notify`.
  * One timer is armed for the earliest of the next due time and the next refill, whatever the
  * number of envelopes. Due envelopes go out in batches with bounded concurrency, so batches
  * grow under load instead of queueing one call per message. Anything already past due when it
@@ -163,7 +169,11 @@ export class TimelockScheduler {
 	 */
 	notify(ref: LockedRef): boolean {
 		if (!this.#running) return false;
-		if (ref.unlockAt > this.#now() + this.#options.windowMs) return false;
+		const reach = Math.max(
+			this.#now() + this.#options.windowMs,
+			this.#source.horizon?.() ?? Number.NEGATIVE_INFINITY,
+		);
+		if (ref.unlockAt > reach) return false;
 		this.#add(ref.id, ref.unlockAt);
 		this.#arm();
 		return true;

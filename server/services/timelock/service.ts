@@ -8,6 +8,7 @@ import {
 } from '../../../src/lib/protocol';
 import type { Notifier } from '../notify';
 import type { Store } from '../../store';
+import { DUE_SLOT_MS, dueSlotOf } from '../../store/due-slot';
 import type { HubPeers } from './peers';
 import type { LockedRef, Retry } from './scheduler';
 
@@ -17,12 +18,20 @@ import type { LockedRef, Retry } from './scheduler';
  */
 const STANDBY_MS = 250;
 /**
- * Past this, a lock still not released by its owner is released by whichever hub looks at it:
- * the owner may be alive but stuck, or its word that it released may have been lost. The
- * unique insert keeps the outcome single.
+ * Past this, a lock still not released by its owner is released by whichever hub looks at it,
+ * unless the owner is visibly at work: it said it settled something within this time, or its
+ * last heartbeat said it has releases under way. An idle owner may be stuck, or its word that it
+ * released may have been lost. A busy one is only slow (a burst on a loaded machine): taking its
+ * share then doubled the inserts of a burst (each lost claim is a refused insert) and slowed
+ * both hubs further. The unique insert keeps the outcome single either way.
  */
 const TAKEOVER_AFTER_MS = 2_000;
-/** Locked copies removed per round of deletes (one delete per recipient among them). */
+/**
+ * Past this, a lock is taken over even from a busy owner: the owner may not know it (its word of
+ * it lost after the owner had read that due slot).
+ */
+const TAKEOVER_BUSY_OWNER_AFTER_MS = 10_000;
+/** Locked copies removed per delete command (one statement each, by id). */
 const REMOVE_SLICE = 1_000;
 
 export interface TimelockServiceOptions {
@@ -72,8 +81,11 @@ export class TimelockService {
 	/** Due locks of other hubs' share that this hub stands by for: id → when it first came due here. */
 	readonly #standby = new Map<string, number>();
 	/** Decided envelopes whose locked copies are still to be removed, and the removal under way. */
-	readonly #toRemove = new Map<string, string>();
+	readonly #toRemove = new Set<string>();
 	#removing: Promise<void> | null = null;
+	/** Every lock due by this time is known to the scheduler; null before the first read. */
+	#horizon: number | null = null;
+	#fullReadWanted = false;
 	/** When this hub's last release insert for an id failed without saying what it wrote: id → releasedAt tried. */
 	readonly #unsure = new Map<string, number>();
 
@@ -88,13 +100,65 @@ export class TimelockService {
 		this.#onClaimLost = options.onClaimLost ?? (() => {});
 	}
 
-	/** The scheduler's source: locked envelopes due by `until` (after `after`), kept at hand for their release. */
+	/**
+	 * The scheduler's source: locked envelopes due by `until` (after `after`), kept at hand for
+	 * their release. The first read, a read after another hub went away, and the pages of a read
+	 * cut short are ranges over every lock (what fell due while no hub ran, or was left by the hub
+	 * that went, included). Every other read takes only the due slots from the horizon onward
+	 * (server/store/due-slot.ts): its cost is what falls due next, not every lock
+	 * waiting. It may hand back locks due after `until` (the rest of the last slot): held early.
+	 */
 	async dueBefore(until: number, limit: number, after: LockedRef | null): Promise<LockedRef[]> {
-		const envelopes = await this.#store.envelopes.lockedDueBy(until, limit, after);
+		const full = after !== null || this.#horizon === null || this.#fullReadWanted;
+		const before = this.#horizon;
+		let envelopes: StoredEnvelope[];
+		if (full) {
+			this.#fullReadWanted = false;
+			try {
+				envelopes = await this.#store.envelopes.lockedDueBy(until, limit, after);
+			} catch (error) {
+				this.#fullReadWanted = true;
+				throw error;
+			}
+			// A page cut short knows everything before its last lock's time; a whole range, up to `until`.
+			const last = envelopes.length >= limit ? envelopes[envelopes.length - 1] : null;
+			const known = last ? (last.unlockAt ?? 0) - 1 : until;
+			this.#horizon = Math.max(before ?? Number.NEGATIVE_INFINITY, known);
+		} else {
+			// Read already (a slot reaches past the window): nothing to ask the database.
+			if (before !== null && until <= before) return [];
+			const from = dueSlotOf((before ?? until) + 1);
+			const to = dueSlotOf(until);
+			const slots = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+			// Moved before the read, so that a lock stored while it runs, in one of these slots, is
+			// taken by `notify` (see horizon()) if the read does not see it. Moved back if it fails.
+			this.#horizon = Math.max(before ?? Number.NEGATIVE_INFINITY, (to + 1) * DUE_SLOT_MS - 1);
+			try {
+				envelopes = (await this.#store.envelopes.lockedInSlots(slots)).filter(
+					(e) => (e.unlockAt ?? 0) > (before ?? Number.NEGATIVE_INFINITY),
+				);
+			} catch (error) {
+				this.#horizon = before;
+				throw error;
+			}
+		}
 		// Every hub holds every lock of the window, its own share and the others' (one it may take
 		// over), so that no release has to read what it releases.
 		for (const envelope of envelopes) this.remember(envelope);
 		return envelopes.map((e) => ({ id: e.id, unlockAt: e.unlockAt ?? 0 }));
+	}
+
+	/**
+	 * Every lock due at or before this time has been handed to the scheduler (or is being read):
+	 * one stored later, due by then, is to be scheduled when it is told of, even beyond the window.
+	 */
+	horizon(): number {
+		return this.#horizon ?? Number.NEGATIVE_INFINITY;
+	}
+
+	/** Another hub went away: the next read is a range over every lock, for those it held alone. */
+	wantFullRead(): void {
+		this.#fullReadWanted = true;
 	}
 
 	/** Keeps a locked envelope at hand for its release (one the scheduler holds: stored here, or by another hub). */
@@ -137,7 +201,7 @@ export class TimelockService {
 		for (const id of ids) {
 			const since = this.#standby.get(id) ?? at;
 			// Another live hub's share: it releases it and says so, unless it is late.
-			if (!this.#peers.owns(id, alive) && at - since < TAKEOVER_AFTER_MS) {
+			if (!this.#peers.owns(id, alive) && !this.#ownerIsLate(id, alive, since, at)) {
 				this.#standby.set(id, since);
 				retries.push({ id, at: at + STANDBY_MS });
 			} else {
@@ -173,6 +237,17 @@ export class TimelockService {
 		this.#onSettled(due.map((e) => e.id));
 		this.#removeCopies(due);
 		return retries;
+	}
+
+	/** Whether a lock of another live hub's share, due here since `since`, is to be taken over at `at`. */
+	#ownerIsLate(id: string, alive: string[], since: number, at: number): boolean {
+		const waited = at - since;
+		if (waited < TAKEOVER_AFTER_MS) return false;
+		if (waited >= TAKEOVER_BUSY_OWNER_AFTER_MS) return true;
+		const owner = this.#peers.ownerOf(id, alive);
+		if (this.#peers.releasing(owner)) return false;
+		const progress = this.#peers.lastProgress(owner);
+		return progress === null || at - progress >= TAKEOVER_AFTER_MS;
 	}
 
 	/**
@@ -244,19 +319,19 @@ export class TimelockService {
 	 * decided by the release attempt, and queued then; until it is removed, the settled copy counts.
 	 */
 	#removeCopies(envelopes: StoredEnvelope[]): void {
-		for (const e of envelopes) this.#toRemove.set(e.id, e.to);
+		for (const e of envelopes) this.#toRemove.add(e.id);
 		this.#removing ??= this.#drainRemovals().finally(() => (this.#removing = null));
 	}
 
 	async #drainRemovals(): Promise<void> {
 		while (this.#toRemove.size > 0) {
-			const slice = [...this.#toRemove].slice(0, REMOVE_SLICE).map(([id, to]) => ({ id, to }));
+			const slice = [...this.#toRemove].slice(0, REMOVE_SLICE);
 			try {
 				await this.#store.envelopes.removeLocked(slice);
 			} catch (error) {
 				this.#logger.warn({ err: error, count: slice.length }, 'removing decided locked copies failed');
 			}
-			for (const { id } of slice) this.#toRemove.delete(id);
+			for (const id of slice) this.#toRemove.delete(id);
 		}
 	}
 

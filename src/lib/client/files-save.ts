@@ -48,9 +48,23 @@ export async function openSaveTarget(name: string, mime: string, size: number): 
 	return streamedDownload(name, mime, size);
 }
 
+/** The service worker that controls this page; just after the first visit it may still be claiming it. */
+async function controller(): Promise<ServiceWorker | null> {
+	const container = navigator.serviceWorker;
+	if (!container) return null;
+	if (container.controller) return container.controller;
+	await Promise.race([container.ready, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+	if (container.controller) return container.controller;
+	await new Promise((resolve) => {
+		container.addEventListener('controllerchange', resolve, { once: true });
+		setTimeout(resolve, 5_000);
+	});
+	return container.controller;
+}
+
 /** A download the service worker serves from a stream this page feeds, one chunk per pull. */
 async function streamedDownload(name: string, mime: string, size: number): Promise<SaveTarget> {
-	const worker = navigator.serviceWorker?.controller;
+	const worker = await controller();
 	if (!worker)
 		throw new Error('Saving a file needs the app’s offline support: reload the page and try again.');
 	const id = crypto.randomUUID();

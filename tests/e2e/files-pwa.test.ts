@@ -30,7 +30,8 @@ let carol: TestClient;
 let folder: string;
 
 beforeAll(async () => {
-	hub = await startTestHub({ name: 'e2e_files_pwa' });
+	// Room for the 50 MiB file below, not for the one that must be refused.
+	hub = await startTestHub({ name: 'e2e_files_pwa', env: { FILE_MAX_BYTES: String(52 * MiB) } });
 	browser = await launchChromium();
 	folder = mkdtempSync(join(tmpdir(), 'hourglass-files-'));
 	alice = await openPerson(browser, hub.url, uniqueName('alice'), DESKTOP);
@@ -316,6 +317,64 @@ describe('files in the PWA', () => {
 		expect(puts.length).toBeGreaterThan(0);
 		expect(puts.length).toBeLessThanOrEqual(24 - 8);
 	}, 240_000);
+
+	it('keeps a refused upload in sight with the reason, across a reload, until it is removed', async () => {
+		const { path } = fileOnDisk('too-big.bin', 53 * MiB);
+		await openConversation(alice, carol.username);
+		await attach(alice, path);
+		const upload = alice.page.locator('[data-upload="failed"]', { hasText: 'too-big.bin' });
+		await upload.getByRole('alert').getByText('Not sent: This file is larger than the hub accepts.').waitFor({
+			timeout: 60_000,
+		});
+		await alice.page.reload();
+		await alice.page.locator('[data-connection="online"]').waitFor({ timeout: 30_000 });
+		await upload.waitFor({ timeout: 30_000 });
+		await upload.getByRole('button', { name: 'Retry' }).click();
+		await upload.getByRole('alert').waitFor({ timeout: 60_000 });
+		await upload.getByRole('button', { name: 'Remove' }).click();
+		await upload.waitFor({ state: 'detached' });
+		expect(await storeRows(alice, 'uploads')).toEqual([]);
+		expect(await filesFrom(alice.name, 'too-big.bin')).toEqual([]);
+	}, 180_000);
+
+	it('sends a file dropped on the conversation and an image pasted into the message field', async () => {
+		await openConversation(alice, carol.username);
+		const dropped = await alice.page.evaluateHandle(() => {
+			const transfer = new DataTransfer();
+			transfer.items.add(new File(['dropped bytes'], 'dropped.txt', { type: 'text/plain' }));
+			return transfer;
+		});
+		const conversation = alice.page.locator('.conversation');
+		await conversation.dispatchEvent('dragenter', { dataTransfer: dropped });
+		expect(await conversation.getAttribute('data-dropping')).toBe('true');
+		await conversation.dispatchEvent('dragover', { dataTransfer: dropped });
+		await conversation.dispatchEvent('drop', { dataTransfer: dropped });
+		expect(await conversation.getAttribute('data-dropping')).toBeNull();
+
+		await alice.page.getByLabel('Message', { exact: true }).evaluate(async (field) => {
+			const canvas = new OffscreenCanvas(64, 48);
+			const context = canvas.getContext('2d')!;
+			context.fillStyle = '#c33';
+			context.fillRect(0, 0, 64, 48);
+			const blob = await canvas.convertToBlob({ type: 'image/png' });
+			const transfer = new DataTransfer();
+			transfer.items.add(new File([blob], 'image.png', { type: 'image/png' }));
+			field.dispatchEvent(
+				new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }),
+			);
+		});
+		await expect
+			.poll(async () => (await filesFrom(alice.name, 'dropped.txt')).length, { timeout: 60_000 })
+			.toBe(1);
+		await expect
+			.poll(async () => (await filesFrom(alice.name, 'image.png')).length, { timeout: 60_000 })
+			.toBe(1);
+		const [pasted] = await filesFrom(alice.name, 'image.png');
+		expect(pasted!.file!.mime).toBe('image/png');
+		expect(pasted!.file!.thumbnail).toBeTruthy();
+		const [drop] = await filesFrom(alice.name, 'dropped.txt');
+		expect(await carolReads(drop!)).toBe(sha256(Buffer.from('dropped bytes')));
+	}, 120_000);
 
 	it('shows a time-locked file as sealed, then opens it at its unlock time', async () => {
 		const data = randomBytes(200_000);

@@ -171,7 +171,7 @@ export class FileUploads {
 					if (this.#connected()) this.resumeAll();
 				}, RETRY_MS);
 			} else {
-				const message = errorText(error);
+				const message = uploadErrorText(error);
 				await this.#db.uploads.update(id, { error: message });
 				this.#patch(id, { phase: 'failed', error: message });
 			}
@@ -224,6 +224,16 @@ function viewOf(row: UploadRow): Omit<UploadView, 'phase'> {
 		totalBytes: 0,
 		error: row.error,
 	};
+}
+
+/** Why an upload was refused, in words about a file (the shared texts speak of messages). */
+function uploadErrorText(error: unknown): string {
+	if (error instanceof ApiError && error.code === 'PAYLOAD_TOO_LARGE')
+		return 'This file is larger than the hub accepts.';
+	if (error instanceof ApiError && error.code === 'QUOTA_STORAGE') {
+		return 'Your files and messages take all the space this hub allows you. Remove this one, or retry once older ones are gone.';
+	}
+	return errorText(error);
 }
 
 /** A fetch that never reached the hub, or a hub that said it is unavailable: worth trying again. */

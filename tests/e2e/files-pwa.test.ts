@@ -318,6 +318,34 @@ describe('files in the PWA', () => {
 		expect(puts.length).toBeLessThanOrEqual(24 - 8);
 	}, 240_000);
 
+	it('resumes an upload after the hub restarts mid-way', async () => {
+		const CHUNK = 256 * 1024 + 17;
+		const { path, data } = fileOnDisk('restarted.bin', 24 * 256 * 1024 - 1000);
+		await openConversation(alice, carol.username);
+		const gate = await holdChunks(alice.page, 8);
+		await attach(alice, path);
+		await expect.poll(() => gate.held(), { timeout: 60_000 }).toBeGreaterThan(0);
+		await expect
+			.poll(() => progressValue(alice.page, 'Sending restarted.bin'), { timeout: 60_000 })
+			.toBeGreaterThanOrEqual(8 * CHUNK);
+		const puts: string[] = [];
+		const onRequest = (request: { method(): string; url(): string }) => {
+			if (request.method() === 'PUT' && request.url().includes('/chunks/')) puts.push(request.url());
+		};
+		alice.page.on('request', onRequest);
+		await hub.restart();
+		expect(hub.url).toBe(new URL(alice.page.url()).origin);
+		// The requests in flight die with the hub; the upload waits, then goes on once it is back.
+		await gate.drop();
+		await expect
+			.poll(async () => (await filesFrom(alice.name, 'restarted.bin')).length, { timeout: 120_000 })
+			.toBe(1);
+		alice.page.off('request', onRequest);
+		const [message] = await filesFrom(alice.name, 'restarted.bin');
+		expect(await carolReads(message!)).toBe(sha256(data));
+		expect(puts.length).toBeLessThanOrEqual(24 - 8);
+	}, 240_000);
+
 	it('keeps a refused upload in sight with the reason, across a reload, until it is removed', async () => {
 		const { path } = fileOnDisk('too-big.bin', 53 * MiB);
 		await openConversation(alice, carol.username);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Download, Page, Route } from 'playwright-core';
 import { toB64 } from '../../src/lib/crypto';
-import { downloadFile, sendFile, uploadFile, type DecodedMessage } from '../../src/lib/sdk';
+import { downloadFile, uploadFile, type DecodedMessage } from '../../src/lib/sdk';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, uniqueName as uniqueUser, type TestClient } from '../helpers/users';
 import {
@@ -16,6 +16,7 @@ import {
 	openConversation,
 	openPerson,
 	register,
+	toLocalInput,
 	uniqueName,
 	type Person,
 } from './support';
@@ -404,23 +405,22 @@ describe('files in the PWA', () => {
 		expect(await carolReads(drop!)).toBe(sha256(Buffer.from('dropped bytes')));
 	}, 120_000);
 
-	it('shows a time-locked file as sealed, then opens it at its unlock time', async () => {
-		const data = randomBytes(200_000);
-		const unlockAt = Date.now() + 15_000;
-		await sendFile(
-			carol.messenger,
-			bob.name,
-			{
-				name: 'sealed-plan.pdf',
-				mime: 'application/pdf',
-				size: data.length,
-				async *read() {
-					yield data;
-				},
-			},
-			{ unlockAt, announce: true },
-		);
-		await openConversation(bob, carol.username);
+	it('locks a file like a text: sealed for the recipient, then it opens at its unlock time', async () => {
+		const { path, data } = fileOnDisk('sealed-plan.pdf', 200_000);
+		await openConversation(alice, bob.name);
+		// The picker has one-second steps: unlock on a whole second.
+		const unlockAt = Math.ceil((Date.now() + 20_000) / 1000) * 1000;
+		await alice.page.getByRole('button', { name: 'Lock until…' }).click();
+		await alice.page.getByRole('button', { name: 'Custom' }).click();
+		await alice.page.getByLabel(/Unlock date and time/).fill(toLocalInput(unlockAt));
+		await alice.page.getByLabel(/Announce: /).setChecked(true);
+		await attach(alice, path);
+		// Uploaded now; the message is stored locked.
+		await alice.page
+			.locator('li[data-status="sent"][data-timelocked="locked"]', { hasText: 'sealed-plan.pdf' })
+			.waitFor({ timeout: 30_000 });
+
+		await openConversation(bob, alice.name);
 		const sealed = bob.page.locator('[data-status="sealed"]');
 		await sealed.waitFor({ timeout: 20_000 });
 		// Nothing of the file shows, and nothing can be downloaded.

@@ -437,6 +437,56 @@ describe('files in the PWA', () => {
 		expect(sha256(readFileSync(await download.path()))).toBe(sha256(data));
 	}, 120_000);
 
+	it('cancels a download: the save fails and nothing is kept', async () => {
+		const data = randomBytes(2 * MiB);
+		const uploaded = await uploadFile(carol.api, {
+			size: data.length,
+			async *read() {
+				yield data;
+			},
+		});
+		const envelope = await carol.messenger.sealBody(
+			bob.name,
+			{
+				type: 'file',
+				fileId: uploaded.fileId,
+				key: toB64(uploaded.key),
+				name: 'stopped.bin',
+				mime: 'application/octet-stream',
+				size: uploaded.size,
+				chunkSize: uploaded.chunkSize,
+				hash: toB64(uploaded.hash),
+			},
+			{ fileId: uploaded.fileId },
+		);
+		await carol.messenger.sendEnvelope(envelope);
+		await openConversation(bob, carol.username);
+		const bubble = bob.page.locator('[data-file]', { hasText: 'stopped.bin' });
+		await bubble.waitFor({ timeout: 30_000 });
+		// The hub's answer never comes: the download stays at its start until it is cancelled.
+		const held: Route[] = [];
+		const pattern = '**/api/files/*/content*';
+		const handler = (route: Route) => void held.push(route);
+		await bob.page.route(pattern, handler);
+		try {
+			const download = await saveDownload(bob.page, () =>
+				bubble.getByRole('button', { name: 'Download stopped.bin' }).click(),
+			);
+			const bar = bubble.getByRole('progressbar', { name: 'Downloading stopped.bin' });
+			await bar.waitFor({ timeout: 30_000 });
+			await expect.poll(() => held.length, { timeout: 30_000 }).toBeGreaterThan(0);
+			await bubble.getByRole('button', { name: 'Cancel: Downloading stopped.bin' }).click();
+			await bar.waitFor({ state: 'detached' });
+			await bubble.getByRole('button', { name: 'Download stopped.bin' }).waitFor();
+			expect(await download.failure()).not.toBeNull();
+			const copies = await storeRows<{ messageId: string }>(bob, 'fileCopies');
+			expect(copies.filter((copy) => copy.messageId === envelope.id)).toEqual([]);
+		} finally {
+			await bob.page.unroute(pattern, handler);
+			for (const route of held) await route.abort('failed').catch(() => undefined);
+		}
+	}, 120_000);
+
 	it('refuses a tampered file with a clear message and saves nothing', async () => {
 		const data = randomBytes(300_000);
 		const uploaded = await uploadFile(carol.api, {

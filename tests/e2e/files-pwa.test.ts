@@ -435,6 +435,17 @@ describe('files in the PWA', () => {
 		);
 		expect(await download.failure()).toBeNull();
 		expect(sha256(readFileSync(await download.path()))).toBe(sha256(data));
+
+		// The offline copy the download left goes with its message.
+		const row = bob.page.locator('li[data-id]', { has: bubble });
+		const id = await row.getAttribute('data-id');
+		const copiesOf = async () =>
+			(await storeRows<{ messageId: string }>(bob, 'fileCopies')).filter((copy) => copy.messageId === id);
+		await expect.poll(async () => (await copiesOf()).length, { timeout: 30_000 }).toBe(1);
+		await row.getByRole('button', { name: 'Message options' }).click();
+		await row.getByRole('menuitem', { name: 'Delete for me' }).click();
+		await row.waitFor({ state: 'detached' });
+		await expect.poll(async () => (await copiesOf()).length, { timeout: 30_000 }).toBe(0);
 	}, 120_000);
 
 	it('cancels a download: the save fails and nothing is kept', async () => {

@@ -16,6 +16,7 @@ import {
 	openConversation,
 	openPerson,
 	register,
+	screenshot,
 	toLocalInput,
 	uniqueName,
 	type Person,
@@ -265,6 +266,7 @@ describe('files in the PWA', () => {
 		expect(sha256(readFileSync(saved))).toBe(sha256(data));
 		await bubble.getByText('Downloaded').waitFor({ timeout: 60_000 });
 		expect(await progressSeen(bob.page, 'Downloading big.bin')).toBe(1);
+		await screenshot(bob, 'files.png');
 	}, 600_000);
 
 	it('cancels an upload: the file is never sent', async () => {

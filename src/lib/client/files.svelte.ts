@@ -71,7 +71,7 @@ export class FileUploads {
 
 	/** Shows what waited from before a reload; `resumeAll` (on connect) sends it on. */
 	async load(): Promise<void> {
-		const rows = await this.#db.uploads.orderBy('id').toArray();
+		const rows = await this.#db.uploads.toArray();
 		this.#views = rows
 			.sort((a, b) => a.createdAt - b.createdAt)
 			.map((row) => ({ ...viewOf(row), phase: row.error ? 'failed' : 'waiting' }));

@@ -2,6 +2,13 @@ import { version } from '$app/env';
 import { assets, immutable, prerendered } from '$app/manifest';
 import { self } from '$app/service-worker';
 import onlineOnly from 'virtual:hourglass/online-only';
+import {
+	DOWNLOAD_PATH,
+	contentDisposition,
+	type DownloadDemand,
+	type DownloadFeed,
+	type DownloadStart,
+} from '../lib/client/files-sw';
 
 /**
  * Offline shell: the built app and the static files are cached at install, so the app opens with no
@@ -74,11 +81,63 @@ async function asset(request: Request): Promise<Response> {
 	return response;
 }
 
+/**
+ * Streamed downloads (src/lib/client/files-save.ts): the page decrypts a file and feeds its bytes
+ * through a MessagePort; this worker answers the download's request with them as they come, one
+ * chunk per pull, so the file is never whole in memory. Kept until its request comes.
+ */
+const downloads = new Map<string, Response>();
+
+self.addEventListener('message', (event) => {
+	const start = event.data as DownloadStart | undefined;
+	const port = event.ports[0];
+	if (start?.type !== 'hourglass:download' || !port || typeof start.id !== 'string') return;
+	const demand = (message: DownloadDemand) => port.postMessage(message);
+	let arrived: (() => void) | null = null;
+	const body = new ReadableStream<Uint8Array>({
+		start(controller) {
+			port.onmessage = (message: MessageEvent<DownloadFeed>) => {
+				const feed = message.data;
+				if (feed.type === 'chunk') controller.enqueue(feed.bytes);
+				else if (feed.type === 'end') controller.close();
+				// A refused file: the download fails and the browser deletes what it wrote.
+				else controller.error(new Error('The file was refused.'));
+				arrived?.();
+				arrived = null;
+				if (feed.type !== 'chunk') port.close();
+			};
+		},
+		pull() {
+			demand({ type: 'pull' });
+			return new Promise<void>((resolve) => (arrived = resolve));
+		},
+		cancel() {
+			demand({ type: 'cancel' });
+			port.close();
+		},
+	});
+	const headers = new Headers({
+		'Content-Type': 'application/octet-stream',
+		'Content-Disposition': contentDisposition(String(start.name)),
+		'X-Content-Type-Options': 'nosniff',
+	});
+	if (Number.isSafeInteger(start.size) && start.size >= 0) headers.set('Content-Length', String(start.size));
+	downloads.set(start.id, new Response(body, { headers }));
+	demand({ type: 'ready' });
+});
+
 self.addEventListener('fetch', (event) => {
 	const request = event.request;
 	if (request.method !== 'GET') return;
 	const url = new URL(request.url);
 	if (url.origin !== self.location.origin || isLive(url.pathname)) return;
+	if (url.pathname.startsWith(DOWNLOAD_PATH)) {
+		const id = url.pathname.slice(DOWNLOAD_PATH.length);
+		const response = downloads.get(id);
+		downloads.delete(id);
+		event.respondWith(response ?? new Response('This download is over.', { status: 404 }));
+		return;
+	}
 	// Every page of the single-page app is the same shell; the router takes it from there.
 	if (request.mode === 'navigate') {
 		event.respondWith(shell(request));

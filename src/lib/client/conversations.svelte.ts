@@ -1,5 +1,5 @@
 import { Dexie, liveQuery, type Subscription } from 'dexie';
-import { LIMITS, type FileBody, type SealedNotice } from '../protocol';
+import { LIMITS, type FileBody, type SealedNotice, type TextBody } from '../protocol';
 import type { DecodedMessage, DeletedMessage } from '../sdk';
 import { lastOfPeer, openText, sealText, type AccountDb, type ConversationRow, type MessageRow } from './db';
 import { MessageWindow } from './message-window.svelte';
@@ -8,8 +8,8 @@ import { orderOf } from './timeline';
 /** A message as the UI shows it: the text opened from its sealed form, or null. */
 export interface MessageView extends Omit<MessageRow, 'text' | 'file'> {
 	text: string | null;
-	/** What a file message shows: its name, media type and size (the key stays in the row, sealed). */
-	file: Pick<FileBody, 'name' | 'mime' | 'size'> | null;
+	/** What a file message shows: its name, media type, size and thumbnail (the key stays in the row, sealed). */
+	file: Pick<FileBody, 'name' | 'mime' | 'size' | 'thumbnail'> | null;
 }
 
 export interface ConversationView {
@@ -63,6 +63,8 @@ export class Conversations {
 	#now: () => number;
 	/** Called after a write that may move the next disappearing message's removal (see Expiry). */
 	onTimersChanged: () => void = () => {};
+	/** Called after messages were removed or deleted for everyone (their offline file copies go too). */
+	onRemoved: () => void = () => {};
 
 	constructor(db: AccountDb, localKey: Uint8Array, now: () => number = Date.now) {
 		this.#db = db;
@@ -247,11 +249,15 @@ export class Conversations {
 			const rows = await this.#db.messages.bulkGet(deletions.map((d) => d.id));
 			const hit = rows.filter((row): row is MessageRow => row !== undefined && row.status !== 'deleted');
 			if (hit.length === 0) return;
-			await this.#db.messages.bulkPut(hit.map((row) => ({ ...row, status: 'deleted' as const, text: null })));
+			// The file's key goes with the text: a deleted file can no longer be fetched or opened here.
+			await this.#db.messages.bulkPut(
+				hit.map((row) => ({ ...row, status: 'deleted' as const, text: null, file: null })),
+			);
 			const bumps = new Bumps();
 			for (const row of hit) bumps.touch(row.peer);
 			await this.#applyBumps(bumps);
 		});
+		this.onRemoved();
 	}
 
 	/** Delete for me: the rows go, and a later sync that brings them again is ignored. */
@@ -260,16 +266,25 @@ export class Conversations {
 		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, this.#db.gone, async () => {
 			await this.#remove(ids);
 		});
+		this.onRemoved();
 	}
 
 	/** Removes the disappearing messages whose time has come by `now`; says when the next one is due (or null). */
 	async expireDue(now: number): Promise<number | null> {
-		return this.#db.transaction('rw', this.#db.messages, this.#db.conversations, this.#db.gone, async () => {
-			const due = await this.#db.messages.where('expiresAt').belowOrEqual(now).primaryKeys();
-			await this.#remove(due);
-			const next = await this.#db.messages.orderBy('expiresAt').first();
-			return next?.expiresAt ?? null;
-		});
+		const { removed, next } = await this.#db.transaction(
+			'rw',
+			this.#db.messages,
+			this.#db.conversations,
+			this.#db.gone,
+			async () => {
+				const due = await this.#db.messages.where('expiresAt').belowOrEqual(now).primaryKeys();
+				await this.#remove(due);
+				const next = await this.#db.messages.orderBy('expiresAt').first();
+				return { removed: due.length, next: next?.expiresAt ?? null };
+			},
+		);
+		if (removed > 0) this.onRemoved();
+		return next;
 	}
 
 	/** Inside the caller's transaction: deletes the rows, remembers their ids, moves their conversations. */
@@ -309,6 +324,7 @@ export class Conversations {
 				.delete();
 			await this.#db.conversations.delete(peer);
 		});
+		this.onRemoved();
 	}
 
 	/**
@@ -514,9 +530,13 @@ export class Conversations {
 	}
 
 	/** A message written here, before the hub has it. */
-	async addOutgoing(row: Omit<MessageRow, 'text'>, text: string): Promise<void> {
+	async addOutgoing(row: Omit<MessageRow, 'text'>, body: TextBody | FileBody): Promise<void> {
 		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
-			await this.#db.messages.put({ ...row, text: sealText(text, this.#localKey) });
+			await this.#db.messages.put(
+				body.type === 'text'
+					? { ...row, text: sealText(body.text, this.#localKey) }
+					: { ...row, text: null, file: sealText(JSON.stringify(body), this.#localKey) },
+			);
 			const bumps = new Bumps();
 			bumps.add(row.peer, row.sentAt, false);
 			await this.#applyBumps(bumps);
@@ -710,8 +730,8 @@ function activityTime(m: DecodedMessage): number {
 function fileOf(sealed: MessageRow['file'], localKey: Uint8Array): MessageView['file'] {
 	if (!sealed) return null;
 	try {
-		const { name, mime, size } = JSON.parse(openText(sealed, localKey)) as FileBody;
-		return { name, mime, size };
+		const { name, mime, size, thumbnail } = JSON.parse(openText(sealed, localKey)) as FileBody;
+		return { name, mime, size, thumbnail };
 	} catch {
 		return null;
 	}

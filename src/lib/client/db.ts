@@ -115,6 +115,50 @@ export interface NicknameRow {
 	nickname: SealedText;
 }
 
+/**
+ * A file being sent (src/lib/client/files.svelte.ts): the picked File itself (IndexedDB keeps a
+ * Blob on disk, not in memory) so that a reload can resume it, and the SDK's resume state sealed
+ * with the localKey (it holds the file's key). Deleted once the file's message is queued.
+ */
+export interface UploadRow {
+	id: string;
+	peer: string;
+	name: string;
+	mime: string;
+	size: number;
+	blob: Blob;
+	thumbnail: Uint8Array | null;
+	unlockAt: number | null;
+	announce: boolean;
+	createdAt: number;
+	/** The SDK's UploadState, sealed; null until the hub created the upload. */
+	state: SealedText | null;
+	error: string | null;
+}
+
+/** A downloaded file kept for offline use: its plaintext in pieces sealed with the localKey (FileChunkRow). */
+export interface FileCopyRow {
+	fileId: string;
+	/** The message that carries the file: the copy goes when it does. */
+	messageId: string;
+	bytes: number;
+	/** Last opened or saved, for eviction of the oldest copies. */
+	at: number;
+	complete: boolean;
+}
+
+export interface FileChunkRow {
+	fileId: string;
+	n: number;
+	sealed: SealedBytes;
+}
+
+/** Bytes sealed at rest with the account's localKey (crypto_secretbox). */
+export interface SealedBytes {
+	nonce: Uint8Array;
+	ciphertext: Uint8Array;
+}
+
 export interface AccountRow {
 	key: 'self';
 	sealed: SealedAccount;
@@ -133,6 +177,9 @@ export class AccountDb extends Dexie {
 	/** Peers whose safety number the user compared, with the keys it was compared for. */
 	verified!: EntityTable<Verification, 'username'>;
 	gone!: EntityTable<GoneRow, 'id'>;
+	uploads!: EntityTable<UploadRow, 'id'>;
+	fileCopies!: EntityTable<FileCopyRow, 'fileId'>;
+	fileChunks!: Table<FileChunkRow, [string, number]>;
 
 	constructor(username: string) {
 		super(accountDbName(username));
@@ -161,6 +208,8 @@ export class AccountDb extends Dexie {
 			messages: 'id, [peer+order], status, expiresAt, waitsForRead',
 			gone: 'id, at',
 		});
+		// 6 (filesui): files being sent (resumable after a reload), and offline copies of downloaded files.
+		this.version(6).stores({ uploads: 'id, peer', fileCopies: 'fileId, at', fileChunks: '[fileId+n]' });
 	}
 
 	async sealedAccount(): Promise<SealedAccount | undefined> {

@@ -40,6 +40,8 @@ import { Conversations, type ConversationView } from './conversations.svelte';
 import { AccountDb, DexiePinStore, type ReceiptsSetting } from './db';
 import { notifier } from './notify.svelte';
 import { Outbox, type ComposeOptions } from './outbox.svelte';
+import { FileUploads } from './files.svelte';
+import { FileDownloads } from './files-download.svelte';
 import { Expiry } from './expiry.svelte';
 import { dropPending, pendingEnvelopes } from './pending';
 import { describeCountdown } from './strings';
@@ -68,6 +70,9 @@ export class ChatEngine {
 	readonly timelocks: Timelocks;
 	readonly receipts: Receipts;
 	readonly contacts: Contacts;
+	/** Files being sent, and downloads with their offline copies. */
+	readonly uploads: FileUploads;
+	readonly downloads: FileDownloads;
 	/** Conversations with contacts (and with oneself): the chat list. */
 	#chats = $derived.by(() =>
 		this.conversations.list.filter(
@@ -121,6 +126,11 @@ export class ChatEngine {
 			}
 		});
 		this.outbox.onLocked = () => void this.timelocks.refresh();
+		this.uploads = new FileUploads(db, this.messenger, this.outbox, account.localKey, () => {
+			return this.connection.socket.connected;
+		});
+		this.downloads = new FileDownloads(db, api, account.localKey);
+		this.conversations.onRemoved = () => void this.downloads.sweep();
 		this.verified = new VerifiedPeers(db);
 		this.readSync = new ReadSync(this.messenger, {
 			receipts: () => this.#receiptsSetting.on,
@@ -190,6 +200,8 @@ export class ChatEngine {
 		this.#receiptsSetting = await this.db.receiptsSetting();
 		await this.conversations.load();
 		await this.outbox.load();
+		await this.uploads.load();
+		void this.downloads.sweep();
 		this.verified.start();
 		// What disappeared while the app was closed goes before anything is shown.
 		await this.expiry.run();
@@ -215,6 +227,7 @@ export class ChatEngine {
 		this.connection.socket.off('sync:hint');
 		this.connection.socket.off('contacts:changed');
 		this.contacts.stop();
+		this.uploads.stop();
 		this.expiry.stop();
 		if (this.#hintTimer) clearTimeout(this.#hintTimer);
 		this.readSync.stop();
@@ -362,6 +375,13 @@ export class ChatEngine {
 			if (error instanceof KeyChangedError) await this.#keyChanged(peer, error);
 			throw error;
 		}
+	}
+
+	/** Sends files, each as a message with the composer's time-lock; refused like `send` while the peer's keys changed. */
+	async attach(peer: string, files: File[], options: ComposeOptions): Promise<void> {
+		const alert = this.keyAlert(peer);
+		if (alert) throw alert;
+		await this.uploads.attach(peer, files, options, this.connection.clock.exact());
 	}
 
 	async cancelLock(id: string): Promise<void> {
@@ -520,6 +540,7 @@ export class ChatEngine {
 		void this.clientConfig().catch(() => undefined);
 		await this.#requestSync();
 		await this.outbox.flush();
+		this.uploads.resumeAll();
 		await this.timelocks.refresh();
 		const open = this.conversations.peer;
 		if (open) await this.checkKeys(open);

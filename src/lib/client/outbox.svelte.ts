@@ -1,4 +1,4 @@
-import { ProtocolError } from '../protocol';
+import { ProtocolError, type FileBody, type TextBody } from '../protocol';
 import type { Messenger } from '../sdk';
 import type { Conversations } from './conversations.svelte';
 import { orderOf } from './timeline';
@@ -46,13 +46,23 @@ export class Outbox {
 	}
 
 	/** Seals a message for `peer` and queues it; throws (before storing anything) if it cannot be sealed. */
-	async compose(peer: string, text: string, options: ComposeOptions): Promise<void> {
+	compose(peer: string, text: string, options: ComposeOptions): Promise<void> {
+		return this.#queue(peer, { type: 'text', text }, options);
+	}
+
+	/** Queues the message of a file already uploaded (src/lib/client/files.svelte.ts), like a text. */
+	composeFile(peer: string, file: FileBody, options: ComposeOptions): Promise<void> {
+		return this.#queue(peer, file, options);
+	}
+
+	async #queue(peer: string, body: TextBody | FileBody, options: ComposeOptions): Promise<void> {
 		// The conversation's disappearing timer at the moment of writing, signed into the envelope.
 		const expiresAfterMs = await this.#conversations.timerOf(peer);
-		const envelope = await this.#messenger.seal(peer, text, {
+		const envelope = await this.#messenger.sealBody(peer, body, {
 			unlockAt: options.unlockAt,
 			announce: options.unlockAt !== null && options.announce,
 			expiresAfterMs,
+			...(body.type === 'file' ? { fileId: body.fileId } : {}),
 		});
 		const now = this.#clock();
 		await this.#conversations.addOutgoing(
@@ -72,7 +82,7 @@ export class Outbox {
 				// Our own copy disappears that long after it was written.
 				...(expiresAfterMs === null ? {} : { expiresAfterMs, expiresAt: now + expiresAfterMs }),
 			},
-			text,
+			body,
 		);
 		if (expiresAfterMs !== null) this.#conversations.onTimersChanged();
 		await this.#db.outbox.add({ id: envelope.id, peer: envelope.to, envelope });

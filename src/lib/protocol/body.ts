@@ -7,6 +7,7 @@ export const TextBody = z.strictObject({
 	type: z.literal('text'),
 	text: z.string().min(1).max(LIMITS.textMaxChars),
 });
+export type TextBody = z.infer<typeof TextBody>;
 
 /**
  * Sent to yourself (`to` = your own name), so every device of the account learns it: the

@@ -1,0 +1,545 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Download, Page, Route } from 'playwright-core';
+import { toB64 } from '../../src/lib/crypto';
+import { downloadFile, uploadFile, type DecodedMessage } from '../../src/lib/sdk';
+import { startTestHub, type TestHub } from '../helpers/hub';
+import { newUser, uniqueName as uniqueUser, type TestClient } from '../helpers/users';
+import {
+	DESKTOP,
+	addContact,
+	dumpDatabase,
+	launchChromium,
+	openConversation,
+	openPerson,
+	register,
+	screenshot,
+	toLocalInput,
+	uniqueName,
+	type Person,
+} from './support';
+
+const MiB = 1024 * 1024;
+let hub: TestHub;
+let browser: Browser;
+let alice: Person;
+let bob: Person;
+/** A command-line user, to send files the PWA receives and to receive what the PWA sends. */
+let carol: TestClient;
+let folder: string;
+
+beforeAll(async () => {
+	// Room for the 50 MiB file below, not for the one that must be refused.
+	hub = await startTestHub({ name: 'e2e_files_pwa', env: { FILE_MAX_BYTES: String(52 * MiB) } });
+	browser = await launchChromium();
+	folder = mkdtempSync(join(tmpdir(), 'hourglass-files-'));
+	alice = await openPerson(browser, hub.url, uniqueName('alice'), DESKTOP);
+	bob = await openPerson(browser, hub.url, uniqueName('bob'), DESKTOP);
+	carol = await newUser(hub.url, uniqueUser('carol'));
+	// Bob saves through the service worker's streamed download (what Firefox and Safari get): the
+	// File System Access picker is a native dialog that a test cannot answer.
+	await bob.context.addInitScript(() => {
+		delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+	});
+	await register(alice);
+	await register(bob);
+	await addContact(alice, bob.name);
+	await addContact(bob, alice.name);
+	await addContact(alice, carol.username);
+	await addContact(bob, carol.username);
+	await carol.api.setContact(alice.name, 'accepted');
+	await carol.api.setContact(bob.name, 'accepted');
+}, 120_000);
+
+afterAll(async () => {
+	carol?.close();
+	await browser?.close();
+	await hub?.stop();
+	if (folder) rmSync(folder, { recursive: true, force: true });
+});
+
+function sha256(bytes: Uint8Array): string {
+	return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A file of random bytes on disk, for the file picker. */
+function fileOnDisk(name: string, size: number): { path: string; data: Buffer } {
+	const data = randomBytes(size);
+	const path = join(folder, name);
+	writeFileSync(path, data);
+	return { path, data };
+}
+
+async function attach(person: Person, files: string | { name: string; mimeType: string; buffer: Buffer }) {
+	await person.page.locator('[data-attach-input]').setInputFiles(files);
+}
+
+/** Carol's messages of files named `name` from `from`, as her SDK opens them. */
+async function filesFrom(from: string, name: string): Promise<DecodedMessage[]> {
+	const page = await carol.messenger.sync(null);
+	return page.messages.filter((m) => m.peer === from && m.file?.name === name);
+}
+
+/** Downloads, checks and hashes a file message through Carol's SDK. */
+async function carolReads(message: DecodedMessage): Promise<string> {
+	const hash = createHash('sha256');
+	await downloadFile(carol.api, message.file!, { write: (bytes) => void hash.update(bytes) });
+	return hash.digest('hex');
+}
+
+/** Records the largest share each labelled <progress> reached, even one removed the moment it ends. */
+async function watchProgress(page: Page): Promise<void> {
+	await page.evaluate(() => {
+		const seen: Record<string, number> = {};
+		(window as unknown as { progressSeen: Record<string, number> }).progressSeen = seen;
+		const note = () => {
+			for (const bar of document.querySelectorAll('progress')) {
+				const label = bar.getAttribute('aria-label') ?? '';
+				if (bar.max > 0) seen[label] = Math.max(seen[label] ?? 0, bar.value / bar.max);
+			}
+		};
+		new MutationObserver(note).observe(document.body, {
+			subtree: true,
+			childList: true,
+			attributes: true,
+			attributeFilter: ['value'],
+		});
+	});
+}
+
+function progressSeen(page: Page, label: string): Promise<number> {
+	return page.evaluate(
+		(name) => (window as unknown as { progressSeen: Record<string, number> }).progressSeen[name] ?? 0,
+		label,
+	);
+}
+
+/** Holds the file chunks the page uploads after the first `passFirst` (a stalled network). */
+async function holdChunks(page: Page, passFirst = 0) {
+	const held: Route[] = [];
+	let passed = 0;
+	const pattern = '**/api/files/*/chunks/*';
+	const handler = async (route: Route) => {
+		if (route.request().method() !== 'PUT' || passed < passFirst) {
+			passed += 1;
+			return route.continue();
+		}
+		held.push(route);
+	};
+	await page.route(pattern, handler);
+	return {
+		held: () => held.length,
+		/** Stops holding; the held requests are dropped, as a lost connection or a reload drops them. */
+		async drop() {
+			await page.unroute(pattern, handler);
+			for (const route of held.splice(0)) await route.abort('failed').catch(() => undefined);
+		},
+	};
+}
+
+/** The ciphertext bytes a labelled <progress> shows as sent. */
+function progressValue(page: Page, label: string): Promise<number> {
+	return page
+		.getByRole('progressbar', { name: label })
+		.evaluate((bar: HTMLProgressElement) => bar.value)
+		.catch(() => 0);
+}
+
+/** The records of one IndexedDB store of the page's account database. */
+function storeRows<T>(person: Person, store: string): Promise<T[]> {
+	return person.page.evaluate(
+		async ([dbName, storeName]) => {
+			const open = indexedDB.open(dbName!);
+			const db = await new Promise<IDBDatabase>((resolve, reject) => {
+				open.onsuccess = () => resolve(open.result);
+				open.onerror = () => reject(open.error);
+			});
+			const all = db.transaction(storeName!).objectStore(storeName!).getAll();
+			const rows = await new Promise<unknown[]>((resolve) => (all.onsuccess = () => resolve(all.result)));
+			db.close();
+			return rows as T[];
+		},
+		[`hourglass-${person.name}`, store],
+	);
+}
+
+async function saveDownload(page: Page, click: () => Promise<void>): Promise<Download> {
+	const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), click()]);
+	return download;
+}
+
+describe('files in the PWA', () => {
+	it('sends an image whose thumbnail shows on the other side and opens full size, offline too', async () => {
+		await openConversation(alice, bob.name);
+		// A 1200×800 PNG drawn in the browser, with a text chunk as metadata that must not travel in the preview.
+		const png = await alice.page.evaluate(async () => {
+			const canvas = new OffscreenCanvas(1200, 800);
+			const context = canvas.getContext('2d')!;
+			context.fillStyle = '#36c';
+			context.fillRect(0, 0, 1200, 800);
+			context.fillStyle = '#fc3';
+			context.fillRect(100, 100, 500, 300);
+			const blob = await canvas.convertToBlob({ type: 'image/png' });
+			const bytes = new Uint8Array(await blob.arrayBuffer());
+			let binary = '';
+			for (const byte of bytes) binary += String.fromCharCode(byte);
+			return btoa(binary);
+		});
+		const secret = Buffer.from('tEXtComment\0GPS 48.8584 2.2945 secret-location');
+		const image = Buffer.concat([Buffer.from(png, 'base64'), secret]);
+		await attach(alice, { name: 'holiday.png', mimeType: 'image/png', buffer: image });
+
+		await openConversation(bob, alice.name);
+		const thumbnail = bob.page.locator('[data-file] img[data-thumbnail]');
+		await thumbnail.waitFor({ timeout: 60_000 });
+		const preview = await thumbnail.evaluate(async (img: HTMLImageElement) => {
+			await img.decode();
+			return { src: img.src, width: img.naturalWidth, height: img.naturalHeight };
+		});
+		expect(preview.src.startsWith('blob:')).toBe(true);
+		expect(preview).toMatchObject({ width: 320, height: 213 });
+
+		await bob.page.getByRole('button', { name: 'Open the image holiday.png' }).click();
+		const dialog = bob.page.getByRole('dialog', { name: 'holiday.png' });
+		const full = dialog.locator('img[data-full-image]');
+		await full.waitFor({ timeout: 60_000 });
+		expect(await full.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([
+			1200, 800,
+		]);
+		await bob.page.keyboard.press('Escape');
+		await dialog.waitFor({ state: 'detached' });
+
+		// Opened once, it opens again with no network, from the sealed copy on this device.
+		await bob.context.setOffline(true);
+		try {
+			await bob.page.getByRole('button', { name: 'Open the image holiday.png' }).click();
+			await full.waitFor({ timeout: 30_000 });
+			expect(await full.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1200);
+			await bob.page.keyboard.press('Escape');
+			await dialog.waitFor({ state: 'detached' });
+		} finally {
+			await bob.context.setOffline(false);
+		}
+		// The copy is sealed at rest: the image's bytes are not in IndexedDB in clear.
+		const stored = await dumpDatabase(bob.page, `hourglass-${bob.name}`);
+		expect(stored).not.toContain('secret-location');
+
+		// The preview that travels is a small JPEG made anew, without the original's metadata.
+		await openConversation(alice, carol.username);
+		await attach(alice, { name: 'holiday.png', mimeType: 'image/png', buffer: image });
+		await expect
+			.poll(async () => (await filesFrom(alice.name, 'holiday.png')).length, { timeout: 60_000 })
+			.toBe(1);
+		const [message] = await filesFrom(alice.name, 'holiday.png');
+		const jpeg = Buffer.from(message!.file!.thumbnail!, 'base64url');
+		expect(jpeg.length).toBeLessThanOrEqual(32 * 1024);
+		expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+		expect(jpeg.includes('secret-location')).toBe(false);
+		expect(alice.errors).toEqual([]);
+		expect(bob.errors).toEqual([]);
+	}, 180_000);
+
+	it('sends a 50 MiB file with a progress bar that reaches the end; the download has the same bytes', async () => {
+		const { path, data } = fileOnDisk('big.bin', 50 * MiB);
+		await openConversation(alice, bob.name);
+		await watchProgress(alice.page);
+		await attach(alice, path);
+		await alice.page.getByRole('progressbar', { name: 'Sending big.bin' }).waitFor({ timeout: 30_000 });
+		await alice.page.locator('[data-file]', { hasText: 'big.bin' }).waitFor({ timeout: 240_000 });
+		expect(await progressSeen(alice.page, 'Sending big.bin')).toBe(1);
+
+		await openConversation(bob, alice.name);
+		const bubble = bob.page.locator('[data-file]', { hasText: 'big.bin' });
+		await bubble.waitFor({ timeout: 60_000 });
+		expect(await bubble.textContent()).toContain('application/octet-stream · 50.0 MiB');
+		await watchProgress(bob.page);
+		const download = await saveDownload(bob.page, () =>
+			bubble.getByRole('button', { name: 'Download big.bin' }).click(),
+		);
+		await bubble.getByRole('progressbar', { name: 'Downloading big.bin' }).waitFor({ timeout: 30_000 });
+		expect(download.suggestedFilename()).toBe('big.bin');
+		const saved = await download.path();
+		expect(await download.failure()).toBeNull();
+		expect(sha256(readFileSync(saved))).toBe(sha256(data));
+		await bubble.getByText('Downloaded').waitFor({ timeout: 60_000 });
+		expect(await progressSeen(bob.page, 'Downloading big.bin')).toBe(1);
+		await screenshot(bob, 'files.png');
+	}, 600_000);
+
+	it('cancels an upload: the file is never sent', async () => {
+		const { path } = fileOnDisk('cancelled.bin', 4 * MiB);
+		await openConversation(alice, carol.username);
+		const filesBefore = (await storeRows<{ peer: string; file?: unknown }>(alice, 'messages')).filter(
+			(m) => m.peer === carol.username && m.file,
+		).length;
+		const gate = await holdChunks(alice.page);
+		await attach(alice, path);
+		const bar = alice.page.getByRole('progressbar', { name: 'Sending cancelled.bin' });
+		await bar.waitFor({ timeout: 30_000 });
+		await expect.poll(() => gate.held(), { timeout: 30_000 }).toBeGreaterThan(0);
+		await alice.page.getByRole('button', { name: 'Cancel: Sending cancelled.bin' }).click();
+		await bar.waitFor({ state: 'detached' });
+		await gate.drop();
+		// Nothing waits to be sent, and no file message was written or queued.
+		expect(await storeRows(alice, 'uploads')).toEqual([]);
+		expect(await storeRows(alice, 'outbox')).toEqual([]);
+		const messages = await storeRows<{ peer: string; file?: unknown }>(alice, 'messages');
+		expect(messages.filter((m) => m.peer === carol.username && m.file)).toHaveLength(filesBefore);
+		expect(await filesFrom(alice.name, 'cancelled.bin')).toEqual([]);
+	}, 120_000);
+
+	it('resumes an upload after a reload, sending only the chunks the hub lacks', async () => {
+		const CHUNK = 256 * 1024 + 17;
+		const { path, data } = fileOnDisk('resumed.bin', 24 * 256 * 1024 - 1000);
+		await openConversation(alice, carol.username);
+		const gate = await holdChunks(alice.page, 8);
+		await attach(alice, path);
+		// Eight chunks are on the hub when the network stalls; then the page reloads.
+		await expect.poll(() => gate.held(), { timeout: 60_000 }).toBeGreaterThan(0);
+		await expect
+			.poll(() => progressValue(alice.page, 'Sending resumed.bin'), { timeout: 60_000 })
+			.toBeGreaterThanOrEqual(8 * CHUNK);
+		await gate.drop();
+		const puts: string[] = [];
+		const onRequest = (request: { method(): string; url(): string }) => {
+			if (request.method() === 'PUT' && request.url().includes('/chunks/')) puts.push(request.url());
+		};
+		alice.page.on('request', onRequest);
+		await alice.page.reload();
+		await alice.page.locator('[data-connection="online"]').waitFor({ timeout: 30_000 });
+		await expect
+			.poll(async () => (await filesFrom(alice.name, 'resumed.bin')).length, { timeout: 120_000 })
+			.toBe(1);
+		alice.page.off('request', onRequest);
+		const [message] = await filesFrom(alice.name, 'resumed.bin');
+		expect(await carolReads(message!)).toBe(sha256(data));
+		// 24 chunks: the 8 the hub held before the reload were not sent again.
+		expect(puts.length).toBeGreaterThan(0);
+		expect(puts.length).toBeLessThanOrEqual(24 - 8);
+	}, 240_000);
+
+	it('resumes an upload after the hub restarts mid-way', async () => {
+		const CHUNK = 256 * 1024 + 17;
+		const { path, data } = fileOnDisk('restarted.bin', 24 * 256 * 1024 - 1000);
+		await openConversation(alice, carol.username);
+		const gate = await holdChunks(alice.page, 8);
+		await attach(alice, path);
+		await expect.poll(() => gate.held(), { timeout: 60_000 }).toBeGreaterThan(0);
+		await expect
+			.poll(() => progressValue(alice.page, 'Sending restarted.bin'), { timeout: 60_000 })
+			.toBeGreaterThanOrEqual(8 * CHUNK);
+		const puts: string[] = [];
+		const onRequest = (request: { method(): string; url(): string }) => {
+			if (request.method() === 'PUT' && request.url().includes('/chunks/')) puts.push(request.url());
+		};
+		alice.page.on('request', onRequest);
+		await hub.restart();
+		expect(hub.url).toBe(new URL(alice.page.url()).origin);
+		// The requests in flight die with the hub; the upload waits, then goes on once it is back.
+		await gate.drop();
+		await expect
+			.poll(async () => (await filesFrom(alice.name, 'restarted.bin')).length, { timeout: 120_000 })
+			.toBe(1);
+		alice.page.off('request', onRequest);
+		const [message] = await filesFrom(alice.name, 'restarted.bin');
+		expect(await carolReads(message!)).toBe(sha256(data));
+		expect(puts.length).toBeLessThanOrEqual(24 - 8);
+	}, 240_000);
+
+	it('keeps a refused upload in sight with the reason, across a reload, until it is removed', async () => {
+		const { path } = fileOnDisk('too-big.bin', 53 * MiB);
+		await openConversation(alice, carol.username);
+		await attach(alice, path);
+		const upload = alice.page.locator('[data-upload="failed"]', { hasText: 'too-big.bin' });
+		await upload.getByRole('alert').getByText('Not sent: This file is larger than the hub accepts.').waitFor({
+			timeout: 60_000,
+		});
+		await alice.page.reload();
+		await alice.page.locator('[data-connection="online"]').waitFor({ timeout: 30_000 });
+		await upload.waitFor({ timeout: 30_000 });
+		await upload.getByRole('button', { name: 'Retry' }).click();
+		await upload.getByRole('alert').waitFor({ timeout: 60_000 });
+		await upload.getByRole('button', { name: 'Remove' }).click();
+		await upload.waitFor({ state: 'detached' });
+		expect(await storeRows(alice, 'uploads')).toEqual([]);
+		expect(await filesFrom(alice.name, 'too-big.bin')).toEqual([]);
+	}, 180_000);
+
+	it('sends a file dropped on the conversation and an image pasted into the message field', async () => {
+		await openConversation(alice, carol.username);
+		const dropped = await alice.page.evaluateHandle(() => {
+			const transfer = new DataTransfer();
+			transfer.items.add(new File(['dropped bytes'], 'dropped.txt', { type: 'text/plain' }));
+			return transfer;
+		});
+		const conversation = alice.page.locator('.conversation');
+		await conversation.dispatchEvent('dragenter', { dataTransfer: dropped });
+		expect(await conversation.getAttribute('data-dropping')).toBe('true');
+		await conversation.dispatchEvent('dragover', { dataTransfer: dropped });
+		await conversation.dispatchEvent('drop', { dataTransfer: dropped });
+		expect(await conversation.getAttribute('data-dropping')).toBeNull();
+
+		await alice.page.getByLabel('Message', { exact: true }).evaluate(async (field) => {
+			const canvas = new OffscreenCanvas(64, 48);
+			const context = canvas.getContext('2d')!;
+			context.fillStyle = '#c33';
+			context.fillRect(0, 0, 64, 48);
+			const blob = await canvas.convertToBlob({ type: 'image/png' });
+			const transfer = new DataTransfer();
+			transfer.items.add(new File([blob], 'image.png', { type: 'image/png' }));
+			field.dispatchEvent(
+				new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }),
+			);
+		});
+		await expect
+			.poll(async () => (await filesFrom(alice.name, 'dropped.txt')).length, { timeout: 60_000 })
+			.toBe(1);
+		await expect
+			.poll(async () => (await filesFrom(alice.name, 'image.png')).length, { timeout: 60_000 })
+			.toBe(1);
+		const [pasted] = await filesFrom(alice.name, 'image.png');
+		expect(pasted!.file!.mime).toBe('image/png');
+		expect(pasted!.file!.thumbnail).toBeTruthy();
+		const [drop] = await filesFrom(alice.name, 'dropped.txt');
+		expect(await carolReads(drop!)).toBe(sha256(Buffer.from('dropped bytes')));
+	}, 120_000);
+
+	it('locks a file like a text: sealed for the recipient, then it opens at its unlock time', async () => {
+		const { path, data } = fileOnDisk('sealed-plan.pdf', 200_000);
+		await openConversation(alice, bob.name);
+		// The picker has one-second steps: unlock on a whole second.
+		const unlockAt = Math.ceil((Date.now() + 20_000) / 1000) * 1000;
+		await alice.page.getByRole('button', { name: 'Lock until…' }).click();
+		await alice.page.getByRole('button', { name: 'Custom' }).click();
+		await alice.page.getByLabel(/Unlock date and time/).fill(toLocalInput(unlockAt));
+		await alice.page.getByLabel(/Announce: /).setChecked(true);
+		await attach(alice, path);
+		// Uploaded now; the message is stored locked.
+		await alice.page
+			.locator('li[data-status="sent"][data-timelocked="locked"]', { hasText: 'sealed-plan.pdf' })
+			.waitFor({ timeout: 30_000 });
+
+		await openConversation(bob, alice.name);
+		const sealed = bob.page.locator('[data-status="sealed"]');
+		await sealed.waitFor({ timeout: 20_000 });
+		// Nothing of the file shows, and nothing can be downloaded.
+		expect(await sealed.textContent()).not.toContain('sealed-plan.pdf');
+		expect(await bob.page.getByRole('button', { name: 'Download sealed-plan.pdf' }).count()).toBe(0);
+
+		const bubble = bob.page.locator('[data-file]', { hasText: 'sealed-plan.pdf' });
+		await bubble.waitFor({ timeout: 60_000 });
+		expect(Date.now()).toBeGreaterThanOrEqual(unlockAt - 2_000);
+		const download = await saveDownload(bob.page, () =>
+			bubble.getByRole('button', { name: 'Download sealed-plan.pdf' }).click(),
+		);
+		expect(await download.failure()).toBeNull();
+		expect(sha256(readFileSync(await download.path()))).toBe(sha256(data));
+
+		// The offline copy the download left goes with its message.
+		const row = bob.page.locator('li[data-id]', { has: bubble });
+		const id = await row.getAttribute('data-id');
+		const copiesOf = async () =>
+			(await storeRows<{ messageId: string }>(bob, 'fileCopies')).filter((copy) => copy.messageId === id);
+		await expect.poll(async () => (await copiesOf()).length, { timeout: 30_000 }).toBe(1);
+		await row.getByRole('button', { name: 'Message options' }).click();
+		await row.getByRole('menuitem', { name: 'Delete for me' }).click();
+		await row.waitFor({ state: 'detached' });
+		await expect.poll(async () => (await copiesOf()).length, { timeout: 30_000 }).toBe(0);
+	}, 120_000);
+
+	it('cancels a download: the save fails and nothing is kept', async () => {
+		const data = randomBytes(2 * MiB);
+		const uploaded = await uploadFile(carol.api, {
+			size: data.length,
+			async *read() {
+				yield data;
+			},
+		});
+		const envelope = await carol.messenger.sealBody(
+			bob.name,
+			{
+				type: 'file',
+				fileId: uploaded.fileId,
+				key: toB64(uploaded.key),
+				name: 'stopped.bin',
+				mime: 'application/octet-stream',
+				size: uploaded.size,
+				chunkSize: uploaded.chunkSize,
+				hash: toB64(uploaded.hash),
+			},
+			{ fileId: uploaded.fileId },
+		);
+		await carol.messenger.sendEnvelope(envelope);
+		await openConversation(bob, carol.username);
+		const bubble = bob.page.locator('[data-file]', { hasText: 'stopped.bin' });
+		await bubble.waitFor({ timeout: 30_000 });
+		// The hub's answer never comes: the download stays at its start until it is cancelled.
+		const held: Route[] = [];
+		const pattern = '**/api/files/*/content*';
+		const handler = (route: Route) => void held.push(route);
+		await bob.page.route(pattern, handler);
+		try {
+			const download = await saveDownload(bob.page, () =>
+				bubble.getByRole('button', { name: 'Download stopped.bin' }).click(),
+			);
+			const bar = bubble.getByRole('progressbar', { name: 'Downloading stopped.bin' });
+			await bar.waitFor({ timeout: 30_000 });
+			await expect.poll(() => held.length, { timeout: 30_000 }).toBeGreaterThan(0);
+			await bubble.getByRole('button', { name: 'Cancel: Downloading stopped.bin' }).click();
+			await bar.waitFor({ state: 'detached' });
+			await bubble.getByRole('button', { name: 'Download stopped.bin' }).waitFor();
+			expect(await download.failure()).not.toBeNull();
+			const copies = await storeRows<{ messageId: string }>(bob, 'fileCopies');
+			expect(copies.filter((copy) => copy.messageId === envelope.id)).toEqual([]);
+		} finally {
+			await bob.page.unroute(pattern, handler);
+			for (const route of held) await route.abort('failed').catch(() => undefined);
+		}
+	}, 120_000);
+
+	it('refuses a tampered file with a clear message and saves nothing', async () => {
+		const data = randomBytes(300_000);
+		const uploaded = await uploadFile(carol.api, {
+			size: data.length,
+			async *read() {
+				yield data;
+			},
+		});
+		// The message announces another file's hash: what arrives does not match it.
+		const wrongHash = new Uint8Array(uploaded.hash);
+		wrongHash[0]! ^= 1;
+		const envelope = await carol.messenger.sealBody(
+			bob.name,
+			{
+				type: 'file',
+				fileId: uploaded.fileId,
+				key: toB64(uploaded.key),
+				name: 'tampered.bin',
+				mime: 'application/octet-stream',
+				size: uploaded.size,
+				chunkSize: uploaded.chunkSize,
+				hash: toB64(wrongHash),
+			},
+			{ fileId: uploaded.fileId },
+		);
+		await carol.messenger.sendEnvelope(envelope);
+		await openConversation(bob, carol.username);
+		const bubble = bob.page.locator('[data-file]', { hasText: 'tampered.bin' });
+		await bubble.waitFor({ timeout: 30_000 });
+		const download = await saveDownload(bob.page, () =>
+			bubble.getByRole('button', { name: 'Download tampered.bin' }).click(),
+		);
+		await bubble
+			.getByRole('alert')
+			.getByText(/altered or is incomplete.*nothing was saved/)
+			.waitFor({
+				timeout: 30_000,
+			});
+		expect(await download.failure()).not.toBeNull();
+		const copies = await storeRows<{ messageId: string }>(bob, 'fileCopies');
+		expect(copies.filter((copy) => copy.messageId === envelope.id)).toEqual([]);
+	}, 120_000);
+});

@@ -1,6 +1,7 @@
 import { z } from './zod';
 import { EpochMs, PublicIdentity, Username, UsernameInput, b64Bytes, b64Range } from './common';
 import { KDF_BOUNDS, LIMITS, type DisappearingChoice } from './limits';
+import { PUSH_ROUTES } from './push';
 
 /** Every REST route, so that no path is written twice. */
 export const ROUTES = {
@@ -47,6 +48,7 @@ export const ROUTES = {
 	clientConfig: '/api/config',
 	/** Prometheus text, for operators only (METRICS_TOKEN, METRICS_PORT). */
 	metrics: '/metrics',
+	...PUSH_ROUTES,
 } as const;
 
 /**

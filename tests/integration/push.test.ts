@@ -4,9 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUSH_LIMITS, ROUTES } from '../../src/lib/protocol';
+import { deleteAccount } from '../../src/lib/sdk';
 import { fetchMetrics, startTestHub, type TestHub } from '../helpers/hub';
 import { LocalPushService, type BrowserSubscription } from '../helpers/push-service';
-import { apiRefusal, newUser, signInUser, uniqueName, type TestClient } from '../helpers/users';
+import {
+	TEST_PASSWORD,
+	apiRefusal,
+	newUser,
+	signInUser,
+	uniqueName,
+	type TestClient,
+} from '../helpers/users';
 
 let hub: TestHub;
 let service: LocalPushService;
@@ -208,6 +216,17 @@ describe('a message to a user', () => {
 		await gina.messenger.send(bob.username, 'nobody there');
 		await expect.poll(async () => (await hub.hub.context.store.push.listByUser(bob.username)).length).toBe(0);
 		expect(service.count(phone.sub)).toBe(0);
+	});
+});
+
+describe('deleting the account', () => {
+	it('deletes every subscription of its devices', async () => {
+		const hana = await user('del_h');
+		await closedApp(hana);
+		await hana.api.subscribePush(service.subscribe());
+		expect(await hub.hub.context.store.push.listByUser(hana.username)).toHaveLength(2);
+		await deleteAccount(hana.api, hana.username, TEST_PASSWORD);
+		expect(await hub.hub.context.store.push.listByUser(hana.username)).toEqual([]);
 	});
 });
 

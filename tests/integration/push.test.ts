@@ -304,6 +304,9 @@ describe('the subscription routes refuse bad input and change nothing', () => {
 		expect(await client.api.subscribePush(good())).toEqual({ enabled: true });
 		expect(await client.api.pushState()).toEqual({ enabled: true });
 		expect(await other.api.pushState()).toEqual({ enabled: false });
+		// The device list (the PWA's Devices page, `hourglass sessions`) says which device gets pushes.
+		const { sessions } = await other.api.sessions();
+		expect(sessions.filter((s) => s.push).map((s) => s.current)).toEqual([false]);
 		expect(await client.api.unsubscribePush()).toEqual({ enabled: false });
 		expect(await client.api.pushState()).toEqual({ enabled: false });
 	});

@@ -229,6 +229,8 @@ export const DeviceSession = z.strictObject({
 	/** The network it signed in from (`203.0.0.0/16`, `2001:db8:85a3::/48`), or null if unknown. */
 	place: z.string().max(64).nullable(),
 	trusted: z.boolean(),
+	/** It gets Web Push while it has no connection open ("Notifications when the app is closed"). */
+	push: z.boolean(),
 	/** The session this request came with. */
 	current: z.boolean(),
 });

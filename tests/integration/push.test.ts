@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUSH_LIMITS, ROUTES } from '../../src/lib/protocol';
 import { deleteAccount } from '../../src/lib/sdk';
@@ -309,6 +310,52 @@ describe('the subscription routes refuse bad input and change nothing', () => {
 		expect(sessions.filter((s) => s.push).map((s) => s.current)).toEqual([false]);
 		expect(await client.api.unsubscribePush()).toEqual({ enabled: false });
 		expect(await client.api.pushState()).toEqual({ enabled: false });
+	});
+});
+
+describe('a VAPID pair from the environment', () => {
+	it('is the key the hub publishes and signs with, and nothing is written to DATA_DIR', async () => {
+		const keys = webpush.generateVAPIDKeys();
+		const ownDir = mkdtempSync(join(tmpdir(), 'hourglass-push-env-'));
+		const envHub = await startTestHub({
+			name: 'push_env',
+			env: {
+				DATA_DIR: ownDir,
+				VAPID_PUBLIC_KEY: keys.publicKey,
+				VAPID_PRIVATE_KEY: keys.privateKey,
+				VAPID_SUBJECT: 'mailto:ops@example.org',
+				PUSH_ENDPOINT_HOSTS: '127.0.0.1',
+				PUSH_ALLOW_HTTP_LOOPBACK: 'true',
+			},
+		});
+		const envService = await LocalPushService.start(() => keys.publicKey);
+		const opened: TestClient[] = [];
+		try {
+			const ivy = await newUser(envHub.url, uniqueName('env_i'));
+			const jo = await newUser(envHub.url, uniqueName('env_j'));
+			const joPhone = await signInUser(envHub.url, jo.username);
+			opened.push(ivy, jo, joPhone);
+			expect((await ivy.api.pushKey()).publicKey).toBe(keys.publicKey);
+			const sub = envService.subscribe();
+			await joPhone.api.subscribePush(sub);
+			jo.close();
+			joPhone.close();
+			await expect
+				.poll(async () => (await envHub.hub.io.in(`user:${jo.username}`).fetchSockets()).length, {
+					timeout: 15_000,
+				})
+				.toBe(0);
+			await ivy.messenger.send(jo.username, 'signed with the configured key');
+			const push = await envService.next(sub);
+			expect(push.claims.sub).toBe('mailto:ops@example.org');
+			expect(push.plaintext).toBe(JSON.stringify({ t: 'msg', from: ivy.username }));
+			expect(existsSync(join(ownDir, 'vapid.json'))).toBe(false);
+		} finally {
+			for (const client of opened) client.close();
+			await envHub.stop();
+			await envService.stop();
+			rmSync(ownDir, { recursive: true, force: true });
+		}
 	});
 });
 

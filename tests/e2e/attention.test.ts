@@ -86,6 +86,38 @@ describe('attention, in the browser', () => {
 		await expect(page.getByRole('alert').count()).resolves.toBe(0);
 	});
 
+	it('a push message reaching the service worker shows who wrote, and only that', async () => {
+		const { page, context } = alice;
+		const cdp = await context.newCDPSession(page);
+		const registration = new Promise<string>((resolve) => {
+			cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+				const ours = registrations.find((r) => r.scopeURL.startsWith(hub.url) && !r.isDeleted);
+				if (ours) resolve(ours.registrationId);
+			});
+		});
+		await cdp.send('ServiceWorker.enable');
+		// What a push service hands the browser after decrypting (the hub's plaintext, tests/integration/push.test.ts).
+		await cdp.send('ServiceWorker.deliverPushMessage', {
+			origin: new URL(hub.url).origin,
+			registrationId: await registration,
+			data: JSON.stringify({ t: 'msg', from: 'zoe' }),
+		});
+		await expect
+			.poll(
+				() =>
+					page.evaluate(async () => {
+						const registration = await navigator.serviceWorker.ready;
+						return (await registration.getNotifications({ tag: 'chat:zoe' })).map((n) => ({
+							title: n.title,
+							body: n.body,
+						}));
+					}),
+				{ timeout: 15_000 },
+			)
+			.toEqual([{ title: 'New message from zoe', body: '' }]);
+		await cdp.detach();
+	});
+
 	it('the "when the app is closed" switch works from the keyboard, and a failure says why and changes nothing', async () => {
 		const { page } = alice;
 		const toggle = page.getByRole('switch', { name: 'Notifications when the app is closed' });

@@ -60,7 +60,8 @@ Commands:
                                           or a prompt); other sessions end unless --keep-sessions
   logout [--forget]                       end the session on the hub; --forget also deletes this
                                           device's sealed identity, pins and sync cursor
-  sessions                                list the devices signed in to this account (* marks this one)
+  sessions                                list the devices signed in to this account (* marks this one;
+                                          "push": it gets Web Push while closed)
   sessions revoke <id> | --others         sign one device out (by the start of its id), or every
                                           device but this one; their connections end at once
   activity [--limit <n>]                  print the account's activity log, newest first (sign-ins,

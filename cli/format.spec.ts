@@ -129,6 +129,7 @@ describe('formatSessions', () => {
 					expiresAt: T0 + 30 * 86_400_000,
 					place: '127.0.0.0/16',
 					trusted: false,
+					push: true,
 					current: true,
 				},
 				{
@@ -139,6 +140,7 @@ describe('formatSessions', () => {
 					expiresAt: T0 + 30 * 86_400_000,
 					place: null,
 					trusted: true,
+					push: false,
 					current: false,
 				},
 			],
@@ -146,7 +148,7 @@ describe('formatSessions', () => {
 		);
 		expect(lines[0]).toMatch(/^ {3}ID {10}DEVICE/);
 		expect(lines[1]).toBe(
-			'*  aaaaaaaaaa  Hourglass CLI on Linux     2030-01-31 09:00:00  now        127.0.0.0/16',
+			'*  aaaaaaaaaa  Hourglass CLI on Linux     2030-01-31 09:00:00  now        127.0.0.0/16           push',
 		);
 		expect(lines[2]).toBe(
 			'   bbbbbbbbbb  Firefox on Linux\\u{1b}[2J  2030-01-31 09:00:00  1h 0m ago  unknown       trusted',

@@ -106,8 +106,9 @@ export function formatSessions(sessions: DeviceSession[], serverNow: number): st
 		s.current ? 'now' : `${formatDuration(serverNow - s.lastSeenAt)} ago`,
 		safeText(s.place ?? 'unknown'),
 		s.trusted ? 'trusted' : '',
+		s.push ? 'push' : '',
 	]);
-	return formatTable([' ', 'ID', 'DEVICE', 'SIGNED IN', 'LAST SEEN', 'FROM', ''], rows);
+	return formatTable([' ', 'ID', 'DEVICE', 'SIGNED IN', 'LAST SEEN', 'FROM', '', ''], rows);
 }
 
 /** Rows under a header, each column as wide as its widest cell. */

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isHttps, loadConfig, redactConfig, redactUri } from './config';
+import { ConfigError, PUSH_SERVICE_HOSTS, isHttps, loadConfig, redactConfig, redactUri } from './config';
 import { LIMITS } from '../src/lib/protocol';
 
 describe('loadConfig', () => {
@@ -191,6 +191,51 @@ describe('loadConfig', () => {
 		writeFileSync(file, JSON.stringify({ PROT: 4000 }));
 		expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/unknown setting PROT/);
 		expect(() => loadConfig({ CONFIG_FILE: join(dir, 'missing.json') })).toThrow(/CONFIG_FILE/);
+	});
+});
+
+describe('Web Push settings', () => {
+	const publicKey = `B${'A'.repeat(86)}`;
+	const privateKey = 'Q'.repeat(43);
+
+	it('default to a key made in DATA_DIR, the known push services, https only, 5 s coalescing', () => {
+		expect(loadConfig({}).push).toEqual({
+			vapid: null,
+			subject: null,
+			endpointHosts: PUSH_SERVICE_HOSTS,
+			allowHttpLoopback: false,
+			coalesceMs: 5000,
+		});
+	});
+
+	it('read a VAPID pair, a subject and a host list, and refuse half a pair or bad values', () => {
+		const config = loadConfig({
+			VAPID_PUBLIC_KEY: publicKey,
+			VAPID_PRIVATE_KEY: privateKey,
+			VAPID_SUBJECT: 'mailto:ops@example.org',
+			PUSH_ENDPOINT_HOSTS: 'Push.Example.org, 127.0.0.1',
+			PUSH_COALESCE_SECONDS: '0',
+		});
+		expect(config.push).toMatchObject({
+			vapid: { publicKey, privateKey },
+			subject: 'mailto:ops@example.org',
+			endpointHosts: ['push.example.org', '127.0.0.1'],
+			coalesceMs: 0,
+		});
+		expect(() => loadConfig({ VAPID_PUBLIC_KEY: publicKey })).toThrow(/VAPID_PRIVATE_KEY/);
+		expect(() => loadConfig({ VAPID_PUBLIC_KEY: 'short', VAPID_PRIVATE_KEY: privateKey })).toThrow(
+			/VAPID_PUBLIC_KEY/,
+		);
+		expect(() => loadConfig({ VAPID_SUBJECT: 'http://example.org' })).toThrow(/VAPID_SUBJECT/);
+		expect(() => loadConfig({ PUSH_ENDPOINT_HOSTS: 'evil.example/path' })).toThrow(/PUSH_ENDPOINT_HOSTS/);
+	});
+
+	it('never show the VAPID private key in the logged configuration', () => {
+		const shown = JSON.stringify(
+			redactConfig(loadConfig({ VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey })),
+		);
+		expect(shown).not.toContain(privateKey);
+		expect(shown).toContain(publicKey);
 	});
 });
 

@@ -81,6 +81,41 @@ const origin = z
 	});
 
 /**
+ * The push services browsers subscribe with (Chrome and Android, Firefox, Safari and iOS, Edge):
+ * the hub POSTs only to these hosts and their subdomains, so a subscription cannot aim the hub's
+ * requests at an address of the operator's network.
+ */
+export const PUSH_SERVICE_HOSTS = [
+	'fcm.googleapis.com',
+	'android.googleapis.com',
+	'push.services.mozilla.com',
+	'push.apple.com',
+	'notify.windows.com',
+];
+
+const hostList = z.string().transform((text, ctx) => {
+	const hosts = text
+		.split(',')
+		.map((part) => part.trim().toLowerCase())
+		.filter(Boolean);
+	const bad = hosts.find((host) => !/^[a-z0-9.-]+$|^\[[0-9a-f:]+\]$/.test(host));
+	if (bad !== undefined) {
+		ctx.addIssue({ code: 'custom', message: `"${bad}" is not a host name` });
+		return z.NEVER;
+	}
+	return hosts;
+});
+
+/** A VAPID key as web-push makes them: P-256, unpadded base64url (65-byte public, 32-byte private). */
+const vapidKey = (bytes: number) =>
+	z
+		.string()
+		.regex(
+			new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}$`),
+			`expected base64url of ${bytes} bytes`,
+		);
+
+/**
  * Every setting the hub reads, by the environment variable's name. A config file (CONFIG_FILE,
  * JSON with the same keys) gives defaults; the environment wins over it.
  */
@@ -142,6 +177,15 @@ const Env = z
 		REQUEST_BYTES_MAX: positiveInt(2 ** 50).default(LIMITS.requestBytesMax),
 		FILE_MAX_BYTES: positiveInt(2 ** 50).default(2 * 1024 ** 3),
 		FILE_ABANDON_HOURS: positiveInt(24 * 365).default(24),
+		VAPID_PUBLIC_KEY: vapidKey(65).optional(),
+		VAPID_PRIVATE_KEY: vapidKey(32).optional(),
+		VAPID_SUBJECT: z
+			.string()
+			.regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL')
+			.optional(),
+		PUSH_ENDPOINT_HOSTS: hostList.default(PUSH_SERVICE_HOSTS),
+		PUSH_ALLOW_HTTP_LOOPBACK: boolean.default(false),
+		PUSH_COALESCE_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
 	})
 	.superRefine((env, ctx) => {
 		if (Boolean(env.TLS_CERT) !== Boolean(env.TLS_KEY)) {
@@ -149,6 +193,13 @@ const Env = z
 				code: 'custom',
 				path: [env.TLS_CERT ? 'TLS_KEY' : 'TLS_CERT'],
 				message: 'TLS_CERT and TLS_KEY go together: set both (HTTPS) or neither (HTTP)',
+			});
+		}
+		if (Boolean(env.VAPID_PUBLIC_KEY) !== Boolean(env.VAPID_PRIVATE_KEY)) {
+			ctx.addIssue({
+				code: 'custom',
+				path: [env.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY'],
+				message: 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together: set both or neither (kept in DATA_DIR)',
 			});
 		}
 		if (env.LOCKOUT_MAX_SECONDS < env.LOCKOUT_BASE_SECONDS) {
@@ -224,6 +275,21 @@ export interface HubConfig {
 		/** An upload no envelope references this long after it was created is swept. */
 		abandonMs: number;
 	};
+	/** Web Push (server/services/push.ts). */
+	push: PushConfig;
+}
+
+export interface PushConfig {
+	/** The VAPID key pair from the environment; null: generated once and kept in DATA_DIR/vapid.json. */
+	vapid: { publicKey: string; privateKey: string } | null;
+	/** The contact push services may use (VAPID `sub`); null: PUBLIC_ORIGIN, or the hub's own URL. */
+	subject: string | null;
+	/** Hosts (and their subdomains) a subscription's endpoint may name. */
+	endpointHosts: string[];
+	/** Accept http:// endpoints on a loopback address (tests' local push service). */
+	allowHttpLoopback: boolean;
+	/** At most one push per device and sender in this window. */
+	coalesceMs: number;
 }
 
 export interface ThrottleConfig {
@@ -324,6 +390,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			requestBytesMax: e.REQUEST_BYTES_MAX,
 		},
 		files: { maxBytes: e.FILE_MAX_BYTES, abandonMs: e.FILE_ABANDON_HOURS * 3_600_000 },
+		push: {
+			vapid:
+				e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY
+					? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY }
+					: null,
+			subject: e.VAPID_SUBJECT ?? null,
+			endpointHosts: e.PUSH_ENDPOINT_HOSTS,
+			allowHttpLoopback: e.PUSH_ALLOW_HTTP_LOOPBACK,
+			coalesceMs: e.PUSH_COALESCE_SECONDS * 1000,
+		},
 	};
 }
 
@@ -361,6 +437,7 @@ export function redactConfig(config: HubConfig): Record<string, unknown> {
 		mongodbUri: config.mongodbUri && redactUri(config.mongodbUri),
 		redisUrl: config.redisUrl && redactUri(config.redisUrl),
 		metrics: { ...config.metrics, token: config.metrics.token && '***' },
+		push: { ...config.push, vapid: config.push.vapid && { ...config.push.vapid, privateKey: '***' } },
 	};
 }
 

@@ -10,6 +10,7 @@ import type { FileService } from './services/files';
 import type { MaintenanceService } from './services/maintenance';
 import type { MessageService } from './services/messages';
 import type { Notifier } from './services/notify';
+import type { PushService } from './services/push';
 import type { TakebackService } from './services/takeback';
 import type { SignInThrottle } from './services/throttle';
 import type { Timelocks } from './services/timelock';
@@ -26,6 +27,7 @@ export interface HubServices {
 	files: FileService;
 	messages: MessageService;
 	maintenance: MaintenanceService;
+	push: PushService;
 	timelocks: Timelocks;
 	takeback: TakebackService;
 	throttle: SignInThrottle;

@@ -18,6 +18,7 @@ import {
 	installSecurityHeaders,
 	securityHeaders,
 } from './http/security';
+import { pushRoutes } from './http/push';
 import { sessionRoutes } from './http/sessions';
 import { activityRoutes } from './http/activity';
 import { fileRoutes } from './http/files';
@@ -39,7 +40,8 @@ import { FileService } from './services/files';
 import { MessageService } from './services/messages';
 import { TakebackService } from './services/takeback';
 import { QuotaService } from './services/quota';
-import { Notifier } from './services/notify';
+import { Notifier, rooms } from './services/notify';
+import { PushService } from './services/push';
 import { SignInThrottle, redisCounters } from './services/throttle';
 import { Timelocks } from './services/timelock';
 import { TwoFactorService } from './services/two-factor';
@@ -132,7 +134,18 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		};
 
 		const io = createSocketServer(app.server, { allowedOrigin: () => allowedOrigin, headers });
-		const notify = new Notifier(io);
+		const metrics = createMetrics();
+		const push = new PushService({
+			store,
+			config,
+			io,
+			userRoom: rooms.user,
+			now,
+			logger: logger.child({ component: 'push' }),
+			metrics,
+			origin: () => allowedOrigin,
+		});
+		const notify = new Notifier(io, push);
 		const activity = new ActivityService(store, config, now, logger.child({ component: 'activity' }));
 		const twoFactor = new TwoFactorService(store, now, activity);
 		const auth = new AuthService(store, config, now, twoFactor, activity);
@@ -152,7 +165,6 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 				});
 			});
 		}
-		const metrics = createMetrics();
 		await twoFactor.init();
 		await auth.init();
 		const throttle = new SignInThrottle(
@@ -202,6 +214,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			devices,
 			messages: new MessageService(store, config, now, notify, quota, files),
 			maintenance: new MaintenanceService(store, config, notify, auth, activity, files, now, logger),
+			push,
 			timelocks,
 			takeback: new TakebackService(store, config, now, notify, timelocks),
 			throttle,
@@ -230,6 +243,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		userRoutes(app, context, policy);
 		contactRoutes(app, context, policy);
 		sessionRoutes(app, context, policy);
+		pushRoutes(app, context, policy);
 		activityRoutes(app, context, policy);
 		await fileRoutes(app, context, policy);
 		systemRoutes(app, context);
@@ -293,6 +307,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 					// Disconnects every socket, closes the engine and the HTTP server; Fastify then finishes its own close.
 					await io.close();
 					await app.close();
+					await services.push.settle();
 					await metricsApp?.close();
 					await cluster?.close();
 					await store.close();

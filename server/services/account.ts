@@ -50,6 +50,7 @@ export class AccountService {
 		await this.store.receipts.deleteForSender(user.username);
 		await this.store.activity.deleteUser(user.username);
 		await this.store.contacts.deleteForAccount(user.username);
+		await this.store.push.deleteByUser(user.username);
 		const sessionIds = await this.store.sessions.idsOfUser(user.username);
 		await this.store.sessions.deleteMany(sessionIds);
 		await this.auth.ended(sessionIds, 'account-deleted');

@@ -340,6 +340,8 @@ export class AuthService {
 	async ended(sessionIds: string[], reason: EndReason): Promise<void> {
 		for (const id of sessionIds) this.forget(id, reason);
 		await Promise.all(sessionIds.map((id) => this.#tellOtherHubs(id, reason)));
+		// A signed-out device is never woken again, and the hub keeps no endpoint of it.
+		await this.store.push.deleteMany(sessionIds);
 	}
 
 	/** A session that ended (on this hub or another): this hub forgets it and remembers that it ended. */

@@ -47,7 +47,11 @@ export class DeviceService {
 	/** The user's live sessions, the most recently seen first; the actor's own is marked `current`. */
 	async list(actor: SessionActor): Promise<DeviceSession[]> {
 		const now = this.now();
-		const sessions = await this.store.sessions.listByUser(actor.username);
+		const [sessions, subscriptions] = await Promise.all([
+			this.store.sessions.listByUser(actor.username),
+			this.store.push.listByUser(actor.username),
+		]);
+		const pushed = new Set(subscriptions.map((s) => s.sessionId));
 		return sessions
 			.filter((s) => s.expiresAt > now && this.auth.endedReason(s.id) === null)
 			.map((s): DeviceSession => ({
@@ -59,6 +63,7 @@ export class DeviceService {
 				expiresAt: s.expiresAt,
 				place: s.place,
 				trusted: s.trusted,
+				push: pushed.has(s.id),
 				current: s.id === actor.sessionId,
 			}))
 			.sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt)

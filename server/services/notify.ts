@@ -10,6 +10,7 @@ import type {
 } from '../../src/lib/protocol';
 import { EVENTS } from '../../src/lib/protocol';
 import type { HubServer } from '../socket/types';
+import type { PushService } from './push';
 
 /** Socket.IO rooms: every socket joins its user's room and its session's room. */
 export const rooms = {
@@ -22,9 +23,15 @@ export const rooms = {
  * on whichever hub they are connected to (the Redis adapter carries rooms across hubs).
  */
 export class Notifier {
-	constructor(private readonly io: HubServer) {}
+	constructor(
+		private readonly io: HubServer,
+		private readonly push: PushService,
+	) {}
 
-	/** A stored envelope to the given parties' devices, except the socket that sent it. */
+	/**
+	 * A stored envelope to the given parties' devices, except the socket that sent it; and a Web
+	 * Push of who wrote to the recipient's devices with no socket, for a message (not a control).
+	 */
 	messageNew(
 		envelope: StoredEnvelope,
 		to: { recipient: boolean; sender: boolean },
@@ -36,6 +43,7 @@ export class Notifier {
 		if (targets.length === 0) return;
 		const operator = exceptSocketId ? this.io.to(targets).except(exceptSocketId) : this.io.to(targets);
 		operator.emit(EVENTS.messageNew, envelope);
+		if (to.recipient && envelope.kind === 'text') this.push.messageFor(envelope.to, envelope.from);
 	}
 
 	/** An announced time-lock: the recipient learns that something is coming, and when; no ciphertext. */

@@ -6,6 +6,7 @@ import { envelopesRepo, type EnvelopesRepo } from './envelopes';
 import { expiriesRepo, type ExpiriesRepo } from './expiries';
 import { filesRepo, type FilesRepo } from './files';
 import { defineModels } from './models';
+import { pushRepo, type PushRepo } from './push';
 import { secondFactorsRepo, type SecondFactorsRepo } from './second-factor';
 import { receiptsRepo, type ReceiptsRepo } from './receipts';
 import { sessionsRepo, type SessionsRepo } from './sessions';
@@ -18,6 +19,7 @@ export type { ActivityRecord, ActivityRepo } from './activity';
 export type { ContactsRepo } from './contacts';
 export type { DuePosition, EnvelopePage, EnvelopesRepo, ReleaseResult } from './envelopes';
 export type { FileRecord, FilesRepo } from './files';
+export type { PushRepo, PushSubscriptionRecord } from './push';
 export type { ReceiptRecord, ReceiptsRepo } from './receipts';
 export type { ExpiryRecord, ExpiriesRepo } from './expiries';
 export type { SecondFactorRecord, SecondFactorsRepo } from './second-factor';
@@ -49,6 +51,8 @@ export interface Store {
 	contacts: ContactsRepo;
 	/** Files' ciphertext chunks and who may read them (server/services/files.ts). */
 	files: FilesRepo;
+	/** Each device's Web Push subscription (server/services/push.ts). */
+	push: PushRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
 	close(): Promise<void>;
@@ -86,6 +90,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 		activity: activityRepo(models),
 		contacts: contactsRepo(models),
 		files: filesRepo(models),
+		push: await pushRepo(conn),
 		async ping(timeoutMs = 2000) {
 			const db = conn.db;
 			if (conn.readyState !== mongoose.ConnectionStates.connected || !db) return false;

@@ -9,6 +9,12 @@ import {
 	type DownloadFeed,
 	type DownloadStart,
 } from '../lib/client/files-sw';
+import {
+	OPEN_CONVERSATION,
+	notificationOfPush,
+	pushData,
+	type OpenConversation,
+} from '../lib/client/push-message';
 
 /**
  * Offline shell: the built app and the static files are cached at install, so the app opens with no
@@ -145,3 +151,43 @@ self.addEventListener('fetch', (event) => {
 	}
 	event.respondWith(asset(request));
 });
+
+/**
+ * Web Push: the hub sends only who wrote (docs/SECURITY.md, "Web Push"), so this shows "New message
+ * from alice" and puts a plain badge on the icon; the app counts exactly once it opens.
+ */
+self.addEventListener('push', (event) => {
+	const shown = notificationOfPush(pushData(() => event.data?.text() ?? ''));
+	event.waitUntil(
+		Promise.all([
+			self.registration.showNotification(shown.title, {
+				tag: shown.tag,
+				icon: new URL('icon-192.png', self.registration.scope).href,
+				data: { path: shown.path },
+			}),
+			// Optional: the notification is what matters, and a platform without badges refuses this.
+			'setAppBadge' in self.navigator ? self.navigator.setAppBadge().catch(() => undefined) : undefined,
+		]),
+	);
+});
+
+/** A click on a notification (pushed, or shown by the page) opens its conversation in a window of the app. */
+self.addEventListener('notificationclick', (event) => {
+	event.notification.close();
+	const data = event.notification.data as { path?: unknown } | null;
+	const path = typeof data?.path === 'string' ? data.path : 'chat';
+	event.waitUntil(openConversation(path));
+});
+
+async function openConversation(path: string): Promise<void> {
+	const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+	const client = windows.find((w) => w.focused) ?? windows[0];
+	if (client) {
+		// The open app navigates itself: a reload would lock it and ask for the password again.
+		const message: OpenConversation = { type: OPEN_CONVERSATION, path };
+		client.postMessage(message);
+		await client.focus();
+		return;
+	}
+	await self.clients.openWindow(new URL(path, self.registration.scope).href);
+}

@@ -1,3 +1,5 @@
+import { conversationPath } from './push-message';
+
 export type ToastKind = 'info' | 'unlock';
 
 export interface Toast {
@@ -18,6 +20,8 @@ class Notifier {
 		typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
 	);
 	#nextId = 1;
+	/** Why the last system notification could not be shown (Settings shows it), or null. */
+	#systemError = $state<string | null>(null);
 
 	get toasts(): Toast[] {
 		return this.#toasts;
@@ -25,6 +29,10 @@ class Notifier {
 
 	get permission(): NotificationPermission | 'unsupported' {
 		return this.#permission;
+	}
+
+	get systemError(): string | null {
+		return this.#systemError;
 	}
 
 	#toast(kind: ToastKind, title: string, body: string, peer: string | null): void {
@@ -52,11 +60,34 @@ class Notifier {
 	announce(kind: ToastKind, title: string, body: string, peer: string | null): void {
 		this.#toast(kind, title, body, peer);
 		if (this.#permission !== 'granted' || document.visibilityState === 'visible') return;
+		void this.#showSystem(title, peer);
+	}
+
+	/** Settings' "Show a test notification": a system notification now, whatever the page's visibility. */
+	async showTest(): Promise<void> {
+		await this.#showSystem('Hourglass notifications work on this device', null);
+	}
+
+	/**
+	 * Through the service worker (`registration.showNotification`): the one way that works in an
+	 * installed Android app, and its `notificationclick` opens the conversation. No message text on
+	 * the lock screen: the title says who, the app shows what.
+	 */
+	async #showSystem(title: string, peer: string | null): Promise<void> {
 		try {
-			// No message text on the lock screen: the title says who, the app shows what.
-			new Notification(title, { tag: peer ?? undefined, icon: '/icon-192.png' });
-		} catch {
-			// Some platforms allow notifications only from a service worker; the toast is there anyway.
+			const registration = await navigator.serviceWorker?.getRegistration();
+			if (!registration) throw new Error('the app’s service worker is not installed');
+			await registration.showNotification(title, {
+				tag: peer === null ? 'hourglass' : `chat:${peer}`,
+				icon: new URL('icon-192.png', registration.scope).href,
+				data: { path: conversationPath(peer) },
+			});
+			this.#systemError = null;
+		} catch (error) {
+			const reason = error instanceof Error ? error.message : String(error);
+			// Said once until it works again: the in-app toast carried the news itself.
+			if (this.#systemError === null) this.#toast('info', 'System notifications failed', reason, null);
+			this.#systemError = reason;
 		}
 	}
 }

@@ -8,3 +8,4 @@ export * from './envelope';
 export * from './sync-key';
 export * from './contacts';
 export * from './events';
+export * from './push';

@@ -1,6 +1,7 @@
 import { z } from './zod';
 import { EpochMs, PublicIdentity, Username, UsernameInput, b64Bytes, b64Range } from './common';
 import { KDF_BOUNDS, LIMITS, type DisappearingChoice } from './limits';
+import { PUSH_ROUTES } from './push';
 
 /** Every REST route, so that no path is written twice. */
 export const ROUTES = {
@@ -47,6 +48,7 @@ export const ROUTES = {
 	clientConfig: '/api/config',
 	/** Prometheus text, for operators only (METRICS_TOKEN, METRICS_PORT). */
 	metrics: '/metrics',
+	...PUSH_ROUTES,
 } as const;
 
 /**
@@ -227,6 +229,8 @@ export const DeviceSession = z.strictObject({
 	/** The network it signed in from (`203.0.0.0/16`, `2001:db8:85a3::/48`), or null if unknown. */
 	place: z.string().max(64).nullable(),
 	trusted: z.boolean(),
+	/** It gets Web Push while it has no connection open ("Notifications when the app is closed"). */
+	push: z.boolean(),
 	/** The session this request came with. */
 	current: z.boolean(),
 });

@@ -34,6 +34,9 @@ import {
 	type TotpDisableRequest,
 	type TotpEnableRequest,
 	type TotpSetupRequest,
+	PushKeyResponse,
+	PushStateResponse,
+	type PushSubscribeRequest,
 } from '../protocol';
 import { ApiError } from './errors';
 
@@ -123,6 +126,25 @@ export class HubApi {
 
 	session(): Promise<SessionView> {
 		return this.#request('GET', ROUTES.session, SessionView);
+	}
+
+	/** The hub's VAPID public key (the `applicationServerKey` of a Web Push subscription). */
+	pushKey(): Promise<PushKeyResponse> {
+		return this.#request('GET', ROUTES.pushKey, PushKeyResponse);
+	}
+
+	/** Whether this device gets Web Push when it has no connection open. */
+	pushState(): Promise<PushStateResponse> {
+		return this.#request('GET', ROUTES.pushSubscription, PushStateResponse);
+	}
+
+	/** Gives the hub this device's push subscription (`PushSubscription.toJSON()`), replacing any earlier one. */
+	subscribePush(subscription: PushSubscribeRequest): Promise<PushStateResponse> {
+		return this.#request('PUT', ROUTES.pushSubscription, PushStateResponse, subscription);
+	}
+
+	unsubscribePush(): Promise<PushStateResponse> {
+		return this.#request('DELETE', ROUTES.pushSubscription, PushStateResponse);
 	}
 
 	/** This user's signed-in devices (sessions), the current one marked. */

@@ -42,7 +42,7 @@ export class MessageSearch {
 	readonly #localKey: Uint8Array;
 	readonly #index = new MessageIndex();
 	/** Ids written since the build started: the hooks have their latest state, the build skips them. */
-	#touched: Set<string> | null = new Set();
+	#touched: Set<string> | null = new Set(); // eslint-disable-line svelte/prefer-svelte-reactivity -- bookkeeping, never read by a template
 	#ready = $state(false);
 	#indexed = $state(0);
 	#stopped = false;

@@ -49,6 +49,7 @@ export class MessageSearch {
 	/** The last search, kept for coming back to the page; in memory only (never in the URL or history). */
 	#last = $state.raw<SearchAnswer | null>(null);
 	#unhook: (() => void) | null = null;
+	#query = $state('');
 
 	constructor(db: AccountDb, localKey: Uint8Array) {
 		this.#db = db;
@@ -64,6 +65,15 @@ export class MessageSearch {
 	/** Messages indexed so far. */
 	get indexed(): number {
 		return this.#indexed;
+	}
+
+	/** What the search field holds, shared by the chat list's field and the search page. */
+	get query(): string {
+		return this.#query;
+	}
+
+	set query(value: string) {
+		this.#query = value;
 	}
 
 	get last(): SearchAnswer | null {
@@ -96,6 +106,7 @@ export class MessageSearch {
 		this.#unhook = null;
 		this.#index.clear();
 		this.#last = null;
+		this.#query = '';
 	}
 
 	/** The best matches of `query`, grouped by conversation (the best group first), their text opened. */

@@ -90,6 +90,8 @@ beforeAll(async () => {
 	visitor = await openPerson(browser, hub.url, uniqueName('visitor'), DESKTOP, { bypassCSP: true });
 	await register(user);
 	await addContact(user, bob.username);
+	// Enough history that the conversation scrolls (axe: scrollable-region-focusable).
+	for (let i = 1; i <= 30; i++) await bob.messenger.send(user.name, `Line ${i} of a long story.`);
 	for (const text of ['Hi! Are we still on for Friday?', 'I booked the table for eight.'])
 		await bob.messenger.send(user.name, text);
 	// A stranger's message: a request.

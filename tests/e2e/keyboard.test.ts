@@ -20,31 +20,50 @@ let browser: Browser;
 let user: Person;
 let bob: TestClient;
 
-function focused(page: Page, selector: string): Promise<boolean> {
-	return page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector);
+interface Target {
+	/** Text the focused element must hold. */
+	text?: string;
+	/** Text its list item must hold (a button in one item of a list). */
+	inItem?: string;
+}
+
+function focused(page: Page, selector: string, target: Target = {}): Promise<boolean> {
+	return page.evaluate(
+		({ selector, text, inItem }) => {
+			const el = document.activeElement;
+			if (!el?.matches(selector)) return false;
+			if (text !== undefined && !el.textContent?.includes(text)) return false;
+			return inItem === undefined || (el.closest('li')?.textContent?.includes(inItem) ?? false);
+		},
+		{ selector, ...target },
+	);
 }
 
 /** Presses Tab (or Shift+Tab) until the element matching `selector` has focus, as a keyboard user would. */
-async function tabTo(page: Page, selector: string, backwards = false): Promise<number> {
+async function tabTo(
+	page: Page,
+	selector: string,
+	options: Target & { backwards?: boolean } = {},
+): Promise<void> {
 	for (let presses = 1; presses <= 60; presses++) {
-		await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
-		if (await focused(page, selector)) return presses;
+		await page.keyboard.press(options.backwards ? 'Shift+Tab' : 'Tab');
+		if (await focused(page, selector, options)) return;
 	}
-	throw new Error(`Tab never reached ${selector}`);
+	throw new Error(`Tab never reached ${selector} ${JSON.stringify(options)}`);
 }
 
 beforeAll(async () => {
 	hub = await startTestHub({ name: 'e2e_keyboard' });
 	browser = await launchChromium();
 	bob = await newUser(hub.url, sdkName('bob'));
-	user = await openPerson(browser, hub.url, uniqueName('keys'), DESKTOP);
-	// The account exists and knows Bob; this browser then signs out, to sign in by keyboard.
-	await register(user);
-	await addContact(user, bob.username);
-	await bob.messenger.send(user.name, 'Hello from Bob');
-	await user.page.locator(`[data-peer="${bob.username}"]`).waitFor({ timeout: 30_000 });
-	await user.context.clearCookies();
-	await user.page.evaluate(() => sessionStorage.clear());
+	// The account exists and knows Bob, from another browser; this one signs in by keyboard.
+	const setup = await openPerson(browser, hub.url, uniqueName('keys'), DESKTOP);
+	await register(setup);
+	await addContact(setup, bob.username);
+	await bob.messenger.send(setup.name, 'Hello from Bob');
+	await setup.page.locator(`[data-peer="${bob.username}"]`).waitFor({ timeout: 30_000 });
+	await setup.context.close();
+	user = await openPerson(browser, hub.url, setup.name, DESKTOP);
 });
 
 afterAll(async () => {
@@ -70,7 +89,7 @@ describe('the app with the keyboard alone', () => {
 		await expect.poll(() => focused(page, 'main h1'), { timeout: 10_000 }).toBe(true);
 
 		// The chat list comes before the page's heading: back up to Bob's conversation.
-		await tabTo(page, `[data-peer="${bob.username}"] a`, true);
+		await tabTo(page, `[data-peer="${bob.username}"] a`, { backwards: true });
 		await page.keyboard.press('Enter');
 		await page.waitForURL(`**/chat/${bob.username}`);
 		await messageLog(user).getByText('Hello from Bob').waitFor({ timeout: 15_000 });
@@ -82,7 +101,7 @@ describe('the app with the keyboard alone', () => {
 				document.querySelector<HTMLElement>('a[href], button, input, textarea, select, summary')?.className,
 		);
 		expect(first).toContain('skip');
-		await tabTo(page, 'a.skip', true);
+		await tabTo(page, 'a.skip', { backwards: true });
 		expect(await page.locator('a.skip').isVisible()).toBe(true);
 		await page.keyboard.press('Enter');
 		expect(await focused(page, '#composer-text')).toBe(true);
@@ -94,10 +113,10 @@ describe('the app with the keyboard alone', () => {
 			.waitFor({ timeout: 15_000 });
 
 		// Lock: the toggle before the box opens the picker; "In a week", then back to the box.
-		await tabTo(page, 'button[aria-controls="lock-picker"]', true);
+		await tabTo(page, 'button[aria-controls="lock-picker"]', { backwards: true });
 		await page.keyboard.press('Enter');
 		await page.locator('#lock-picker').waitFor();
-		await tabTo(page, '#lock-picker button:has-text("In a week")', true);
+		await tabTo(page, '#lock-picker button', { text: 'In a week', backwards: true });
 		await page.keyboard.press('Enter');
 		await tabTo(page, '#composer-text');
 		await page.keyboard.type('Locked with the keyboard');
@@ -108,14 +127,16 @@ describe('the app with the keyboard alone', () => {
 		await locked.waitFor({ timeout: 15_000 });
 
 		// Cancel it from the Sealed page, reached from the main navigation.
-		await tabTo(page, 'nav[aria-label="Main"] a[href$="/sealed"]', true);
+		await tabTo(page, 'nav[aria-label="Main"] a[href$="/sealed"]', { backwards: true });
 		await page.keyboard.press('Enter');
 		await page.waitForURL('**/sealed');
 		const item = page.locator('li', { hasText: 'Locked with the keyboard' });
 		await item.waitFor({ timeout: 15_000 });
-		page.once('dialog', (dialog) => void dialog.accept());
-		await tabTo(page, 'li:has-text("Locked with the keyboard") button:has-text("Cancel")');
+		await tabTo(page, 'button', { text: 'Cancel', inItem: 'Locked with the keyboard' });
+		// The browser's own confirmation, answered with Enter as a keyboard user does.
+		const confirmation = page.waitForEvent('dialog', { timeout: 15_000 });
 		await page.keyboard.press('Enter');
+		await (await confirmation).accept();
 		await item.waitFor({ state: 'detached', timeout: 15_000 });
 		expect(user.errors).toEqual([]);
 	});

@@ -134,9 +134,14 @@ describe('the app with the keyboard alone', () => {
 		await item.waitFor({ timeout: 15_000 });
 		await tabTo(page, 'button', { text: 'Cancel', inItem: 'Locked with the keyboard' });
 		// The browser's own confirmation, answered with Enter as a keyboard user does.
-		const confirmation = page.waitForEvent('dialog', { timeout: 15_000 });
+		// (accepted in the handler: the page waits on it, and so does the key press).
+		let confirmed = false;
+		page.once('dialog', (dialog) => {
+			confirmed = true;
+			void dialog.accept();
+		});
 		await page.keyboard.press('Enter');
-		await (await confirmation).accept();
+		expect(confirmed).toBe(true);
 		await item.waitFor({ state: 'detached', timeout: 15_000 });
 		expect(user.errors).toEqual([]);
 	});

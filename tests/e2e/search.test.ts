@@ -151,6 +151,25 @@ describe('search over the local history', () => {
 			.toBe('No messages match “quokka”.');
 	});
 
+	it('drops a message deleted for me on this device', async () => {
+		await reader.page
+			.getByRole('navigation', { name: 'Main' })
+			.getByRole('link', { name: /^Chats/ })
+			.click();
+		await reader.page.locator(`[data-peer="${carol.username}"] a`).click();
+		await reader.page.waitForURL(`**/chat/${carol.username}`);
+		const row = messageLog(reader).locator('li[data-id]', { hasText: 'See you at the café' });
+		await row.getByRole('button', { name: 'Message options' }).click();
+		await reader.page.getByRole('menuitem', { name: 'Delete for me' }).click();
+		await row.waitFor({ state: 'detached', timeout: 15_000 });
+		await reader.page.keyboard.press('Control+k');
+		await reader.page.waitForURL('**/search');
+		await searchFor('café');
+		await expect
+			.poll(() => reader.page.getByRole('main').getByRole('status').innerText(), { timeout: 10_000 })
+			.toBe('No messages match “café”.');
+	});
+
 	it('indexes messages that arrive while it is open', async () => {
 		await searchFor('marmalade');
 		await expect

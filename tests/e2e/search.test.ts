@@ -215,6 +215,17 @@ describe('search over the local history', () => {
 		await searchFor('zeppelin');
 		await expect.poll(() => results().count(), { timeout: 10_000 }).toBe(2);
 		await screenshot(reader, 'search-360.png');
+		// The way in from the chat list: its field, which carries the query over to this page.
+		await reader.page
+			.getByRole('navigation', { name: 'Main' })
+			.getByRole('link', { name: /^Chats/ })
+			.click();
+		await reader.page.getByRole('searchbox', { name: 'Search messages' }).fill('zeppelin');
+		await screenshot(reader, 'search-entry-360.png');
+		await reader.page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+		await reader.page.waitForURL('**/search');
+		await expect.poll(() => reader.page.getByLabel('Words to find').inputValue()).toBe('zeppelin');
+		await expect.poll(() => results().count(), { timeout: 10_000 }).toBe(2);
 		expect(reader.errors).toEqual([]);
 	});
 });

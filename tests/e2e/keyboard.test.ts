@@ -6,6 +6,7 @@ import {
 	DESKTOP,
 	PASSWORD,
 	PHONE,
+	SCREENSHOTS,
 	addContact,
 	launchChromium,
 	messageLog,
@@ -193,6 +194,7 @@ describe('toasts', () => {
 		const toast = page.getByRole('status').filter({ hasText: 'A toast from Carol' });
 		await toast.waitFor({ timeout: 15_000 });
 		expect(await uncovered('.head button[aria-controls="conversation-details"]')).toBe(true);
+		await page.screenshot({ path: `${SCREENSHOTS}/toast-1280.png` });
 
 		await page.setViewportSize(PHONE);
 		await page.locator('summary[aria-label^="Account menu"]').click();

@@ -54,13 +54,15 @@ export async function openPerson(
 	baseUrl: string,
 	name: string,
 	viewport: { width: number; height: number },
-	options: { clockSkewMs?: number } = {},
+	options: { clockSkewMs?: number; bypassCSP?: boolean } = {},
 ): Promise<Person> {
 	const context = await browser.newContext({
 		viewport,
 		baseURL: baseUrl,
 		locale: 'en-GB',
 		timezoneId: 'UTC',
+		// Only to inject a test tool (axe-core) into the page; the app itself runs under its CSP.
+		bypassCSP: options.bypassCSP ?? false,
 	});
 	if (options.clockSkewMs) {
 		// A device whose clock is wrong: the app must count down by the hub's clock, not this one.

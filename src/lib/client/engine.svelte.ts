@@ -43,6 +43,7 @@ import { Outbox, type ComposeOptions } from './outbox.svelte';
 import { FileUploads } from './files.svelte';
 import { FileDownloads } from './files-download.svelte';
 import { Expiry } from './expiry.svelte';
+import { MessageSearch } from './search.svelte';
 import { dropPending, pendingEnvelopes } from './pending';
 import { describeCountdown } from './strings';
 import { orderOf } from './timeline';
@@ -73,6 +74,8 @@ export class ChatEngine {
 	/** Files being sent, and downloads with their offline copies. */
 	readonly uploads: FileUploads;
 	readonly downloads: FileDownloads;
+	/** Local full-text search; its index follows every write to the messages from the start. */
+	readonly search: MessageSearch;
 	/** Conversations with contacts (and with oneself): the chat list. */
 	#chats = $derived.by(() =>
 		this.conversations.list.filter(
@@ -115,6 +118,7 @@ export class ChatEngine {
 		});
 		this.conversations = new Conversations(db, account.localKey, () => this.connection.clock.exact());
 		this.contacts = new Contacts(db, api, account.localKey);
+		this.search = new MessageSearch(db, account.localKey);
 		this.expiry = new Expiry(this.conversations, this.connection.clock);
 		this.conversations.onTimersChanged = () => void this.expiry.run();
 		this.outbox = new Outbox(db, this.conversations, this.messenger, () => this.connection.clock.exact());
@@ -205,6 +209,10 @@ export class ChatEngine {
 		this.verified.start();
 		// What disappeared while the app was closed goes before anything is shown.
 		await this.expiry.run();
+		// In the background: the app is usable while the index is built.
+		void this.search
+			.start()
+			.catch((error: unknown) => console.error('hourglass: search index failed', error));
 		const socket = this.connection.socket;
 		socket.on('message:new', (envelope) => this.#onLive(envelope));
 		socket.on('message:status', (status) => void this.#serial(() => this.#onStatus(status)));
@@ -233,6 +241,7 @@ export class ChatEngine {
 		this.readSync.stop();
 		this.conversations.stop();
 		this.verified.stop();
+		this.search.stop();
 		this.connection.stop();
 		this.db.close();
 	}

@@ -92,6 +92,17 @@ export class MessageWindow {
 		this.#follow();
 	}
 
+	/** Shows the rows around the message at `order` (half a page after it), e.g. a search result. */
+	async showAround(order: number): Promise<void> {
+		const half = WINDOW_PAGE / 2;
+		const after = await this.#range(order, 'above')
+			.limit(half + 1)
+			.toArray();
+		this.#size = WINDOW_PAGE;
+		this.#upper = after.length > half ? after[half - 1].order : null;
+		this.#follow();
+	}
+
 	/** Back to the newest messages, with the opening number of rows. */
 	showLatest(): void {
 		if (this.#upper === null && this.#size === WINDOW_PAGE) return;

@@ -1,4 +1,4 @@
-import { decodePublicIdentity, fromB64, safetyNumber } from '../crypto';
+import { decodePublicIdentity, fromB64, safetyNumber, utf8 } from '../crypto';
 import type { SessionEnded } from '../protocol';
 import {
 	ProtocolError,
@@ -28,6 +28,7 @@ import {
 	readMarkerOf,
 	readReceiptOf,
 	receiptsSettingOf,
+	sendFile,
 	type Account,
 	type DecodedMessage,
 	type HubApi,
@@ -362,6 +363,41 @@ export class ChatEngine {
 			if (error instanceof KeyChangedError) await this.#keyChanged(peer, error);
 			throw error;
 		}
+	}
+
+	/**
+	 * Sends text too long for one message as a UTF-8 `.txt` file (encrypted like any file), with the
+	 * composer's time-lock if one is set. Needs the hub (the file is uploaded first); throws its refusal.
+	 */
+	async sendTextAsFile(peer: string, text: string, name: string, options: ComposeOptions): Promise<void> {
+		const alert = this.keyAlert(peer);
+		if (alert) throw alert;
+		const bytes = utf8(text);
+		const source = {
+			name,
+			mime: 'text/plain',
+			size: bytes.length,
+			read: async function* () {
+				yield bytes;
+			},
+		};
+		const expiresAfterMs = await this.conversations.timerOf(peer);
+		const { envelope, result } = await sendFile(this.messenger, peer, source, {
+			unlockAt: options.unlockAt,
+			announce: options.announce,
+			expiresAfterMs,
+		});
+		// Stored here as our other devices store it (the hub does not push it back to this socket).
+		const stored: StoredEnvelope = {
+			...envelope,
+			state: result.state,
+			storedAt: result.storedAt,
+			releasedAt: null,
+			syncKey: result.syncKey,
+		};
+		await this.#exclusive(
+			async () => void (await this.conversations.ingest([await this.messenger.open(stored)])),
+		);
 	}
 
 	async cancelLock(id: string): Promise<void> {

@@ -34,5 +34,16 @@ export function canUnlock(m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt
 	);
 }
 
+/**
+ * Whether a row can be a conversation's preview: a message, not a timer line or an announced
+ * placeholder (those say nothing yet), and not our own time-lock while it is closed.
+ */
+export function isPreviewable(
+	m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt' | 'releasedAt'>,
+	hubNow: number,
+): boolean {
+	return m.status !== 'notice' && !isStillLocked(m, hubNow);
+}
+
 // Read markers carry places in this order, so the SDK (and the CLI) must compute it alike.
-export { orderOf } from '../sdk/readstate';
+export { inTimelineOrder, orderOf } from '../sdk/readstate';

@@ -19,12 +19,20 @@ describe('orderOf', () => {
 });
 
 describe('inTimelineOrder', () => {
-	const at = (id: string, storedAt: number, over: Partial<Parameters<typeof orderOf>[0]> = {}) => ({
+	type State = 'live' | 'locked' | 'released' | 'cancelled';
+	interface Msg {
+		id: string;
+		storedAt: number;
+		sentAt: number;
+		unlockAt: number | null;
+		state: State;
+	}
+	const at = (id: string, storedAt: number, over: Partial<Msg> = {}): Msg => ({
 		id,
 		storedAt,
 		sentAt: storedAt,
-		unlockAt: null as number | null,
-		state: 'live' as 'live' | 'locked' | 'released' | 'cancelled',
+		unlockAt: null,
+		state: 'live',
 		...over,
 	});
 

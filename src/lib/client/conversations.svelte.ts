@@ -397,7 +397,8 @@ export class Conversations {
 				}
 				let next: MessageRow;
 				if (m.direction === 'in') {
-					if (row && row.status !== 'sealed') continue;
+					// A placeholder (or one that a sync took for cancelled, racing its release) gives way to the message.
+					if (row && row.status !== 'sealed' && row.status !== 'cancelled') continue;
 					next = this.#rowOf(m);
 					fresh.push(m);
 					// Already read on another device (its marker came first): not unread here either.

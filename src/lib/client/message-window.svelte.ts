@@ -1,7 +1,7 @@
 import { Dexie, liveQuery, type Subscription } from 'dexie';
 import type { MessageView } from './conversations.svelte';
 import type { AccountDb, MessageRow } from './db';
-import { WINDOW_MAX, WINDOW_PAGE, canUnlock, isStillLocked } from './timeline';
+import { WINDOW_MAX, WINDOW_PAGE, canUnlock, isSealedApart } from './timeline';
 
 /**
  * A bounded window onto one conversation's history, following the database (`liveQuery`): it
@@ -95,7 +95,7 @@ export class MessageWindow {
 		try {
 			const now = this.#now();
 			next = await this.#range(upper, 'above')
-				.filter((row) => !isStillLocked(row, now))
+				.filter((row) => !isSealedApart(row, now))
 				.limit(WINDOW_PAGE + 1)
 				.toArray();
 		} finally {
@@ -133,7 +133,7 @@ export class MessageWindow {
 			const rows = await this.#range(upper, 'upTo')
 				.reverse()
 				.filter((row) => {
-					if (!isStillLocked(row, now)) return true;
+					if (!isSealedApart(row, now)) return true;
 					if (canUnlock(row)) nextUnlock = Math.min(nextUnlock ?? Infinity, row.unlockAt ?? Infinity);
 					return false;
 				})

@@ -7,7 +7,7 @@ import { canUnlock } from './timeline';
  * One conversation's time-locks that are still sealed, following the database: the peer's
  * announced ones (placeholders) and our own before their unlock time, soonest first. They show apart
  * from the timeline, which takes each one in at its unlock place once it opens. Which of ours are
- * still closed depends on the hub's clock: the view filters them with `isStillLocked` as it ticks.
+ * still closed depends on the hub's clock: the view filters them with `isSealedApart` as it ticks.
  */
 export class SealedRows {
 	readonly peer: string;
@@ -37,7 +37,7 @@ export class SealedRows {
 			const ahead = await this.#db.messages
 				.where('[peer+order]')
 				.between([peer, this.#now()], [peer, Dexie.maxKey])
-				.filter((row) => canUnlock(row))
+				.filter((row) => canUnlock(row) && row.status !== 'failed')
 				.toArray();
 			// An announced placeholder stays sealed until the hub releases it, even a little past its time.
 			const announced = await this.#db.messages

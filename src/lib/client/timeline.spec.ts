@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canUnlock, inTimelineOrder, isPreviewable, isStillLocked, orderOf } from './timeline';
+import { canUnlock, inTimelineOrder, isPreviewable, isSealedApart, isStillLocked, orderOf } from './timeline';
 
 const NOW = 1_800_000_000_000;
 
@@ -46,6 +46,17 @@ describe('inTimelineOrder', () => {
 		expect(sealed.map((m) => m.id)).toEqual(['closed']);
 		// A lock the hub reported locked, whose time has passed by now: it opens with the next sync.
 		expect(inTimelineOrder([closed], NOW + 61_000).timeline.map((m) => m.id)).toEqual(['closed']);
+	});
+});
+
+describe('isSealedApart', () => {
+	it('keeps a closed lock apart, but one the hub refused in the timeline with its reason', () => {
+		const lock = { direction: 'out' as const, unlockAt: NOW + 1, releasedAt: null };
+		expect(isSealedApart({ ...lock, status: 'sent' }, NOW)).toBe(true);
+		expect(isSealedApart({ ...lock, status: 'sending' }, NOW)).toBe(true);
+		expect(isSealedApart({ ...lock, status: 'failed' }, NOW)).toBe(false);
+		expect(isSealedApart({ ...lock, status: 'sent' }, NOW + 1)).toBe(false);
+		expect(isSealedApart({ ...lock, direction: 'in', status: 'sealed' }, NOW + 60_000)).toBe(true);
 	});
 });
 

@@ -35,6 +35,17 @@ export function canUnlock(m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt
 }
 
 /**
+ * Whether a row shows apart from the timeline, in the sealed section: a time-lock still closed,
+ * unless the hub refused it (that one stays in the timeline with the hub's reason).
+ */
+export function isSealedApart(
+	m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt' | 'releasedAt'>,
+	hubNow: number,
+): boolean {
+	return m.status !== 'failed' && isStillLocked(m, hubNow);
+}
+
+/**
  * Whether a row can be a conversation's preview: a message, not a timer line or an announced
  * placeholder (those say nothing yet), and not our own time-lock while it is closed.
  */

@@ -170,7 +170,7 @@ export class AccountDb extends Dexie {
 			gone: 'id, at',
 		});
 		// 7 (convo): a cancelled time-lock sits where it was sent, not at an unlock that never comes; the
-		// preview is the latest message shown, never a sealed one or a timer line.
+		// preview is the latest row shown, never a sealed placeholder.
 		this.version(7)
 			.stores({})
 			.upgrade(async (tx) => {
@@ -228,7 +228,7 @@ export class AccountDb extends Dexie {
 
 /**
  * The message with the highest place in `peer`'s conversation that can be its preview at `hubNow`
- * (no timer line, no sealed placeholder, no time-lock of ours still closed then). Without `hubNow`,
+ * (no sealed placeholder, no time-lock of ours still closed then). Without `hubNow`,
  * our own closed time-locks count: the list then looks again when the clock passes them.
  */
 export function lastOfPeer(

@@ -63,9 +63,9 @@ describe('isSealedApart', () => {
 describe('isPreviewable', () => {
 	const row = { direction: 'out' as const, unlockAt: null, releasedAt: null };
 
-	it('never previews a timer line, a sealed placeholder or our own closed lock', () => {
+	it('previews what the timeline shows, never a sealed placeholder or our own closed lock', () => {
 		expect(isPreviewable({ ...row, status: 'sent' }, NOW)).toBe(true);
-		expect(isPreviewable({ ...row, status: 'notice' }, NOW)).toBe(false);
+		expect(isPreviewable({ ...row, status: 'notice' }, NOW)).toBe(true);
 		expect(isPreviewable({ ...row, direction: 'in', status: 'sealed', unlockAt: NOW + 1 }, NOW)).toBe(false);
 		expect(isPreviewable({ ...row, status: 'sent', unlockAt: NOW + 1 }, NOW)).toBe(false);
 		expect(isPreviewable({ ...row, status: 'sent', unlockAt: NOW + 1 }, NOW + 1)).toBe(true);

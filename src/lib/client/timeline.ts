@@ -46,14 +46,14 @@ export function isSealedApart(
 }
 
 /**
- * Whether a row can be a conversation's preview: a message, not a timer line or an announced
- * placeholder (those say nothing yet), and not our own time-lock while it is closed.
+ * Whether a row can be a conversation's preview: anything the timeline shows (a message, a timer
+ * line), not an announced placeholder or our own time-lock while closed (they say nothing yet).
  */
 export function isPreviewable(
 	m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt' | 'releasedAt'>,
 	hubNow: number,
 ): boolean {
-	return m.status !== 'notice' && !isStillLocked(m, hubNow);
+	return !isStillLocked(m, hubNow);
 }
 
 // Read markers carry places in this order, so the SDK (and the CLI) must compute it alike.

@@ -115,6 +115,10 @@ describe('time-locks in their place', () => {
 			await sealedSection(person).waitFor({ state: 'detached', timeout: 10_000 });
 		}
 		expect(Date.now()).toBeGreaterThanOrEqual(unlockAt);
+		// Opened by the clock with nothing written: the sender's list now previews it, the latest shown.
+		await expect
+			.poll(() => alice.page.locator(`[data-peer="${bob.name}"] .preview`).textContent(), { timeout: 10_000 })
+			.toContain(`You: ${text}`);
 		await send(alice, 'Sent after the unlock.');
 		for (const person of [alice, bob]) {
 			await timeline(person).getByText('Sent after the unlock.').waitFor({ timeout: 10_000 });

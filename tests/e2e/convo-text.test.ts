@@ -200,6 +200,20 @@ describe('text as people write it', () => {
 			.poll(() => announcer.textContent(), { timeout: 10_000 })
 			.toBe(`New message from ${alice.name}: Ping <i>for</i> the live region.`);
 		expect(await announcer.locator('i').count()).toBe(0);
+		// While the app is hidden, nothing is said (the message is there when the reader comes back).
+		await bob.page.evaluate(() =>
+			Object.defineProperty(document, 'visibilityState', { get: () => 'hidden', configurable: true }),
+		);
+		await send(alice, 'Sent while the app was hidden.');
+		await messageLog(bob).getByText('Sent while the app was hidden.').waitFor({ timeout: 10_000 });
+		await bob.page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done(null))));
+		expect(await announcer.textContent()).toBe(
+			`New message from ${alice.name}: Ping <i>for</i> the live region.`,
+		);
+		await bob.page.evaluate(() => {
+			delete (document as { visibilityState?: unknown }).visibilityState;
+		});
+		expect(await bob.page.evaluate(() => document.visibilityState)).toBe('visible');
 		// Reopening the conversation announces nothing of what is already there.
 		await bob.page.goBack();
 		await openConversation(bob, alice.name);

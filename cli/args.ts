@@ -499,7 +499,11 @@ function parseSafetyCodeArgument(text: string): string {
 function parseText(text: string): string {
 	if (text.trim().length === 0) throw new UsageError('the message is empty');
 	if (text.length > LIMITS.textMaxChars) {
-		throw new UsageError(`the message is longer than ${LIMITS.textMaxChars} characters`);
+		// Nothing is cut: the whole text can go as a file instead.
+		throw new UsageError(
+			`the message is longer than ${LIMITS.textMaxChars} characters (it has ${text.length}); nothing was sent: ` +
+				'save it to a .txt file and send that with "hourglass send-file <peer> <file>"',
+		);
 	}
 	return text;
 }

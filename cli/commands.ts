@@ -12,6 +12,7 @@ import {
 	deriveInPlace,
 	normaliseUsername,
 	openAccountKeys,
+	inTimelineOrder,
 	orderOf,
 	overlapCursor,
 	readFile,
@@ -339,7 +340,9 @@ async function read(session: LocalSession, peer: string | null, saveDir: string 
 		]);
 		const shown: DecodedMessage[] = [];
 		let printed = 0;
-		for (const message of fresh) {
+		// As the PWA shows them: each in its place (a lock at its unlock time), our closed locks after.
+		const { timeline, sealed: ownSealed } = inTimelineOrder(fresh, result.serverNow);
+		for (const message of timeline) {
 			if (gone.has(message.id)) continue;
 			if (message.control?.type === 'timer') {
 				setTimer(session, message.peer, message.control.expiresAfterMs);
@@ -360,7 +363,11 @@ async function read(session: LocalSession, peer: string | null, saveDir: string 
 			session.ctx.out(`[${formatTime(deletion.deletedAt)}] ${deletion.id} deleted by ${deletion.from}`);
 			printed++;
 		}
-		if (printed === 0) session.ctx.out('No new messages.');
+		if (printed === 0 && ownSealed.length === 0) session.ctx.out('No new messages.');
+		for (const message of ownSealed) {
+			if (!gone.has(message.id) && message.kind !== 'control')
+				session.ctx.out(`sealed: ${formatMessage(message)}`);
+		}
 		for (const notice of [...sealed.values()].sort((a, b) => a.unlockAt - b.unlockAt)) {
 			session.ctx.out(formatSealed(notice, result.serverNow));
 		}

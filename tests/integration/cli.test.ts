@@ -457,6 +457,41 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(after.stdout).not.toMatch(/^sealed:/m);
 	});
 
+	it("prints in the PWA order: the sender's closed lock apart, after the timeline; the recipient's after what came before it opened", async () => {
+		const laptop = newHome();
+		expect((await cli(laptop, ['login', 'bob'])).code).toBe(0);
+		// The history so far is printed once: what follows is only what this test sends.
+		expect((await cli(laptop, ['read'])).code).toBe(0);
+		const unlockAt = Date.now() + 12_000;
+		const locked = await cli(bob, [
+			'send',
+			'alice',
+			'ordered lock',
+			'--unlock',
+			new Date(unlockAt).toISOString(),
+		]);
+		expect(locked.code, locked.stderr).toBe(0);
+		expect((await cli(bob, ['send', 'alice', 'sent after the ordered lock'])).code).toBe(0);
+
+		// bob's other device, before the unlock: the message in the timeline, the lock after it as sealed.
+		const early = await cli(laptop, ['read']);
+		expect(early.code, early.stderr).toBe(0);
+		expect(Date.now(), 'the read must finish before the unlock for this test to mean anything').toBeLessThan(
+			unlockAt,
+		);
+		const lines = early.stdout.split('\n');
+		const message = lines.findIndex((l) => /^\[.*\] bob → alice: sent after the ordered lock$/.test(l));
+		const sealed = lines.findIndex((l) =>
+			/^sealed: \[.*\] bob → alice \(locked until .*\): ordered lock$/.test(l),
+		);
+		expect(message, early.stdout).toBeGreaterThanOrEqual(0);
+		expect(sealed, early.stdout).toBeGreaterThan(message);
+
+		// alice gets it once it opens, after the message that was sent before that.
+		const late = await readUntil(alice, /\): ordered lock$/m, unlockAt + 20_000 - Date.now());
+		expect(late.indexOf('): ordered lock')).toBeGreaterThan(late.indexOf('sent after the ordered lock'));
+	});
+
 	it('refuses bad input with exit code 2 and hub refusals with their code', async () => {
 		const badDate = await cli(alice, ['send', 'bob', 'x', '--unlock', '31:02:2030:10:00:00']);
 		expect(badDate.code).toBe(2);

@@ -3,7 +3,8 @@ import { LIMITS, type FileBody, type SealedNotice, type TextBody } from '../prot
 import type { DecodedMessage, DeletedMessage } from '../sdk';
 import { lastOfPeer, openText, sealText, type AccountDb, type ConversationRow, type MessageRow } from './db';
 import { MessageWindow } from './message-window.svelte';
-import { orderOf } from './timeline';
+import { SealedRows } from './sealed-rows.svelte';
+import { canUnlock, isStillLocked, orderOf } from './timeline';
 
 /** A message as the UI shows it: the text opened from its sealed form, or null. */
 export interface MessageView extends Omit<MessageRow, 'text' | 'file'> {
@@ -53,7 +54,10 @@ export class Conversations {
 	#localKey: Uint8Array;
 	#list = $state.raw<ConversationView[]>([]);
 	#window = $state.raw<MessageWindow | null>(null);
+	#sealed = $state.raw<SealedRows | null>(null);
 	#listQuery: Subscription | null = null;
+	/** A preview of ours still time-locked opens by the clock, with no write: the list is read again then. */
+	#unlockTimer: ReturnType<typeof setTimeout> | null = null;
 	/** Told when this device reads a conversation further (the engine sends markers and receipts). */
 	onRead: (advance: ReadAdvance) => void = () => {};
 	/** Whether `onRead` should carry the ids read (read receipts are on). */
@@ -95,13 +99,19 @@ export class Conversations {
 		return this.#window?.rows ?? [];
 	}
 
+	/** The open conversation's time-locks still sealed, shown apart from its timeline. */
+	get sealed(): SealedRows | null {
+		return this.#sealed;
+	}
+
 	/** Starts following the conversation list; resolves once it is first shown. */
 	load(): Promise<void> {
 		this.#listQuery?.unsubscribe();
 		return new Promise((resolve) => {
 			this.#listQuery = liveQuery(() => this.#readList()).subscribe({
-				next: (list) => {
+				next: ({ list, nextUnlock }) => {
 					this.#list = list;
+					this.#rereadAt(nextUnlock);
 					resolve();
 				},
 				error: (error: unknown) => {
@@ -115,17 +125,37 @@ export class Conversations {
 	stop(): void {
 		this.#listQuery?.unsubscribe();
 		this.#listQuery = null;
+		this.#rereadAt(null);
 		this.#window?.stop();
 		this.#window = null;
+		this.#sealed?.stop();
+		this.#sealed = null;
+	}
+
+	#rereadAt(at: number | null): void {
+		if (this.#unlockTimer) clearTimeout(this.#unlockTimer);
+		this.#unlockTimer = null;
+		if (at === null || !this.#listQuery) return;
+		this.#unlockTimer = setTimeout(
+			() => {
+				this.#unlockTimer = null;
+				void this.load();
+			},
+			Math.max(0, at - this.#now()),
+		);
 	}
 
 	/** Shows a conversation and marks it read. */
 	async open(peer: string): Promise<void> {
 		if (this.#window?.peer !== peer) {
 			this.#window?.stop();
-			const window = new MessageWindow(this.#db, peer, (row) => this.#view(row));
+			const window = new MessageWindow(this.#db, peer, (row) => this.#view(row), this.#now);
 			this.#window = window;
 			window.start();
+			this.#sealed?.stop();
+			const sealed = new SealedRows(this.#db, peer, (row) => this.#view(row), this.#now);
+			this.#sealed = sealed;
+			sealed.start();
 		}
 		await this.markRead(peer);
 	}
@@ -303,6 +333,8 @@ export class Conversations {
 		if (this.#window?.peer !== peer) return;
 		this.#window.stop();
 		this.#window = null;
+		this.#sealed?.stop();
+		this.#sealed = null;
 	}
 
 	/** Makes sure the conversation exists (a new conversation starts empty). */
@@ -374,14 +406,15 @@ export class Conversations {
 				if (m.state === 'cancelled') {
 					// Our own time-lock, cancelled from another device while this one was away.
 					if (m.direction === 'out' && row && row.status !== 'cancelled') {
-						puts.push({ ...row, status: 'cancelled' });
+						puts.push({ ...row, status: 'cancelled', order: orderOf(m) });
 						bumps.touch(m.peer);
 					}
 					continue;
 				}
 				let next: MessageRow;
 				if (m.direction === 'in') {
-					if (row && row.status !== 'sealed') continue;
+					// A placeholder (or one that a sync took for cancelled, racing its release) gives way to the message.
+					if (row && row.status !== 'sealed' && row.status !== 'cancelled') continue;
 					next = this.#rowOf(m);
 					fresh.push(m);
 					// Already read on another device (its marker came first): not unread here either.
@@ -484,31 +517,30 @@ export class Conversations {
 		return fresh;
 	}
 
-	/** Drops placeholders the hub no longer holds sealed and did not deliver: they were cancelled. */
+	/** Placeholders the hub no longer holds sealed and did not deliver were cancelled: they say so. */
 	async reconcileSealed(stillSealed: Set<string>): Promise<void> {
 		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
 			const stale = (await this.#db.messages.where('status').equals('sealed').toArray()).filter(
 				(row) => !stillSealed.has(row.id),
 			);
 			if (stale.length === 0) return;
-			await this.#db.messages.bulkDelete(stale.map((row) => row.id));
+			await this.#db.messages.bulkPut(stale.map(cancelledRow));
 			const bumps = new Bumps();
 			for (const row of stale) bumps.touch(row.peer);
 			await this.#applyBumps(bumps);
 		});
 	}
 
-	/** A time-lock cancelled by its sender: the recipient's placeholder goes, the sender's copy says so. */
+	/**
+	 * A time-lock cancelled by its sender: the recipient's placeholder and the sender's copy both say
+	 * so, where it was sent (it never opens, so it has no unlock place).
+	 */
 	async cancelled(id: string): Promise<void> {
 		await this.#db.transaction('rw', this.#db.messages, this.#db.conversations, async () => {
 			const row = await this.#db.messages.get(id);
 			if (!row) return;
-			if (row.direction === 'in') {
-				if (row.status !== 'sealed') return;
-				await this.#db.messages.delete(id);
-			} else {
-				await this.#db.messages.update(id, { status: 'cancelled' });
-			}
+			if (row.direction === 'in' && row.status !== 'sealed') return;
+			await this.#db.messages.put(cancelledRow(row));
 			const bumps = new Bumps();
 			bumps.touch(row.peer);
 			await this.#applyBumps(bumps);
@@ -624,10 +656,20 @@ export class Conversations {
 		};
 	}
 
-	async #readList(): Promise<ConversationView[]> {
+	/** The list, and when the clock next opens a time-lock of ours that a preview would then show. */
+	async #readList(): Promise<{ list: ConversationView[]; nextUnlock: number | null }> {
 		const rows = await this.#db.conversations.orderBy('lastAt').reverse().toArray();
 		const lasts = await this.#db.messages.bulkGet(rows.map((row) => row.lastId ?? ''));
-		return rows.map((row, i) => {
+		const now = this.#now();
+		let nextUnlock: number | null = null;
+		for (const [i, last] of lasts.entries()) {
+			// Rare: our own time-lock is the latest row and still closed; the preview is the one before it.
+			if (!last || !isStillLocked(last, now)) continue;
+			lasts[i] = await lastOfPeer(this.#db.messages, rows[i].peer, now, (passed) => {
+				if (canUnlock(passed)) nextUnlock = Math.min(nextUnlock ?? Infinity, passed.unlockAt ?? Infinity);
+			});
+		}
+		const list = rows.map((row, i) => {
 			const last = lasts[i];
 			return {
 				peer: row.peer,
@@ -637,6 +679,7 @@ export class Conversations {
 				timerMs: row.timerMs ?? null,
 			};
 		});
+		return { list, nextUnlock };
 	}
 
 	/** The view of a row: the same object as last time when the row did not change, so nothing re-renders. */
@@ -720,6 +763,11 @@ function sameRow(a: MessageRow, b: MessageRow): boolean {
 		a.expiresAt === b.expiresAt &&
 		a.text?.ciphertext === b.text?.ciphertext
 	);
+}
+
+/** A time-lock cancelled before it opened, placed where it was sent. */
+function cancelledRow(row: MessageRow): MessageRow {
+	return { ...row, status: 'cancelled', order: orderOf({ ...row, state: 'cancelled' }) };
 }
 
 function activityTime(m: DecodedMessage): number {

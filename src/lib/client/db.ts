@@ -1,7 +1,15 @@
 import { Dexie, type EntityTable, type Table } from 'dexie';
 import { fromB64, fromUtf8, openWithKey, sealWithKey, toB64, utf8 } from '../crypto';
 import type { ContactState, Envelope } from '../protocol';
-import type { MessageProblem, PinStore, PinnedKeys, SealedAccount, Verification } from '../sdk';
+import {
+	orderOf,
+	type MessageProblem,
+	type PinStore,
+	type PinnedKeys,
+	type SealedAccount,
+	type Verification,
+} from '../sdk';
+import { isPreviewable } from './timeline';
 
 /** Text sealed at rest with the account's localKey (crypto_secretbox), base64url. */
 export interface SealedText {
@@ -20,7 +28,7 @@ export type MessageStatus =
 	| 'read'
 	/** Outgoing, refused by the hub: `error` says why. */
 	| 'failed'
-	/** Outgoing time-lock that the sender cancelled before its unlock. */
+	/** A time-lock that its sender cancelled before its unlock (ours, or an announced one of the peer's). */
 	| 'cancelled'
 	/** Incoming, checked (text, or `problem` when a check failed). */
 	| 'received'
@@ -68,7 +76,7 @@ export interface ConversationRow {
 	peer: string;
 	lastAt: number;
 	unread: number;
-	/** The message that sits last in the conversation (the list's preview), kept by every write. */
+	/** The latest message the conversation shows (the list's preview, see `lastOfPeer`), kept by every write. */
 	lastId?: string | null;
 	/** Incoming messages up to this place (`orderOf`) are read, here or on another device of the account. */
 	readUpTo?: number;
@@ -210,6 +218,23 @@ export class AccountDb extends Dexie {
 		});
 		// 6 (filesui): files being sent (resumable after a reload), and offline copies of downloaded files.
 		this.version(6).stores({ uploads: 'id, peer', fileCopies: 'fileId, at', fileChunks: '[fileId+n]' });
+		// 7 (convo): a cancelled time-lock sits where it was sent, not at an unlock that never comes; the
+		// preview is the latest row shown, never a sealed placeholder.
+		this.version(7)
+			.stores({})
+			.upgrade(async (tx) => {
+				const messages = tx.table<MessageRow, string>('messages');
+				await messages
+					.where('status')
+					.equals('cancelled')
+					.modify((row) => {
+						row.order = orderOf({ ...row, state: 'cancelled' });
+					});
+				const conversations = tx.table<ConversationRow, string>('conversations');
+				const rows = await conversations.toArray();
+				for (const row of rows) row.lastId = (await lastOfPeer(messages, row.peer))?.id ?? null;
+				await conversations.bulkPut(rows);
+			});
 	}
 
 	async sealedAccount(): Promise<SealedAccount | undefined> {
@@ -250,12 +275,28 @@ export class AccountDb extends Dexie {
 	}
 }
 
-/** The message with the highest place in `peer`'s conversation. */
+/**
+ * The message with the highest place in `peer`'s conversation that can be its preview at `hubNow`
+ * (no sealed placeholder, no time-lock of ours still closed then). Without `hubNow`,
+ * our own closed time-locks count: the list then looks again when the clock passes them.
+ */
 export function lastOfPeer(
 	messages: Table<MessageRow, string> | EntityTable<MessageRow, 'id'>,
 	peer: string,
+	hubNow = Infinity,
+	/** Told of each row passed over on the way. */
+	passed: (row: MessageRow) => void = () => {},
 ): Promise<MessageRow | undefined> {
-	return messages.where('[peer+order]').between([peer, Dexie.minKey], [peer, Dexie.maxKey]).last();
+	return messages
+		.where('[peer+order]')
+		.between([peer, Dexie.minKey], [peer, Dexie.maxKey])
+		.reverse()
+		.filter((row) => {
+			const shown = isPreviewable(row, hubNow);
+			if (!shown) passed(row);
+			return shown;
+		})
+		.first();
 }
 
 export function accountDbName(username: string): string {

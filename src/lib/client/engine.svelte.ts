@@ -1,4 +1,4 @@
-import { decodePublicIdentity, fromB64, safetyNumber } from '../crypto';
+import { decodePublicIdentity, fromB64, safetyNumber, utf8 } from '../crypto';
 import type { SessionEnded } from '../protocol';
 import {
 	ProtocolError,
@@ -28,6 +28,7 @@ import {
 	readMarkerOf,
 	readReceiptOf,
 	receiptsSettingOf,
+	sendFile,
 	type Account,
 	type DecodedMessage,
 	type HubApi,
@@ -391,6 +392,14 @@ export class ChatEngine {
 		const alert = this.keyAlert(peer);
 		if (alert) throw alert;
 		await this.uploads.attach(peer, files, options, this.connection.clock.exact());
+	}
+
+	/**
+	 * Sends text too long for one message as a UTF-8 `.txt` file (encrypted like any file), with the
+	 * composer's time-lock if one is set: an upload like any attachment (progress, resume, retry).
+	 */
+	async sendTextAsFile(peer: string, text: string, name: string, options: ComposeOptions): Promise<void> {
+		await this.attach(peer, [new File([text], name, { type: 'text/plain' })], options);
 	}
 
 	async cancelLock(id: string): Promise<void> {

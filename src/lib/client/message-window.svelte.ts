@@ -1,12 +1,15 @@
 import { Dexie, liveQuery, type Subscription } from 'dexie';
 import type { MessageView } from './conversations.svelte';
 import type { AccountDb, MessageRow } from './db';
-import { WINDOW_MAX, WINDOW_PAGE } from './timeline';
+import { WINDOW_MAX, WINDOW_PAGE, canUnlock, isSealedApart } from './timeline';
 
 /**
  * A bounded window onto one conversation's history, following the database (`liveQuery`): it
  * opens at the latest messages, grows as the reader scrolls up until WINDOW_MAX rows, then slides,
  * so a conversation of 100,000 messages puts no more rows on screen than one of 200.
+ *
+ * Time-locks still closed are not in it (they show apart, see SealedRows): one of ours joins it,
+ * at its unlock place, when the hub's clock passes its unlock time.
  */
 export class MessageWindow {
 	readonly peer: string;
@@ -21,11 +24,20 @@ export class MessageWindow {
 	#query: Subscription | null = null;
 	/** True from a move until the moved window is first read, so scrolling does not stack moves. */
 	#moving = $state(false);
+	readonly #now: () => number;
+	/** Reads the window again when the clock opens the next of our time-locks it leaves out. */
+	#unlockTimer: ReturnType<typeof setTimeout> | null = null;
 
-	constructor(db: AccountDb, peer: string, toView: (row: MessageRow) => MessageView) {
+	constructor(
+		db: AccountDb,
+		peer: string,
+		toView: (row: MessageRow) => MessageView,
+		now: () => number = Date.now,
+	) {
 		this.#db = db;
 		this.peer = peer;
 		this.#toView = toView;
+		this.#now = now;
 	}
 
 	/** The rows on screen, oldest first. */
@@ -59,6 +71,7 @@ export class MessageWindow {
 	stop(): void {
 		this.#query?.unsubscribe();
 		this.#query = null;
+		this.#followAt(null);
 	}
 
 	/** Shows older messages above: the window grows up to WINDOW_MAX rows, then slides up. */
@@ -80,7 +93,9 @@ export class MessageWindow {
 		this.#moving = true;
 		let next: MessageRow[];
 		try {
+			const now = this.#now();
 			next = await this.#range(upper, 'above')
+				.filter((row) => !isSealedApart(row, now))
 				.limit(WINDOW_PAGE + 1)
 				.toArray();
 		} finally {
@@ -124,22 +139,43 @@ export class MessageWindow {
 		const size = this.#size;
 		const upper = this.#upper;
 		this.#query = liveQuery(async () => {
+			const now = this.#now();
+			let nextUnlock: number | null = null;
 			const rows = await this.#range(upper, 'upTo')
 				.reverse()
+				.filter((row) => {
+					if (!isSealedApart(row, now)) return true;
+					if (canUnlock(row)) nextUnlock = Math.min(nextUnlock ?? Infinity, row.unlockAt ?? Infinity);
+					return false;
+				})
 				.limit(size + 1)
 				.toArray();
-			return { rows: rows.slice(0, size).reverse(), hasOlder: rows.length > size };
+			return { rows: rows.slice(0, size).reverse(), hasOlder: rows.length > size, nextUnlock };
 		}).subscribe({
-			next: ({ rows, hasOlder }) => {
+			next: ({ rows, hasOlder, nextUnlock }) => {
 				this.#rows = rows.map(this.#toView);
 				this.#hasOlder = hasOlder;
 				this.#loaded = true;
 				this.#moving = false;
+				this.#followAt(nextUnlock);
 			},
 			error: (error: unknown) => {
 				this.#moving = false;
 				console.error('hourglass: reading the conversation failed', error);
 			},
 		});
+	}
+
+	#followAt(at: number | null): void {
+		if (this.#unlockTimer) clearTimeout(this.#unlockTimer);
+		this.#unlockTimer = null;
+		if (at === null || !this.#query) return;
+		this.#unlockTimer = setTimeout(
+			() => {
+				this.#unlockTimer = null;
+				this.#follow();
+			},
+			Math.max(0, at - this.#now()),
+		);
 	}
 }

@@ -34,5 +34,27 @@ export function canUnlock(m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt
 	);
 }
 
+/**
+ * Whether a row shows apart from the timeline, in the sealed section: a time-lock still closed,
+ * unless the hub refused it (that one stays in the timeline with the hub's reason).
+ */
+export function isSealedApart(
+	m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt' | 'releasedAt'>,
+	hubNow: number,
+): boolean {
+	return m.status !== 'failed' && isStillLocked(m, hubNow);
+}
+
+/**
+ * Whether a row can be a conversation's preview: anything the timeline shows (a message, a timer
+ * line), not an announced placeholder or our own time-lock while closed (they say nothing yet).
+ */
+export function isPreviewable(
+	m: Pick<MessageRow, 'status' | 'direction' | 'unlockAt' | 'releasedAt'>,
+	hubNow: number,
+): boolean {
+	return !isStillLocked(m, hubNow);
+}
+
 // Read markers carry places in this order, so the SDK (and the CLI) must compute it alike.
-export { orderOf } from '../sdk/readstate';
+export { inTimelineOrder, orderOf } from '../sdk/readstate';

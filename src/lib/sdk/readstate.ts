@@ -2,9 +2,34 @@ import { LIMITS, ProtocolError } from '../protocol';
 import { isRetryable } from './retry';
 import type { DecodedMessage, Messenger } from './messenger';
 
-/** A time-lock takes its place at its unlock time; anything else at the hub's storage time. */
-export function orderOf(m: { unlockAt: number | null; storedAt: number | null; sentAt: number }): number {
+/**
+ * A time-lock takes its place at its unlock time; anything else (a cancelled time-lock too, which
+ * never opens) at the hub's storage time, else the send time.
+ */
+export function orderOf(m: {
+	unlockAt: number | null;
+	storedAt: number | null;
+	sentAt: number;
+	state?: string;
+}): number {
+	if (m.state === 'cancelled') return m.storedAt ?? m.sentAt;
 	return m.unlockAt ?? m.storedAt ?? m.sentAt;
+}
+
+/**
+ * Messages as a conversation shows them: the timeline in place order (`orderOf`), and apart from it
+ * our own time-locks still closed at `hubNow`, soonest first. The PWA and the CLI show this order.
+ */
+export function inTimelineOrder<T extends Pick<DecodedMessage, 'unlockAt' | 'storedAt' | 'sentAt' | 'state'>>(
+	messages: T[],
+	hubNow: number,
+): { timeline: T[]; sealed: T[] } {
+	const closed = (m: T) => m.state === 'locked' && m.unlockAt !== null && m.unlockAt > hubNow;
+	const byPlace = (a: T, b: T) => orderOf(a) - orderOf(b);
+	return {
+		timeline: messages.filter((m) => !closed(m)).sort(byPlace),
+		sealed: messages.filter(closed).sort(byPlace),
+	};
 }
 
 /** A read marker from one of this account's own devices, or null for anything else. */

@@ -1,4 +1,4 @@
-import { decodePublicIdentity, fromB64, safetyNumber, utf8 } from '../crypto';
+import { decodePublicIdentity, fromB64, safetyNumber } from '../crypto';
 import type { SessionEnded } from '../protocol';
 import {
 	ProtocolError,
@@ -28,7 +28,6 @@ import {
 	readMarkerOf,
 	readReceiptOf,
 	receiptsSettingOf,
-	sendFile,
 	type Account,
 	type DecodedMessage,
 	type HubApi,

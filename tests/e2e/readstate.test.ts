@@ -108,7 +108,7 @@ describe('read state across devices, in the browser', () => {
 		});
 		const shown = () =>
 			tablet.page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications);
-		const toasts = tablet.page.getByRole('region', { name: 'Notifications' }).getByRole('status');
+		const toasts = tablet.page.getByRole('region', { name: 'Status messages' }).getByRole('status');
 
 		await signIn(tablet);
 		const row = tablet.page.locator(`[data-peer="${bob.name}"]`);

@@ -9,12 +9,8 @@ import {
 	type DownloadFeed,
 	type DownloadStart,
 } from '../lib/client/files-sw';
-import {
-	OPEN_CONVERSATION,
-	notificationOfPush,
-	pushData,
-	type OpenConversation,
-} from '../lib/client/push-message';
+import { OPEN_CONVERSATION, type OpenConversation } from '../lib/client/conversation-path';
+import { notificationOfPush, pushData } from '../lib/client/push-message';
 
 /**
  * Offline shell: the built app and the static files are cached at install, so the app opens with no

@@ -151,7 +151,8 @@ describe('time-locks in their place', () => {
 		await mine.waitFor({ timeout: 10_000 });
 		expect((await mine.textContent())?.trim()).toContain('You cancelled this time-locked message');
 		expect(await mine.textContent()).not.toMatch(/Sent|Locked|unlocks/);
-		expect(await messageLog(alice).getByText(text).count()).toBe(0);
+		// The sealed item goes once the lock list is refreshed after the cancel.
+		await expect.poll(() => messageLog(alice).getByText(text).count(), { timeout: 10_000 }).toBe(0);
 
 		const theirs = timeline(bob).locator('li[data-status="cancelled"]');
 		await theirs.waitFor({ timeout: 10_000 });

@@ -1,4 +1,4 @@
-import { conversationPath } from './push-message';
+import { conversationPath } from './conversation-path';
 
 export type ToastKind = 'info' | 'unlock';
 

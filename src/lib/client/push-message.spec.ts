@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-	conversationPath,
-	isOpenConversation,
-	notificationOfPush,
-	pushData,
-	OPEN_CONVERSATION,
-} from './push-message';
+import { conversationPath, isOpenConversation, OPEN_CONVERSATION } from './conversation-path';
+import { notificationOfPush, pushData } from './push-message';
 
 describe('notificationOfPush', () => {
 	it('says who wrote, and nothing more, and opens their conversation', () => {

@@ -1,13 +1,5 @@
 import { PushMessage } from '../protocol';
-
-/** The message the service worker posts to a window to open a conversation there (no reload). */
-export const OPEN_CONVERSATION = 'hourglass:open-conversation';
-
-export interface OpenConversation {
-	type: typeof OPEN_CONVERSATION;
-	/** The path to open, under the app's scope: `chat/<peer>`, or `chat` for the list. */
-	path: string;
-}
+import { conversationPath } from './conversation-path';
 
 export interface SystemNotification {
 	title: string;
@@ -15,11 +7,6 @@ export interface SystemNotification {
 	tag: string;
 	/** Opened by a click, relative to the app's scope. */
 	path: string;
-}
-
-/** The path of a conversation, relative to the app's scope. */
-export function conversationPath(peer: string | null): string {
-	return peer === null ? 'chat' : `chat/${encodeURIComponent(peer)}`;
 }
 
 /**
@@ -42,13 +29,4 @@ export function pushData(text: () => string): unknown {
 	} catch {
 		return null;
 	}
-}
-
-export function isOpenConversation(data: unknown): data is OpenConversation {
-	return (
-		typeof data === 'object' &&
-		data !== null &&
-		(data as { type?: unknown }).type === OPEN_CONVERSATION &&
-		typeof (data as { path?: unknown }).path === 'string'
-	);
 }

@@ -158,7 +158,7 @@ export class ReadSync {
 		for (const [peer, upTo] of [...this.#markers]) {
 			if (!this.#messenger.socket.connected) return;
 			const sent = await this.#attempt(() => this.#messenger.sendControl(me, { type: 'read', peer, upTo }));
-			if (sent === 'again') return;
+			if (sent === 'again') return this.#retryLater();
 			// A later read of the same conversation, queued meanwhile, stays for the next flush.
 			if (this.#markers.get(peer) === upTo) this.#markers.delete(peer);
 		}
@@ -169,11 +169,23 @@ export class ReadSync {
 				const sent = await this.#attempt(() =>
 					this.#messenger.sendControl(peer, { type: 'read-receipt', ids }),
 				);
-				if (sent === 'again') return;
+				if (sent === 'again') return this.#retryLater();
 				for (const id of ids) queued.delete(id);
 			}
 			this.#receipts.delete(peer);
 		}
+	}
+
+	/**
+	 * A send that may succeed later (no answer in time on a busy hub, a fault, too fast) is tried
+	 * again after a pause while the socket stays up: otherwise the marker would wait for the next
+	 * read or reconnect, and the account's other devices would keep showing the messages unread.
+	 */
+	#retryLater(): void {
+		this.#timer ??= setTimeout(() => {
+			this.#timer = null;
+			void this.flush();
+		}, this.#delayMs * 4);
 	}
 
 	/**

@@ -7,6 +7,7 @@ import {
 	DESKTOP,
 	PHONE,
 	addContact,
+	firstMessage,
 	launchChromium,
 	messageLog,
 	openConversation,
@@ -14,7 +15,6 @@ import {
 	register,
 	screenshot,
 	send,
-	startConversation,
 	uniqueName,
 	type Person,
 } from './support';
@@ -34,11 +34,7 @@ beforeAll(async () => {
 	await register(bob);
 	await addContact(alice, bob.name);
 	await addContact(bob, alice.name);
-	await startConversation(alice, bob.name);
-	await send(alice, 'Hello from the text tests.');
-	await bob.page.locator(`[data-peer="${alice.name}"]`).waitFor({ timeout: 15_000 });
-	await openConversation(bob, alice.name);
-	await messageLog(bob).getByText('Hello from the text tests.').waitFor({ timeout: 15_000 });
+	await firstMessage(alice, bob, 'Hello from the text tests.');
 }, 120_000);
 
 afterAll(async () => {

@@ -4,14 +4,13 @@ import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	DESKTOP,
 	addContact,
+	firstMessage,
 	launchChromium,
 	messageLog,
-	openConversation,
 	openPerson,
 	register,
 	screenshot,
 	send,
-	startConversation,
 	toLocalInput,
 	uniqueName,
 	type Person,
@@ -31,11 +30,7 @@ beforeAll(async () => {
 	await register(bob);
 	await addContact(alice, bob.name);
 	await addContact(bob, alice.name);
-	await startConversation(alice, bob.name);
-	await send(alice, 'First, before any lock.');
-	await bob.page.locator(`[data-peer="${alice.name}"]`).waitFor({ timeout: 15_000 });
-	await openConversation(bob, alice.name);
-	await timeline(bob).getByText('First, before any lock.').waitFor({ timeout: 15_000 });
+	await firstMessage(alice, bob, 'First, before any lock.', timeline);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /**
@@ -143,6 +143,23 @@ export async function openConversation(person: Person, peer: string): Promise<vo
 export async function send(person: Person, text: string): Promise<void> {
 	await person.page.getByLabel('Message', { exact: true }).fill(text);
 	await person.page.getByLabel('Message', { exact: true }).press('Enter');
+}
+
+/**
+ * The first exchange most tests start from: `from` writes `text` to `to` in a new conversation, and
+ * `to` opens it from the chat list and sees it there (`where` narrows the place, e.g. the timeline).
+ */
+export async function firstMessage(
+	from: Person,
+	to: Person,
+	text: string,
+	where: (person: Person) => Locator = messageLog,
+): Promise<void> {
+	await startConversation(from, to.name);
+	await send(from, text);
+	await to.page.locator(`[data-peer="${from.name}"]`).waitFor({ timeout: 15_000 });
+	await openConversation(to, from.name);
+	await where(to).getByText(text).waitFor({ timeout: 15_000 });
 }
 
 /** The conversation's message list (the live log), where a message shows once it is readable. */

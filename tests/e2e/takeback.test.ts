@@ -5,13 +5,12 @@ import {
 	DESKTOP,
 	PHONE,
 	dumpDatabase,
+	firstMessage,
 	launchChromium,
 	messageLog,
-	openConversation,
 	openPerson,
 	register,
 	send,
-	startConversation,
 	uniqueName,
 	type Person,
 } from './support';
@@ -34,11 +33,7 @@ beforeAll(async () => {
 	bob = await openPerson(browser, hub.url, uniqueName('bob'), PHONE);
 	await register(alice);
 	await register(bob);
-	await startConversation(alice, bob.name);
-	await send(alice, 'Hello Bob.');
-	await bob.page.locator(`[data-peer="${alice.name}"]`).waitFor({ timeout: 15_000 });
-	await openConversation(bob, alice.name);
-	await messageLog(bob).getByText('Hello Bob.').waitFor();
+	await firstMessage(alice, bob, 'Hello Bob.');
 });
 
 afterAll(async () => {

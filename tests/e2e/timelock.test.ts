@@ -4,6 +4,7 @@ import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	DESKTOP,
 	PHONE,
+	firstMessage,
 	launchChromium,
 	messageLog,
 	openConversation,
@@ -11,7 +12,6 @@ import {
 	register,
 	screenshot,
 	send,
-	startConversation,
 	toLocalInput,
 	uniqueName,
 	type Person,
@@ -34,11 +34,7 @@ beforeAll(async () => {
 	bob = await openPerson(browser, hub.url, uniqueName('bob'), PHONE, { clockSkewMs: BOB_CLOCK_SKEW_MS });
 	await register(alice);
 	await register(bob);
-	await startConversation(alice, bob.name);
-	await send(alice, 'Something is coming.');
-	await bob.page.locator(`[data-peer="${alice.name}"]`).waitFor({ timeout: 15_000 });
-	await openConversation(bob, alice.name);
-	await messageLog(bob).getByText('Something is coming.').waitFor();
+	await firstMessage(alice, bob, 'Something is coming.');
 	// Set once: if Bob's page ever reloaded, this would be gone.
 	await bob.page.evaluate(() => {
 		(window as unknown as { noReload: boolean }).noReload = true;

@@ -5,13 +5,12 @@ import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	DESKTOP,
 	PHONE,
+	firstMessage,
 	launchChromium,
 	messageLog,
-	openConversation,
 	openPerson,
 	register,
 	send,
-	startConversation,
 	uniqueName,
 	type Person,
 } from './support';
@@ -28,11 +27,7 @@ beforeAll(async () => {
 	bob = await openPerson(browser, hub.url, uniqueName('bob'), PHONE);
 	await register(alice);
 	await register(bob);
-	await startConversation(alice, bob.name);
-	await send(alice, 'First contact.');
-	await bob.page.locator(`[data-peer="${alice.name}"]`).waitFor({ timeout: 15_000 });
-	await openConversation(bob, alice.name);
-	await messageLog(bob).getByText('First contact.').waitFor();
+	await firstMessage(alice, bob, 'First contact.');
 });
 
 afterAll(async () => {

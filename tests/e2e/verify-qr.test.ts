@@ -10,11 +10,10 @@ import { startTestHub, type TestHub } from '../helpers/hub';
 import {
 	DESKTOP,
 	PHONE,
-	launchChromium,
-	messageLog,
-	openConversation,
-	openPerson,
 	addContact,
+	firstMessage,
+	launchChromium,
+	openPerson,
 	register,
 	screenshot,
 	send,
@@ -67,11 +66,7 @@ beforeAll(async () => {
 	await register(bob);
 	await register(carol);
 	await addContact(bob, alice.name);
-	await startConversation(alice, bob.name);
-	await send(alice, 'Shall we verify?');
-	await bob.page.locator(`[data-peer="${alice.name}"]`).waitFor({ timeout: 15_000 });
-	await openConversation(bob, alice.name);
-	await messageLog(bob).getByText('Shall we verify?').waitFor();
+	await firstMessage(alice, bob, 'Shall we verify?');
 	await startConversation(carol, bob.name);
 }, 120_000);
 

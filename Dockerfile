@@ -43,4 +43,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "bin/healthcheck.js"]
 # tsx as a loader inside one Node process (not the tsx CLI, which adds a parent process), so
 # `docker stop`'s SIGTERM reaches the hub itself, which then stops the database it started.
-CMD ["node", "--import", "tsx", "server/main.ts"]
+# --max-semi-space-size: see HUB_NODE_FLAGS in tests/helpers/hub.ts (the same flags in tests and benches).
+CMD ["node", "--max-semi-space-size=4", "--import", "tsx", "server/main.ts"]

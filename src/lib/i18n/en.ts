@@ -114,6 +114,22 @@ export const en = {
 	'new.label': 'New conversation',
 	'new.placeholder': 'their username',
 	'new.start': 'Start',
+	'notif.allow': 'Allow notifications',
+	'notif.default': 'not allowed yet',
+	'notif.denied': 'blocked for this site (change it in the browser’s site settings)',
+	'notif.granted': 'allowed on this device',
+	'notif.heading': 'Notifications',
+	'notif.hint':
+		'While the app is open, new messages show inside it; a system notification says who wrote when you are looking elsewhere. It never shows what they wrote.',
+	'notif.noPush':
+		'This browser cannot get notifications while the app is closed (on an iPhone or iPad, add Hourglass to the home screen first).',
+	'notif.push': 'Notifications when the app is closed',
+	'notif.pushHint':
+		'For this device only. The hub asks your browser’s push service (Google, Mozilla, Apple or Microsoft) to wake it with "New message from …", encrypted so that only this browser reads the name: the push service learns when something arrives, never from whom or what.',
+	'notif.state': 'Notifications: {state}.',
+	'notif.systemError': 'System notifications could not be shown: {reason}',
+	'notif.test': 'Show a test notification',
+	'notif.unsupported': 'not available in this browser',
 	'problem.keyChanged': 'This message could not be verified: the sender’s keys have changed.',
 	'problem.unverified': 'This message could not be verified.',
 	'push.from': 'New message from {name}',

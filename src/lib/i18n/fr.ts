@@ -123,6 +123,22 @@ export const fr: Translation<typeof en> = {
 	'new.label': 'Nouvelle conversation',
 	'new.placeholder': 'son nom d’utilisateur',
 	'new.start': 'Commencer',
+	'notif.allow': 'Autoriser les notifications',
+	'notif.default': 'pas encore autorisées',
+	'notif.denied': 'bloquées pour ce site (modifiez-le dans les paramètres du site du navigateur)',
+	'notif.granted': 'autorisées sur cet appareil',
+	'notif.heading': 'Notifications',
+	'notif.hint':
+		'Quand l’application est ouverte, les nouveaux messages s’y affichent ; une notification système indique qui a écrit si vous regardez ailleurs. Elle ne montre jamais ce qui a été écrit.',
+	'notif.noPush':
+		'Ce navigateur ne peut pas recevoir de notifications quand l’application est fermée (sur iPhone ou iPad, ajoutez d’abord Hourglass à l’écran d’accueil).',
+	'notif.push': 'Notifications quand l’application est fermée',
+	'notif.pushHint':
+		'Pour cet appareil seulement. Le hub demande au service de notifications de votre navigateur (Google, Mozilla, Apple ou Microsoft) de le réveiller avec « Nouveau message de … », chiffré pour que seul ce navigateur lise le nom : le service apprend quand quelque chose arrive, jamais de qui ni quoi.',
+	'notif.state': 'Notifications : {state}.',
+	'notif.systemError': 'Les notifications système n’ont pas pu s’afficher : {reason}',
+	'notif.test': 'Afficher une notification de test',
+	'notif.unsupported': 'indisponibles dans ce navigateur',
 	'problem.keyChanged': 'Ce message n’a pas pu être vérifié : les clés de l’expéditeur ont changé.',
 	'problem.unverified': 'Ce message n’a pas pu être vérifié.',
 	'push.from': 'Nouveau message de {name}',

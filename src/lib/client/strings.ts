@@ -5,7 +5,7 @@ import { DISAPPEARING_CHOICES, type DisappearingChoice } from '../protocol/limit
 import { ApiError, KeyChangedError } from '../sdk/errors';
 import type { MessageKey } from '../i18n/en';
 import type { MessageProblem } from '../sdk/messenger';
-import { i18n, t } from '../i18n';
+import { formatLocale, t } from '../i18n';
 
 /** The catalog key of what the user reads for each refusal the hub can give. Clients switch on the code, never the message. */
 const ERROR_TEXT: Partial<Record<ErrorCode, MessageKey>> = {
@@ -58,7 +58,7 @@ export function problemText(problem: Problem): string {
 /** Date and time formats of the current language, made once per language and style. */
 const formats = new Map<string, Intl.DateTimeFormat>();
 function dateFormat(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-	const locale = i18n.locale;
+	const locale = formatLocale();
 	const id = `${locale} ${JSON.stringify(options)}`;
 	let format = formats.get(id);
 	if (!format) {
@@ -89,7 +89,7 @@ export function formatDateTime(ms: number): string {
 
 /** A number written the way the current language writes it ("16,000", "16 000"). */
 export function formatNumber(n: number): string {
-	return n.toLocaleString(i18n.locale);
+	return n.toLocaleString(formatLocale());
 }
 
 /** Time left as "2 d 03:04:05", "03:04:05" or "04:05" ("2 j 03:04:05" in French). */
@@ -120,7 +120,7 @@ type Unit = 'second' | 'minute' | 'hour' | 'day' | 'week';
 
 /** "3 minutes", "1 jour": a length in whole units, with the language's plural rules (Intl). */
 function duration(count: number, unit: Unit): string {
-	return new Intl.NumberFormat(i18n.locale, { style: 'unit', unit, unitDisplay: 'long' }).format(count);
+	return new Intl.NumberFormat(formatLocale(), { style: 'unit', unit, unitDisplay: 'long' }).format(count);
 }
 
 /** Spoken form of a countdown, for screen readers. */
@@ -182,5 +182,5 @@ export function formatBytes(bytes: number): string {
 		value /= 1024;
 		unit += 1;
 	}
-	return `${value.toLocaleString(i18n.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${units[unit]}`;
+	return `${value.toLocaleString(formatLocale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${units[unit]}`;
 }

@@ -90,6 +90,16 @@ export const i18n = {
 	},
 };
 
+/**
+ * The tag dates and numbers are formatted with: the browser's own variant of the active language
+ * ("en-GB" writes 13:35, "en-US" 1:35 PM), else the language alone.
+ */
+export function formatLocale(): string {
+	const locale = i18n.locale;
+	const tags = typeof navigator === 'undefined' ? [] : navigator.languages;
+	return tags.find((tag) => tag.toLowerCase().split('-')[0] === locale) ?? locale;
+}
+
 /** The text of `key` in the current language, its `{placeholders}` filled; plurals take `count`. */
 export function t(key: MessageKey, params?: Params): string {
 	subscribe();

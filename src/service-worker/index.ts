@@ -11,6 +11,10 @@ import {
 } from '../lib/client/files-sw';
 import { OPEN_CONVERSATION, type OpenConversation } from '../lib/client/conversation-path';
 import { notificationOfPush, pushData } from '../lib/client/push-message';
+import { translator } from '../lib/i18n/catalog';
+import { en } from '../lib/i18n/en';
+import { fr } from '../lib/i18n/fr';
+import { workerLocale } from '../lib/i18n/worker-locale';
 
 /**
  * Offline shell: the built app and the static files are cached at install, so the app opens with no
@@ -153,13 +157,16 @@ self.addEventListener('fetch', (event) => {
  * from alice" and puts a plain badge on the icon; the app counts exactly once it opens.
  */
 self.addEventListener('push', (event) => {
-	const shown = notificationOfPush(pushData(() => event.data?.text() ?? ''));
+	const data = pushData(() => event.data?.text() ?? '');
 	event.waitUntil(
 		Promise.all([
-			self.registration.showNotification(shown.title, {
-				tag: shown.tag,
-				icon: new URL('icon-192.png', self.registration.scope).href,
-				data: { path: shown.path },
+			workerLocale(self.navigator.languages).then((locale) => {
+				const shown = notificationOfPush(data, translator(locale, { en, fr }));
+				return self.registration.showNotification(shown.title, {
+					tag: shown.tag,
+					icon: new URL('icon-192.png', self.registration.scope).href,
+					data: { path: shown.path },
+				});
 			}),
 			// Optional: the notification is what matters, and a platform without badges refuses this.
 			'setAppBadge' in self.navigator ? self.navigator.setAppBadge().catch(() => undefined) : undefined,

@@ -54,12 +54,12 @@ export async function openPerson(
 	baseUrl: string,
 	name: string,
 	viewport: { width: number; height: number },
-	options: { clockSkewMs?: number; bypassCSP?: boolean } = {},
+	options: { clockSkewMs?: number; bypassCSP?: boolean; locale?: string } = {},
 ): Promise<Person> {
 	const context = await browser.newContext({
 		viewport,
 		baseURL: baseUrl,
-		locale: 'en-GB',
+		locale: options.locale ?? 'en-GB',
 		timezoneId: 'UTC',
 		// Only to inject a test tool (axe-core) into the page; the app itself runs under its CSP.
 		bypassCSP: options.bypassCSP ?? false,

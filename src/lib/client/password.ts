@@ -1,5 +1,6 @@
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { LIMITS } from '../protocol/limits';
+import { t } from '../i18n';
 
 export interface Strength {
 	/** 0 (guessed at once) to 4 (very hard to guess). */
@@ -13,7 +14,7 @@ export interface Strength {
 	reason: string | null;
 }
 
-const LABELS = ['Very weak', 'Weak', 'Fair', 'Strong', 'Very strong'] as const;
+const LABELS = ['strength.0', 'strength.1', 'strength.2', 'strength.3', 'strength.4'] as const;
 /** Below this zxcvbn score a password is refused: common, breached-pattern or easy to guess. */
 const MIN_SCORE = 3;
 
@@ -52,14 +53,14 @@ export async function checkStrength(password: string, userInputs: string[] = [])
 	const tooShort = password.length < LIMITS.passwordMin;
 	const tooLong = password.length > LIMITS.passwordMax;
 	let reason: string | null = null;
-	if (tooShort) reason = `Use at least ${LIMITS.passwordMin} characters.`;
-	else if (tooLong) reason = `Use at most ${LIMITS.passwordMax} characters.`;
+	if (tooShort) reason = t('strength.min', { n: LIMITS.passwordMin });
+	else if (tooLong) reason = t('strength.max', { n: LIMITS.passwordMax });
 	else if (score < MIN_SCORE) {
-		reason = result.feedback.warning ?? 'This password is too easy to guess. Add a few uncommon words.';
+		reason = result.feedback.warning ?? t('strength.guessable');
 	}
 	return {
 		score,
-		label: LABELS[score],
+		label: t(LABELS[score]),
 		warning: result.feedback.warning,
 		suggestions: result.feedback.suggestions,
 		acceptable: reason === null,

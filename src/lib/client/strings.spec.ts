@@ -1,7 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseLanguage } from '../i18n';
 import { ProtocolError } from '../protocol';
 import { ApiError } from '../sdk';
-import { describeCountdown, errorText, formatCoarseCountdown, formatCountdown, timerLabel } from './strings';
+import {
+	describeCountdown,
+	errorText,
+	formatCoarseCountdown,
+	formatCountdown,
+	formatExact,
+	formatWhen,
+	timerLabel,
+} from './strings';
 
 describe('formatCoarseCountdown', () => {
 	it('shows hours and minutes left, rounded up to the minute; from a day on, days and whole hours', () => {
@@ -77,5 +86,38 @@ describe('timerLabel', () => {
 		expect(timerLabel(45_000, null)).toBe('45 seconds');
 		expect(timerLabel(3 * 3_600_000, null)).toBe('3 hours');
 		expect(timerLabel(3 * 86_400_000, null)).toBe('3 days');
+	});
+});
+
+describe('in French', () => {
+	beforeAll(async () => {
+		await chooseLanguage('fr');
+	});
+	afterAll(async () => {
+		await chooseLanguage('en');
+	});
+
+	it('formats a date the French way', () => {
+		const at = new Date(2026, 11, 7, 14, 5, 9).getTime();
+		expect(formatExact(at)).toBe('07/12/2026 14:05:09');
+		expect(formatWhen(at, new Date(2026, 0, 1).getTime())).toBe('7 déc. 2026, 14:05');
+	});
+
+	it('says lengths and countdowns with French words and plurals', () => {
+		expect(describeCountdown(1_000)).toBe('1\u00a0seconde');
+		expect(describeCountdown(3 * 86_400_000)).toBe('3\u00a0jours');
+		expect(formatCountdown(2 * 86_400_000 + 3_723_000)).toBe('2 j 01:02:03');
+		expect(timerLabel(null, null)).toBe('désactivé');
+		expect(errorText(new ApiError('RATE_LIMITED', 'x', 429, 42))).toBe(
+			'Trop de tentatives. Réessayez dans 42\u00a0secondes.',
+		);
+	});
+});
+
+describe('in English', () => {
+	it('formats a date the English way', () => {
+		const at = new Date(2026, 11, 7, 14, 5, 9).getTime();
+		expect(formatExact(at)).toBe('12/7/26, 2:05:09 PM');
+		expect(formatWhen(at, new Date(2026, 0, 1).getTime())).toBe('Dec 7, 2026, 2:05 PM');
 	});
 });

@@ -3,41 +3,39 @@
 import { ProtocolError, type ErrorCode } from '../protocol/errors';
 import { DISAPPEARING_CHOICES, type DisappearingChoice } from '../protocol/limits';
 import { ApiError, KeyChangedError } from '../sdk/errors';
+import type { MessageKey } from '../i18n/en';
+import type { MessageProblem } from '../sdk/messenger';
+import { formatLocale, t } from '../i18n';
 
-/** What the user reads for each refusal the hub can give. Clients switch on the code, never the message. */
-const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
-	USERNAME_TAKEN: 'That username is already taken. Choose another one.',
-	INVALID_CREDENTIALS: 'Wrong username or password.',
-	RATE_LIMITED: 'Too many attempts. Wait a minute, then try again.',
-	LOCKED_OUT:
-		'Too many failed sign-ins: this account is locked for devices the hub does not know. A device that signed in to it before still can.',
-	UNAVAILABLE: 'The hub cannot be reached. Check your connection and try again.',
-	UNAUTHENTICATED: 'Your session has ended. Sign in again.',
-	NOT_FOUND: 'There is no user with that name.',
-	UNKNOWN_RECIPIENT: 'There is no user with that name.',
-	PAYLOAD_TOO_LARGE: 'This message is too long.',
-	BAD_SIGNATURE: 'The hub refused the message signature.',
-	UNLOCK_IN_PAST: 'The unlock time must be in the future.',
-	UNLOCK_TOO_FAR: 'The unlock time is too far ahead (at most 10 years).',
-	NOT_CANCELLABLE: 'This message can no longer be cancelled.',
-	ALREADY_RELEASED: 'Too late: this message has already been unlocked.',
-	DELETE_WINDOW_PASSED: 'Too late: a message can be deleted for everyone only for a while after it was sent.',
-	QUOTA_UNDELIVERED:
-		'Too many of your messages are still waiting for this person. Send this again once they have received them.',
-	QUOTA_STORAGE:
-		'Your messages take all the space this hub allows you. Older messages are removed some days after they are delivered; send this again then.',
-	REQUEST_LIMIT:
-		'This person has not accepted your message request yet. Wait until they do before sending more.',
-	INTERNAL: 'The hub had a problem. Try again later.',
+/** The catalog key of what the user reads for each refusal the hub can give. Clients switch on the code, never the message. */
+const ERROR_TEXT: Partial<Record<ErrorCode, MessageKey>> = {
+	USERNAME_TAKEN: 'error.USERNAME_TAKEN',
+	INVALID_CREDENTIALS: 'error.INVALID_CREDENTIALS',
+	RATE_LIMITED: 'error.RATE_LIMITED',
+	LOCKED_OUT: 'error.LOCKED_OUT',
+	UNAVAILABLE: 'error.UNAVAILABLE',
+	UNAUTHENTICATED: 'error.UNAUTHENTICATED',
+	NOT_FOUND: 'error.NOT_FOUND',
+	UNKNOWN_RECIPIENT: 'error.NOT_FOUND',
+	PAYLOAD_TOO_LARGE: 'error.PAYLOAD_TOO_LARGE',
+	BAD_SIGNATURE: 'error.BAD_SIGNATURE',
+	UNLOCK_IN_PAST: 'error.UNLOCK_IN_PAST',
+	UNLOCK_TOO_FAR: 'error.UNLOCK_TOO_FAR',
+	NOT_CANCELLABLE: 'error.NOT_CANCELLABLE',
+	ALREADY_RELEASED: 'error.ALREADY_RELEASED',
+	DELETE_WINDOW_PASSED: 'error.DELETE_WINDOW_PASSED',
+	QUOTA_UNDELIVERED: 'error.QUOTA_UNDELIVERED',
+	QUOTA_STORAGE: 'error.QUOTA_STORAGE',
+	REQUEST_LIMIT: 'error.REQUEST_LIMIT',
+	INTERNAL: 'error.INTERNAL',
 };
 
 export function errorText(error: unknown): string {
-	if (error instanceof KeyChangedError) {
-		return `The safety number with ${error.username} has changed. Check it before sending.`;
-	}
+	if (error instanceof KeyChangedError) return t('error.keyChanged', { name: error.username });
 	if (error instanceof ApiError || error instanceof ProtocolError) {
 		const wait = error.retryAfter ? waitText(error.code, error.retryAfter) : null;
-		return wait ?? ERROR_TEXT[error.code] ?? error.message;
+		const key = ERROR_TEXT[error.code];
+		return wait ?? (key ? t(key) : error.message);
 	}
 	return error instanceof Error ? error.message : String(error);
 }
@@ -45,36 +43,56 @@ export function errorText(error: unknown): string {
 /** A refusal that says how long to wait, in words. */
 function waitText(code: ErrorCode, seconds: number): string | null {
 	const wait = describeCountdown(seconds * 1000);
-	if (code === 'LOCKED_OUT') {
-		return `Too many failed sign-ins: this account is locked for devices the hub does not know. Try again in ${wait}, or sign in on a device that signed in to it before.`;
-	}
-	if (code === 'RATE_LIMITED') return `Too many attempts. Try again in ${wait}.`;
+	if (code === 'LOCKED_OUT') return t('error.LOCKED_OUT.wait', { wait });
+	if (code === 'RATE_LIMITED') return t('error.RATE_LIMITED.wait', { wait });
 	return null;
 }
 
-export const PROBLEM_TEXT = {
-	'bad-signature': 'This message could not be verified.',
-	undecryptable: 'This message could not be verified.',
-	'bad-body': 'This message could not be verified.',
-	'key-changed': 'This message could not be verified: the sender’s keys have changed.',
-} as const;
+export type Problem = MessageProblem;
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
-const timeSeconds = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+/** Why a message is not shown. */
+export function problemText(problem: Problem): string {
+	return problem === 'key-changed' ? t('problem.keyChanged') : t('problem.unverified');
+}
 
-/** A time of day today, else a date and time, in the user's time zone. */
+/** Date and time formats of the current language, made once per language and style. */
+const formats = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+	const locale = formatLocale();
+	const id = `${locale} ${JSON.stringify(options)}`;
+	let format = formats.get(id);
+	if (!format) {
+		format = new Intl.DateTimeFormat(locale, options);
+		formats.set(id, format);
+	}
+	return format;
+}
+
+/** A time of day today, else a date and time, in the user's time zone and language. */
 export function formatWhen(ms: number, now = Date.now()): string {
 	const d = new Date(ms);
 	const today = new Date(now);
-	return d.toDateString() === today.toDateString() ? timeOnly.format(d) : dateTime.format(d);
+	return d.toDateString() === today.toDateString()
+		? dateFormat({ timeStyle: 'short' }).format(d)
+		: dateFormat({ dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
+/** A date and a time to the second. */
 export function formatExact(ms: number): string {
-	return `${new Date(ms).toLocaleDateString()} ${timeSeconds.format(ms)}`;
+	return dateFormat({ dateStyle: 'short', timeStyle: 'medium' }).format(ms);
 }
 
-/** Time left as "2 d 03:04:05", "03:04:05" or "04:05". */
+/** A date and a time to the minute, for "verified on …". */
+export function formatDateTime(ms: number): string {
+	return dateFormat({ dateStyle: 'medium', timeStyle: 'short' }).format(ms);
+}
+
+/** A number written the way the current language writes it ("16,000", "16 000"). */
+export function formatNumber(n: number): string {
+	return n.toLocaleString(formatLocale());
+}
+
+/** Time left as "2 d 03:04:05", "03:04:05" or "04:05" ("2 j 03:04:05" in French). */
 export function formatCountdown(ms: number): string {
 	const total = Math.max(0, Math.ceil(ms / 1000));
 	const days = Math.floor(total / 86400);
@@ -86,7 +104,7 @@ export function formatCountdown(ms: number): string {
 		hours > 0 || days > 0
 			? `${two(hours)}:${two(minutes)}:${two(seconds)}`
 			: `${two(minutes)}:${two(seconds)}`;
-	return days > 0 ? `${days} d ${clock}` : clock;
+	return days > 0 ? t('countdown.days', { days, clock }) : clock;
 }
 
 /** Time left to the minute, as "2 d 3 h" or "1 h 05 min": for a countdown that ticks once a minute. */
@@ -94,25 +112,31 @@ export function formatCoarseCountdown(ms: number): string {
 	const minutes = Math.max(0, Math.ceil(ms / 60_000));
 	const days = Math.floor(minutes / 1440);
 	const hours = Math.floor((minutes % 1440) / 60);
-	if (days > 0) return `${days} d ${hours} h`;
-	return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
+	if (days > 0) return t('countdown.daysHours', { days, hours });
+	return t('countdown.hoursMinutes', { hours, minutes: String(minutes % 60).padStart(2, '0') });
+}
+
+type Unit = 'second' | 'minute' | 'hour' | 'day' | 'week';
+
+/** "3 minutes", "1 jour": a length in whole units, with the language's plural rules (Intl). */
+function duration(count: number, unit: Unit): string {
+	return new Intl.NumberFormat(formatLocale(), { style: 'unit', unit, unitDisplay: 'long' }).format(count);
 }
 
 /** Spoken form of a countdown, for screen readers. */
 export function describeCountdown(ms: number): string {
 	const total = Math.max(0, Math.ceil(ms / 1000));
-	const unit = (n: number, name: string) => `${n} ${name}${n === 1 ? '' : 's'}`;
-	if (total < 60) return unit(total, 'second');
-	if (total < 3600) return unit(Math.round(total / 60), 'minute');
-	if (total < 86400) return unit(Math.round(total / 3600), 'hour');
-	return unit(Math.round(total / 86400), 'day');
+	if (total < 60) return duration(total, 'second');
+	if (total < 3600) return duration(Math.round(total / 60), 'minute');
+	if (total < 86400) return duration(Math.round(total / 3600), 'hour');
+	return duration(Math.round(total / 86400), 'day');
 }
 
-const TIMER_NAMES: Record<DisappearingChoice, string> = {
-	'5m': '5 minutes',
-	'1h': '1 hour',
-	'1d': '1 day',
-	'1w': '1 week',
+const TIMER_LENGTHS: Record<DisappearingChoice, [number, Unit]> = {
+	'5m': [5, 'minute'],
+	'1h': [1, 'hour'],
+	'1d': [1, 'day'],
+	'1w': [1, 'week'],
 };
 
 /**
@@ -120,21 +144,20 @@ const TIMER_NAMES: Record<DisappearingChoice, string> = {
  * names stay), else its length; "off" for none.
  */
 export function timerLabel(ms: number | null, choices: Record<DisappearingChoice, number> | null): string {
-	if (ms === null) return 'off';
+	if (ms === null) return t('timer.off');
 	const choice = DISAPPEARING_CHOICES.find((c) => choices?.[c] === ms);
-	if (choice) return TIMER_NAMES[choice];
-	const count = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-	if (ms < 60_000) return count(Math.max(1, Math.round(ms / 1000)), 'second');
+	if (choice) return timerChoiceName(choice);
+	if (ms < 60_000) return duration(Math.max(1, Math.round(ms / 1000)), 'second');
 	const minutes = Math.round(ms / 60_000);
-	if (minutes < 120) return count(minutes, 'minute');
+	if (minutes < 120) return duration(minutes, 'minute');
 	return minutes < 2 * 1440
-		? count(Math.round(minutes / 60), 'hour')
-		: count(Math.round(minutes / 1440), 'day');
+		? duration(Math.round(minutes / 60), 'hour')
+		: duration(Math.round(minutes / 1440), 'day');
 }
 
 /** The choice names, for the setting's options. */
 export function timerChoiceName(choice: DisappearingChoice): string {
-	return TIMER_NAMES[choice];
+	return duration(...TIMER_LENGTHS[choice]);
 }
 
 /** A disappearing-timer line, as the conversation and its preview show it. */
@@ -143,15 +166,15 @@ export function timerNoticeText(
 	mine: boolean,
 	choices: Record<DisappearingChoice, number> | null,
 ): string {
-	const who = mine ? 'You' : notice.by;
-	return notice.expiresAfterMs === null
-		? `${who} turned off disappearing messages`
-		: `${who} set disappearing messages to ${timerLabel(notice.expiresAfterMs, choices)}`;
+	if (notice.expiresAfterMs === null)
+		return mine ? t('timer.youOff') : t('timer.theyOff', { name: notice.by });
+	const length = timerLabel(notice.expiresAfterMs, choices);
+	return mine ? t('timer.youSet', { length }) : t('timer.theySet', { name: notice.by, length });
 }
 
 /** A size as people read it: "512 B", "293.0 KiB", "1.5 GiB". */
 export function formatBytes(bytes: number): string {
-	if (bytes < 1024) return `${bytes} B`;
+	if (bytes < 1024) return t('bytes.B', { count: bytes });
 	const units = ['KiB', 'MiB', 'GiB', 'TiB'];
 	let value = bytes / 1024;
 	let unit = 0;
@@ -159,5 +182,5 @@ export function formatBytes(bytes: number): string {
 		value /= 1024;
 		unit += 1;
 	}
-	return `${value.toFixed(1)} ${units[unit]}`;
+	return `${value.toLocaleString(formatLocale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 })} ${units[unit]}`;
 }

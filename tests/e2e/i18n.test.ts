@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { en } from '../../src/lib/i18n/en';
+import { fr } from '../../src/lib/i18n/fr';
+import { startTestHub, type TestHub } from '../helpers/hub';
+import { newUser, uniqueName as sdkName, type TestClient } from '../helpers/users';
+import {
+	DESKTOP,
+	PASSWORD,
+	launchChromium,
+	openPerson,
+	screenshot,
+	uniqueName,
+	type Person,
+} from './support';
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa', 'best-practice'];
+
+/**
+ * The English texts that must not show on a French screen: every catalog message whose French
+ * differs, cut at its placeholders, keeping pieces long enough to mean something (not "OK", names).
+ */
+const ENGLISH: string[] = (() => {
+	const pieces = new Set<string>();
+	for (const [key, message] of Object.entries(en)) {
+		const french = fr[key as keyof typeof fr];
+		const forms = typeof message === 'string' ? [message] : Object.values(message);
+		const frenchForms = typeof french === 'string' ? [french] : Object.values(french);
+		for (const form of forms) {
+			if (frenchForms.includes(form)) continue;
+			for (const piece of form.split(/\{\w+\}/)) {
+				const text = piece.trim().replace(/[.:…]+$/, '');
+				if (text.length >= 6 && !frenchForms.some((f) => f.includes(text))) pieces.add(text);
+			}
+		}
+	}
+	return [...pieces];
+})();
+
+/** Everything a person can read or hear on the page: visible text, labels, placeholders, titles, alts. */
+async function pageTexts(page: Page): Promise<string[]> {
+	return page.evaluate(() => {
+		const texts = [document.body.innerText, document.title];
+		for (const el of document.querySelectorAll('[aria-label], [placeholder], [title], [alt]')) {
+			for (const name of ['aria-label', 'placeholder', 'title', 'alt']) {
+				const value = el.getAttribute(name);
+				if (value) texts.push(value);
+			}
+		}
+		for (const el of document.querySelectorAll('.sr-only')) texts.push(el.textContent ?? '');
+		return texts;
+	});
+}
+
+async function englishLeft(page: Page): Promise<string[]> {
+	const texts = (await pageTexts(page)).join('\n');
+	return ENGLISH.filter((piece) => texts.includes(piece));
+}
+
+async function axe(page: Page): Promise<string[]> {
+	if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE });
+	return page.evaluate(async (tags) => {
+		const run = (window as unknown as { axe: { run: (...args: unknown[]) => Promise<unknown> } }).axe.run;
+		const result = (await run(document, { runOnly: { type: 'tag', values: tags } })) as {
+			violations: { id: string; nodes: { target: string[] }[] }[];
+		};
+		return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+	}, TAGS);
+}
+
+let hub: TestHub;
+let browser: Browser;
+let person: Person;
+let bob: TestClient;
+
+beforeAll(async () => {
+	hub = await startTestHub({ name: 'e2e_i18n' });
+	browser = await launchChromium();
+	bob = await newUser(hub.url, sdkName('bob'));
+	person = await openPerson(browser, hub.url, uniqueName('zoe'), DESKTOP, {
+		locale: 'fr-FR',
+		bypassCSP: true,
+	});
+});
+
+afterAll(async () => {
+	await person?.context.close();
+	bob?.close();
+	await browser?.close();
+	await hub?.stop();
+});
+
+describe('the app in French', () => {
+	it('has English texts to look for (the check can fail)', () => {
+		expect(ENGLISH).toContain('Create your account');
+		expect(ENGLISH.length).toBeGreaterThan(100);
+	});
+
+	it('opens in French in a French browser, with no English left on the main screens, and passes axe', async () => {
+		const { page } = person;
+		const screens: Record<string, { english: string[]; axe: string[] }> = {};
+		const look = async (name: string) => {
+			await page.evaluate(
+				() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
+			);
+			screens[name] = { english: await englishLeft(page), axe: await axe(page) };
+			await screenshot(person, `fr-${name}-1280.png`);
+			await page.setViewportSize({ width: 360, height: 740 });
+			await screenshot(person, `fr-${name}-360.png`);
+			await page.setViewportSize(DESKTOP);
+		};
+
+		await page.goto('/');
+		await page.getByRole('button', { name: 'Se connecter' }).first().waitFor();
+		expect(await page.evaluate(() => document.documentElement.lang)).toBe('fr');
+		await look('sign-in');
+
+		await page.getByRole('button', { name: 'Créer un compte' }).first().click();
+		await page.getByLabel('Nom d’utilisateur', { exact: true }).fill(person.name);
+		await page.getByLabel('Mot de passe', { exact: true }).fill(PASSWORD);
+		await page.getByText('Solide').first().waitFor({ timeout: 15_000 });
+		await look('register');
+		await page.locator('form').getByRole('button', { name: 'Créer un compte' }).click();
+		await page.waitForURL('**/chat', { timeout: 30_000 });
+		await page.locator('[data-connection="online"]').waitFor({ timeout: 15_000 });
+		await look('conversation-list');
+
+		await page.getByLabel('Nouvelle conversation').fill(bob.username);
+		await page.getByRole('button', { name: 'Commencer' }).click();
+		await page.waitForURL(`**/chat/${bob.username}`);
+		await page.getByLabel('Message', { exact: true }).fill('Bonjour Bob');
+		await page.getByRole('button', { name: 'Envoyer' }).click();
+		await page.locator('li[data-status="sent"]', { hasText: 'Bonjour Bob' }).waitFor({ timeout: 15_000 });
+		await bob.messenger.send(person.name, 'Pour plus tard', {
+			unlockAt: Date.now() + 3 * 86_400_000,
+			announce: true,
+		});
+		await page.getByText(`Message scellé de ${bob.username}`).waitFor({ timeout: 15_000 });
+		await look('conversation');
+
+		await page.getByLabel(`Menu du compte ${person.name}`).click();
+		await page.getByRole('link', { name: 'Réglages et sécurité' }).click();
+		await page.waitForURL('**/settings');
+		await page.getByRole('heading', { name: 'Réglages', level: 1 }).waitFor();
+		await look('settings');
+
+		expect(screens).toEqual(
+			Object.fromEntries(Object.keys(screens).map((name) => [name, { english: [], axe: [] }])),
+		);
+	});
+
+	it('switches to English from Settings at once, and stays English after a reload', async () => {
+		const { page } = person;
+		const select = page.getByLabel('Langue de l’application');
+		await select.focus();
+		await select.selectOption('en');
+		await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor({ timeout: 5_000 });
+		expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+		expect(await page.getByRole('link', { name: /^Chats/ }).count()).toBe(1);
+		await page.reload();
+		await page
+			.getByRole('heading', { level: 1, name: /^(Settings|Unlock Hourglass)$/ })
+			.waitFor({ timeout: 15_000 });
+		expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+		expect(person.errors).toEqual([]);
+	});
+});

@@ -3,7 +3,7 @@ import { ApiError, FingerprintMismatchError, KeyChangedError } from '../src/lib/
 import { UsageError } from './args';
 import { SafetyMismatchError } from './commands';
 import { formatWait } from './format';
-import { cliLocale, t } from './i18n';
+import { cliLocale, hubErrorText, t } from './i18n';
 import { ProfileError } from './profile';
 
 /** Exit codes: 0 done, 1 refused by the hub or failed, 2 bad input on the command line. */
@@ -22,7 +22,7 @@ export function report(error: unknown): number {
 	if (error instanceof ApiError || error instanceof ProtocolError) {
 		// A refusal made before any request (a bad username or password) is bad input too.
 		const local = error instanceof ApiError && error.status === 0 && error.code === 'BAD_REQUEST';
-		return fail(error.code, waitText(error) ?? error.message, local ? EXIT.usage : EXIT.failed);
+		return fail(error.code, waitText(error) ?? hubErrorText(error), local ? EXIT.usage : EXIT.failed);
 	}
 	if (error instanceof KeyChangedError) {
 		return fail('KEY_CHANGED', `${error.message}\n  ${t('report.keyChanged', { peer: error.username })}`);

@@ -12,6 +12,9 @@ import {
 	type Locale,
 	type Params,
 } from '../../src/lib/i18n/catalog';
+import type { ErrorCode } from '../../src/lib/protocol/errors';
+import { en } from '../../src/lib/i18n/en';
+import { fr } from '../../src/lib/i18n/fr';
 import { cliEn, type CliKey } from './en';
 import { cliFr } from './fr';
 
@@ -32,4 +35,21 @@ export function cliLocale(): Locale {
 /** The text of `key` in the command line's language, its `{placeholders}` filled from `params`. */
 export function t(key: CliKey, params?: Params): string {
 	return render(locale, CATALOGS[locale][key], params);
+}
+
+/**
+ * NOT_FOUND means another thing for each command (a user, a message, an upload): the hub's own
+ * words say which, so they stay.
+ */
+const HUB_WORDS_KEPT: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'BAD_REQUEST', 'FORBIDDEN']);
+
+/**
+ * A refusal's text: the PWA's wording of its code in the command line's language where it has one,
+ * else the message that came with it.
+ */
+export function hubErrorText(error: { code: ErrorCode; message: string }): string {
+	const key = `error.${error.code}`;
+	if (HUB_WORDS_KEPT.has(error.code) || !(key in en)) return error.message;
+	const catalog: Catalog = locale === 'fr' ? fr : en;
+	return render(locale, catalog[key], {});
 }

@@ -198,6 +198,11 @@ describe('the hourglass CLI against a real hub', () => {
 		const wrong = await cli(bob, ['read'], { ...fr, HOURGLASS_PASSWORD: 'not the password at all' });
 		expect(wrong.code).toBe(1);
 		expect(wrong.stderr).toMatch(/^hourglass: INVALID_CREDENTIALS: Mot de passe incorrect/m);
+		const past = await cli(alice, ['send', 'bob', 'trop tard', '--unlock', '2001-01-01T00:00Z'], fr);
+		expect(past.code).toBe(1);
+		expect(past.stderr).toMatch(
+			/^hourglass: UNLOCK_IN_PAST: L’heure d’ouverture doit être dans le futur\.$/m,
+		);
 	});
 
 	it('replies the other way', async () => {

@@ -45,6 +45,7 @@ import {
 	formatTimer,
 	safeText,
 } from './format';
+import { t } from './i18n';
 import { openVault, type Profile, type Vault } from './profile';
 import {
 	LocalSession,
@@ -130,21 +131,19 @@ async function withSession(ctx: CliContext, run: (session: LocalSession) => Prom
 }
 
 async function register(ctx: CliContext, username: string): Promise<void> {
-	const password = await ctx.password(`Choose a password for ${username}: `, true);
+	const password = await ctx.password(t('prompt.choosePassword', { username }), true);
 	checkPasswordLength(password);
 	const jar = new CookieJar();
 	const account = await createAccount(hubApi(ctx.server, jar), username, password);
 	const { profile } = profileFrom(ctx.server, account, jar, null);
 	ctx.store.write(profile);
 	ctx.store.setCurrent(ctx.server, account.username);
-	ctx.out(`Registered ${account.username} on ${ctx.server}.`);
-	ctx.out(
-		`Your keys stay on this device, sealed with your password: ${ctx.store.path(ctx.server, account.username)}`,
-	);
+	ctx.out(t('register.done', { username: account.username, server: ctx.server }));
+	ctx.out(t('register.keys', { path: ctx.store.path(ctx.server, account.username) }));
 }
 
 async function login(ctx: CliContext, username: string, trust: boolean, code: string | null): Promise<void> {
-	const password = await ctx.password(`Password for ${username}: `);
+	const password = await ctx.password(t('prompt.password', { username }));
 	checkPasswordLength(password);
 	const name = normaliseUsername(username);
 	const jar = new CookieJar();
@@ -168,7 +167,8 @@ async function login(ctx: CliContext, username: string, trust: boolean, code: st
 	const { profile } = profileFrom(ctx.server, account, jar, previous);
 	ctx.store.write(profile);
 	ctx.store.setCurrent(ctx.server, account.username);
-	ctx.out(`Signed in as ${account.username} on ${ctx.server}${trust ? ' (trusted device)' : ''}.`);
+	const done = trust ? 'login.doneTrusted' : 'login.done';
+	ctx.out(t(done, { username: account.username, server: ctx.server }));
 }
 
 /** What an earlier sign-in of this account kept on this device, if these keys open it. */
@@ -205,14 +205,13 @@ async function send(session: LocalSession, command: Extract<Command, { name: 'se
 			expiresAfterMs: session.vault.timers[command.to] ?? null,
 		});
 		session.vault.seen[envelope.id] = result.syncKey;
-		const again = result.duplicate ? ' (already stored)' : '';
+		const again = result.duplicate ? t('send.again') : '';
 		if (result.state === 'locked' && envelope.unlockAt !== null) {
-			const told = envelope.announce ? `${envelope.to} sees a sealed message` : `${envelope.to} is not told`;
-			session.ctx.out(
-				`Locked ${envelope.id} for ${envelope.to} until ${formatTime(envelope.unlockAt)}; ${told}.${again}`,
-			);
+			const until = formatTime(envelope.unlockAt);
+			const told = t(envelope.announce ? 'send.told' : 'send.notTold', { to: envelope.to });
+			session.ctx.out(t('send.locked', { id: envelope.id, to: envelope.to, until, told }) + again);
 		} else {
-			session.ctx.out(`Sent ${envelope.id} to ${envelope.to}.${again}`);
+			session.ctx.out(t('send.sent', { id: envelope.id, to: envelope.to }) + again);
 		}
 	} finally {
 		session.save();
@@ -239,7 +238,7 @@ async function sendFileCommand(
 	try {
 		source = diskSource(command.path);
 	} catch (error) {
-		throw new UsageError(`send-file: cannot read ${command.path} (${(error as Error).message})`);
+		throw new UsageError(t('sendFile.unreadable', { path: command.path, reason: (error as Error).message }));
 	}
 	await session.ensureSignedIn();
 	const messenger = await session.messenger();
@@ -269,14 +268,13 @@ async function sendFileCommand(
 		const { envelope, result, file } = sent;
 		delete uploads[uploadKey];
 		session.vault.seen[envelope.id] = result.syncKey;
-		const what = `${file.name} (${formatBytes(file.size)}, file ${file.fileId})`;
+		const what = t('sendFile.what', { name: file.name, size: formatBytes(file.size), fileId: file.fileId });
 		if (result.state === 'locked' && envelope.unlockAt !== null) {
-			const told = envelope.announce ? `${envelope.to} sees a sealed message` : `${envelope.to} is not told`;
-			session.ctx.out(
-				`Locked ${envelope.id} for ${envelope.to} until ${formatTime(envelope.unlockAt)}: ${what}; ${told}.`,
-			);
+			const until = formatTime(envelope.unlockAt);
+			const told = t(envelope.announce ? 'send.told' : 'send.notTold', { to: envelope.to });
+			session.ctx.out(t('sendFile.locked', { id: envelope.id, to: envelope.to, until, what, told }));
 		} else {
-			session.ctx.out(`Sent ${envelope.id} to ${envelope.to}: ${what}.`);
+			session.ctx.out(t('sendFile.sent', { id: envelope.id, to: envelope.to, what }));
 		}
 	} finally {
 		session.save();
@@ -293,7 +291,7 @@ async function saveFile(
 	const file = message.file!;
 	const name = safeFileName(file.name);
 	if (name === null) {
-		session.ctx.out(`  not saved: "${safeText(file.name)}" is not a plain file name`);
+		session.ctx.out(`  ${t('save.badName', { name: safeText(file.name) })}`);
 		return;
 	}
 	const target = saveInto(dir);
@@ -302,10 +300,10 @@ async function saveFile(
 	} catch (error) {
 		// Refused (altered, truncated, another hash) or not reachable: nothing of it is kept.
 		await target.discard();
-		session.ctx.out(`  not saved: ${(error as Error).message}`);
+		session.ctx.out(`  ${t('save.failed', { reason: (error as Error).message })}`);
 		return;
 	}
-	session.ctx.out(`  saved ${await target.keep(name)}`);
+	session.ctx.out(`  ${t('save.done', { path: await target.keep(name) })}`);
 }
 
 /** Prints what is new (only the conversation with `peer`, when given), saves files to `saveDir`, and marks it read. */
@@ -352,7 +350,7 @@ async function read(session: LocalSession, peer: string | null, saveDir: string 
 				shown.push(message);
 				if (message.file && message.direction === 'in') {
 					if (saveDir) await saveFile(session, messenger, message, saveDir);
-					else session.ctx.out('  (run "hourglass read --save-dir <dir>" to save received files)');
+					else session.ctx.out(`  ${t('read.saveHint')}`);
 				}
 			} else continue;
 			printed++;
@@ -360,10 +358,11 @@ async function read(session: LocalSession, peer: string | null, saveDir: string 
 		for (const deletion of deletions) {
 			if (vault.seen[`deleted:${deletion.id}`] !== undefined) continue;
 			vault.seen[`deleted:${deletion.id}`] = deletion.syncKey;
-			session.ctx.out(`[${formatTime(deletion.deletedAt)}] ${deletion.id} deleted by ${deletion.from}`);
+			const by = t('read.deletedBy', { id: deletion.id, from: deletion.from });
+			session.ctx.out(`[${formatTime(deletion.deletedAt)}] ${by}`);
 			printed++;
 		}
-		if (printed === 0 && ownSealed.length === 0) session.ctx.out('No new messages.');
+		if (printed === 0 && ownSealed.length === 0) session.ctx.out(t('read.none'));
 		for (const message of ownSealed) {
 			if (!gone.has(message.id) && message.kind !== 'control')
 				session.ctx.out(`sealed: ${formatMessage(message)}`);
@@ -436,7 +435,7 @@ async function receipts(session: LocalSession, on: boolean): Promise<void> {
 		});
 		session.vault.receipts = { on, at: result.storedAt };
 		session.vault.seen[envelope.id] = result.syncKey;
-		session.ctx.out(`Read receipts are ${on ? 'on' : 'off'} for every device of ${messenger.username}.`);
+		session.ctx.out(t(on ? 'receipts.on' : 'receipts.off', { username: messenger.username }));
 	} finally {
 		session.save();
 	}
@@ -459,14 +458,10 @@ async function deleteMessage(session: LocalSession, id: string, everyone: boolea
 	const messenger = await session.messenger();
 	if (everyone) {
 		const { outcome } = await messenger.deleteForEveryone(id);
-		session.ctx.out(
-			outcome === 'cancelled'
-				? `Cancelled ${id}: it was still time-locked and will never be delivered.`
-				: `Deleted ${id} for everyone.`,
-		);
+		session.ctx.out(t(outcome === 'cancelled' ? 'delete.cancelled' : 'delete.everyone', { id }));
 	}
 	const control = await messenger.forget(id);
-	if (!everyone) session.ctx.out(`Deleted ${id} on your devices; ${control.id} told them.`);
+	if (!everyone) session.ctx.out(t('delete.mine', { id, control: control.id }));
 }
 
 function setTimer(session: LocalSession, peer: string, expiresAfterMs: number | null): void {
@@ -489,8 +484,8 @@ async function disappear(
 	session.save();
 	session.ctx.out(
 		expiresAfterMs === null
-			? `Disappearing messages with ${peer} are off (${control.id}).`
-			: `Disappearing messages with ${peer}: ${formatDuration(expiresAfterMs)} after reading (${control.id}).`,
+			? t('disappear.off', { peer, control: control.id })
+			: t('disappear.set', { peer, duration: formatDuration(expiresAfterMs), control: control.id }),
 	);
 }
 
@@ -508,27 +503,25 @@ async function safety(
 		if (error instanceof KeyChangedError) delete session.vault.verified[peer];
 		if (!(error instanceof KeyChangedError) || !accept) throw error;
 		pin = await messenger.acceptKeyChange(error);
-		session.ctx.out(`Accepted the new keys of ${peer}. Compare the new safety number with them in person.`);
+		session.ctx.out(t('safety.accepted', { peer }));
 	} finally {
 		session.save();
 	}
 	const number = safetyNumberWith(session, pin);
 	const out = session.ctx.out;
-	out(`Safety number for ${session.username} and ${pin.username} (the same on both sides):`);
+	out(t('safety.number', { me: session.username, peer: pin.username }));
 	out(number);
 	const mark = session.vault.verified[pin.username];
 	if (isVerifiedPin(pin, mark)) {
-		out(`Verified: yes, on this device since ${formatTime(mark.verifiedAt)}.`);
+		out(t('safety.verified', { since: formatTime(mark.verifiedAt) }));
 	} else {
-		out(
-			`Verified: no. Compare the number with ${pin.username}, then run "hourglass verify ${pin.username} <digits>".`,
-		);
+		out(t('safety.notVerified', { peer: pin.username }));
 	}
 	if (qr) {
 		const code = encodeSafetyCode(session.username, pin.username, number);
-		out(`For ${pin.username} to scan (Details in the conversation, then "Choose an image" or the camera):`);
+		out(t('safety.qrFor', { peer: pin.username }));
 		out(await QRCode.toString(code, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
-		out(`Code: ${code}`);
+		out(`${t('safety.code')} ${code}`);
 	}
 }
 
@@ -557,19 +550,18 @@ async function verify(session: LocalSession, peer: string, code: string): Promis
 		case 'match':
 			session.vault.verified[pin.username] = verificationOf(pin, Date.now());
 			session.save();
-			session.ctx.out(`Match: ${pin.username} is verified on this device. Nobody is between you.`);
+			session.ctx.out(t('verify.match', { peer: pin.username }));
 			return;
 		case 'own-code':
-			throw new UsageError(`that is your own safety code: give the one ${pin.username} shows`);
+			throw new UsageError(t('verify.ownCode', { peer: pin.username }));
 		case 'unreadable':
-			throw new UsageError('that is neither 60 digits nor an hourglass-safety: code');
+			throw new UsageError(t('verify.unreadable'));
 		case 'mismatch':
 			throw new SafetyMismatchError(
-				check.reason === 'people'
-					? `This code was not made by ${pin.username} for ${session.username}: it belongs to another pair of people.`
-					: `The safety number does not match the one for the keys this device holds for ${pin.username}. ` +
-							'Someone may be in the middle (a hub giving out its own keys), or one of you has new keys the ' +
-							'other has not accepted. Nothing was marked verified; find out why, in person or by a call.',
+				t(check.reason === 'people' ? 'verify.otherPeople' : 'verify.mismatch', {
+					peer: pin.username,
+					me: session.username,
+				}),
 			);
 	}
 }
@@ -578,19 +570,15 @@ async function unverify(session: LocalSession, peer: string): Promise<void> {
 	const had = peer in session.vault.verified;
 	delete session.vault.verified[peer];
 	session.save();
-	session.ctx.out(
-		had ? `${peer} is no longer verified on this device.` : `${peer} was not verified on this device.`,
-	);
+	session.ctx.out(t(had ? 'unverify.done' : 'unverify.notVerified', { peer }));
 }
 
 async function password(session: LocalSession, keepSessions: boolean): Promise<void> {
-	const next = await session.ctx.newPassword(`New password for ${session.username}: `);
+	const next = await session.ctx.newPassword(t('prompt.newPassword', { username: session.username }));
 	checkPasswordLength(next);
 	const revoked = await session.changePassword(next, keepSessions);
-	const others = keepSessions
-		? 'Your other sessions stay signed in.'
-		: `${revoked} other session${revoked === 1 ? '' : 's'} signed out; they sign in again with the new password.`;
-	session.ctx.out(`Changed the password of ${session.username}. ${others}`);
+	const others = keepSessions ? t('password.kept') : t('password.revoked', { count: revoked });
+	session.ctx.out(`${t('password.done', { username: session.username })} ${others}`);
 }
 
 async function logout(session: LocalSession, forget: boolean): Promise<void> {
@@ -606,11 +594,11 @@ async function logout(session: LocalSession, forget: boolean): Promise<void> {
 	session.jar.forgetSession();
 	if (forget) {
 		session.ctx.store.remove(session.ctx.server, session.username);
-		session.ctx.out(`Signed out ${session.username} and deleted this device's copy of its keys.`);
+		session.ctx.out(t('logout.forgot', { username: session.username }));
 		return;
 	}
 	session.save();
-	session.ctx.out(`Signed out ${session.username}. Its sealed keys stay on this device.`);
+	session.ctx.out(t('logout.done', { username: session.username }));
 }
 
 async function enableTwoFactor(session: LocalSession): Promise<void> {
@@ -619,14 +607,14 @@ async function enableTwoFactor(session: LocalSession): Promise<void> {
 		const { secret, uri } = await session.api.totpSetup({ authKey: session.authKey() });
 		const qr = await QRCode.toString(uri, { type: 'terminal', small: true });
 		const out = session.ctx.out;
-		out('Scan this QR code with an authenticator app, or enter the secret by hand:');
+		out(t('2fa.scan'));
 		out(qr);
 		out(`URI: ${uri}`);
-		out(`Secret: ${secret}`);
-		const code = parseCode(await session.ctx.code('Code shown by the app: '));
+		out(`${t('2fa.secret')} ${secret}`);
+		const code = parseCode(await session.ctx.code(t('prompt.appCode')));
 		const { recoveryCodes } = await session.api.totpEnable({ code });
-		out(`Two-factor authentication is on for ${session.username}. Signing in now asks for a code.`);
-		out('Recovery codes (each signs in once; keep them somewhere safe, they are not shown again):');
+		out(t('2fa.on', { username: session.username }));
+		out(t('2fa.recovery'));
 		for (const recovery of recoveryCodes) out(`  ${recovery}`);
 	} finally {
 		session.save();
@@ -636,10 +624,9 @@ async function enableTwoFactor(session: LocalSession): Promise<void> {
 async function disableTwoFactor(session: LocalSession, code: string | null): Promise<void> {
 	await session.ensureSignedIn();
 	try {
-		const given =
-			code ?? parseCode(await session.ctx.code('Code from your authenticator app (or a recovery code): '));
+		const given = code ?? parseCode(await session.ctx.code(t('prompt.code')));
 		await session.api.totpDisable({ authKey: session.authKey(), code: given });
-		session.ctx.out(`Two-factor authentication is off for ${session.username}.`);
+		session.ctx.out(t('2fa.off', { username: session.username }));
 	} finally {
 		session.save();
 	}
@@ -661,9 +648,7 @@ async function deleteAccount(session: LocalSession, code: string | null): Promis
 			throw error;
 		}
 		try {
-			await remove(
-				parseCode(await session.ctx.code('Code from your authenticator app (or a recovery code): ')),
-			);
+			await remove(parseCode(await session.ctx.code(t('prompt.code'))));
 		} catch (again) {
 			session.save();
 			throw again;
@@ -671,7 +656,7 @@ async function deleteAccount(session: LocalSession, code: string | null): Promis
 	}
 	session.jar.forgetSession();
 	session.ctx.store.remove(session.ctx.server, session.username);
-	session.ctx.out(`Deleted the account ${session.username} on the hub, and this device's copy of its keys.`);
+	session.ctx.out(t('account.deleted', { username: session.username }));
 }
 
 /** Lists this account's devices, or signs one (by the start of its id) or all the others out. */
@@ -690,7 +675,7 @@ async function activity(session: LocalSession, limit: number): Promise<void> {
 		before = page.events[page.events.length - 1].id;
 	}
 	if (events.length === 0) {
-		session.ctx.out('No activity recorded.');
+		session.ctx.out(t('activity.none'));
 		return;
 	}
 	for (const line of formatActivity(events)) session.ctx.out(line);
@@ -704,14 +689,12 @@ async function sessions(session: LocalSession, target: SessionTarget | null): Pr
 			// The current session was seen by the hub just now: its clock, not this machine's.
 			const hubNow = list.find((s) => s.current)?.lastSeenAt ?? Date.now();
 			for (const line of formatSessions(list, hubNow)) session.ctx.out(line);
-			session.ctx.out(
-				'Sign one out with "hourglass sessions revoke <ID>", every other with "hourglass sessions revoke --others".',
-			);
+			session.ctx.out(t('sessions.hint'));
 			return;
 		}
 		if (target === 'others') {
 			const { revoked } = await session.api.revokeSessions('others');
-			session.ctx.out(`Signed out ${revoked} other device${revoked === 1 ? '' : 's'}.`);
+			session.ctx.out(t('sessions.revokedOthers', { count: revoked }));
 			return;
 		}
 		const { sessions: list } = await session.api.sessions();
@@ -719,19 +702,19 @@ async function sessions(session: LocalSession, target: SessionTarget | null): Pr
 		if (matches.length === 0) {
 			throw new ApiError(
 				'NOT_FOUND',
-				`No session of ${session.username} has an id starting "${target.idPrefix}".`,
+				t('sessions.noMatch', { username: session.username, prefix: target.idPrefix }),
 				0,
 			);
 		}
-		if (matches.length > 1)
-			throw new UsageError(`"${target.idPrefix}" starts several session ids: give more of it`);
+		if (matches.length > 1) throw new UsageError(t('sessions.ambiguous', { prefix: target.idPrefix }));
 		const [chosen] = matches;
 		await session.api.revokeSessions({ id: chosen.id });
 		if (chosen.current) {
 			session.jar.forgetSession();
-			session.ctx.out('Signed this device out; the next command signs in again.');
+			session.ctx.out(t('sessions.revokedThis'));
 		} else {
-			session.ctx.out(`Signed out ${chosen.device} (${chosen.id.slice(0, SESSION_ID_SHOWN)}).`);
+			const id = chosen.id.slice(0, SESSION_ID_SHOWN);
+			session.ctx.out(t('sessions.revokedOne', { device: chosen.device, id }));
 		}
 	} finally {
 		session.save();
@@ -754,17 +737,17 @@ async function contacts(session: LocalSession, action: ContactsAction): Promise<
 				// Pinned on first use, as a first message would; `safety` compares them in person.
 				await messenger.peerKeys(action.peer, { refresh: true });
 				await session.api.setContact(action.peer, 'accepted');
-				out(`Added ${action.peer} to your contacts.`);
+				out(t('contacts.added', { peer: action.peer }));
 				return;
 			}
 			case 'add-card': {
 				const { contact } = await addContactFromCard(session.offlineMessenger(), action.card);
-				out(`Added ${contact.username} to your contacts; their keys match the card's fingerprint.`);
+				out(t('contacts.addedCard', { peer: contact.username }));
 				return;
 			}
 			case 'remove': {
 				const { removed } = await session.api.removeContact(action.peer);
-				out(removed ? `Removed ${action.peer} from your contacts.` : `${action.peer} was not a contact.`);
+				out(t(removed ? 'contacts.removed' : 'contacts.notContact', { peer: action.peer }));
 				return;
 			}
 		}
@@ -791,12 +774,11 @@ async function requests(session: LocalSession): Promise<void> {
 }
 
 const RELATE_DONE = {
-	accept: (peer: string) => `Accepted ${peer}'s message request: they are a contact now.`,
-	decline: (peer: string) => `Declined ${peer}'s message request.`,
-	block: (peer: string) =>
-		`Blocked ${peer}: the hub stores nothing more from them for you. They are not told.`,
-	unblock: (peer: string) => `Unblocked ${peer}.`,
-};
+	accept: 'relate.accept',
+	decline: 'relate.decline',
+	block: 'relate.block',
+	unblock: 'relate.unblock',
+} as const;
 
 async function relate(
 	session: LocalSession,
@@ -810,10 +792,10 @@ async function relate(
 		else if (action === 'unblock') await session.api.removeContact(peer);
 		else {
 			const { deleted } = await session.api.declineRequest(peer);
-			session.ctx.out(`${RELATE_DONE.decline(peer)} The hub deleted ${deleted} of their messages.`);
+			session.ctx.out(`${t(RELATE_DONE.decline, { peer })} ${t('relate.deleted', { count: deleted })}`);
 			return;
 		}
-		session.ctx.out(RELATE_DONE[action](peer));
+		session.ctx.out(t(RELATE_DONE[action], { peer }));
 	} finally {
 		session.save();
 	}

@@ -4,6 +4,7 @@ import { basename, extname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { formatBytes } from '../src/lib/client/strings';
 import type { FileSink, FileSource, TransferProgress } from '../src/lib/sdk';
+import { t } from './i18n';
 
 export { formatBytes };
 
@@ -26,7 +27,7 @@ const MEDIA_TYPES: Record<string, string> = {
 /** A file on disk to send: its name, type and size, read as a stream (again when an upload resumes). */
 export function diskSource(path: string): FileSource & { name: string; mime: string; mtimeMs: number } {
 	const info = statSync(path);
-	if (!info.isFile()) throw new Error(`${path} is not a file`);
+	if (!info.isFile()) throw new Error(t('file.notAFile', { path }));
 	return {
 		size: info.size,
 		name: basename(path),
@@ -105,5 +106,9 @@ export function saveInto(dir: string): {
 export function formatProgress(name: string, progress: TransferProgress): string {
 	const percent =
 		progress.totalBytes === 0 ? 100 : Math.floor((progress.doneBytes / progress.totalBytes) * 100);
-	return `${name}: ${percent}% (${formatBytes(progress.doneBytes)} of ${formatBytes(progress.totalBytes)})`;
+	const of = t('file.progress', {
+		done: formatBytes(progress.doneBytes),
+		total: formatBytes(progress.totalBytes),
+	});
+	return `${name}: ${percent}% (${of})`;
 }

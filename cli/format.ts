@@ -1,5 +1,6 @@
 import type { ActivityEvent, Contact, DeviceSession, SealedNotice } from '../src/lib/protocol';
 import { formatBytes } from './files';
+import { cliLocale, t } from './i18n';
 import { describeActivity, isNoteworthy, type DecodedMessage, type MessageProblem } from '../src/lib/sdk';
 
 /**
@@ -28,23 +29,37 @@ export function formatTime(ms: number): string {
 	);
 }
 
-/** A short duration: `45s`, `3m 20s`, `2h 5m`, `4d 3h`. */
+/** A short duration: `45s`, `3m 20s`, `2h 5m`, `4d 3h` (in French `3 min 20 s`, `4 j 3 h`). */
 export function formatDuration(ms: number): string {
 	const seconds = Math.max(0, Math.ceil(ms / 1000));
-	if (seconds < 60) return `${seconds}s`;
+	if (seconds < 60) return t('duration.s', { s: seconds });
 	const minutes = Math.floor(seconds / 60);
-	if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
+	if (minutes < 60) return t('duration.ms', { m: minutes, s: seconds % 60 });
 	const hours = Math.floor(minutes / 60);
-	if (hours < 24) return `${hours}h ${minutes % 60}m`;
-	return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+	if (hours < 24) return t('duration.hm', { h: hours, m: minutes % 60 });
+	return t('duration.dh', { d: Math.floor(hours / 24), h: hours % 24 });
 }
 
-const PROBLEMS: Record<MessageProblem, string> = {
-	'bad-signature': 'not shown: its signature does not verify (forged or damaged)',
-	undecryptable: 'not shown: it cannot be decrypted with this account’s keys',
-	'bad-body': 'not shown: its content is not a valid message',
-	'key-changed': 'not shown: the sender’s keys changed since they were pinned on this device',
-};
+/** How long to wait, in words of the command line's language: `30 seconds`, `2 minutes`, `3 heures`. */
+export function formatWait(ms: number): string {
+	const total = Math.max(0, Math.ceil(ms / 1000));
+	const [value, unit] =
+		total < 60
+			? [total, 'second']
+			: total < 3600
+				? [Math.round(total / 60), 'minute']
+				: total < 86400
+					? [Math.round(total / 3600), 'hour']
+					: [Math.round(total / 86400), 'day'];
+	return new Intl.NumberFormat(cliLocale(), { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+}
+
+const PROBLEMS = {
+	'bad-signature': 'problem.badSignature',
+	undecryptable: 'problem.undecryptable',
+	'bad-body': 'problem.badBody',
+	'key-changed': 'problem.keyChanged',
+} as const satisfies Record<MessageProblem, string>;
 
 /**
  * One message as printed by `read`, its id beside the time (where text cannot forge it; `delete`
@@ -56,41 +71,45 @@ export function formatMessage(message: DecodedMessage): string {
 	const timer =
 		message.expiresAfterMs === null
 			? ''
-			: ` (disappears ${formatDuration(message.expiresAfterMs)} after reading)`;
+			: t('message.disappears', { duration: formatDuration(message.expiresAfterMs) });
 	const head = `[${when} ${message.id}] ${message.from} → ${message.to}${lock}${timer}:`;
 	if (message.file) {
 		const { name, size, mime } = message.file;
-		return `${head} [file] ${safeText(name)} (${formatBytes(size)}, ${safeText(mime || 'unknown type')})`;
+		const type = mime ? safeText(mime) : t('message.unknownType');
+		return `${head} ${t('message.file', { name: safeText(name), size: formatBytes(size), type })}`;
 	}
-	if (message.text === null) return `${head} [${PROBLEMS[message.problem ?? 'bad-body']}]`;
+	if (message.text === null) return `${head} [${t(PROBLEMS[message.problem ?? 'bad-body'])}]`;
 	const [first, ...more] = safeText(message.text).split('\n');
 	return [`${head} ${first}`, ...more.map((line) => `    ${line}`)].join('\n');
 }
 
 function lockState(message: DecodedMessage, unlockAt: number): string {
-	const sent = `sent ${formatTime(message.sentAt)}`;
-	if (message.state === 'locked') return `locked until ${formatTime(unlockAt)}, ${sent}`;
-	if (message.state === 'cancelled') return `time-lock cancelled, ${sent}`;
-	return `time-locked: ${sent}, unlocked ${formatTime(message.releasedAt ?? unlockAt)}`;
+	const sent = formatTime(message.sentAt);
+	if (message.state === 'locked') return t('lock.locked', { until: formatTime(unlockAt), sent });
+	if (message.state === 'cancelled') return t('lock.cancelled', { sent });
+	return t('lock.released', { sent, unlocked: formatTime(message.releasedAt ?? unlockAt) });
 }
 
 /** A read receipt as printed by `read`: one line per message of ours that the peer read. */
 export function formatReadReceipt(peer: string, ids: string[]): string[] {
-	return ids.map((id) => `read: ${peer} read ${id}`);
+	return ids.map((id) => `read: ${t('receipt.read', { peer, id })}`);
 }
 
 /** A disappearing-messages setting, as `read` prints it. */
 export function formatTimer(message: DecodedMessage, expiresAfterMs: number | null): string {
-	const setting = expiresAfterMs === null ? 'off' : formatDuration(expiresAfterMs);
-	return `[${formatTime(message.storedAt)}] ${message.from} set disappearing messages to ${setting} (with ${message.to})`;
+	const at = `[${formatTime(message.storedAt)}]`;
+	const { from, to } = message;
+	if (expiresAfterMs === null) return `${at} ${t('timer.off', { from, to })}`;
+	return `${at} ${t('timer.set', { from, to, duration: formatDuration(expiresAfterMs) })}`;
 }
 
 /** An announced time-lock that is still sealed: who, and when it opens by the hub's clock. */
 export function formatSealed(notice: SealedNotice, serverNow: number): string {
-	return (
-		`sealed: ${notice.from} → ${notice.to}, unlocks ${formatTime(notice.unlockAt)} ` +
-		`(in ${formatDuration(notice.unlockAt - serverNow)})`
-	);
+	const opens = t('sealed.unlocks', {
+		at: formatTime(notice.unlockAt),
+		wait: formatDuration(notice.unlockAt - serverNow),
+	});
+	return `sealed: ${notice.from} → ${notice.to}, ${opens}`;
 }
 
 /** How much of a session id `sessions` prints: enough to tell a user's few sessions apart. */
@@ -103,12 +122,22 @@ export function formatSessions(sessions: DeviceSession[], serverNow: number): st
 		s.id.slice(0, SESSION_ID_SHOWN),
 		safeText(s.device),
 		formatTime(s.createdAt),
-		s.current ? 'now' : `${formatDuration(serverNow - s.lastSeenAt)} ago`,
-		safeText(s.place ?? 'unknown'),
-		s.trusted ? 'trusted' : '',
+		s.current ? t('sessions.now') : t('sessions.ago', { duration: formatDuration(serverNow - s.lastSeenAt) }),
+		s.place ? safeText(s.place) : t('sessions.unknownPlace'),
+		s.trusted ? t('sessions.trusted') : '',
 		s.push ? 'push' : '',
 	]);
-	return formatTable([' ', 'ID', 'DEVICE', 'SIGNED IN', 'LAST SEEN', 'FROM', '', ''], rows);
+	const header = [
+		' ',
+		'ID',
+		t('table.device'),
+		t('table.signedIn'),
+		t('table.lastSeen'),
+		t('table.from'),
+		'',
+		'',
+	];
+	return formatTable(header, rows);
 }
 
 /** Rows under a header, each column as wide as its widest cell. */
@@ -131,19 +160,19 @@ export function formatActivity(events: ActivityEvent[]): string[] {
 		safeText(e.device ?? ''),
 		safeText(e.place ?? ''),
 	]);
-	return formatTable([' ', 'WHEN', 'WHAT', 'DEVICE', 'FROM'], rows);
+	return formatTable([' ', t('table.when'), t('table.what'), t('table.device'), t('table.from')], rows);
 }
 
 /** `hourglass contacts`: one line per relation, contacts first. */
 export function formatContacts(contacts: Contact[]): string[] {
-	if (contacts.length === 0) return ['No contacts yet. Add one with "hourglass contacts add <user>".'];
+	if (contacts.length === 0) return [t('contacts.none')];
 	const sorted = [...contacts].sort(
 		(a, b) => a.state.localeCompare(b.state) || a.username.localeCompare(b.username),
 	);
 	const width = Math.max(...sorted.map((c) => c.username.length));
 	return sorted.map(
 		(c) =>
-			`${c.username.padEnd(width)}  ${c.state === 'accepted' ? 'contact' : 'blocked'} since ${formatTime(c.since)}`,
+			`${c.username.padEnd(width)}  ${t(c.state === 'accepted' ? 'contacts.since' : 'contacts.blockedSince', { since: formatTime(c.since) })}`,
 	);
 }
 
@@ -151,14 +180,11 @@ export function formatContacts(contacts: Contact[]): string[] {
 export function formatRequests(incoming: DecodedMessage[]): string[] {
 	const bySender = new Map<string, DecodedMessage[]>();
 	for (const m of incoming) bySender.set(m.from, [...(bySender.get(m.from) ?? []), m]);
-	if (bySender.size === 0) return ['No message requests.'];
+	if (bySender.size === 0) return [t('requests.none')];
 	const lines: string[] = [];
 	for (const [from, messages] of bySender) {
-		const count = `${messages.length} message${messages.length === 1 ? '' : 's'}`;
-		lines.push(`${from} (${count}): ${formatMessage(messages[0])}`);
+		lines.push(`${from} (${t('requests.count', { count: messages.length })}): ${formatMessage(messages[0])}`);
 	}
-	lines.push(
-		'Answer with "hourglass accept <user>", "hourglass decline <user>" or "hourglass block <user>".',
-	);
+	lines.push(t('requests.answer'));
 	return lines;
 }

@@ -1,21 +1,23 @@
-import { USAGE, UsageError, parseCommandLine } from './args';
+import { UsageError, parseCommandLine, usageText } from './args';
 import { runCommand } from './commands';
+import { setCliLocale, t } from './i18n';
 import { closeStdin, readCode, readNewPassword, readPassword } from './password';
 import { ProfileStore, defaultHome } from './profile';
 import { EXIT, report } from './report';
 
 async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+	setCliLocale(env);
 	let invocation;
 	try {
 		invocation = parseCommandLine(argv, env);
 	} catch (error) {
 		if (!(error instanceof UsageError)) throw error;
-		process.stderr.write(`hourglass: ${error.message}\nRun "hourglass help" for the commands.\n`);
+		process.stderr.write(`hourglass: ${error.message}\n${t('main.helpHint')}\n`);
 		return EXIT.usage;
 	}
 	const { server, user, command } = invocation;
 	if (command.name === 'help') {
-		process.stdout.write(`${USAGE}\n`);
+		process.stdout.write(`${usageText()}\n`);
 		return EXIT.ok;
 	}
 	const ctx = {

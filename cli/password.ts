@@ -1,5 +1,6 @@
 import { createInterface, type Interface } from 'node:readline';
 import { UsageError } from './args';
+import { t } from './i18n';
 
 /**
  * A new password (hourglass password): $HOURGLASS_NEW_PASSWORD, else a prompt asked twice. Not from
@@ -11,11 +12,9 @@ export async function readNewPassword(
 ): Promise<string> {
 	const fromEnv = options.env.HOURGLASS_NEW_PASSWORD;
 	if (fromEnv) return fromEnv;
-	if (!process.stdin.isTTY)
-		throw new UsageError('no new password: set HOURGLASS_NEW_PASSWORD or run the command in a terminal');
+	if (!process.stdin.isTTY) throw new UsageError(t('password.noNew'));
 	const password = await promptHidden(prompt);
-	if ((await promptHidden('Repeat the new password: ')) !== password)
-		throw new UsageError('the two passwords differ');
+	if ((await promptHidden(t('prompt.repeatNew'))) !== password) throw new UsageError(t('password.differ'));
 	return password;
 }
 
@@ -31,12 +30,12 @@ export async function readPassword(
 	if (fromEnv) return fromEnv;
 	if (!process.stdin.isTTY) {
 		const line = await firstLineOfStdin();
-		if (!line) throw new UsageError('no password: set HOURGLASS_PASSWORD or run the command in a terminal');
+		if (!line) throw new UsageError(t('password.none'));
 		return line;
 	}
 	const password = await promptHidden(prompt);
-	if (options.confirm && (await promptHidden('Repeat the password: ')) !== password) {
-		throw new UsageError('the two passwords differ');
+	if (options.confirm && (await promptHidden(t('prompt.repeat'))) !== password) {
+		throw new UsageError(t('password.differ'));
 	}
 	return password;
 }
@@ -48,7 +47,7 @@ export async function readPassword(
 export async function readCode(prompt: string): Promise<string> {
 	if (process.stdin.isTTY) process.stderr.write(prompt);
 	const line = await firstLineOfStdin();
-	if (!line) throw new UsageError('no code: give --code or type the code from your authenticator app');
+	if (!line) throw new UsageError(t('password.noCode'));
 	return line.trim();
 }
 

@@ -15,6 +15,7 @@ import {
 	type Identity,
 } from '../src/lib/crypto';
 import type { PinnedKeys, UploadState, Verification } from '../src/lib/sdk';
+import { t } from './i18n';
 
 /**
  * What this device keeps for one account on one hub. The file itself is readable JSON with only
@@ -155,10 +156,11 @@ export class ProfileStore {
 		try {
 			json = JSON.parse(text);
 		} catch {
-			throw new ProfileError('damaged', `${this.path(server, username)} is not valid JSON`);
+			throw new ProfileError('damaged', t('profile.notJson', { path: this.path(server, username) }));
 		}
 		const parsed = ProfileFile.safeParse(json);
-		if (!parsed.success) throw new ProfileError('damaged', `${this.path(server, username)} is damaged`);
+		if (!parsed.success)
+			throw new ProfileError('damaged', t('profile.damagedFile', { path: this.path(server, username) }));
 		return parsed.data;
 	}
 
@@ -206,10 +208,10 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 	try {
 		plaintext = openWithKey(fromB64(sealed.ciphertext), fromB64(sealed.nonce), localKey);
 	} catch {
-		throw new ProfileError('wrong-password', 'Wrong password for the account kept on this device.');
+		throw new ProfileError('wrong-password', t('profile.wrongPassword'));
 	}
 	const parsed = VaultFile.safeParse(JSON.parse(fromUtf8(plaintext)));
-	if (!parsed.success) throw new ProfileError('damaged', 'The sealed local data is damaged.');
+	if (!parsed.success) throw new ProfileError('damaged', t('profile.damaged'));
 	const { identity, user, cookies, pins, verified, cursor, seen, timers, uploads } = parsed.data;
 	const receipts = parsed.data.receipts ?? { on: false, at: 0 };
 	return {

@@ -1,8 +1,9 @@
 import { ProtocolError } from '../src/lib/protocol';
-import { describeCountdown } from '../src/lib/client/strings';
 import { ApiError, FingerprintMismatchError, KeyChangedError } from '../src/lib/sdk';
 import { UsageError } from './args';
 import { SafetyMismatchError } from './commands';
+import { formatWait } from './format';
+import { cliLocale, hubErrorText, t } from './i18n';
 import { ProfileError } from './profile';
 
 /** Exit codes: 0 done, 1 refused by the hub or failed, 2 bad input on the command line. */
@@ -21,17 +22,16 @@ export function report(error: unknown): number {
 	if (error instanceof ApiError || error instanceof ProtocolError) {
 		// A refusal made before any request (a bad username or password) is bad input too.
 		const local = error instanceof ApiError && error.status === 0 && error.code === 'BAD_REQUEST';
-		return fail(error.code, waitText(error) ?? error.message, local ? EXIT.usage : EXIT.failed);
+		return fail(error.code, waitText(error) ?? hubErrorText(error), local ? EXIT.usage : EXIT.failed);
 	}
 	if (error instanceof KeyChangedError) {
-		return fail(
-			'KEY_CHANGED',
-			`${error.message}\n  Nothing was sent. Check with ${error.username} in person, then run ` +
-				`"hourglass safety ${error.username} --accept" and compare the new safety number.`,
-		);
+		return fail('KEY_CHANGED', `${error.message}\n  ${t('report.keyChanged', { peer: error.username })}`);
 	}
 	if (error instanceof FingerprintMismatchError) {
-		return fail('FINGERPRINT_MISMATCH', `${error.message} Ask ${error.username} for their card again.`);
+		return fail(
+			'FINGERPRINT_MISMATCH',
+			`${error.message} ${t('report.cardAgain', { peer: error.username })}`,
+		);
 	}
 	if (error instanceof SafetyMismatchError) return fail('SAFETY_MISMATCH', error.message);
 	if (error instanceof ProfileError) {
@@ -50,11 +50,7 @@ export function report(error: unknown): number {
 export function waitText(error: ApiError | ProtocolError, now: number = Date.now()): string | null {
 	const seconds = error.retryAfter;
 	if (!seconds || (error.code !== 'LOCKED_OUT' && error.code !== 'RATE_LIMITED')) return null;
-	const until = new Date(now + seconds * 1000).toLocaleTimeString();
-	const wait = `Try again in ${describeCountdown(seconds * 1000)} (at ${until}).`;
-	if (error.code === 'RATE_LIMITED') return `Too many requests to the hub. ${wait}`;
-	return (
-		`Too many failed sign-ins: the hub has locked this account (or this address) for devices it does ` +
-		`not know. ${wait} A device that signed in to this account before is not locked out.`
-	);
+	const until = new Date(now + seconds * 1000).toLocaleTimeString(cliLocale());
+	const wait = t('report.tryAgain', { wait: formatWait(seconds * 1000), until });
+	return t(error.code === 'RATE_LIMITED' ? 'report.rateLimited' : 'report.lockedOut', { wait });
 }

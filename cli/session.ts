@@ -19,6 +19,7 @@ import {
 import { UsageError, parseCode } from './args';
 import { CookieJar } from './cookies';
 import { ProfileError, ProfileStore, openVault, sealVault, type Profile, type Vault } from './profile';
+import { t } from './i18n';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -40,7 +41,7 @@ export interface CliContext {
 
 export function checkPasswordLength(password: string): void {
 	if (password.length < LIMITS.passwordMin || password.length > LIMITS.passwordMax) {
-		throw new UsageError(`a password has ${LIMITS.passwordMin} to ${LIMITS.passwordMax} characters`);
+		throw new UsageError(t('password.length', { min: LIMITS.passwordMin, max: LIMITS.passwordMax }));
 	}
 }
 
@@ -114,18 +115,20 @@ export class LocalSession {
 		if (username === null || profile === null) {
 			throw new ProfileError(
 				'missing',
-				`No account${username ? ` "${username}"` : ''} for ${ctx.server} on this device: ` +
-					'run "hourglass register <username>" or "hourglass login <username>" first.',
+				t(username ? 'session.noAccountNamed' : 'session.noAccount', {
+					username: username ?? '',
+					server: ctx.server,
+				}),
 			);
 		}
-		const password = await ctx.password(`Password for ${username}: `);
+		const password = await ctx.password(t('prompt.password', { username }));
 		checkPasswordLength(password);
 		const derived = await deriveInPlace(password, fromB64(profile.salt), profile.kdf);
 		let keys: DerivedKeys;
 		try {
 			keys = { ...derived, localKey: openAccountKeys(profile.keyBackup, derived).localKey };
 		} catch {
-			throw new ProfileError('wrong-password', 'Wrong password for the account kept on this device.');
+			throw new ProfileError('wrong-password', t('profile.wrongPassword'));
 		}
 		const vault = openVault(profile.vault, keys.localKey);
 		return new LocalSession(ctx, profile, vault, keys, password);
@@ -282,9 +285,7 @@ export async function completeSecondFactor<T>(
 	} catch (error) {
 		if (!(error instanceof SecondFactorRequired)) throw error;
 		const pending = error as SecondFactorRequired<T>;
-		return pending.complete(
-			code ?? parseCode(await ctx.code('Code from your authenticator app (or a recovery code): ')),
-		);
+		return pending.complete(code ?? parseCode(await ctx.code(t('prompt.code'))));
 	}
 }
 
@@ -294,7 +295,7 @@ function connected(socket: HubSocket): Promise<void> {
 		const timer = setTimeout(() => {
 			cleanup();
 			socket.disconnect();
-			reject(new ProtocolError('UNAVAILABLE', `No connection to the hub within ${CONNECT_TIMEOUT_MS} ms.`));
+			reject(new ProtocolError('UNAVAILABLE', t('session.connectTimeout', { ms: CONNECT_TIMEOUT_MS })));
 		}, CONNECT_TIMEOUT_MS);
 		const onConnect = () => {
 			cleanup();
@@ -304,7 +305,7 @@ function connected(socket: HubSocket): Promise<void> {
 			cleanup();
 			socket.disconnect();
 			const code = ERROR_CODES.find((c) => c === error.data?.code) ?? 'UNAVAILABLE';
-			reject(new ProtocolError(code, `The hub refused the connection: ${error.message}`));
+			reject(new ProtocolError(code, t('session.refused', { reason: error.message })));
 		};
 		const cleanup = () => {
 			clearTimeout(timer);

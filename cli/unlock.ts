@@ -6,6 +6,7 @@
  * - The form of the first version of the product, `DD:MM:YYYY:HH:MM:SS`, in local time.
  * Whether the date is in the future is for the hub to say, by its own clock.
  */
+import { t } from './i18n';
 
 export class UnlockDateError extends Error {
 	constructor(message: string) {
@@ -35,7 +36,7 @@ export function parseUnlockDate(input: string): number {
 	if (iso) {
 		const [, y, mo, d, h, mi, s, frac, zone] = iso;
 		if (zone && h === undefined) {
-			throw new UnlockDateError(`"${input}": a time zone needs a time of day, e.g. 2030-01-31T09:00Z`);
+			throw new UnlockDateError(t('unlock.zoneNeedsTime', { input }));
 		}
 		const parts: Parts = {
 			year: Number(y),
@@ -56,9 +57,7 @@ export function parseUnlockDate(input: string): number {
 		checkParts(input, parts);
 		return fromLocal(input, parts);
 	}
-	throw new UnlockDateError(
-		`"${input}" is not a date: use ISO 8601 (2030-01-31T09:00, 2030-01-31T09:00:00Z) or DD:MM:YYYY:HH:MM:SS`,
-	);
+	throw new UnlockDateError(t('unlock.notADate', { input }));
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -66,13 +65,13 @@ function daysInMonth(year: number, month: number): number {
 }
 
 function checkParts(input: string, p: Parts): void {
-	if (p.year < 1970) throw new UnlockDateError(`"${input}": the year must be 1970 or later`);
-	if (p.month < 1 || p.month > 12) throw new UnlockDateError(`"${input}": no month ${p.month}`);
+	if (p.year < 1970) throw new UnlockDateError(t('unlock.year', { input }));
+	if (p.month < 1 || p.month > 12) throw new UnlockDateError(t('unlock.month', { input, month: p.month }));
 	if (p.day < 1 || p.day > daysInMonth(p.year, p.month)) {
-		throw new UnlockDateError(`"${input}": month ${p.month} of ${p.year} has no day ${p.day}`);
+		throw new UnlockDateError(t('unlock.day', { input, month: p.month, year: p.year, day: p.day }));
 	}
 	if (p.hour > 23 || p.minute > 59 || p.second > 59) {
-		throw new UnlockDateError(`"${input}": no such time of day`);
+		throw new UnlockDateError(t('unlock.time', { input }));
 	}
 }
 
@@ -80,9 +79,9 @@ function fromOffset(p: Parts, zone: string): number {
 	const utc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second, p.millisecond);
 	if (zone.toUpperCase() === 'Z') return utc;
 	const match = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
-	if (!match) throw new UnlockDateError(`"${zone}" is not a time zone offset`);
+	if (!match) throw new UnlockDateError(t('unlock.zone', { zone }));
 	const [, sign, hh, mm] = match;
-	if (Number(hh) > 23 || Number(mm) > 59) throw new UnlockDateError(`"${zone}" is not a time zone offset`);
+	if (Number(hh) > 23 || Number(mm) > 59) throw new UnlockDateError(t('unlock.zone', { zone }));
 	const offsetMs = (Number(hh) * 60 + Number(mm)) * 60_000;
 	return sign === '+' ? utc - offsetMs : utc + offsetMs;
 }
@@ -92,7 +91,7 @@ function fromLocal(input: string, p: Parts): number {
 	// A local time that the clocks skip (the spring daylight-saving gap) comes back shifted: refuse it
 	// rather than lock the message until a time the sender did not write.
 	if (date.getHours() !== p.hour || date.getMinutes() !== p.minute || date.getDate() !== p.day) {
-		throw new UnlockDateError(`"${input}" does not exist in the local time zone (a daylight-saving change)`);
+		throw new UnlockDateError(t('unlock.dst', { input }));
 	}
 	return date.getTime();
 }

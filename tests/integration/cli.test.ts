@@ -50,6 +50,9 @@ function run(
 			cwd: ROOT,
 			env: {
 				...process.env,
+				// English unless a test asks for another language (the machine's own may be anything).
+				LANGUAGE: '',
+				LC_ALL: 'C.UTF-8',
 				HOURGLASS_HOME: home,
 				HOURGLASS_SERVER: hub.url,
 				HOURGLASS_PASSWORD: PASSWORD,
@@ -174,6 +177,32 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(second.code, second.stderr).toBe(0);
 		expect(second.stdout).not.toContain('hello from the command line');
 		expect(second.stdout).toContain('No new messages.');
+	});
+
+	it('speaks French when the environment does, with ids, codes and times as in English', async () => {
+		const fr = { LC_ALL: 'fr_FR.UTF-8' };
+		const sent = await cli(alice, ['send', 'bob', 'bonjour depuis la ligne de commande'], fr);
+		expect(sent.code, sent.stderr).toBe(0);
+		expect(sent.stdout).toMatch(/^[0-9a-f-]{36} envoyé à bob\.$/m);
+		const read = await cli(bob, ['read'], fr);
+		expect(read.stdout).toMatch(
+			/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [0-9a-f-]{36}\] alice → bob: bonjour depuis/m,
+		);
+		expect((await cli(bob, ['read'], fr)).stdout).toContain('Aucun nouveau message.');
+		const help = await cli(bob, ['help'], { LC_ALL: '', LC_MESSAGES: '', LANG: 'fr_FR.UTF-8' });
+		expect(help.stdout).toMatch(/^Utilisation : hourglass/);
+		const bad = await cli(bob, ['send', 'bob'], { LANGUAGE: 'fr:en', LC_ALL: 'de_DE.UTF-8' });
+		expect(bad.code).toBe(2);
+		expect(bad.stderr).toContain('utilisation : hourglass send <user> <text>');
+		expect(bad.stderr).toContain('Lancez « hourglass help » pour voir les commandes.');
+		const wrong = await cli(bob, ['read'], { ...fr, HOURGLASS_PASSWORD: 'not the password at all' });
+		expect(wrong.code).toBe(1);
+		expect(wrong.stderr).toMatch(/^hourglass: INVALID_CREDENTIALS: Mot de passe incorrect/m);
+		const past = await cli(alice, ['send', 'bob', 'trop tard', '--unlock', '2001-01-01T00:00Z'], fr);
+		expect(past.code).toBe(1);
+		expect(past.stderr).toMatch(
+			/^hourglass: UNLOCK_IN_PAST: L’heure d’ouverture doit être dans le futur\.$/m,
+		);
 	});
 
 	it('replies the other way', async () => {

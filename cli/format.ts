@@ -1,6 +1,6 @@
 import type { ActivityEvent, Contact, DeviceSession, SealedNotice } from '../src/lib/protocol';
 import { formatBytes } from './files';
-import { cliLocale, t } from './i18n';
+import { appText, cliLocale, t } from './i18n';
 import { describeActivity, isNoteworthy, type DecodedMessage, type MessageProblem } from '../src/lib/sdk';
 
 /**
@@ -156,7 +156,7 @@ export function formatActivity(events: ActivityEvent[]): string[] {
 	const rows = events.map((e) => [
 		isNoteworthy(e) ? '!' : ' ',
 		formatTime(e.at),
-		safeText(describeActivity(e, formatTime)),
+		safeText(describeActivity(e, formatTime, appText)),
 		safeText(e.device ?? ''),
 		safeText(e.place ?? ''),
 	]);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { placeholders } from '../../src/lib/i18n/catalog';
-import { formatDuration, formatWait } from '../format';
+import { formatActivity, formatDuration, formatWait } from '../format';
 import { COMMAND_NAMES, usageText } from '../args';
 import { cliEn } from './en';
 import { cliFr } from './fr';
@@ -46,6 +46,16 @@ describe('the command line in French and English', () => {
 		setCliLocale({});
 		expect(formatDuration(200_000)).toBe('3m 20s');
 		expect(formatWait(30_000)).toBe('30 seconds');
+	});
+
+	it('describes the activity log in the language, as the PWA does', () => {
+		const event = { id: 'e1', type: 'sign-in', at: 0, newDevice: true, device: null, place: null } as const;
+		setCliLocale({ LANG: 'fr_FR.UTF-8' });
+		const [header, row] = formatActivity([event]);
+		expect(header).toMatch(/QUAND +QUOI +APPAREIL +DEPUIS/);
+		expect(row).toContain('Connexion depuis un nouvel appareil');
+		setCliLocale({});
+		expect(formatActivity([event])[1]).toContain('Signed in from a new device');
 	});
 
 	it('lists every command in the help of both languages', () => {

@@ -50,6 +50,11 @@ const HUB_WORDS_KEPT: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'BAD_REQUES
 export function hubErrorText(error: { code: ErrorCode; message: string }): string {
 	const key = `error.${error.code}`;
 	if (HUB_WORDS_KEPT.has(error.code) || !(key in en)) return error.message;
+	return appText(key as keyof typeof en);
+}
+
+/** A text of the PWA's catalog in the command line's language (what both clients say alike). */
+export function appText(key: keyof typeof en, params?: Params): string {
 	const catalog: Catalog = locale === 'fr' ? fr : en;
-	return render(locale, catalog[key], {});
+	return render(locale, catalog[key], params);
 }

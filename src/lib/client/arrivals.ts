@@ -1,4 +1,5 @@
 // What a screen reader is told as a conversation's rows change: new messages, never history.
+import { t } from '../i18n';
 import type { MessageView } from './conversations.svelte';
 
 type Row = Pick<MessageView, 'id' | 'direction' | 'status' | 'order' | 'peer' | 'text' | 'file' | 'problem'>;
@@ -37,9 +38,11 @@ export class Arrivals {
 
 /** The words for one new message: plain text, cut for speech only. */
 export function arrivalText(m: Row): string {
-	const from = `New message from ${m.peer}`;
-	if (m.problem) return `${from}, which could not be checked`;
-	if (m.file) return `New file from ${m.peer}: ${m.file.name}`;
+	if (m.problem) return t('arrival.unchecked', { name: m.peer });
+	if (m.file) return t('arrival.file', { name: m.peer, file: m.file.name });
 	const text = m.text ?? '';
-	return `${from}: ${text.length > SPOKEN_MAX ? `${text.slice(0, SPOKEN_MAX)}…` : text}`;
+	return t('arrival.text', {
+		name: m.peer,
+		text: text.length > SPOKEN_MAX ? `${text.slice(0, SPOKEN_MAX)}…` : text,
+	});
 }

@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import { decodePublicIdentity, fromB64, safetyNumber } from '../crypto';
 import type { SessionEnded } from '../protocol';
 import {
@@ -157,7 +158,7 @@ export class ChatEngine {
 	/** Turns read receipts on or off for every device of the account (an encrypted note to itself). */
 	async setReceipts(on: boolean): Promise<void> {
 		if (this.connection.state !== 'online') {
-			throw new ApiError('UNAVAILABLE', 'Connect to the hub to change this setting.', 0);
+			throw new ApiError('UNAVAILABLE', t('engine.offlineSetting'), 0);
 		}
 		const { result } = await this.messenger.sendControl(this.username, { type: 'receipts-setting', on });
 		await this.#applySetting({ on, at: result.storedAt });
@@ -251,15 +252,15 @@ export class ChatEngine {
 		const parsed = UsernameInput.safeParse(input);
 		if (!parsed.success) throw new Error('A username has 3 to 32 letters, digits, "_", "." or "-".');
 		const peer = parsed.data;
-		if (peer === this.username) throw new Error('That is you. Start a conversation with someone else.');
+		if (peer === this.username) throw new Error(t('engine.self'));
 		if (this.contacts.stateOf(peer) === 'blocked') {
-			throw new Error(`You blocked ${peer}. Unblock them on the Contacts page first.`);
+			throw new Error(t('engine.blocked', { name: peer }));
 		}
 		const pinned = await this.db.pins.get(peer);
 		const known = this.contacts.stateOf(peer) === 'accepted';
 		if (!pinned || !known) {
 			if (this.connection.state !== 'online') {
-				throw new ApiError('UNAVAILABLE', 'Connect to the hub to start a new conversation.', 0);
+				throw new ApiError('UNAVAILABLE', t('engine.offlineStart'), 0);
 			}
 			if (!pinned) await this.messenger.peerKeys(peer);
 			// Writing to someone makes them a contact: their replies go to the chat list, not the requests.
@@ -274,7 +275,7 @@ export class ChatEngine {
 	 * then, replacing an older pin) and opens an empty conversation; a mismatch adds nothing.
 	 */
 	async addFromCard(card: ContactCard): Promise<string> {
-		if (card.username === this.username) throw new Error('That is your own contact card.');
+		if (card.username === this.username) throw new Error(t('engine.ownCard'));
 		const { contact } = await addContactFromCard(this.messenger, card);
 		await this.contacts.apply({
 			username: contact.username,
@@ -694,10 +695,8 @@ export class ChatEngine {
 		for (const [peer, messages] of byPeer) {
 			const last = messages[messages.length - 1];
 			const title = this.isRequest(peer)
-				? `Message request from ${peer}`
-				: messages.length === 1
-					? `New message from ${peer}`
-					: `${messages.length} new messages from ${peer}`;
+				? t('toast.request', { name: peer })
+				: t('toast.news', { name: peer, count: messages.length });
 			notifier.announce('info', title, last.text ?? '', peer);
 		}
 	}
@@ -717,8 +716,8 @@ export class ChatEngine {
 		const wait = describeCountdown(notice.unlockAt - this.clock.exact());
 		notifier.announce(
 			'info',
-			`${notice.from} sent you a time-locked message`,
-			`It unlocks in ${wait}.`,
+			t('toast.sealed', { name: notice.from }),
+			t('toast.sealedWhen', { wait }),
 			notice.from,
 		);
 	}
@@ -735,7 +734,7 @@ export class ChatEngine {
 	}
 
 	#announceUnlock(m: DecodedMessage): void {
-		notifier.announce('unlock', `Time-locked message from ${m.peer} unlocked`, m.text ?? '', m.peer);
+		notifier.announce('unlock', t('toast.unlocked', { name: m.peer }), m.text ?? '', m.peer);
 	}
 }
 

@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import { SvelteMap } from 'svelte/reactivity';
 import { FileIntegrityError, openWithKey, sealWithKey } from '../crypto';
 import { FileBody } from '../protocol';
@@ -24,8 +25,7 @@ export interface DownloadView {
 	purpose: 'save' | 'view';
 }
 
-const REFUSED =
-	'This file was altered or is incomplete, so it was refused: nothing was saved. Ask the sender to send it again.';
+const refused = () => t('download.refused');
 
 /**
  * Downloads of received (and sent) files: checked while they stream (src/lib/sdk/files.ts), written
@@ -126,7 +126,10 @@ export class FileDownloads {
 				this.#views.delete(id);
 				return false;
 			}
-			this.#views.set(id, failed(purpose, error instanceof FileIntegrityError ? REFUSED : errorText(error)));
+			this.#views.set(
+				id,
+				failed(purpose, error instanceof FileIntegrityError ? refused() : errorText(error)),
+			);
 			return false;
 		} finally {
 			this.#running.delete(id);

@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import {
 	DOWNLOAD_PATH,
 	safeFileName,
@@ -65,8 +66,7 @@ async function controller(): Promise<ServiceWorker | null> {
 /** A download the service worker serves from a stream this page feeds, one chunk per pull. */
 async function streamedDownload(name: string, mime: string, size: number): Promise<SaveTarget> {
 	const worker = await controller();
-	if (!worker)
-		throw new Error('Saving a file needs the app’s offline support: reload the page and try again.');
+	if (!worker) throw new Error(t('save.needsWorker'));
 	const id = crypto.randomUUID();
 	const channel = new MessageChannel();
 	const port = channel.port1;

@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import { toB64 } from '../crypto';
 import type { FileBody } from '../protocol';
 import { ApiError, uploadFile, type FileSource, type Messenger, type UploadState } from '../sdk';
@@ -228,10 +229,9 @@ function viewOf(row: UploadRow): Omit<UploadView, 'phase'> {
 
 /** Why an upload was refused, in words about a file (the shared texts speak of messages). */
 function uploadErrorText(error: unknown): string {
-	if (error instanceof ApiError && error.code === 'PAYLOAD_TOO_LARGE')
-		return 'This file is larger than the hub accepts.';
+	if (error instanceof ApiError && error.code === 'PAYLOAD_TOO_LARGE') return t('upload.tooLarge');
 	if (error instanceof ApiError && error.code === 'QUOTA_STORAGE') {
-		return 'Your files and messages take all the space this hub allows you. Remove this one, or retry once older ones are gone.';
+		return t('upload.quota');
 	}
 	return errorText(error);
 }

@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import { LIMITS, type SessionEnded, type StoredEnvelope } from '../protocol';
 import { call, connectHub, overlapCursor, type HubSocket } from '../sdk';
 import { AccountDb } from './db';
@@ -131,6 +132,6 @@ export class LockedInbox {
 		const now = Date.now();
 		if (now - this.#lastNotice < NOTICE_EVERY_MS) return;
 		this.#lastNotice = now;
-		notifier.announce('info', 'Something new arrived', 'Unlock Hourglass to read it.', null);
+		notifier.announce('info', t('inbox.arrived'), t('inbox.unlock'), null);
 	}
 }

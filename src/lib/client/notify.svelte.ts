@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import { conversationPath } from './conversation-path';
 
 export type ToastKind = 'info' | 'unlock';
@@ -65,7 +66,7 @@ class Notifier {
 
 	/** Settings' "Show a test notification": a system notification now, whatever the page's visibility. */
 	async showTest(): Promise<void> {
-		await this.#showSystem('Hourglass notifications work on this device', null);
+		await this.#showSystem(t('notify.test'), null);
 	}
 
 	/**
@@ -86,7 +87,7 @@ class Notifier {
 		} catch (error) {
 			const reason = error instanceof Error ? error.message : String(error);
 			// Said once until it works again: the in-app toast carried the news itself.
-			if (this.#systemError === null) this.#toast('info', 'System notifications failed', reason, null);
+			if (this.#systemError === null) this.#toast('info', t('notify.failed'), reason, null);
 			this.#systemError = reason;
 		}
 	}

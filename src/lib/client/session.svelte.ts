@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import type { SessionEnded } from '../protocol';
 import type { ChatEngine } from './engine.svelte';
 // sodium.ts alone (not the crypto index, which brings the protocol and zod): a few lines that import
@@ -132,7 +133,7 @@ class Session {
 		if (!username) throw new Error('unlock: no account on this device');
 		const accounts = await this.#load();
 		const sealed = await accounts.sealedAccountOf(username);
-		if (!sealed) throw new Error('This device has no saved account for that user. Sign in instead.');
+		if (!sealed) throw new Error(t('session.noAccount'));
 		await afterSignIn(
 			(async () => {
 				try {
@@ -280,16 +281,16 @@ class Session {
 	#onSignedOut(reason: SessionEnded['reason']): void {
 		if (reason === 'account-deleted' && this.#deleting) return;
 		if (reason === 'expired') {
-			this.#endedReason = 'Your session with the hub expired.';
+			this.#endedReason = t('session.expired');
 			return;
 		}
 		// Logged out from another tab of this browser (it follows), signed out from another device, or
 		// the password changed elsewhere: either way the keys go, and the password is needed again.
-		if (reason === 'revoked') this.#endedReason = 'This device was signed out from another device.';
+		if (reason === 'revoked') this.#endedReason = t('session.revoked');
 		if (reason === 'password-changed') {
-			this.#endedReason = 'The password was changed on another device: use the new one.';
+			this.#endedReason = t('session.passwordChanged');
 		}
-		if (reason === 'account-deleted') this.#endedReason = 'This account was deleted from another device.';
+		if (reason === 'account-deleted') this.#endedReason = t('session.deleted');
 		this.#close(this.#engine);
 		void this.#toLockedOrSignedOut();
 	}
@@ -312,10 +313,7 @@ class Session {
 					ended: (reason) => {
 						if (this.#inbox === inbox) this.#inbox = null;
 						clearAppLocked();
-						this.#endedReason =
-							reason === 'revoked'
-								? 'This device was signed out from another device.'
-								: 'The hub ended this session: nothing more arrives until you unlock.';
+						this.#endedReason = reason === 'revoked' ? t('session.revoked') : t('session.endedLocked');
 					},
 				});
 				this.#inbox = inbox;

@@ -1,3 +1,4 @@
+import { t } from '../i18n';
 import { PushSubscribeRequest } from '../protocol';
 import type { HubApi } from '../sdk';
 import { notifier } from './notify.svelte';
@@ -20,16 +21,10 @@ function sameBytes(a: ArrayBuffer | null, b: Uint8Array): boolean {
 
 async function workerRegistration(): Promise<ServiceWorkerRegistration> {
 	const worker = navigator.serviceWorker;
-	if (!worker)
-		throw new Error(
-			'This browser has no service workers, so it cannot get notifications when the app is closed.',
-		);
+	if (!worker) throw new Error(t('push.noWorker'));
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const late = new Promise<never>((_, reject) => {
-		timer = setTimeout(
-			() => reject(new Error('The app’s service worker is not running; reload and try again.')),
-			WORKER_WAIT_MS,
-		);
+		timer = setTimeout(() => reject(new Error(t('push.workerDown'))), WORKER_WAIT_MS);
 	});
 	try {
 		return await Promise.race([worker.ready, late]);
@@ -85,9 +80,7 @@ export class WebPushSetting {
 	async #subscribe(): Promise<void> {
 		if (notifier.permission !== 'granted') await notifier.requestPermission();
 		if (notifier.permission !== 'granted') {
-			throw new Error(
-				'Notifications are blocked for this site: allow them in the browser’s site settings first.',
-			);
+			throw new Error(t('push.blocked'));
 		}
 		const [registration, { publicKey }] = await Promise.all([workerRegistration(), this.api.pushKey()]);
 		const key = bytesOfBase64url(publicKey);

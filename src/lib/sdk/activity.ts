@@ -1,37 +1,58 @@
 import type { ActivityEvent } from '../protocol';
 
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+/** The catalog keys of what an activity event says (src/lib/i18n/en.ts, `event.*`). */
+export type ActivityKey =
+	| 'event.registered'
+	| 'event.signIn'
+	| 'event.signInNewDevice'
+	| 'event.wrongCode'
+	| 'event.wrongPassword'
+	| 'event.passwordChanged'
+	| 'event.passwordChangedOthers'
+	| 'event.2faOn'
+	| 'event.2faOff'
+	| 'event.recoveryUsed'
+	| 'event.revoked'
+	| 'event.lockout'
+	| 'event.lockoutUntil';
+
+/** A translator for those keys, in the reader's language. */
+export type ActivityWords = (key: ActivityKey, params?: Record<string, string | number>) => string;
 
 /**
- * What an activity event says, in the words the PWA and the CLI both show. `time` formats the
- * lockout's end in the reader's way.
+ * What an activity event says, in the words the PWA and the CLI both show, in the reader's language
+ * (`words`). `time` formats the lockout's end in the reader's way.
  */
-export function describeActivity(event: ActivityEvent, time: (at: number) => string): string {
+export function describeActivity(
+	event: ActivityEvent,
+	time: (at: number) => string,
+	words: ActivityWords,
+): string {
 	switch (event.type) {
 		case 'registered':
-			return 'Account created';
+			return words('event.registered');
 		case 'sign-in':
-			return event.newDevice ? 'Signed in from a new device' : 'Signed in';
+			return words(event.newDevice ? 'event.signInNewDevice' : 'event.signIn');
 		case 'sign-in-failed':
-			return event.reason === 'code' ? 'Wrong two-factor code entered' : 'Wrong password entered';
+			return words(event.reason === 'code' ? 'event.wrongCode' : 'event.wrongPassword');
 		case 'password-changed': {
 			const others = event.count ?? 0;
 			return others > 0
-				? `Password changed; ${plural(others, 'other device', 'other devices')} signed out`
-				: 'Password changed';
+				? words('event.passwordChangedOthers', { count: others })
+				: words('event.passwordChanged');
 		}
 		case '2fa-enabled':
-			return 'Two-factor authentication turned on';
+			return words('event.2faOn');
 		case '2fa-disabled':
-			return 'Two-factor authentication turned off';
+			return words('event.2faOff');
 		case 'recovery-code-used':
-			return 'Recovery code used';
+			return words('event.recoveryUsed');
 		case 'sessions-revoked':
-			return `${plural(event.count ?? 0, 'device', 'devices')} signed out`;
+			return words('event.revoked', { count: event.count ?? 0 });
 		case 'lockout':
 			return event.until === undefined
-				? 'Sign-ins from unknown devices locked after failed attempts'
-				: `Sign-ins from unknown devices locked until ${time(event.until)} after failed attempts`;
+				? words('event.lockout')
+				: words('event.lockoutUntil', { until: time(event.until) });
 	}
 }
 

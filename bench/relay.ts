@@ -18,6 +18,8 @@ import { ready, sealEnvelope } from '../src/lib/crypto';
 import type { HubSocket } from '../src/lib/sdk';
 import { connectBare } from './lib/bare-relay';
 import {
+	commandsPerMessage,
+	databaseCommands,
 	makePairs,
 	startBareRelayProcess,
 	startBenchHubProcess,
@@ -177,7 +179,9 @@ async function main(): Promise<number> {
 		const bareResult = await runPhase('bare', lanes(bareFor, ...full), window, timeoutMs, asPwa);
 		process.stderr.write('bench: hub, full rate…\n');
 		await runPhase('hub warm-up', lanes(hubSockets, 0, WARMUP_PER_LANE), window, timeoutMs, asPwa);
+		const commandsBefore = await databaseCommands(bench.url);
 		const hubResult = await runPhase('hub', lanes(hubSockets, ...full), window, timeoutMs, asPwa);
+		const commands = commandsPerMessage(commandsBefore, await databaseCommands(bench.url), hubResult.sent);
 		const halfRate = bareResult.perSecond / 2;
 		const halfOptions = { ...asPwa, ratePerSecond: halfRate };
 		process.stderr.write(`bench: both at ${fixed(halfRate)} msg/s…\n`);
@@ -198,6 +202,7 @@ async function main(): Promise<number> {
 
 		const results = { hub: hubResult, bare: bareResult, hubHalf, bareHalf, halfRate };
 		process.stdout.write(`${report(options, bench.dbKind, envelopeBytes, results)}\n`);
+		process.stdout.write(`hub's database commands per message at full rate (send + receipt): ${commands}\n`);
 		const phases = [hubResult, bareResult, hubHalf, bareHalf];
 		return phases.every((p) => p.lost + p.refused + p.duplicates + p.receiptFailures === 0) ? 0 : 1;
 	} finally {

@@ -47,7 +47,8 @@ import { Timelocks } from './services/timelock';
 import { TwoFactorService } from './services/two-factor';
 import { attachSocketHandlers, createSocketServer } from './socket';
 import type { HubServer } from './socket/types';
-import { openStore } from './store';
+import { openStore, type Store } from './store';
+import { HubReadCaches } from './services/read-cache';
 
 export type { HubContext, HubServices } from './context';
 
@@ -104,7 +105,14 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 	const logger = options.logger ?? createLogger(config);
 	const now = options.now ?? Date.now;
 	await ready();
-	const store = await openStore(mongoUri, config.dbPoolSize);
+	const database = await openStore(mongoUri, config.dbPoolSize);
+	// The send path's reads that rarely change, cached (server/services/read-cache.ts).
+	const caches = new HubReadCaches(now);
+	const store: Store = {
+		...database,
+		contacts: caches.contacts(database.contacts),
+		push: caches.push(database.push),
+	};
 	let cluster: ClusterLink | null = null;
 	try {
 		const app = Fastify({
@@ -134,7 +142,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		};
 
 		const io = createSocketServer(app.server, { allowedOrigin: () => allowedOrigin, headers });
-		const metrics = createMetrics();
+		const metrics = createMetrics(() => store.commandCounts());
 		const push = new PushService({
 			store,
 			config,
@@ -177,6 +185,18 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		);
 		await throttle.init();
 		if (config.redisUrl) {
+			io.on('cache:forget', (change, done) => {
+				caches.apply(change);
+				done(true);
+			});
+			caches.onChange(async (change) => {
+				try {
+					await io.serverSideEmitWithAck('cache:forget', change);
+				} catch (error) {
+					// A hub that did not answer in time drops its copy within READ_CACHE_TTL_MS all the same.
+					logger.warn({ err: error }, 'not every hub confirmed forgetting a changed contact or subscription');
+				}
+			});
 			io.on('session:forget', (sessionId, reason, done) => {
 				auth.forget(sessionId, reason);
 				done(true);

@@ -15,7 +15,9 @@ export interface HubMetrics {
  * Every series is a hub-wide total: no label names a user, an address, a conversation or an
  * envelope, and /metrics is served only to whoever holds METRICS_TOKEN or reaches METRICS_PORT.
  */
-export function createMetrics(): HubMetrics {
+export function createMetrics(
+	databaseCommands: () => ReadonlyMap<string, number> = () => new Map(),
+): HubMetrics {
 	const registry = new Registry();
 	collectDefaultMetrics({ register: registry, prefix: 'hourglass_process_' });
 	let countSockets: () => number = () => 0;
@@ -25,6 +27,19 @@ export function createMetrics(): HubMetrics {
 		registers: [registry],
 		collect() {
 			this.set(countSockets());
+		},
+	});
+	new Counter({
+		name: 'hourglass_database_commands_total',
+		help: 'Commands this hub sent to the database, by command and collection (its round trips).',
+		labelNames: ['command', 'collection'] as const,
+		registers: [registry],
+		collect() {
+			this.reset();
+			for (const [key, count] of databaseCommands()) {
+				const [command = key, collection = ''] = key.split(' ');
+				this.inc({ command, collection }, count);
+			}
 		},
 	});
 	const messagesStored = new Counter({

@@ -35,7 +35,41 @@ function benchEnv(dataDir: string): Record<string, string> {
 		// Bench users write to strangers: the message-request caps are lifted too.
 		REQUEST_ENVELOPES_MAX: '100000000',
 		REQUEST_BYTES_MAX: String(2 ** 50),
+		METRICS_TOKEN: BENCH_METRICS_TOKEN,
 	};
+}
+
+/** The operator token of bench hubs, so a bench reads their /metrics as an operator would. */
+const BENCH_METRICS_TOKEN = 'bench-operator-metrics-token';
+
+/** The database commands a bench hub has sent so far, by `command collection` (its /metrics). */
+export async function databaseCommands(hubUrl: string): Promise<Map<string, number>> {
+	const response = await fetch(`${hubUrl}/metrics`, {
+		headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+	});
+	if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+	const counts = new Map<string, number>();
+	for (const line of (await response.text()).split('\n')) {
+		const match = /^hourglass_database_commands_total\{command="([^"]*)",collection="([^"]*)"\} (\d+)/.exec(
+			line,
+		);
+		if (match) counts.set(`${match[1]} ${match[2]}`.trim(), Number(match[3]));
+	}
+	return counts;
+}
+
+/** What each message cost in database commands between two readings, most frequent first. */
+export function commandsPerMessage(
+	before: Map<string, number>,
+	after: Map<string, number>,
+	messages: number,
+): string {
+	const rows = [...after]
+		.map(([key, count]) => [key, (count - (before.get(key) ?? 0)) / messages] as const)
+		.filter(([, perMessage]) => perMessage >= 0.005)
+		.sort((a, b) => b[1] - a[1]);
+	const total = rows.reduce((sum, [, perMessage]) => sum + perMessage, 0);
+	return `${total.toFixed(2)} (${rows.map(([key, perMessage]) => `${key} ${perMessage.toFixed(2)}`).join(', ')})`;
 }
 
 /**

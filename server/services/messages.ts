@@ -103,7 +103,7 @@ export class MessageService {
 		const [senderKeys, recipientKeys, relation] = await Promise.all([
 			this.#keysOf(sender),
 			this.#keysOf(envelope.to),
-			toSelf ? null : this.store.contacts.relation(envelope.to, sender),
+			toSelf ? null : this.store.contacts.recentRelation(envelope.to, sender),
 		]);
 		if (!recipientKeys) throw new ProtocolError('UNKNOWN_RECIPIENT', 'No user has this name.');
 		if (!senderKeys) throw new ProtocolError('UNAUTHENTICATED', 'This account no longer exists.');

@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
+import type { CacheChange } from '../services/read-cache';
 import type {
 	Ack,
 	CLIENT_EVENT_SCHEMAS,
@@ -30,6 +31,8 @@ export interface InterServerEvents {
 	/** A heartbeat, and whether the hub has time-lock releases under way (absent from older hubs). */
 	'hub:alive': (hubId: string, releasing?: boolean) => void;
 	'hub:leaving': (hubId: string) => void;
+	/** A contact relation or push subscriptions changed on one hub: the others drop their cached copy. */
+	'cache:forget': (change: CacheChange, done: (answer: true) => void) => void;
 	'timelock:due': (envelopes: StoredEnvelope[]) => void;
 	/** Ids settled (released, cancelled, removed) and the hub that settled them (absent from older hubs). */
 	'timelock:settled': (ids: string[], hubId?: string) => void;

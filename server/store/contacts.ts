@@ -6,6 +6,11 @@ import type { ContactDoc, Models } from './models';
 export interface ContactsRepo {
 	/** How `owner` stands with `peer`: one `_id` equality (the send path's one extra read). */
 	relation(owner: string, peer: string): Promise<Contact | null>;
+	/**
+	 * The same, where a recent answer will do (the send path): the hub caches it
+	 * (server/services/read-cache.ts); here it is `relation`.
+	 */
+	recentRelation(owner: string, peer: string): Promise<Contact | null>;
 	/** Every relation `owner` keeps, newest first. */
 	list(owner: string, limit: number): Promise<Contact[]>;
 	count(owner: string): Promise<number>;
@@ -31,11 +36,13 @@ export function contactsRepo(models: Models): ContactsRepo {
 	// The driver's collection for grouped inserts, typed with our string _id.
 	const collection = contacts.collection as unknown as mongo.Collection<ContactDoc>;
 	const writer = new BatchWriter(collection);
+	const relation = async (owner: string, peer: string) => {
+		const doc = await collection.findOne({ _id: contactId(owner, peer) });
+		return doc ? toContact(doc) : null;
+	};
 	return {
-		async relation(owner, peer) {
-			const doc = await collection.findOne({ _id: contactId(owner, peer) });
-			return doc ? toContact(doc) : null;
-		},
+		relation,
+		recentRelation: relation,
 		async list(owner, limit) {
 			const docs = await contacts.find({ owner }).limit(limit).lean<ContactDoc[]>();
 			return docs.map(toContact).sort((a, b) => b.since - a.since);

@@ -55,6 +55,11 @@ export interface Store {
 	push: PushRepo;
 	/** True when the database answers a ping within `timeoutMs`. */
 	ping(timeoutMs?: number): Promise<boolean>;
+	/**
+	 * Commands sent to the database since the store opened, by command and collection
+	 * (`insert envelopes`): what a message costs in round trips, read by /metrics and the benches.
+	 */
+	commandCounts(): ReadonlyMap<string, number>;
 	close(): Promise<void>;
 }
 
@@ -73,8 +78,15 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 			bufferCommands: false,
 			serverSelectionTimeoutMS: 10_000,
 			maxPoolSize: poolSize,
+			monitorCommands: true,
 		})
 		.asPromise();
+	const commands = new Map<string, number>();
+	conn.getClient().on('commandStarted', (event) => {
+		const target: unknown = (event.command as Record<string, unknown>)[event.commandName];
+		const key = typeof target === 'string' ? `${event.commandName} ${target}` : event.commandName;
+		commands.set(key, (commands.get(key) ?? 0) + 1);
+	});
 	const models = await defineModels(conn);
 	const writers: Drainable[] = [];
 	return {
@@ -106,6 +118,7 @@ export async function openStore(uri: string, poolSize = STORE_POOL_SIZE): Promis
 				clearTimeout(timer);
 			}
 		},
+		commandCounts: () => commands,
 		async close() {
 			// Grouped inserts still waiting in a batch have callers waiting on them: they land before the connection goes.
 			await Promise.all(writers.map((writer) => writer.drain()));

@@ -172,6 +172,20 @@ export async function serviceWorkerReady(person: Person): Promise<void> {
 	await person.page.evaluate(async () => {
 		const registration = await navigator.serviceWorker.ready;
 		if (!registration.active) throw new Error('no active service worker');
+		// Activated is not yet in charge: until it has claimed the page, a reload may still go to the
+		// network (and fail offline).
+		if (registration.active.state !== 'activated') {
+			const worker = registration.active;
+			await new Promise<void>((resolve) => {
+				worker.addEventListener('statechange', () => worker.state === 'activated' && resolve());
+				if (worker.state === 'activated') resolve();
+			});
+		}
+		if (!navigator.serviceWorker.controller) {
+			await new Promise<void>((resolve) =>
+				navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }),
+			);
+		}
 	});
 }
 

@@ -135,6 +135,24 @@ describe('two hubs over one database and Redis', () => {
 		expect(await call(bob.socket, 'message:received', { ids: [notBobs] })).toEqual({ count: 0 });
 	});
 
+	it('apply a block made on one hub to the next send through the other, though that hub had read the relation', async () => {
+		const alice = await newUser(hubA.url, uniqueName('alice'));
+		const bob = await newUser(hubB.url, uniqueName('bob'));
+		clients.push(alice, bob);
+		const { store } = hubA.hub.context;
+		// Hub A reads (and keeps) how bob stands with alice: a stranger.
+		const first = await alice.messenger.send(bob.username, 'hello');
+		expect(await store.envelopes.get(first.envelope.id)).not.toBeNull();
+
+		await bob.api.setContact(alice.username, 'blocked');
+		const blocked = await alice.messenger.send(bob.username, 'still there?');
+		expect(await store.envelopes.get(blocked.envelope.id)).toBeNull();
+
+		expect(await bob.api.removeContact(alice.username)).toEqual({ removed: true });
+		const after = await alice.messenger.send(bob.username, 'hello again');
+		expect(await store.envelopes.get(after.envelope.id)).not.toBeNull();
+	});
+
 	it('end a session on every hub at logout, including its sockets on the other hub', async () => {
 		const carol = await newUser(hubA.url, uniqueName('carol'));
 		clients.push(carol);

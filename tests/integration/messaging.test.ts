@@ -3,7 +3,7 @@ import { fromB64, generateIdentity, newMessageId, sealEnvelope, toB64 } from '..
 import { LIMITS, ProtocolError, type Ack, type Envelope } from '../../src/lib/protocol';
 import { call, connectHub } from '../../src/lib/sdk';
 import { openTestDb, type TestDb } from '../helpers/db';
-import { startTestHub, type TestHub } from '../helpers/hub';
+import { fetchMetrics, startTestHub, type TestHub } from '../helpers/hub';
 import {
 	newUser,
 	rawEmit,
@@ -202,6 +202,46 @@ describe('grouped writes (sends arriving together share one insert)', () => {
 		const page = await bob.messenger.syncAll(null);
 		const ids = new Set(envelopes.map((e) => e.id));
 		expect(page.messages.filter((m) => ids.has(m.id))).toHaveLength(40);
+	});
+});
+
+/** The hub's database commands so far, by `command collection`, from its /metrics. */
+async function databaseCommands(): Promise<Map<string, number>> {
+	const counts = new Map<string, number>();
+	for (const match of (await fetchMetrics(hub)).matchAll(
+		/^hourglass_database_commands_total\{command="([^"]*)",collection="([^"]*)"\} (\d+)$/gm,
+	)) {
+		counts.set(`${match[1]} ${match[2]}`, Number(match[3]));
+	}
+	return counts;
+}
+
+describe('what a live message costs the database', () => {
+	it('no read: only the grouped inserts of the envelope and its receipt, once the pair has written before', async () => {
+		const carol = await newUser(hub.url, uniqueName('carol'));
+		const dave = await newUser(hub.url, uniqueName('dave'));
+		clients.push(carol, dave);
+		// The first message reads how the two stand (and makes dave carol's contact).
+		const first = await carol.messenger.send(dave.username, 'first');
+		await dave.messenger.receipt([first.envelope.id]);
+
+		const before = await databaseCommands();
+		const count = 10;
+		for (let i = 0; i < count; i++) {
+			const arrived = waitForEvent(dave.socket, 'message:new', (e) => e.from === carol.username);
+			const sent = await carol.messenger.send(dave.username, `message ${i}`);
+			expect((await arrived).id).toBe(sent.envelope.id);
+			const status = waitForEvent(carol.socket, 'message:status', (e) => e.id === sent.envelope.id);
+			await dave.messenger.receipt([sent.envelope.id]);
+			await status;
+		}
+		const after = await databaseCommands();
+		const spent = [...after]
+			.map(([key, n]) => [key, n - (before.get(key) ?? 0)] as const)
+			// A socket's periodic session re-check may fall in the window: it is no message's cost.
+			.filter(([key, n]) => n > 0 && !key.endsWith(' sessions'));
+		// Sent one at a time, each is its own group: one insert each for the envelopes and the receipts.
+		expect(Object.fromEntries(spent)).toEqual({ 'insert envelopes': count, 'insert receipts': count });
 	});
 });
 

@@ -8,7 +8,8 @@
  * envelopes, sealed and stored before the window opens, unlock spread evenly over a window of W
  * seconds; every recipient is connected. Lateness = the recipient's `message:new` minus the
  * envelope's unlockAt (same machine, same clock), and the hub's own releasedAt minus unlockAt.
- * Live phase: N fresh envelopes without a lock through the same hubs, the baseline.
+ * Live phase: N fresh envelopes without a lock through the same hubs, the baseline. Recipients
+ * acknowledge every message they receive with a receipt, as the PWA does, in both phases.
  *
  * Scenarios: `single`, one hub; `kill`, three hubs with Redis, every lock stored through the
  * first, which is killed (SIGKILL) one second before the window opens; recipients are on the
@@ -25,7 +26,14 @@ import type { Store } from '../server/store';
 import { newMessageId, ready, sealEnvelope } from '../src/lib/crypto';
 import { EVENTS, syncKeyOf, type Envelope, type StoredEnvelope } from '../src/lib/protocol';
 import { call, connectHub, type HubSocket } from '../src/lib/sdk';
-import { makePairs, startBenchCluster, type BenchCluster, type Pair } from './lib/harness';
+import {
+	commandsPerMessage,
+	databaseCommands,
+	makePairs,
+	startBenchCluster,
+	type BenchCluster,
+	type Pair,
+} from './lib/harness';
 import { waitForConnect } from '../tests/helpers/users';
 import { runPhase, type Lane, type PhaseResult } from './lib/load';
 import { fixed, summarize, table, type LatencySummary } from './lib/stats';
@@ -149,6 +157,8 @@ interface TimelockResult {
 	perSecond: number;
 	storeSeconds: number;
 	leadSeconds: number;
+	/** Receipts (one per arrival, as the PWA acknowledges what it receives) refused or unanswered. */
+	receiptFailures: number;
 }
 
 async function runTimelockPhase(
@@ -178,10 +188,18 @@ async function runTimelockPhase(
 	let lastArrival = 0;
 	let allArrived: () => void = () => {};
 	const done = new Promise<void>((resolve) => (allArrived = resolve));
+	const receipts: Promise<void>[] = [];
+	let receiptFailures = 0;
 	const listeners = pairs.map((pair) => {
 		const listener = (envelope: StoredEnvelope) => {
 			const at = Date.now();
 			if (!expected.has(envelope.id)) return;
+			receipts.push(
+				call(pair.recipientSocket, EVENTS.receipt, { ids: [envelope.id] }, options.timeoutMs).then(
+					() => undefined,
+					() => void receiptFailures++,
+				),
+			);
 			const list = arrivals.get(envelope.id) ?? [];
 			list.push({ at, envelope });
 			arrivals.set(envelope.id, list);
@@ -211,6 +229,7 @@ async function runTimelockPhase(
 	if (arrivals.size < expected.size) await Promise.race([done, deadline]);
 	clearTimeout(timer);
 	for (const remove of listeners) remove();
+	await Promise.all(receipts);
 
 	const lateness: number[] = [];
 	const hubLateness: number[] = [];
@@ -246,6 +265,7 @@ async function runTimelockPhase(
 		perSecond: delivered / Math.max(0.001, (lastArrival - opensAt) / 1000),
 		storeSeconds,
 		leadSeconds,
+		receiptFailures,
 	};
 }
 
@@ -291,6 +311,10 @@ interface ScenarioResult {
 	prefillSeconds: number;
 	locked: TimelockResult;
 	live: PhaseResult;
+	/** Database commands per release on the hubs that stayed up, as printed. */
+	releaseCommands: string;
+	/** The same per time-locked send, while they were stored (one hub only). */
+	storeCommands: string | null;
 }
 
 async function runScenario(scenario: Scenario, options: Options, runId: string): Promise<ScenarioResult> {
@@ -317,7 +341,30 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 				`bench (${scenario}): killed the hub that stored every lock, ${opensAt - Date.now()} ms before the window\n`,
 			);
 		};
-		const locked = await runTimelockPhase(database, pairs, options, killFirst);
+		// The hubs alive to the end (in `kill`, the two that take over): their database commands per release.
+		const survivors = scenario === 'kill' ? hubs.slice(1) : hubs;
+		const commandsOf = async () => {
+			const total = new Map<string, number>();
+			for (const hub of survivors) {
+				for (const [key, n] of await databaseCommands(hub.url)) total.set(key, (total.get(key) ?? 0) + n);
+			}
+			return total;
+		};
+		const commandsBefore = await commandsOf();
+		let commandsStored = commandsBefore;
+		const locked = await runTimelockPhase(database, pairs, options, async (opensAt) => {
+			commandsStored = await commandsOf();
+			await killFirst(opensAt);
+		});
+		const releaseCommands = commandsPerMessage(
+			commandsStored,
+			await commandsOf(),
+			Math.max(1, locked.delivered),
+		);
+		const storeCommands =
+			scenario === 'kill'
+				? null
+				: commandsPerMessage(commandsBefore, commandsStored, Math.max(1, locked.stored));
 
 		// The senders come back on a hub that is alive for the live baseline.
 		const liveHub = hubs[hubs.length - 1];
@@ -335,8 +382,17 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 			recipient: p.recipientSocket,
 			envelopes: liveEnvelopes[i],
 		}));
-		const live = await runPhase('live', lanes, options.inFlight, options.timeoutMs);
-		return { scenario, dbKind: cluster.dbKind, hubs: hubCount, prefillSeconds, locked, live };
+		const live = await runPhase('live', lanes, options.inFlight, options.timeoutMs, { receipts: true });
+		return {
+			scenario,
+			dbKind: cluster.dbKind,
+			hubs: hubCount,
+			prefillSeconds,
+			locked,
+			live,
+			releaseCommands,
+			storeCommands,
+		};
 	} finally {
 		for (const socket of sockets) socket.disconnect();
 		await cluster?.close();
@@ -387,7 +443,13 @@ function report(options: Options, result: ScenarioResult): string {
 		`release rate ÷ live rate: ${fixed(locked.perSecond / live.perSecond)} ` +
 			`(goals: p99 lateness < 100 ms, ratio ≥ 0.5, nothing lost, duplicated or early)`,
 		'time-locked: releasedAt is stamped as a release batch starts, before its insert; arrival includes the insert.',
+		`time-locked: database commands per release, ${result.scenario === 'kill' ? 'surviving hubs' : 'the hub'}, from the window's opening (receipts included): ${result.releaseCommands}`,
 	];
+	if (result.storeCommands)
+		lines.push(`time-locked: database commands per locked send while storing: ${result.storeCommands}`);
+	if (locked.receiptFailures + live.receiptFailures > 0) {
+		lines.push(`receipts failed: ${locked.receiptFailures} time-locked, ${live.receiptFailures} live`);
+	}
 	if (locked.stillLocked > 0) {
 		lines.push(`time-locked: ${locked.stillLocked} still locked on the hub at the deadline (late, not lost)`);
 	}
@@ -417,8 +479,10 @@ async function main(): Promise<number> {
 				locked.duplicates +
 				locked.early +
 				locked.refused +
+				locked.receiptFailures +
 				live.lost +
-				live.refused;
+				live.refused +
+				live.receiptFailures;
 		}
 		return faults === 0 ? 0 : 1;
 	} finally {

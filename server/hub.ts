@@ -49,6 +49,7 @@ import { attachSocketHandlers, createSocketServer } from './socket';
 import type { HubServer } from './socket/types';
 import { openStore, type Store } from './store';
 import { HubReadCaches } from './services/read-cache';
+import { RecentEnvelopes } from './services/recent-envelopes';
 
 export type { HubContext, HubServices } from './context';
 
@@ -213,8 +214,10 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			});
 		}
 		const hubId = randomUUID();
+		const recent = new RecentEnvelopes();
 		const timelocks = new Timelocks({
 			hubId,
+			recent,
 			store,
 			notify,
 			io,
@@ -232,7 +235,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			auth,
 			contacts: new ContactService(store, notify, timelocks, now),
 			devices,
-			messages: new MessageService(store, config, now, notify, quota, files),
+			messages: new MessageService(store, config, now, notify, quota, files, recent),
 			maintenance: new MaintenanceService(store, config, notify, auth, activity, files, now, logger),
 			push,
 			timelocks,

@@ -18,19 +18,13 @@ import type { Store } from '../store';
 import type { FileService } from './files';
 import type { Notifier } from './notify';
 import type { QuotaService } from './quota';
+import type { RecentEnvelopes } from './recent-envelopes';
 
 export const SYNC_DEFAULT_LIMIT = 200;
 /** Receipts one sync reply carries at most; the rest come with the next cursor. */
 const SYNC_RECEIPTS_MAX = 1000;
 /** Public keys are immutable and users are never deleted yet, so they can be cached without expiry. */
 const KEY_CACHE_MAX = 10_000;
-/**
- * Live envelopes this hub stored lately, remembered by id with their sender and recipient (both
- * fixed once stored), so the receipt the PWA sends for each message it receives needs no read.
- * 50,000 entries of about 150 bytes: the last few minutes at full load; older or other hubs'
- * envelopes are read from the store.
- */
-const RECENT_MAX = 50_000;
 
 export interface SendOutcome {
 	result: SendResult;
@@ -63,8 +57,6 @@ export function audienceOf(stored: StoredEnvelope): { recipient: boolean; sender
 /** The relay: checks an envelope's sender, recipient, signature and unlock date, stores it, syncs it. */
 export class MessageService {
 	#keys = new Map<string, PublicIdentity>();
-	/** Insertion order is age: the oldest is forgotten first. */
-	#recent = new Map<string, { from: string; to: string; expiresAfterMs: number | null }>();
 	constructor(
 		private readonly store: Store,
 		private readonly config: HubConfig,
@@ -72,6 +64,7 @@ export class MessageService {
 		private readonly notify: Notifier,
 		private readonly quota: QuotaService,
 		private readonly files: FileService,
+		private readonly recent: RecentEnvelopes,
 	) {}
 
 	/** Checks and stores one envelope for `sender` (the session's user). Idempotent by id. */
@@ -140,7 +133,7 @@ export class MessageService {
 			addContact,
 		]);
 		if (inserted) {
-			if (stored.state === 'live') this.#remember(stored);
+			if (stored.state === 'live') this.recent.remember(stored);
 			return { result: resultOf(stored, false), stored, fresh: true, dropped: false, contactAdded };
 		}
 		const previous = await this.#duplicateOf(envelope);
@@ -211,7 +204,7 @@ export class MessageService {
 		const mine: { id: string; from: string; expiresAfterMs: number | null }[] = [];
 		const unknown: string[] = [];
 		for (const id of unique) {
-			const recent = this.#recent.get(id);
+			const recent = this.recent.get(id);
 			if (!recent) unknown.push(id);
 			else if (recent.to === recipient)
 				mine.push({ id, from: recent.from, expiresAfterMs: recent.expiresAfterMs });
@@ -244,15 +237,6 @@ export class MessageService {
 		if (!sameEnvelope(stored, envelope))
 			throw new ProtocolError('ID_CONFLICT', 'Another message already has this id.');
 		return { result: resultOf(stored, true), stored, fresh: false, dropped: false, contactAdded: false };
-	}
-
-	#remember(stored: StoredEnvelope): void {
-		this.#recent.set(stored.id, {
-			from: stored.from,
-			to: stored.to,
-			expiresAfterMs: stored.expiresAfterMs ?? null,
-		});
-		if (this.#recent.size > RECENT_MAX) this.#recent.delete(this.#recent.keys().next().value!);
 	}
 
 	async #keysOf(username: string): Promise<PublicIdentity | null> {

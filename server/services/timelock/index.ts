@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { CancelResult, StoredEnvelope } from '../../../src/lib/protocol';
 import type { HubMetrics } from '../../metrics';
 import type { HubServer, InterServerEvents } from '../../socket/types';
+import type { RecentEnvelopes } from '../recent-envelopes';
 import type { Store } from '../../store';
 import type { Notifier } from '../notify';
 import { HEARTBEAT_EVERY_MS, HubPeers } from './peers';
@@ -30,6 +31,8 @@ export interface TimelockDeps {
 	now: () => number;
 	logger: Logger;
 	metrics: HubMetrics;
+	/** Where released envelopes are remembered, so their receipts need no read (MessageService). */
+	recent: RecentEnvelopes;
 }
 
 /**
@@ -102,7 +105,8 @@ export class Timelocks {
 			logger: this.#logger,
 			peers: this.#peers,
 			onSettled: (ids) => this.#tellPeers('timelock:settled', ids, deps.hubId),
-			onReleased: (_envelope, latenessMs) => {
+			onReleased: (envelope, latenessMs) => {
+				deps.recent.remember(envelope);
 				released.inc();
 				lateness.observe(Math.max(0, latenessMs) / 1000);
 			},

@@ -1,6 +1,7 @@
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { LIMITS } from '../protocol/limits';
-import { t } from '../i18n';
+import { i18n, t } from '../i18n';
+import type { Locale } from '../i18n/catalog';
 
 export interface Strength {
 	/** 0 (guessed at once) to 4 (very hard to guess). */
@@ -18,36 +19,65 @@ const LABELS = ['strength.0', 'strength.1', 'strength.2', 'strength.3', 'strengt
 /** Below this zxcvbn score a password is refused: common, breached-pattern or easy to guess. */
 const MIN_SCORE = 3;
 
-let checker: Promise<ZxcvbnFactory> | null = null;
+const checkers = new Map<Locale, Promise<ZxcvbnFactory>>();
 
-/** The dictionaries weigh a few hundred kB: they load on first use, not with the app. */
-function loadChecker(): Promise<ZxcvbnFactory> {
-	checker ??= (async () => {
-		const [{ ZxcvbnFactory }, common, en] = await Promise.all([
-			import('@zxcvbn-ts/core'),
-			import('@zxcvbn-ts/language-common'),
-			import('@zxcvbn-ts/language-en'),
-		]);
-		return new ZxcvbnFactory({
-			translations: en.translations,
-			graphs: common.adjacencyGraphs,
-			dictionary: { ...common.dictionary, ...en.dictionary },
-			// Edit-distance matching costs up to half a second per check on a laptop: too slow to run
-			// as someone types. The dictionaries with their l33t and reversed variants stay on.
-			useLevenshteinDistance: false,
-		});
-	})();
+/**
+ * The dictionaries weigh a few hundred kB: they load on first use, not with the app, and only the
+ * UI language's. English words are checked in every language (they fill the lists of leaked
+ * passwords everywhere); French adds its own words and names, and zxcvbn's feedback in French.
+ */
+function loadChecker(locale: Locale): Promise<ZxcvbnFactory> {
+	let checker = checkers.get(locale);
+	if (!checker) {
+		checker = (async () => {
+			const [{ ZxcvbnFactory }, common, en, local] = await Promise.all([
+				import('@zxcvbn-ts/core'),
+				import('@zxcvbn-ts/language-common'),
+				import('@zxcvbn-ts/language-en'),
+				locale === 'fr' ? import('@zxcvbn-ts/language-fr') : null,
+			]);
+			return new ZxcvbnFactory({
+				translations: local ? frenchTypography(local.translations) : en.translations,
+				graphs: common.adjacencyGraphs,
+				dictionary: { ...common.dictionary, ...en.dictionary, ...local?.dictionary },
+				// Edit-distance matching costs up to half a second per check on a laptop: too slow to run
+				// as someone types. The dictionaries with their l33t and reversed variants stay on.
+				useLevenshteinDistance: false,
+			});
+		})();
+		checkers.set(locale, checker);
+	}
 	return checker;
+}
+
+/**
+ * zxcvbn's French texts with the typography of our own catalog: typographic apostrophes, « » for
+ * its quoted examples and a narrow no-break space before a colon.
+ */
+function frenchTypography<T>(texts: T): T {
+	const fix = (text: string) =>
+		text
+			.replace(/(\p{L})'(\p{L})/gu, '$1\u2019$2')
+			.replace(/'([^']+)'/g, '\u00ab\u202f$1\u202f\u00bb')
+			.replace(/ ?:/g, '\u202f:');
+	const walk = (value: unknown): unknown =>
+		typeof value === 'string'
+			? fix(value)
+			: Object.fromEntries(Object.entries(value as object).map(([key, inner]) => [key, walk(inner)]));
+	return walk(texts) as T;
 }
 
 /** Starts loading the checker early: at the first keystroke of a new password. */
 export function preloadStrength(): void {
-	void loadChecker();
+	void loadChecker(i18n.locale);
 }
 
-/** Length first (at least 12, no composition rules), then how guessable it is. */
+/**
+ * Length first (at least 12, no composition rules), then how guessable it is; the feedback is in the
+ * UI's language.
+ */
 export async function checkStrength(password: string, userInputs: string[] = []): Promise<Strength> {
-	const zxcvbn = await loadChecker();
+	const zxcvbn = await loadChecker(i18n.locale);
 	const result = zxcvbn.check(password.slice(0, 100), userInputs);
 	const score = result.score;
 	const tooShort = password.length < LIMITS.passwordMin;

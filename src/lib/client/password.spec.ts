@@ -36,7 +36,7 @@ describe('checkStrength in French', () => {
 	it('gives zxcvbn’s feedback in French, with French typography', async () => {
 		const result = await checkStrength('aaaaaaaaaaaaaaaa');
 		expect(result.acceptable).toBe(false);
-		expect(result.warning).toBe('Les caractères répétés comme «\u202faaa\u202f» sont faciles à deviner');
+		expect(result.warning).toBe('Les caractères répétés comme «\u202faaa\u202f» sont faciles à deviner.');
 		expect(result.reason).toBe(result.warning);
 		expect(result.suggestions).toContain('Évitez les mots et les caractères répétés.');
 		expect(result.label).toBe('Très faible');

@@ -1,4 +1,5 @@
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import type { translations as frenchTexts } from '@zxcvbn-ts/language-fr';
 import { LIMITS } from '../protocol/limits';
 import { i18n, t } from '../i18n';
 import type { Locale } from '../i18n/catalog';
@@ -52,19 +53,23 @@ function loadChecker(locale: Locale): Promise<ZxcvbnFactory> {
 
 /**
  * zxcvbn's French texts with the typography of our own catalog: typographic apostrophes, « » for
- * its quoted examples and a narrow no-break space before a colon.
+ * its quoted examples, a narrow no-break space before a colon, and a full stop at the end of each
+ * warning and suggestion, as in English.
  */
-function frenchTypography<T>(texts: T): T {
+function frenchTypography(texts: typeof frenchTexts): typeof frenchTexts {
 	const fix = (text: string) =>
 		text
 			.replace(/(\p{L})'(\p{L})/gu, '$1\u2019$2')
 			.replace(/'([^']+)'/g, '\u00ab\u202f$1\u202f\u00bb')
 			.replace(/ ?:/g, '\u202f:');
-	const walk = (value: unknown): unknown =>
-		typeof value === 'string'
-			? fix(value)
-			: Object.fromEntries(Object.entries(value as object).map(([key, inner]) => [key, walk(inner)]));
-	return walk(texts) as T;
+	const sentence = (text: string) => (/[.!?]$/.test(text) ? fix(text) : `${fix(text)}.`);
+	const each = (group: Record<string, string>, change: (text: string) => string) =>
+		Object.fromEntries(Object.entries(group).map(([key, text]) => [key, change(text)]));
+	return {
+		warnings: each(texts.warnings, sentence),
+		suggestions: each(texts.suggestions, sentence),
+		timeEstimation: each(texts.timeEstimation, fix),
+	} as typeof frenchTexts;
 }
 
 /** Starts loading the checker early: at the first keystroke of a new password. */

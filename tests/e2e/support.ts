@@ -178,12 +178,13 @@ export async function serviceWorkerReady(person: Person): Promise<void> {
 
 export async function screenshot(person: Person, file: string): Promise<void> {
 	mkdirSync(SCREENSHOTS, { recursive: true });
-	// Toasts come and go: the pictures in the docs show the screen itself.
+	// Toasts come and go: the pictures in the docs show the screen itself, in either language.
+	const closers = person.page.locator('section.toasts button.close');
 	await person.page.evaluate(() => {
-		for (const close of document.querySelectorAll<HTMLButtonElement>('button[aria-label="Dismiss"]'))
+		for (const close of document.querySelectorAll<HTMLButtonElement>('section.toasts button.close'))
 			close.click();
 	});
-	await person.page.getByRole('button', { name: 'Dismiss' }).first().waitFor({ state: 'detached' });
+	await closers.first().waitFor({ state: 'detached' });
 	await person.page.screenshot({ path: resolve(SCREENSHOTS, file), animations: 'disabled' });
 }
 

@@ -128,7 +128,7 @@ describe('the app in French', () => {
 		// A weak password: zxcvbn's verdict and advice in French (its French dictionary, loaded for it).
 		await page.getByLabel('Mot de passe', { exact: true }).fill('aaaaaaaaaaaaaaaa');
 		await page
-			.getByText('Les caractères répétés comme «\u202faaa\u202f» sont faciles à deviner')
+			.getByText('Les caractères répétés comme «\u202faaa\u202f» sont faciles à deviner.')
 			.waitFor({ timeout: 15_000 });
 		await page.getByText('Évitez les mots et les caractères répétés.').waitFor();
 		expect(await zxcvbnEnglishLeft(page)).toEqual([]);

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestHub, type TestHub } from '../helpers/hub';
@@ -8,6 +6,7 @@ import {
 	DESKTOP,
 	PHONE,
 	addContact,
+	axe,
 	launchChromium,
 	messageLog,
 	openPerson,
@@ -18,22 +17,11 @@ import {
 	type Person,
 } from './support';
 
-/** axe-core's browser build, injected into each page (the context bypasses the CSP for it alone). */
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-/** WCAG 2.0, 2.1 and 2.2 at levels A and AA, and axe's best practices. */
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa', 'best-practice'];
 const LAYOUTS = [
 	{ name: '360', viewport: PHONE },
 	{ name: '1280', viewport: DESKTOP },
 ] as const;
 const SCHEMES = ['light', 'dark'] as const;
-
-interface Violation {
-	id: string;
-	impact: string | null;
-	help: string;
-	nodes: { target: string[]; failureSummary?: string }[];
-}
 
 let hub: TestHub;
 let browser: Browser;
@@ -44,7 +32,6 @@ let eve: TestClient;
 
 /** Runs axe over the whole page at every width and in both colour schemes; the violations, described. */
 async function audit(page: Page, screen: string): Promise<string[]> {
-	if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE });
 	const found: string[] = [];
 	for (const layout of LAYOUTS) {
 		for (const scheme of SCHEMES) {
@@ -54,18 +41,7 @@ async function audit(page: Page, screen: string): Promise<string[]> {
 			await page.evaluate(
 				() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
 			);
-			const violations = await page.evaluate(async (tags) => {
-				const axe = (window as unknown as { axe: { run: (...args: unknown[]) => Promise<unknown> } }).axe;
-				const result = (await axe.run(document, { runOnly: { type: 'tag', values: tags } })) as {
-					violations: Violation[];
-				};
-				return result.violations.map((v) => ({
-					id: v.id,
-					impact: v.impact,
-					help: v.help,
-					nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
-				}));
-			}, TAGS);
+			const violations = await axe(page);
 			for (const v of violations) {
 				const where = v.nodes.map((n) => `      ${n.target.join(' ')}: ${n.failureSummary ?? ''}`).join('\n');
 				found.push(`${screen} @${layout.name} ${scheme}: ${v.id} (${v.impact}) ${v.help}\n${where}`);

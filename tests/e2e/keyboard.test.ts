@@ -204,3 +204,46 @@ describe('toasts', () => {
 		carol.close();
 	});
 });
+
+describe('the language switch', () => {
+	it('is reached and used with the keyboard alone, and keeps the focus as every text changes', async () => {
+		const page = user.page;
+		await page.setViewportSize(DESKTOP);
+		await tabTo(page, 'summary[aria-label^="Account menu"]');
+		// The test before left the menu open; Enter opens it only when it is closed.
+		if (!(await page.locator('details.menu').evaluate((menu) => (menu as HTMLDetailsElement).open))) {
+			await page.keyboard.press('Enter');
+		}
+		await tabTo(page, 'a[href$="/settings"]');
+		await page.keyboard.press('Enter');
+		await page.waitForURL('**/settings');
+		await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+		await tabTo(page, '#language-choice');
+		expect(await page.locator('#language-choice').inputValue()).toBe('system');
+
+		// Down from "System (English)": English, then Français; each step applies at once.
+		await page.keyboard.press('ArrowDown');
+		await page.keyboard.press('ArrowDown');
+		await page.getByRole('heading', { name: 'Réglages', level: 1 }).waitFor({ timeout: 5_000 });
+		expect(await page.evaluate(() => document.documentElement.lang)).toBe('fr');
+		expect(await focused(page, '#language-choice')).toBe(true);
+		expect(await page.getByLabel('Langue de l’application').inputValue()).toBe('fr');
+
+		// And back to the browser's language, still from the keyboard, still in place.
+		await page.keyboard.press('ArrowUp');
+		await page.keyboard.press('ArrowUp');
+		await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor({ timeout: 5_000 });
+		expect(await page.locator('#language-choice').inputValue()).toBe('system');
+		expect(await focused(page, '#language-choice')).toBe(true);
+		// The next Tab goes on from the switch, not from the top of the page.
+		await page.keyboard.press('Tab');
+		expect(
+			await page.evaluate(() => {
+				const select = document.querySelector('#language-choice');
+				const now = document.activeElement;
+				return !!select && !!now && now !== document.body && !!(select.compareDocumentPosition(now) & 4);
+			}),
+		).toBe(true);
+		expect(user.errors).toEqual([]);
+	});
+});

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -191,12 +192,13 @@ export async function serviceWorkerReady(person: Person): Promise<void> {
 
 export async function screenshot(person: Person, file: string): Promise<void> {
 	mkdirSync(SCREENSHOTS, { recursive: true });
-	// Toasts come and go: the pictures in the docs show the screen itself.
+	// Toasts come and go: the pictures in the docs show the screen itself, in either language.
+	const closers = person.page.locator('section.toasts button.close');
 	await person.page.evaluate(() => {
-		for (const close of document.querySelectorAll<HTMLButtonElement>('button[aria-label="Dismiss"]'))
+		for (const close of document.querySelectorAll<HTMLButtonElement>('section.toasts button.close'))
 			close.click();
 	});
-	await person.page.getByRole('button', { name: 'Dismiss' }).first().waitFor({ state: 'detached' });
+	await closers.first().waitFor({ state: 'detached' });
 	await person.page.screenshot({ path: resolve(SCREENSHOTS, file), animations: 'disabled' });
 }
 
@@ -221,4 +223,33 @@ export async function dumpDatabase(page: Page, name: string): Promise<string> {
 		db.close();
 		return JSON.stringify(out);
 	}, name);
+}
+
+/** axe-core's browser build, injected into a page whose context bypasses the CSP for it alone. */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** WCAG 2.0, 2.1 and 2.2 at levels A and AA, and axe's best practices. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa', 'best-practice'];
+
+export interface AxeViolation {
+	id: string;
+	impact: string | null;
+	help: string;
+	nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/** Runs axe over the whole page as it is now (open `person` with `bypassCSP`); its violations. */
+export async function axe(page: Page): Promise<AxeViolation[]> {
+	if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE });
+	return page.evaluate(async (tags) => {
+		const run = (window as unknown as { axe: { run: (...args: unknown[]) => Promise<unknown> } }).axe.run;
+		const result = (await run(document, { runOnly: { type: 'tag', values: tags } })) as {
+			violations: AxeViolation[];
+		};
+		return result.violations.map((v) => ({
+			id: v.id,
+			impact: v.impact,
+			help: v.help,
+			nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+		}));
+	}, AXE_TAGS);
 }

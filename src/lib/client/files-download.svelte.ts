@@ -71,7 +71,7 @@ export class FileDownloads {
 		} catch (error) {
 			// The user closed the picker: nothing to say.
 			if (error instanceof DOMException && error.name === 'AbortError') return;
-			this.#views.set(id, failed('save', errorText(error)));
+			this.#views.set(id, failed('save', errorText(error, 'file')));
 			return;
 		}
 		await this.#run(id, body, 'save', target);
@@ -128,7 +128,7 @@ export class FileDownloads {
 			}
 			this.#views.set(
 				id,
-				failed(purpose, error instanceof FileIntegrityError ? refused() : errorText(error)),
+				failed(purpose, error instanceof FileIntegrityError ? refused() : errorText(error, 'file')),
 			);
 			return false;
 		} finally {

@@ -233,7 +233,7 @@ function uploadErrorText(error: unknown): string {
 	if (error instanceof ApiError && error.code === 'QUOTA_STORAGE') {
 		return t('upload.quota');
 	}
-	return errorText(error);
+	return errorText(error, 'file');
 }
 
 /** A fetch that never reached the hub, or a hub that said it is unavailable: worth trying again. */

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseLanguage } from '../i18n';
 import { checkStrength } from './password';
 
 describe('checkStrength', () => {
@@ -25,5 +26,29 @@ describe('checkStrength', () => {
 		const result = await checkStrength('amber orbit canyon lantern');
 		expect(result.acceptable).toBe(true);
 		expect(result.score).toBeGreaterThanOrEqual(3);
+	});
+});
+
+describe('checkStrength in French', () => {
+	beforeAll(() => chooseLanguage('fr'));
+	afterAll(() => chooseLanguage('en'));
+
+	it('gives zxcvbn’s feedback in French, with French typography', async () => {
+		const result = await checkStrength('aaaaaaaaaaaaaaaa');
+		expect(result.acceptable).toBe(false);
+		expect(result.warning).toBe('Les caractères répétés comme «\u202faaa\u202f» sont faciles à deviner.');
+		expect(result.reason).toBe(result.warning);
+		expect(result.suggestions).toContain('Évitez les mots et les caractères répétés.');
+		expect(result.label).toBe('Très faible');
+	});
+
+	it('knows French words, which English alone would take for random letters', async () => {
+		for (const password of ['parapluiejaune', 'boulangeriefromage']) {
+			expect((await checkStrength(password)).acceptable, password).toBe(false);
+			await chooseLanguage('en');
+			expect((await checkStrength(password)).acceptable, password).toBe(true);
+			await chooseLanguage('fr');
+		}
+		expect((await checkStrength('password1234')).acceptable).toBe(false);
 	});
 });

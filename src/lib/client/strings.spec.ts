@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseLanguage } from '../i18n';
-import { ProtocolError } from '../protocol';
+import { en } from '../i18n/en';
+import { fr } from '../i18n/fr';
+import { ERROR_CODES, ProtocolError } from '../protocol';
 import { ApiError } from '../sdk';
 import {
 	describeCountdown,
@@ -69,6 +71,46 @@ describe('errorText', () => {
 		expect(errorText(new ProtocolError('RATE_LIMITED', 'x', { retryAfter: 1 }))).toBe(
 			'Too many attempts. Try again in 1 second.',
 		);
+	});
+});
+
+describe('errorText for every code of the protocol', () => {
+	const HUB_WORDS = 'the hub’s own words, in English';
+	const frenchTexts = new Set(Object.values(fr).filter((m) => typeof m === 'string'));
+	const englishTexts = new Set(Object.values(en).filter((m) => typeof m === 'string'));
+	afterAll(() => chooseLanguage('en'));
+
+	it.each(['en', 'fr'] as const)('has wording of its own in %s, never the hub’s message', async (locale) => {
+		await chooseLanguage(locale);
+		const texts = locale === 'fr' ? frenchTexts : englishTexts;
+		for (const code of ERROR_CODES) {
+			for (const error of [new ProtocolError(code, HUB_WORDS), new ApiError(code, HUB_WORDS, 400)]) {
+				const text = errorText(error);
+				expect({ code, text, catalog: texts.has(text) }).toEqual({ code, text, catalog: true });
+			}
+		}
+	});
+
+	it('names what was not found when the caller knows it', async () => {
+		await chooseLanguage('en');
+		const missing = new ApiError('NOT_FOUND', 'No such file.', 404);
+		expect(errorText(missing, 'file')).toBe(en['error.NOT_FOUND.file']);
+		expect(errorText(missing, 'message')).toBe(en['error.NOT_FOUND.message']);
+		expect(errorText(missing, 'session')).toBe(en['error.NOT_FOUND.session']);
+		expect(errorText(missing, 'user')).toBe('There is no user with that name.');
+		expect(errorText(missing)).not.toMatch(/user/);
+		expect(errorText(new ProtocolError('UNKNOWN_RECIPIENT', 'x'), 'message')).toBe(
+			en['error.NOT_FOUND.user'],
+		);
+		// Another code is not a NOT_FOUND, whatever the caller expected.
+		expect(errorText(new ProtocolError('NOT_CANCELLABLE', 'x'), 'message')).toBe(en['error.NOT_CANCELLABLE']);
+		await chooseLanguage('fr');
+		expect(errorText(missing, 'file')).toMatch(/^Ce fichier n’est plus sur le hub/);
+		expect(errorText(missing, 'message')).toMatch(/^Ce message n’est plus sur le hub/);
+	});
+
+	it('keeps the text of an error of our own (not a hub refusal)', () => {
+		expect(errorText(new Error('Ceci vient du PWA'))).toBe('Ceci vient du PWA');
 	});
 });
 

@@ -7,35 +7,64 @@ import type { MessageKey } from '../i18n/en';
 import type { MessageProblem } from '../sdk/messenger';
 import { formatLocale, t } from '../i18n';
 
-/** The catalog key of what the user reads for each refusal the hub can give. Clients switch on the code, never the message. */
-const ERROR_TEXT: Partial<Record<ErrorCode, MessageKey>> = {
-	USERNAME_TAKEN: 'error.USERNAME_TAKEN',
-	INVALID_CREDENTIALS: 'error.INVALID_CREDENTIALS',
-	RATE_LIMITED: 'error.RATE_LIMITED',
-	LOCKED_OUT: 'error.LOCKED_OUT',
-	UNAVAILABLE: 'error.UNAVAILABLE',
-	UNAUTHENTICATED: 'error.UNAUTHENTICATED',
-	NOT_FOUND: 'error.NOT_FOUND',
-	UNKNOWN_RECIPIENT: 'error.NOT_FOUND',
+/**
+ * The catalog key of what the user reads for each refusal the hub can give: every code has one (a
+ * compile error otherwise), so the hub's own English `message` never reaches the screen. Clients
+ * switch on the code, never the message.
+ */
+const ERROR_TEXT: Record<ErrorCode, MessageKey> = {
+	BAD_REQUEST: 'error.BAD_REQUEST',
 	PAYLOAD_TOO_LARGE: 'error.PAYLOAD_TOO_LARGE',
+	UNAUTHENTICATED: 'error.UNAUTHENTICATED',
+	INVALID_CREDENTIALS: 'error.INVALID_CREDENTIALS',
+	TOTP_REQUIRED: 'error.TOTP_REQUIRED',
+	INVALID_TOTP: 'error.INVALID_TOTP',
+	TOTP_ALREADY_ENABLED: 'error.TOTP_ALREADY_ENABLED',
+	TOTP_NOT_ENABLED: 'error.TOTP_NOT_ENABLED',
+	FORBIDDEN: 'error.FORBIDDEN',
+	BAD_ORIGIN: 'error.BAD_ORIGIN',
+	NOT_FOUND: 'error.NOT_FOUND',
+	USERNAME_TAKEN: 'error.USERNAME_TAKEN',
+	UNKNOWN_RECIPIENT: 'error.NOT_FOUND.user',
+	SENDER_MISMATCH: 'error.SENDER_MISMATCH',
 	BAD_SIGNATURE: 'error.BAD_SIGNATURE',
+	ID_CONFLICT: 'error.ID_CONFLICT',
 	UNLOCK_IN_PAST: 'error.UNLOCK_IN_PAST',
 	UNLOCK_TOO_FAR: 'error.UNLOCK_TOO_FAR',
 	NOT_CANCELLABLE: 'error.NOT_CANCELLABLE',
 	ALREADY_RELEASED: 'error.ALREADY_RELEASED',
 	DELETE_WINDOW_PASSED: 'error.DELETE_WINDOW_PASSED',
+	RATE_LIMITED: 'error.RATE_LIMITED',
+	LOCKED_OUT: 'error.LOCKED_OUT',
 	QUOTA_UNDELIVERED: 'error.QUOTA_UNDELIVERED',
 	QUOTA_STORAGE: 'error.QUOTA_STORAGE',
 	REQUEST_LIMIT: 'error.REQUEST_LIMIT',
+	FILE_INCOMPLETE: 'error.FILE_INCOMPLETE',
+	UNAVAILABLE: 'error.UNAVAILABLE',
 	INTERNAL: 'error.INTERNAL',
 };
 
-export function errorText(error: unknown): string {
+/** What a NOT_FOUND was about: only the caller knows (the hub says "not found" alike for all). */
+export type Missing = 'user' | 'message' | 'file' | 'session';
+
+const NOT_FOUND_TEXT: Record<Missing, MessageKey> = {
+	user: 'error.NOT_FOUND.user',
+	message: 'error.NOT_FOUND.message',
+	file: 'error.NOT_FOUND.file',
+	session: 'error.NOT_FOUND.session',
+};
+
+/**
+ * What the user reads for an error: a hub's refusal in the catalog's words for its code (with
+ * `missing`, a NOT_FOUND names what was not found), else the error's own text, which is ours.
+ */
+export function errorText(error: unknown, missing?: Missing): string {
 	if (error instanceof KeyChangedError) return t('error.keyChanged', { name: error.username });
 	if (error instanceof ApiError || error instanceof ProtocolError) {
 		const wait = error.retryAfter ? waitText(error.code, error.retryAfter) : null;
-		const key = ERROR_TEXT[error.code];
-		return wait ?? (key ? t(key) : error.message);
+		if (wait) return wait;
+		if (error.code === 'NOT_FOUND' && missing) return t(NOT_FOUND_TEXT[missing]);
+		return t(ERROR_TEXT[error.code]);
 	}
 	return error instanceof Error ? error.message : String(error);
 }

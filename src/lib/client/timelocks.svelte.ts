@@ -1,4 +1,5 @@
 import { call, type Messenger } from '../sdk';
+import { errorText } from './strings';
 
 export interface LockedView {
 	id: string;
@@ -53,7 +54,7 @@ export class Timelocks {
 			this.#items = views.sort((a, b) => a.unlockAt - b.unlockAt);
 			this.#error = null;
 		} catch (error) {
-			this.#error = error instanceof Error ? error.message : String(error);
+			this.#error = errorText(error);
 		} finally {
 			this.#loaded = true;
 		}

@@ -156,17 +156,31 @@ export const en = {
 	'engine.ownCard': 'That is your own contact card.',
 	'engine.self': 'That is you. Start a conversation with someone else.',
 	'error.ALREADY_RELEASED': 'Too late: this message has already been unlocked.',
+	'error.BAD_ORIGIN':
+		'The hub refused a request that did not come from its own address. Open Hourglass at the hub’s address.',
+	'error.BAD_REQUEST': 'The hub could not accept what was sent. Check what you entered and try again.',
 	'error.BAD_SIGNATURE': 'The hub refused the message signature.',
 	'error.DELETE_WINDOW_PASSED':
 		'Too late: a message can be deleted for everyone only for a while after it was sent.',
+	'error.FILE_INCOMPLETE': 'This file did not finish uploading. Send it again.',
+	'error.FORBIDDEN': 'You are not allowed to do that.',
+	'error.ID_CONFLICT': 'The hub already holds another message under this one’s id. Write it again.',
 	'error.INTERNAL': 'The hub had a problem. Try again later.',
 	'error.INVALID_CREDENTIALS': 'Wrong username or password.',
+	'error.INVALID_TOTP':
+		'That code is not right. Enter the code your authenticator app shows now, or a recovery code.',
 	'error.LOCKED_OUT':
 		'Too many failed sign-ins: this account is locked for devices the hub does not know. A device that signed in to it before still can.',
 	'error.LOCKED_OUT.wait':
 		'Too many failed sign-ins: this account is locked for devices the hub does not know. Try again in {wait}, or sign in on a device that signed in to it before.',
 	'error.NOT_CANCELLABLE': 'This message can no longer be cancelled.',
-	'error.NOT_FOUND': 'There is no user with that name.',
+	'error.NOT_FOUND': 'The hub could not find that. It may have been removed.',
+	'error.NOT_FOUND.file':
+		'This file is no longer on the hub: it was removed or has expired. Ask the sender to send it again.',
+	'error.NOT_FOUND.message':
+		'This message is no longer on the hub: it was delivered, deleted or has expired.',
+	'error.NOT_FOUND.session': 'That device is already signed out.',
+	'error.NOT_FOUND.user': 'There is no user with that name.',
 	'error.PAYLOAD_TOO_LARGE': 'This message is too long.',
 	'error.QUOTA_STORAGE':
 		'Your messages take all the space this hub allows you. Older messages are removed some days after they are delivered; send this again then.',
@@ -176,6 +190,11 @@ export const en = {
 	'error.RATE_LIMITED.wait': 'Too many attempts. Try again in {wait}.',
 	'error.REQUEST_LIMIT':
 		'This person has not accepted your message request yet. Wait until they do before sending more.',
+	'error.SENDER_MISMATCH':
+		'The hub refused this message: it is not from the account signed in here. Sign in again.',
+	'error.TOTP_ALREADY_ENABLED': 'Two-factor authentication is already on.',
+	'error.TOTP_NOT_ENABLED': 'Two-factor authentication is not on.',
+	'error.TOTP_REQUIRED': 'Enter the code from your authenticator app to finish signing in.',
 	'error.UNAUTHENTICATED': 'Your session has ended. Sign in again.',
 	'error.UNAVAILABLE': 'The hub cannot be reached. Check your connection and try again.',
 	'error.UNLOCK_IN_PAST': 'The unlock time must be in the future.',

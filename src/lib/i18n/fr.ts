@@ -160,17 +160,31 @@ export const fr: Translation<typeof en> = {
 	'engine.ownCard': 'C’est votre propre carte de contact.',
 	'engine.self': 'C’est vous. Commencez une conversation avec quelqu’un d’autre.',
 	'error.ALREADY_RELEASED': 'Trop tard : ce message a déjà été ouvert.',
+	'error.BAD_ORIGIN':
+		'Le hub a refusé une requête qui ne venait pas de sa propre adresse. Ouvrez Hourglass à l’adresse du hub.',
+	'error.BAD_REQUEST': 'Le hub n’a pas pu accepter ce qui a été envoyé. Vérifiez votre saisie et réessayez.',
 	'error.BAD_SIGNATURE': 'Le hub a refusé la signature du message.',
 	'error.DELETE_WINDOW_PASSED':
 		'Trop tard : un message ne peut être supprimé pour tous que peu de temps après son envoi.',
+	'error.FILE_INCOMPLETE': 'L’envoi de ce fichier n’est pas allé à son terme. Envoyez-le de nouveau.',
+	'error.FORBIDDEN': 'Vous n’avez pas le droit de faire cela.',
+	'error.ID_CONFLICT':
+		'Le hub détient déjà un autre message sous l’identifiant de celui-ci. Écrivez-le de nouveau.',
 	'error.INTERNAL': 'Le hub a rencontré un problème. Réessayez plus tard.',
 	'error.INVALID_CREDENTIALS': 'Nom d’utilisateur ou mot de passe incorrect.',
+	'error.INVALID_TOTP':
+		'Ce code est erroné. Saisissez le code qu’affiche maintenant votre application d’authentification, ou un code de secours.',
 	'error.LOCKED_OUT':
 		'Trop de connexions échouées : ce compte est bloqué pour les appareils que le hub ne connaît pas. Un appareil qui s’y est déjà connecté le peut encore.',
 	'error.LOCKED_OUT.wait':
 		'Trop de connexions échouées : ce compte est bloqué pour les appareils que le hub ne connaît pas. Réessayez dans {wait}, ou connectez-vous sur un appareil qui s’y est déjà connecté.',
 	'error.NOT_CANCELLABLE': 'Ce message ne peut plus être annulé.',
-	'error.NOT_FOUND': 'Aucun utilisateur ne porte ce nom.',
+	'error.NOT_FOUND': 'Le hub ne l’a pas trouvé. Il a peut-être été supprimé.',
+	'error.NOT_FOUND.file':
+		'Ce fichier n’est plus sur le hub : il a été supprimé ou a expiré. Demandez à l’expéditeur de l’envoyer de nouveau.',
+	'error.NOT_FOUND.message': 'Ce message n’est plus sur le hub : il a été remis, supprimé ou a expiré.',
+	'error.NOT_FOUND.session': 'Cet appareil est déjà déconnecté.',
+	'error.NOT_FOUND.user': 'Aucun utilisateur ne porte ce nom.',
 	'error.PAYLOAD_TOO_LARGE': 'Ce message est trop long.',
 	'error.QUOTA_STORAGE':
 		'Vos messages occupent tout l’espace que ce hub vous accorde. Les anciens messages sont supprimés quelques jours après leur remise ; renvoyez celui-ci ensuite.',
@@ -180,6 +194,12 @@ export const fr: Translation<typeof en> = {
 	'error.RATE_LIMITED.wait': 'Trop de tentatives. Réessayez dans {wait}.',
 	'error.REQUEST_LIMIT':
 		'Cette personne n’a pas encore accepté votre demande de message. Attendez qu’elle le fasse avant d’en envoyer d’autres.',
+	'error.SENDER_MISMATCH':
+		'Le hub a refusé ce message : il ne vient pas du compte connecté ici. Reconnectez-vous.',
+	'error.TOTP_ALREADY_ENABLED': 'L’authentification à deux facteurs est déjà activée.',
+	'error.TOTP_NOT_ENABLED': 'L’authentification à deux facteurs n’est pas activée.',
+	'error.TOTP_REQUIRED':
+		'Saisissez le code de votre application d’authentification pour terminer la connexion.',
 	'error.UNAUTHENTICATED': 'Votre session a pris fin. Reconnectez-vous.',
 	'error.UNAVAILABLE': 'Le hub est injoignable. Vérifiez votre connexion et réessayez.',
 	'error.UNLOCK_IN_PAST': 'L’heure d’ouverture doit être dans le futur.',

@@ -154,7 +154,11 @@ export interface FileSink {
 export interface DownloadOptions {
 	onProgress?: (progress: TransferProgress) => void;
 	signal?: AbortSignal;
-	/** Times a broken connection is picked up again from the next chunk (default 3). */
+	/**
+	 * Times a broken connection is picked up again from the next chunk (default 3), waiting 0.5, 1,
+	 * 2 s… between tries, so that a hub briefly away (a restart) may answer again; past them, the caller's
+	 * kept chunks let a later try resume.
+	 */
 	retries?: number;
 	/**
 	 * The file's first ciphertext chunks, kept from an earlier attempt (the PWA keeps them in
@@ -188,6 +192,7 @@ export async function downloadFile(
 	let next = 0;
 	let doneBytes = 0;
 	let retries = options.retries ?? 3;
+	let pause = RETRY_FIRST_MS;
 	const report = () => options.onProgress?.({ doneBytes, totalBytes: layout.ciphertextBytes });
 	const open = async (chunk: Uint8Array, fresh: boolean) => {
 		if (chunk.length !== layout.chunkBytes(next)) {
@@ -223,9 +228,29 @@ export async function downloadFile(
 			const broken =
 				error instanceof TypeError || (error instanceof ApiError && error.code === 'UNAVAILABLE');
 			if (!broken || retries-- <= 0) throw error;
+			await delay(pause, signal);
+			pause *= 2;
 		}
 	}
 	opener.finish();
+}
+
+const RETRY_FIRST_MS = 500;
+
+/** Waits `ms`, or throws the signal's reason as soon as it aborts. */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+	return new Promise((resolve, reject) => {
+		if (signal?.aborted) return reject(signal.reason as Error);
+		const timer = setTimeout(() => {
+			signal?.removeEventListener('abort', stop);
+			resolve();
+		}, ms);
+		const stop = () => {
+			clearTimeout(timer);
+			reject(signal!.reason as Error);
+		};
+		signal?.addEventListener('abort', stop, { once: true });
+	});
 }
 
 /** Cuts a byte stream into the file's ciphertext chunks, `sizeOf(n)` bytes each, from chunk `first`. */

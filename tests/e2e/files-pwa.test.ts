@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Download, Page, Route } from 'playwright-core';
+import type { Browser, Download, Page, Request, Route } from 'playwright-core';
 import { toB64 } from '../../src/lib/crypto';
 import { downloadFile, uploadFile, type DecodedMessage } from '../../src/lib/sdk';
 import { startTestHub, type TestHub } from '../helpers/hub';
@@ -171,6 +171,96 @@ async function saveDownload(page: Page, click: () => Promise<void>): Promise<Dow
 	return download;
 }
 
+/** Carol sends `to` a file of `data` cut in chunks of `chunkSize`: the message's id and the file's id. */
+async function carolSends(to: string, name: string, data: Buffer, chunkSize?: number) {
+	const uploaded = await uploadFile(
+		carol.api,
+		{
+			size: data.length,
+			async *read() {
+				yield data;
+			},
+		},
+		{ chunkSize },
+	);
+	const envelope = await carol.messenger.sealBody(
+		to,
+		{
+			type: 'file',
+			fileId: uploaded.fileId,
+			key: toB64(uploaded.key),
+			name,
+			mime: 'application/octet-stream',
+			size: uploaded.size,
+			chunkSize: uploaded.chunkSize,
+			hash: toB64(uploaded.hash),
+		},
+		{ fileId: uploaded.fileId },
+	);
+	await carol.messenger.sendEnvelope(envelope);
+	return { messageId: envelope.id, fileId: uploaded.fileId };
+}
+
+/** How many ciphertext chunks of file `fileId` the page keeps in IndexedDB. */
+function keptChunks(person: Person, fileId: string): Promise<number> {
+	return person.page.evaluate(
+		async ([dbName, id]) => {
+			const open = indexedDB.open(dbName!);
+			const db = await new Promise<IDBDatabase>((resolve, reject) => {
+				open.onsuccess = () => resolve(open.result);
+				open.onerror = () => reject(open.error);
+			});
+			const range = IDBKeyRange.bound([id, 0], [id, Infinity]);
+			const count = db.transaction('fileChunks').objectStore('fileChunks').count(range);
+			const n = await new Promise<number>((resolve) => (count.onsuccess = () => resolve(count.result)));
+			db.close();
+			return n;
+		},
+		[`hourglass-${person.name}`, fileId],
+	);
+}
+
+/**
+ * Answers the File System Access save picker (a native dialog no test can click) with a real file of
+ * the origin private file system: what the app then does with the handle (createWritable, write,
+ * close, abort) is the browser's own File System Access API. Installed after the page loaded, for
+ * this page only, until it reloads.
+ */
+async function pickIntoOpfs(page: Page): Promise<void> {
+	await page.evaluate(() => {
+		(window as unknown as { showSaveFilePicker: unknown }).showSaveFilePicker = async (options: {
+			suggestedName: string;
+		}) => {
+			const root = await navigator.storage.getDirectory();
+			return root.getFileHandle(options.suggestedName, { create: true });
+		};
+	});
+}
+
+/** The size and SHA-256 of a file in the page's origin private file system (null when there is none). */
+function opfsFile(page: Page, name: string): Promise<{ size: number; sha256: string } | null> {
+	return page.evaluate(async (fileName) => {
+		const root = await navigator.storage.getDirectory();
+		const handle = await root.getFileHandle(fileName).catch(() => null);
+		if (!handle) return null;
+		const file = await handle.getFile();
+		const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+		return { size: file.size, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
+	}, name);
+}
+
+/** Slows the page's downloads to `bytesPerSecond` (Chromium's own network throttling); returns what lifts it. */
+async function throttle(page: Page, bytesPerSecond: number): Promise<() => Promise<void>> {
+	const cdp = await page.context().newCDPSession(page);
+	await cdp.send('Network.enable');
+	const conditions = { offline: false, latency: 0, uploadThroughput: -1 };
+	await cdp.send('Network.emulateNetworkConditions', { ...conditions, downloadThroughput: bytesPerSecond });
+	return async () => {
+		await cdp.send('Network.emulateNetworkConditions', { ...conditions, downloadThroughput: -1 });
+		await cdp.detach();
+	};
+}
+
 describe('files in the PWA', () => {
 	it('sends an image whose thumbnail shows on the other side and opens full size, offline too', async () => {
 		await openConversation(alice, bob.name);
@@ -212,7 +302,7 @@ describe('files in the PWA', () => {
 		await bob.page.keyboard.press('Escape');
 		await dialog.waitFor({ state: 'detached' });
 
-		// Opened once, it opens again with no network, from the sealed copy on this device.
+		// Opened once, it opens again with no network, from the copy kept on this device.
 		await bob.context.setOffline(true);
 		try {
 			await bob.page.getByRole('button', { name: 'Open the image holiday.png' }).click();
@@ -223,7 +313,7 @@ describe('files in the PWA', () => {
 		} finally {
 			await bob.context.setOffline(false);
 		}
-		// The copy is sealed at rest: the image's bytes are not in IndexedDB in clear.
+		// The copy is encrypted at rest: the image's bytes are not in IndexedDB in clear.
 		const stored = await dumpDatabase(bob.page, `hourglass-${bob.name}`);
 		expect(stored).not.toContain('secret-location');
 
@@ -448,6 +538,133 @@ describe('files in the PWA', () => {
 		await row.getByRole('menuitem', { name: 'Delete for me' }).click();
 		await row.waitFor({ state: 'detached' });
 		await expect.poll(async () => (await copiesOf()).length, { timeout: 30_000 }).toBe(0);
+	}, 120_000);
+
+	for (const way of ['streamed by the service worker', 'through the File System Access API'] as const) {
+		it(`resumes a download ${way} after a reload, fetching only what it had not kept`, async () => {
+			const picker = way === 'through the File System Access API';
+			// Alice's browser has the save picker (Chromium's), Bob's does not (beforeAll).
+			const person = picker ? alice : bob;
+			const name = picker ? 'resumed-fsa.bin' : 'resumed-sw.bin';
+			const CHUNK = 256 * 1024;
+			const COUNT = 33;
+			const data = randomBytes((COUNT - 1) * CHUNK + 1000);
+			const { fileId } = await carolSends(person.name, name, data, CHUNK);
+			await openConversation(person, carol.username);
+			const bubble = person.page.locator('[data-file]', { hasText: name });
+			await bubble.waitFor({ timeout: 30_000 });
+			const asked: string[] = [];
+			const onRequest = (request: Request) => {
+				if (request.url().includes(`/api/files/${fileId}/content`)) asked.push(request.url());
+			};
+			person.page.on('request', onRequest);
+			const lift = await throttle(person.page, 512 * 1024);
+			try {
+				if (picker) await pickIntoOpfs(person.page);
+				const start = () => bubble.getByRole('button', { name: `Download ${name}` }).click();
+				if (picker) await start();
+				else await saveDownload(person.page, start);
+				// A reload a quarter of the way: what came is kept, the rest never arrives in this page.
+				await expect
+					.poll(() => progressValue(person.page, `Downloading ${name}`), { timeout: 60_000 })
+					.toBeGreaterThanOrEqual(8 * CHUNK);
+				await person.page.reload();
+			} finally {
+				await lift();
+			}
+			await person.page.locator('[data-connection="online"]').waitFor({ timeout: 30_000 });
+			const kept = await keptChunks(person, fileId);
+			expect(kept).toBeGreaterThanOrEqual(8);
+			expect(kept).toBeLessThan(COUNT);
+			// The file shows where it stopped, paused, with Resume.
+			await bubble.getByText(/Paused at \d+%/).waitFor({ timeout: 30_000 });
+			expect(await progressValue(person.page, `Downloading ${name}`)).toBeGreaterThanOrEqual(kept * CHUNK);
+			expect(asked).toHaveLength(1);
+			expect(asked[0]).toMatch(/\/content$/);
+
+			const resume = () => bubble.getByRole('button', { name: `Resume downloading ${name}` }).click();
+			if (picker) {
+				await pickIntoOpfs(person.page);
+				await resume();
+				await bubble.getByText('Downloaded').waitFor({ timeout: 120_000 });
+				expect(await opfsFile(person.page, name)).toEqual({ size: data.length, sha256: sha256(data) });
+			} else {
+				const download = await saveDownload(person.page, resume);
+				expect(await download.failure()).toBeNull();
+				expect(sha256(readFileSync(await download.path()))).toBe(sha256(data));
+				await bubble.getByText('Downloaded').waitFor({ timeout: 60_000 });
+			}
+			// The hub was asked once more, from the first chunk not kept.
+			expect(asked).toHaveLength(2);
+			expect(asked[1]).toMatch(new RegExp(`/content\\?from=${kept}$`));
+			expect(await keptChunks(person, fileId)).toBe(COUNT);
+
+			// A kept chunk altered on the device: the next opening refuses the file and forgets the copy.
+			await person.page.evaluate(
+				async ([dbName, id]) => {
+					const open = indexedDB.open(dbName!);
+					const db = await new Promise<IDBDatabase>(
+						(resolve) => (open.onsuccess = () => resolve(open.result)),
+					);
+					const store = db.transaction('fileChunks', 'readwrite').objectStore('fileChunks');
+					const read = store.get([id, 5]);
+					const row = await new Promise<{ ciphertext: Uint8Array }>(
+						(resolve) => (read.onsuccess = () => resolve(read.result)),
+					);
+					row.ciphertext[100]! ^= 1;
+					await new Promise((resolve) => (store.put(row).onsuccess = resolve));
+					db.close();
+				},
+				[`hourglass-${person.name}`, fileId],
+			);
+			const refusal = bubble.getByRole('alert').getByText(/altered or is incomplete.*nothing was saved/);
+			if (picker) {
+				await pickIntoOpfs(person.page);
+				await bubble.getByRole('button', { name: `Download ${name}` }).click();
+				await refusal.waitFor({ timeout: 30_000 });
+				// The aborted writable left the file the picker named as it was: the good copy of before.
+				expect(await opfsFile(person.page, name)).toEqual({ size: data.length, sha256: sha256(data) });
+			} else {
+				const download = await saveDownload(person.page, () =>
+					bubble.getByRole('button', { name: `Download ${name}` }).click(),
+				);
+				await refusal.waitFor({ timeout: 30_000 });
+				expect(await download.failure()).not.toBeNull();
+			}
+			expect(await keptChunks(person, fileId)).toBe(0);
+			// Nothing was fetched for that opening: the copy was complete.
+			expect(asked).toHaveLength(2);
+			person.page.off('request', onRequest);
+		}, 240_000);
+	}
+
+	it('cancels a download paused by a reload: what it kept is discarded', async () => {
+		const CHUNK = 256 * 1024;
+		const { fileId, messageId } = await carolSends(bob.name, 'dropped.bin', randomBytes(16 * CHUNK), CHUNK);
+		await openConversation(bob, carol.username);
+		const bubble = bob.page.locator('[data-file]', { hasText: 'dropped.bin' });
+		await bubble.waitFor({ timeout: 30_000 });
+		const lift = await throttle(bob.page, 512 * 1024);
+		try {
+			await saveDownload(bob.page, () =>
+				bubble.getByRole('button', { name: 'Download dropped.bin' }).click(),
+			);
+			await expect.poll(() => keptChunks(bob, fileId), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+			await bob.page.reload();
+		} finally {
+			await lift();
+		}
+		await bubble.getByText(/Paused at \d+%/).waitFor({ timeout: 30_000 });
+		await bubble.getByRole('button', { name: 'Cancel: Downloading dropped.bin' }).click();
+		await bubble.getByRole('button', { name: 'Download dropped.bin' }).waitFor();
+		expect(await bubble.getByText(/Paused at/).count()).toBe(0);
+		await expect.poll(() => keptChunks(bob, fileId)).toBe(0);
+		const copies = await storeRows<{ messageId: string }>(bob, 'fileCopies');
+		expect(copies.filter((copy) => copy.messageId === messageId)).toEqual([]);
+		// And after another reload, nothing comes back as paused.
+		await bob.page.reload();
+		await bubble.getByRole('button', { name: 'Download dropped.bin' }).waitFor({ timeout: 30_000 });
+		expect(await bubble.getByText(/Paused at/).count()).toBe(0);
 	}, 120_000);
 
 	it('cancels a download: the save fails and nothing is kept', async () => {

@@ -258,6 +258,65 @@ describe('encrypted files', () => {
 		expect(asked[1]).toMatch(/\/content\?from=[1-5]$/);
 	});
 
+	it('resumes a download from the chunks it kept: only the rest is fetched, and the hash covers it all', async () => {
+		const data = randomBytes(CHUNK * 8 + 123);
+		const sent = await sendFile(alice.messenger, bob.username, sourceOf(data), { chunkSize: CHUNK });
+		// A first attempt that stops (a reload) after three chunks were kept.
+		const kept: Uint8Array[] = [];
+		await expect(
+			downloadFile(bob.api, sent.file, memorySink(), {
+				onChunk: (n, chunk) => {
+					if (n === 3) throw new Error('reload');
+					kept[n] = new Uint8Array(chunk);
+				},
+			}),
+		).rejects.toThrow('reload');
+		expect(kept).toHaveLength(3);
+		const asked: string[] = [];
+		const counting = new HubApi({
+			baseUrl: hub.url,
+			fetch: (input, init) => {
+				asked.push(String(input));
+				const headers = {
+					...(init?.headers as Record<string, string>),
+					cookie: bob.api.cookieHeader() ?? '',
+				};
+				return fetch(input, { ...init, headers });
+			},
+		});
+		const fresh: number[] = [];
+		const sink = memorySink();
+		await downloadFile(counting, sent.file, sink, {
+			kept: (async function* () {
+				yield* kept;
+			})(),
+			onChunk: (n) => void fresh.push(n),
+		});
+		expect(sink.bytes().equals(data)).toBe(true);
+		expect(asked).toEqual([`${hub.url}${ROUTES.fileContent(sent.file.fileId, 3)}`]);
+		expect(fresh).toEqual([3, 4, 5, 6, 7, 8]);
+
+		// A kept chunk altered on the device is refused, like one altered on the hub.
+		const altered = kept.map((chunk) => new Uint8Array(chunk));
+		altered[1]![40]! ^= 1;
+		await expect(
+			downloadFile(bob.api, sent.file, memorySink(), {
+				kept: (async function* () {
+					yield* altered;
+				})(),
+			}),
+		).rejects.toBeInstanceOf(FileIntegrityError);
+		// So is a kept chunk dropped: the next one does not open in its place.
+		await expect(
+			downloadFile(bob.api, sent.file, memorySink(), {
+				kept: (async function* () {
+					yield kept[0]!;
+					yield kept[2]!;
+				})(),
+			}),
+		).rejects.toBeInstanceOf(FileIntegrityError);
+	});
+
 	it('holds a time-locked file from the recipient, every chunk, until the release', async () => {
 		const data = randomBytes(CHUNK * 2);
 		const unlockAt = Date.now() + 3_000;

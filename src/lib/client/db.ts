@@ -144,7 +144,12 @@ export interface UploadRow {
 	error: string | null;
 }
 
-/** A downloaded file kept for offline use: its plaintext in pieces sealed with the localKey (FileChunkRow). */
+/**
+ * A file being downloaded or downloaded (src/lib/client/files-download.svelte.ts): its ciphertext
+ * chunks as the hub sent them (FileChunkRow), to resume an interrupted download and, once
+ * `complete`, to open it offline. They are encrypted under the file's own key, which only the
+ * message row (sealed with the localKey) holds.
+ */
 export interface FileCopyRow {
 	fileId: string;
 	/** The message that carries the file: the copy goes when it does. */
@@ -158,12 +163,7 @@ export interface FileCopyRow {
 export interface FileChunkRow {
 	fileId: string;
 	n: number;
-	sealed: SealedBytes;
-}
-
-/** Bytes sealed at rest with the account's localKey (crypto_secretbox). */
-export interface SealedBytes {
-	nonce: Uint8Array;
+	/** Chunk `n` of the file's secretstream, exactly as the hub served it. */
 	ciphertext: Uint8Array;
 }
 
@@ -234,6 +234,15 @@ export class AccountDb extends Dexie {
 				const rows = await conversations.toArray();
 				for (const row of rows) row.lastId = (await lastOfPeer(messages, row.peer))?.id ?? null;
 				await conversations.bulkPut(rows);
+			});
+		// 8 (filesfin): downloads keep the file's ciphertext chunks (resumable, checked by the file's
+		// hash at each opening) instead of plaintext pieces sealed with the localKey; the old copies,
+		// a cache, are dropped and downloaded again when next opened.
+		this.version(8)
+			.stores({})
+			.upgrade(async (tx) => {
+				await tx.table('fileChunks').clear();
+				await tx.table('fileCopies').clear();
 			});
 	}
 

@@ -206,7 +206,8 @@ export class ChatEngine {
 		await this.conversations.load();
 		await this.outbox.load();
 		await this.uploads.load();
-		void this.downloads.sweep();
+		// Then what a reload interrupted shows as paused, to resume from what it kept.
+		void this.downloads.sweep().then(() => this.downloads.load());
 		this.verified.start();
 		// What disappeared while the app was closed goes before anything is shown.
 		await this.expiry.run();

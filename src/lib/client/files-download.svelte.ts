@@ -1,6 +1,6 @@
 import { t } from '../i18n';
 import { SvelteMap } from 'svelte/reactivity';
-import { FileIntegrityError, openWithKey, sealWithKey } from '../crypto';
+import { FileIntegrityError, fileLayout } from '../crypto';
 import { FileBody } from '../protocol';
 import { downloadFile, type HubApi } from '../sdk';
 import { openText, type AccountDb } from './db';
@@ -12,11 +12,15 @@ import { errorText } from './strings';
 export const OFFLINE_FILE_MAX_BYTES = 64 * 1024 * 1024;
 /** ...and all of them together up to this, the oldest opened going first. */
 export const OFFLINE_TOTAL_MAX_BYTES = 512 * 1024 * 1024;
+/** What an interrupted download kept, to resume it, is forgotten after this long untouched. */
+export const PAUSED_KEEP_MS = 7 * 24 * 3600 * 1000;
 /** An image larger than this is not opened in the viewer (it would sit whole in memory): it is saved instead. */
 export const VIEW_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface DownloadView {
-	phase: 'downloading' | 'done' | 'failed';
+	/** `paused`: interrupted (a reload, a closed tab) with chunks kept; the next Download resumes it. */
+	phase: 'downloading' | 'paused' | 'done' | 'failed';
+	/** Ciphertext bytes received (or kept, when paused), of `totalBytes`. */
 	doneBytes: number;
 	totalBytes: number;
 	/** What went wrong, in words, when `phase` is failed. */
@@ -29,13 +33,19 @@ const refused = () => t('download.refused');
 
 /**
  * Downloads of received (and sent) files: checked while they stream (src/lib/sdk/files.ts), written
- * to disk through a stream (files-save.ts) or opened as an image, with progress and cancel. What
- * was downloaded once is kept for offline use, as pieces sealed with the account's localKey in
- * IndexedDB (bounded: OFFLINE_*), and opened from there afterwards without the hub.
+ * to disk through a stream (files-save.ts) or opened as an image, with progress and cancel.
+ *
+ * Every ciphertext chunk is kept in IndexedDB as the hub sent it (FileChunkRow) as soon as it opened.
+ * A download interrupted by a reload resumes from them: they are opened again through a fresh
+ * decryption state (which libsodium cannot save) and written to the new target, and the hub is asked
+ * only for the rest (`?from=`). Once complete, a file up to OFFLINE_FILE_MAX_BYTES stays kept as
+ * its offline copy (bounded: OFFLINE_*), opened the same way without the hub; a larger one is
+ * forgotten. Cancel, a refused file or its message going forgets what was kept.
  */
 export class FileDownloads {
 	#db: AccountDb;
 	#api: HubApi;
+	/** Opens the message rows, which hold the file's key: the kept chunks are useless without it. */
 	#localKey: Uint8Array;
 	#views = new SvelteMap<string, DownloadView>();
 	#running = new Map<string, AbortController>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- never read by a template
@@ -46,13 +56,43 @@ export class FileDownloads {
 		this.#localKey = localKey;
 	}
 
-	/** The download of message `id`, if one ran since the app started. */
+	/** The download of message `id`, if one ran since the app started or one was interrupted before. */
 	get(id: string): DownloadView | undefined {
 		return this.#views.get(id);
 	}
 
+	/** Shows the downloads a reload interrupted as paused, at what they kept. */
+	async load(): Promise<void> {
+		const copies = await this.#db.fileCopies.filter((copy) => !copy.complete).toArray();
+		for (const copy of copies) {
+			if (this.#views.has(copy.messageId)) continue;
+			const body = await this.#body(copy.messageId);
+			if (!body) continue;
+			const layout = fileLayout(body.size, body.chunkSize);
+			const kept = Math.min(await this.#keptCount(body.fileId), layout.chunkCount);
+			if (kept === 0) continue;
+			let doneBytes = 0;
+			for (let n = 0; n < kept; n++) doneBytes += layout.chunkBytes(n);
+			this.#views.set(copy.messageId, {
+				phase: 'paused',
+				doneBytes,
+				totalBytes: layout.ciphertextBytes,
+				error: null,
+				purpose: 'save',
+			});
+		}
+	}
+
+	/** Stops a download, or forgets a paused one: what it kept is discarded either way. */
 	cancel(id: string): void {
-		this.#running.get(id)?.abort(new DOMException('Cancelled', 'AbortError'));
+		const running = this.#running.get(id);
+		if (running) {
+			running.abort(new DOMException('Cancelled', 'AbortError'));
+			return;
+		}
+		if (this.#views.get(id)?.phase !== 'paused') return;
+		this.#views.delete(id);
+		void this.#body(id).then((body) => body && this.#forgetCopy(body.fileId));
 	}
 
 	/** True when the file of message `id` can be opened without the hub. */
@@ -111,93 +151,93 @@ export class FileDownloads {
 		const progress = (doneBytes: number, totalBytes: number) =>
 			this.#views.set(id, { ...view, doneBytes, totalBytes });
 		try {
-			const copy = await this.#db.fileCopies.get(body.fileId);
-			if (copy?.complete) {
-				await this.#fromCopy(body, target, controller.signal, progress);
-			} else {
-				await this.#fromHub(id, body, target, controller.signal, progress);
-			}
+			await this.#download(id, body, target, controller.signal, progress);
 			await target.close();
 			this.#views.set(id, { ...view, phase: 'done', doneBytes: body.size, totalBytes: body.size });
 			return true;
 		} catch (error) {
 			await target.abort().catch(() => undefined);
+			const integrity = error instanceof FileIntegrityError;
+			// Cancelled, or refused: nothing of it is worth keeping. Anything else (the hub out of
+			// reach) keeps what came, for the next try.
+			if (controller.signal.aborted || integrity) await this.#forgetCopy(body.fileId);
 			if (controller.signal.aborted) {
 				this.#views.delete(id);
 				return false;
 			}
-			this.#views.set(
-				id,
-				failed(purpose, error instanceof FileIntegrityError ? refused() : errorText(error, 'file')),
-			);
+			this.#views.set(id, failed(purpose, integrity ? refused() : errorText(error, 'file')));
 			return false;
 		} finally {
 			this.#running.delete(id);
 		}
 	}
 
-	/** From the hub, checked chunk by chunk; kept offline as it goes, and forgotten if it turns out bad. */
-	async #fromHub(
+	/**
+	 * The chunks kept from before (all of them for an offline copy), then the hub's from the first
+	 * one missing, each kept as it comes; all checked in one pass, so the hash covers the whole file.
+	 */
+	async #download(
 		id: string,
 		body: FileBody,
 		target: SaveTarget,
 		signal: AbortSignal,
 		progress: (done: number, total: number) => void,
 	): Promise<void> {
-		const keep = body.size <= OFFLINE_FILE_MAX_BYTES;
-		if (keep) {
+		const copy = await this.#db.fileCopies.get(body.fileId);
+		if (copy) {
+			await this.#db.fileCopies.update(body.fileId, { at: Date.now() });
+		} else {
 			await this.#forgetCopy(body.fileId);
-			// Marked unfinished first, so that pieces left by a reload mid-way are swept.
-			const copy = { fileId: body.fileId, messageId: id, bytes: body.size, at: Date.now(), complete: false };
-			await this.#db.fileCopies.put(copy);
+			await this.#db.fileCopies.put({
+				fileId: body.fileId,
+				messageId: id,
+				bytes: body.size,
+				at: Date.now(),
+				complete: false,
+			});
 		}
-		let n = 0;
-		try {
-			await downloadFile(
-				this.#api,
-				body,
-				{
-					write: async (bytes) => {
-						if (keep) {
-							const { nonce, ciphertext } = sealWithKey(bytes, this.#localKey);
-							await this.#db.fileChunks.put({ fileId: body.fileId, n: n++, sealed: { nonce, ciphertext } });
-						}
-						await target.write(bytes);
-					},
+		let keeping = true;
+		await downloadFile(
+			this.#api,
+			body,
+			{ write: (bytes) => target.write(bytes) },
+			{
+				signal,
+				kept: this.#kept(body.fileId),
+				onChunk: async (n, chunk) => {
+					if (!keeping) return;
+					try {
+						await this.#db.fileChunks.put({ fileId: body.fileId, n, ciphertext: chunk });
+					} catch (error) {
+						// Out of room (QuotaExceededError): the download goes on, without a resume or a copy.
+						keeping = false;
+						console.warn('hourglass: a download is no longer kept', error);
+						await this.#forgetCopy(body.fileId).catch(() => undefined);
+					}
 				},
-				{ signal, onProgress: ({ doneBytes, totalBytes }) => progress(doneBytes, totalBytes) },
-			);
-		} catch (error) {
-			if (keep) await this.#forgetCopy(body.fileId);
-			throw error;
+				onProgress: ({ doneBytes, totalBytes }) => progress(doneBytes, totalBytes),
+			},
+		);
+		if (!keeping) return;
+		if (body.size > OFFLINE_FILE_MAX_BYTES) {
+			await this.#forgetCopy(body.fileId);
+			return;
 		}
-		if (keep) {
-			await this.#db.fileCopies.update(body.fileId, { complete: true, at: Date.now() });
-			await this.#evict(body.fileId);
+		await this.#db.fileCopies.update(body.fileId, { complete: true, at: Date.now() });
+		await this.#evict(body.fileId);
+	}
+
+	/** The kept ciphertext chunks of a file, in order from the first, up to the first one missing. */
+	async *#kept(fileId: string): AsyncGenerator<Uint8Array> {
+		for (let n = 0; ; n++) {
+			const row = await this.#db.fileChunks.get([fileId, n]);
+			if (!row) return;
+			yield row.ciphertext;
 		}
 	}
 
-	async #fromCopy(
-		body: FileBody,
-		target: SaveTarget,
-		signal: AbortSignal,
-		progress: (done: number, total: number) => void,
-	): Promise<void> {
-		await this.#db.fileCopies.update(body.fileId, { at: Date.now() });
-		let done = 0;
-		for (let n = 0; ; n++) {
-			signal.throwIfAborted();
-			const piece = await this.#db.fileChunks.get([body.fileId, n]);
-			if (!piece) break;
-			const bytes = openWithKey(piece.sealed.ciphertext, piece.sealed.nonce, this.#localKey);
-			await target.write(bytes);
-			done += bytes.length;
-			progress(done, body.size);
-		}
-		if (done !== body.size) {
-			await this.#forgetCopy(body.fileId);
-			throw new FileIntegrityError('truncated', 'FileDownloads: the offline copy is incomplete');
-		}
+	async #keptCount(fileId: string): Promise<number> {
+		return this.#db.fileChunks.where('[fileId+n]').between([fileId, 0], [fileId, Infinity]).count();
 	}
 
 	async #forgetCopy(fileId: string): Promise<void> {
@@ -207,19 +247,25 @@ export class FileDownloads {
 		});
 	}
 
-	/** Forgets the copies of files whose message was removed or deleted for everyone, and unfinished ones. */
-	async sweep(): Promise<void> {
+	/**
+	 * Forgets the copies of files whose message was removed or deleted for everyone, and what
+	 * interrupted downloads kept once PAUSED_KEEP_MS passed without a try.
+	 */
+	async sweep(now = Date.now()): Promise<void> {
 		const copies = await this.#db.fileCopies.toArray();
 		const rows = await this.#db.messages.bulkGet(copies.map((copy) => copy.messageId));
 		for (const [i, copy] of copies.entries()) {
-			const unfinished = !copy.complete && !this.#running.has(copy.messageId);
-			if (!rows[i]?.file || unfinished) await this.#forgetCopy(copy.fileId);
+			const stale = !copy.complete && !this.#running.has(copy.messageId) && now - copy.at > PAUSED_KEEP_MS;
+			if (!rows[i]?.file || stale) {
+				await this.#forgetCopy(copy.fileId);
+				if (this.#views.get(copy.messageId)?.phase === 'paused') this.#views.delete(copy.messageId);
+			}
 		}
 	}
 
-	/** Drops the oldest opened copies (never `keep`) until all of them fit OFFLINE_TOTAL_MAX_BYTES. */
+	/** Drops the oldest opened complete copies (never `keep`) until all of them fit OFFLINE_TOTAL_MAX_BYTES. */
 	async #evict(keep: string): Promise<void> {
-		const copies = await this.#db.fileCopies.orderBy('at').toArray();
+		const copies = (await this.#db.fileCopies.orderBy('at').toArray()).filter((copy) => copy.complete);
 		let total = copies.reduce((sum, copy) => sum + copy.bytes, 0);
 		for (const copy of copies) {
 			if (total <= OFFLINE_TOTAL_MAX_BYTES) return;

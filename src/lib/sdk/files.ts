@@ -1,5 +1,6 @@
 import {
 	FILE_CHUNK_BYTES,
+	FileIntegrityError,
 	FileOpener,
 	FileSealer,
 	fileChunks,
@@ -153,8 +154,21 @@ export interface FileSink {
 export interface DownloadOptions {
 	onProgress?: (progress: TransferProgress) => void;
 	signal?: AbortSignal;
-	/** Times a broken connection is picked up again from the next chunk (default 3). */
+	/**
+	 * Times a broken connection is picked up again from the next chunk (default 3), waiting 0.5, 1,
+	 * 2 s… between tries, so that a hub briefly away (a restart) may answer again; past them, the caller's
+	 * kept chunks let a later try resume.
+	 */
 	retries?: number;
+	/**
+	 * The file's first ciphertext chunks, kept from an earlier attempt (the PWA keeps them in
+	 * IndexedDB across a reload). A decryption state cannot be saved, so they are opened again
+	 * through a fresh one, checked like the rest (a kept chunk altered is refused) and written to the
+	 * sink; the hub is asked only for the chunks after them. Yield them in order, from the first.
+	 */
+	kept?: AsyncIterable<Uint8Array>;
+	/** Told each ciphertext chunk the hub sent, once it opened and before its plaintext goes to the sink: to keep it for a resume. */
+	onChunk?: (n: number, chunk: Uint8Array) => void | Promise<void>;
 }
 
 /**
@@ -162,8 +176,9 @@ export interface DownloadOptions {
  * (from the crypto module) when a chunk is altered, missing or out of order, or the size or hash is
  * not the announced one; the caller must then discard what the sink took (the CLI writes to a
  * temporary file and renames it only after this resolves). A connection lost mid-way resumes at
- * the next chunk (tests/integration/files.test.ts, "picks a download up at the next chunk"); a
- * reload starts again from the first, as the decryption state lives in memory only.
+ * the next chunk (tests/integration/files.test.ts, "picks a download up at the next chunk"); after a
+ * reload or a restart, the chunks kept through `onChunk` and given back as `kept` are not fetched
+ * again ("resumes a download from the chunks it kept").
  */
 export async function downloadFile(
 	api: HubApi,
@@ -177,17 +192,34 @@ export async function downloadFile(
 	let next = 0;
 	let doneBytes = 0;
 	let retries = options.retries ?? 3;
+	let pause = RETRY_FIRST_MS;
 	const report = () => options.onProgress?.({ doneBytes, totalBytes: layout.ciphertextBytes });
+	const open = async (chunk: Uint8Array, fresh: boolean) => {
+		if (chunk.length !== layout.chunkBytes(next)) {
+			throw new FileIntegrityError('truncated', 'downloadFile: a chunk is not the size of its place');
+		}
+		const plaintext = opener.pull(chunk);
+		if (fresh) await options.onChunk?.(next, chunk);
+		await sink.write(plaintext);
+		doneBytes += chunk.length;
+		next += 1;
+		report();
+	};
 	report();
+	if (options.kept) {
+		for await (const chunk of options.kept) {
+			signal?.throwIfAborted();
+			if (next >= layout.chunkCount)
+				throw new FileIntegrityError('trailing', 'downloadFile: more kept chunks than the file has');
+			await open(chunk, false);
+		}
+	}
 	while (next < layout.chunkCount) {
 		signal?.throwIfAborted();
 		try {
 			const stream = await api.fileContent(file.fileId, next, signal);
 			for await (const chunk of cutChunks(stream, (n) => layout.chunkBytes(n), next, layout.chunkCount)) {
-				await sink.write(opener.pull(chunk));
-				doneBytes += chunk.length;
-				next += 1;
-				report();
+				await open(chunk, true);
 			}
 			// The stream ended before the last chunk: the hub lost it, or it was deleted.
 			if (next < layout.chunkCount) break;
@@ -196,9 +228,29 @@ export async function downloadFile(
 			const broken =
 				error instanceof TypeError || (error instanceof ApiError && error.code === 'UNAVAILABLE');
 			if (!broken || retries-- <= 0) throw error;
+			await delay(pause, signal);
+			pause *= 2;
 		}
 	}
 	opener.finish();
+}
+
+const RETRY_FIRST_MS = 500;
+
+/** Waits `ms`, or throws the signal's reason as soon as it aborts. */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+	return new Promise((resolve, reject) => {
+		if (signal?.aborted) return reject(signal.reason as Error);
+		const timer = setTimeout(() => {
+			signal?.removeEventListener('abort', stop);
+			resolve();
+		}, ms);
+		const stop = () => {
+			clearTimeout(timer);
+			reject(signal!.reason as Error);
+		};
+		signal?.addEventListener('abort', stop, { once: true });
+	});
 }
 
 /** Cuts a byte stream into the file's ciphertext chunks, `sizeOf(n)` bytes each, from chunk `first`. */

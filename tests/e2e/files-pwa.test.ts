@@ -668,28 +668,7 @@ describe('files in the PWA', () => {
 	}, 120_000);
 
 	it('cancels a download: the save fails and nothing is kept', async () => {
-		const data = randomBytes(2 * MiB);
-		const uploaded = await uploadFile(carol.api, {
-			size: data.length,
-			async *read() {
-				yield data;
-			},
-		});
-		const envelope = await carol.messenger.sealBody(
-			bob.name,
-			{
-				type: 'file',
-				fileId: uploaded.fileId,
-				key: toB64(uploaded.key),
-				name: 'stopped.bin',
-				mime: 'application/octet-stream',
-				size: uploaded.size,
-				chunkSize: uploaded.chunkSize,
-				hash: toB64(uploaded.hash),
-			},
-			{ fileId: uploaded.fileId },
-		);
-		await carol.messenger.sendEnvelope(envelope);
+		const { messageId } = await carolSends(bob.name, 'stopped.bin', randomBytes(2 * MiB));
 		await openConversation(bob, carol.username);
 		const bubble = bob.page.locator('[data-file]', { hasText: 'stopped.bin' });
 		await bubble.waitFor({ timeout: 30_000 });
@@ -710,7 +689,7 @@ describe('files in the PWA', () => {
 			await bubble.getByRole('button', { name: 'Download stopped.bin' }).waitFor();
 			expect(await download.failure()).not.toBeNull();
 			const copies = await storeRows<{ messageId: string }>(bob, 'fileCopies');
-			expect(copies.filter((copy) => copy.messageId === envelope.id)).toEqual([]);
+			expect(copies.filter((copy) => copy.messageId === messageId)).toEqual([]);
 		} finally {
 			await bob.page.unroute(pattern, handler);
 			for (const route of held) await route.abort('failed').catch(() => undefined);

@@ -97,6 +97,29 @@ afterAll(async () => {
 	await hub?.stop();
 });
 
+/** Both widths of what `page` shows, as `<prefix>-<name>-1280.png` and `-360.png`. */
+async function pictures(who: Person, prefix: string, name: string): Promise<void> {
+	await screenshot(who, `${prefix}-${name}-1280.png`);
+	await who.page.setViewportSize({ width: 360, height: 740 });
+	await screenshot(who, `${prefix}-${name}-360.png`);
+	await who.page.setViewportSize(DESKTOP);
+}
+
+/** Goes to `path` as a link takes a person there (no reload, which would ask to unlock). */
+async function follow(page: Page, path: string, heading: string): Promise<void> {
+	await page.evaluate((to) => {
+		const link = document.createElement('a');
+		link.href = to;
+		document.body.append(link);
+		link.click();
+		link.remove();
+	}, `/${path}`);
+	await page.waitForURL(`**/${path}`);
+	await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+	if (path === 'devices') await page.locator('[data-session-id]').first().waitFor();
+	if (path === 'activity') await page.locator('li[data-type]').first().waitFor();
+}
+
 describe('the app in French', () => {
 	it('has English texts to look for (the check can fail)', () => {
 		expect(ENGLISH).toContain('Create your account');
@@ -112,10 +135,7 @@ describe('the app in French', () => {
 				() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
 			);
 			screens[name] = { english: await englishLeft(page), axe: await axeFindings(page) };
-			await screenshot(person, `fr-${name}-1280.png`);
-			await page.setViewportSize({ width: 360, height: 740 });
-			await screenshot(person, `fr-${name}-360.png`);
-			await page.setViewportSize(DESKTOP);
+			await pictures(person, 'fr', name);
 		};
 
 		await page.goto('/');
@@ -173,17 +193,7 @@ describe('the app in French', () => {
 			password: 'Changer le mot de passe',
 		};
 		for (const [path, heading] of Object.entries(headings)) {
-			await page.evaluate((to) => {
-				const link = document.createElement('a');
-				link.href = to;
-				document.body.append(link);
-				link.click();
-				link.remove();
-			}, `/${path}`);
-			await page.waitForURL(`**/${path}`);
-			await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-			if (path === 'devices') await page.locator('[data-session-id]').first().waitFor();
-			if (path === 'activity') await page.locator('li[data-type]').first().waitFor();
+			await follow(page, path, heading);
 			await look(path);
 		}
 		await page.getByLabel(`Menu du compte ${person.name}`).click();
@@ -195,7 +205,7 @@ describe('the app in French', () => {
 		);
 	});
 
-	it('switches to English from Settings at once, and stays English after a reload', async () => {
+	it('switches to English from Settings at once, and stays English after a reload (pictures of the English screens on the way)', async () => {
 		const { page } = person;
 		const select = page.getByLabel('Langue de l’application');
 		await select.focus();
@@ -203,6 +213,48 @@ describe('the app in French', () => {
 		await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor({ timeout: 5_000 });
 		expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
 		expect(await page.getByRole('link', { name: /^Chats/ }).count()).toBe(1);
+
+		// The same screens in English, at both widths, for the docs (what French shows in fr-*).
+		await pictures(person, 'en', 'settings');
+		const headings: Record<string, string> = {
+			contacts: 'Contacts',
+			devices: 'Devices',
+			activity: 'Account activity',
+			search: 'Search messages',
+			sealed: 'Sealed messages',
+			password: 'Change password',
+		};
+		for (const [path, heading] of Object.entries(headings)) {
+			await follow(page, path, heading);
+			await pictures(person, 'en', path);
+		}
+		await page.getByRole('link', { name: /^Chats/ }).click();
+		await page.waitForURL('**/chat');
+		await pictures(person, 'en', 'conversation-list');
+		await page
+			.getByRole('link', { name: new RegExp(bob.username) })
+			.first()
+			.click();
+		await page.waitForURL(`**/chat/${bob.username}`);
+		await page.locator('li[data-status]', { hasText: 'Bonjour Bob' }).waitFor();
+		await pictures(person, 'en', 'conversation');
+
+		// Signed out, in an English browser: the first screens a newcomer sees.
+		const newcomer = await openPerson(browser, hub.url, uniqueName('newcomer'), DESKTOP);
+		try {
+			await newcomer.page.goto('/');
+			await newcomer.page.getByRole('button', { name: 'Sign in' }).first().waitFor();
+			await pictures(newcomer, 'en', 'sign-in');
+			await newcomer.page.getByRole('button', { name: 'Create account' }).first().click();
+			await newcomer.page.getByLabel('Username', { exact: true }).fill(newcomer.name);
+			await newcomer.page.getByLabel('Password', { exact: true }).fill('aaaaaaaaaaaaaaaa');
+			await newcomer.page.getByText('Avoid repeated words and characters.').waitFor({ timeout: 15_000 });
+			await pictures(newcomer, 'en', 'register');
+		} finally {
+			await newcomer.context.close();
+		}
+
+		await follow(page, 'settings', 'Settings');
 		await page.reload();
 		await page
 			.getByRole('heading', { level: 1, name: /^(Settings|Unlock Hourglass)$/ })

@@ -15,8 +15,10 @@ export const BATCH_WINDOW_MS = 2;
 export const BATCH_MAX_DOCS = 256;
 /**
  * Batches of one writer in flight at once. While one is being written, what arrives waits and goes
- * in the next, written as soon as one answers (group commit): the embedded engine has a single
- * writer, so more batches at once only queue inside it and stay small.
+ * in the next, written as soon as one answers (group commit), so a burst makes few, large inserts.
+ * Chosen on SQLite (a single writer, where more batches only queued inside it); on PostgreSQL,
+ * 1 against 2 in `npm run bench`, three alternating runs each on a quiet machine, made no
+ * difference beyond the noise (docs/OPERATIONS.md, "The relay path"), so it stays 1.
  */
 export const BATCHES_IN_FLIGHT = 1;
 

@@ -97,6 +97,16 @@ afterAll(async () => {
 	await hub?.stop();
 });
 
+/** The screens reached from the account menu, by path, and the catalog key of their heading. */
+const SCREENS = {
+	contacts: 'contacts.title',
+	devices: 'devices.title',
+	activity: 'activity.heading',
+	search: 'searchPage.heading',
+	sealed: 'sealedPage.heading',
+	password: 'password.title',
+} as const;
+
 /** Both widths of what `page` shows, as `<prefix>-<name>-1280.png` and `-360.png`. */
 async function pictures(who: Person, prefix: string, name: string): Promise<void> {
 	await screenshot(who, `${prefix}-${name}-1280.png`);
@@ -184,16 +194,8 @@ describe('the app in French', () => {
 		await look('settings');
 
 		// The other screens, reached as a link takes a person there (no reload, which would ask to unlock).
-		const headings: Record<string, string> = {
-			contacts: 'Contacts',
-			devices: 'Appareils',
-			activity: 'Activité du compte',
-			search: 'Rechercher des messages',
-			sealed: 'Messages scellés',
-			password: 'Changer le mot de passe',
-		};
-		for (const [path, heading] of Object.entries(headings)) {
-			await follow(page, path, heading);
+		for (const [path, key] of Object.entries(SCREENS)) {
+			await follow(page, path, fr[key]);
 			await look(path);
 		}
 		await page.getByLabel(`Menu du compte ${person.name}`).click();
@@ -216,16 +218,8 @@ describe('the app in French', () => {
 
 		// The same screens in English, at both widths, for the docs (what French shows in fr-*).
 		await pictures(person, 'en', 'settings');
-		const headings: Record<string, string> = {
-			contacts: 'Contacts',
-			devices: 'Devices',
-			activity: 'Account activity',
-			search: 'Search messages',
-			sealed: 'Sealed messages',
-			password: 'Change password',
-		};
-		for (const [path, heading] of Object.entries(headings)) {
-			await follow(page, path, heading);
+		for (const [path, key] of Object.entries(SCREENS)) {
+			await follow(page, path, en[key]);
 			await pictures(person, 'en', path);
 		}
 		await page.getByRole('link', { name: /^Chats/ }).click();

@@ -214,12 +214,14 @@ export class QuotaService {
 	 */
 	async #reserveRequest(pair: string, envelope: Envelope, bytes: number): Promise<ProtocolError | null> {
 		const { requestEnvelopesMax, requestBytesMax } = this.config.fairness;
-		const refusal = new ProtocolError(
-			'REQUEST_LIMIT',
-			`${envelope.to} has not accepted your message request yet: until they do, at most ` +
-				`${requestEnvelopesMax} messages (${Math.floor(requestBytesMax / 1024)} KiB) from you wait for them.`,
-		);
-		if (!(await this.#requestEnvelopes.reserve(pair, 1, requestEnvelopesMax))) return refusal;
+		// Made only when refused: an error's stack costs more than the rest of a send's accounting.
+		const refusal = () =>
+			new ProtocolError(
+				'REQUEST_LIMIT',
+				`${envelope.to} has not accepted your message request yet: until they do, at most ` +
+					`${requestEnvelopesMax} messages (${Math.floor(requestBytesMax / 1024)} KiB) from you wait for them.`,
+			);
+		if (!(await this.#requestEnvelopes.reserve(pair, 1, requestEnvelopesMax))) return refusal();
 		let room: boolean;
 		try {
 			room = await this.#requestBytes.reserve(pair, bytes, requestBytesMax);
@@ -229,7 +231,7 @@ export class QuotaService {
 		}
 		if (room) return null;
 		this.#requestEnvelopes.add(pair, -1);
-		return refusal;
+		return refusal();
 	}
 
 	/**

@@ -243,6 +243,33 @@ describe('what a live message costs the database', () => {
 		// Sent one at a time, each is its own group: one insert each for the envelopes and the receipts.
 		expect(Object.fromEntries(spent)).toEqual({ 'insert envelopes': count, 'insert receipts': count });
 	});
+
+	it('time-locked sends that arrive together share one insert; each adds one `_id` lookup', async () => {
+		const erin = await newUser(hub.url, uniqueName('erin'));
+		const frank = await newUser(hub.url, uniqueName('frank'));
+		clients.push(erin, frank);
+		await erin.messenger.send(frank.username, 'first');
+		const unlockAt = Date.now() + 3_600_000;
+		const before = await databaseCommands();
+		const count = 20;
+		const sent = await Promise.all(
+			Array.from({ length: count }, (_, i) =>
+				erin.messenger.send(frank.username, `locked ${i}`, { unlockAt }),
+			),
+		);
+		const after = await databaseCommands();
+		expect(sent.map((s) => s.result)).toEqual(
+			sent.map(() => expect.objectContaining({ state: 'locked', duplicate: false })),
+		);
+		const spent = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+		// Sent side by side from one socket: what arrives while a batch is written goes in the next.
+		expect(spent('insert locked_envelopes')).toBeGreaterThan(0);
+		expect(spent('insert locked_envelopes')).toBeLessThan(count);
+		// The check that the id is not settled already (a resend after a cancel): one lookup each.
+		expect(spent('find envelopes')).toBe(count);
+		const listed = await call(erin.socket, 'timelock:list', {});
+		expect(listed.items.map((e) => e.id)).toEqual(expect.arrayContaining(sent.map((s) => s.envelope.id)));
+	});
 });
 
 describe('receipts', () => {

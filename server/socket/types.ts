@@ -34,8 +34,11 @@ export interface InterServerEvents {
 	/** A contact relation or push subscriptions changed on one hub: the others drop their cached copy. */
 	'cache:forget': (change: CacheChange, done: (answer: true) => void) => void;
 	'timelock:due': (envelopes: StoredEnvelope[]) => void;
-	/** Ids settled (released, cancelled, removed) and the hub that settled them (absent from older hubs). */
-	'timelock:settled': (ids: string[], hubId?: string) => void;
+	/**
+	 * Ids settled (released, cancelled, removed), the hub that settled them, and which of them it
+	 * released (the last two absent from older hubs).
+	 */
+	'timelock:settled': (ids: string[], hubId?: string, released?: string[]) => void;
 }
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

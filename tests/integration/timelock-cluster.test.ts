@@ -38,6 +38,16 @@ async function counter(hub: TestHub, name: string): Promise<number> {
 }
 const releasedBy = (hub: TestHub) => counter(hub, 'hourglass_timelock_released_total');
 const claimsLost = (hub: TestHub) => counter(hub, 'hourglass_timelock_claims_lost_total');
+/** The finds a hub has sent to the envelopes collection so far. */
+async function envelopeFinds(hub: TestHub): Promise<number> {
+	const metric = await hub.hub.context.metrics.registry
+		.getSingleMetric('hourglass_database_commands_total')
+		?.get();
+	const value = metric?.values.find(
+		(v) => v.labels.command === 'find' && v.labels.collection === 'envelopes',
+	);
+	return value?.value ?? 0;
+}
 
 /** Every message:new for `ids` on `socket`, by id; resolves `all` once each has come at least once. */
 function listen(client: TestClient, ids: Set<string>) {
@@ -141,6 +151,19 @@ describe('time-locks across several hubs', () => {
 		const byHub = await Promise.all(three.map(releasedBy));
 		expect(byHub.reduce((a, b) => a + b, 0)).toBe(COUNT + 1);
 		expect(byHub.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+		// Bob's receipt reaches his hub, which released only its share: the others said which they
+		// released, so it knows every one of them and reads none.
+		const findsBefore = await envelopeFinds(others[0]);
+		const statuses = new Set<string>();
+		const allStatuses = new Promise<void>((done) =>
+			alice.socket.on('message:status', (status) => {
+				if (ids.has(status.id)) statuses.add(status.id);
+				if (statuses.size === ids.size) done();
+			}),
+		);
+		await bob.messenger.receipt([...ids]);
+		await allStatuses;
+		expect(await envelopeFinds(others[0])).toBe(findsBefore);
 	}, 120_000);
 
 	it('a hub killed one second before a burst falls due: the other hubs release each lock once, within a second', async () => {

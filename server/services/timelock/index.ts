@@ -104,13 +104,15 @@ export class Timelocks {
 			now: deps.now,
 			logger: this.#logger,
 			peers: this.#peers,
-			onSettled: (ids) => this.#tellPeers('timelock:settled', ids, deps.hubId),
+			onSettled: (ids, released) => this.#tellPeers('timelock:settled', ids, deps.hubId, released),
 			onReleased: (envelope, latenessMs) => {
 				deps.recent.remember(envelope);
 				released.inc();
 				lateness.observe(Math.max(0, latenessMs) / 1000);
 			},
 			onClaimLost: () => claimsLost.inc(),
+			// Its recipient's receipt may come here: known, it needs no read (RecentEnvelopes).
+			onReleasedElsewhere: (envelope) => deps.recent.remember(envelope),
 		});
 		const scheduler = (this.#scheduler = new TimelockScheduler({
 			now: deps.now,
@@ -170,7 +172,7 @@ export class Timelocks {
 		if (ids.length === 0) return;
 		for (const id of ids) this.#scheduler.forget(id);
 		this.#service.settledElsewhere(ids);
-		this.#tellPeers('timelock:settled', ids, this.#deps.hubId);
+		this.#tellPeers('timelock:settled', ids, this.#deps.hubId, []);
 	}
 
 	/** Loads what is due (what fell due while no hub ran included) and joins the other hubs. */
@@ -190,11 +192,11 @@ export class Timelocks {
 					}
 				}
 			});
-			io.on('timelock:settled', (ids, hubId) => {
+			io.on('timelock:settled', (ids, hubId, released) => {
 				if (typeof hubId === 'string') this.#peers.progressed(hubId);
 				const valid = ids.filter((id) => typeof id === 'string');
 				for (const id of valid) this.#scheduler.forget(id);
-				this.#service.settledElsewhere(valid);
+				this.#service.settledElsewhere(valid, new Set(Array.isArray(released) ? released : []));
 			});
 			this.#tellPeers('hub:alive', this.#deps.hubId, false);
 			// Each beat also looks for hubs that stopped beating, so their share is read within a beat

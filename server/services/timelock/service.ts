@@ -42,11 +42,13 @@ export interface TimelockServiceOptions {
 	/** Which hub releases which lock; this hub releases only its share until its peers are late. */
 	peers: HubPeers;
 	/** Called with the ids this hub has settled (released, or found decided), for the other hubs. */
-	onSettled?: (ids: string[]) => void;
+	onSettled?: (ids: string[], released: string[]) => void;
 	/** Called once per envelope this hub released, with how late it went out. */
 	onReleased?: (envelope: StoredEnvelope, latenessMs: number) => void;
 	/** Called when an envelope this hub tried to release had already been decided (another hub, or a cancel). */
 	onClaimLost?: (id: string) => void;
+	/** Called with a locked envelope this hub held that another hub says it released. */
+	onReleasedElsewhere?: (envelope: StoredEnvelope) => void;
 }
 
 export interface CancelOutcome {
@@ -76,6 +78,7 @@ export class TimelockService {
 	readonly #onSettled: NonNullable<TimelockServiceOptions['onSettled']>;
 	readonly #onReleased: NonNullable<TimelockServiceOptions['onReleased']>;
 	readonly #onClaimLost: NonNullable<TimelockServiceOptions['onClaimLost']>;
+	readonly #onReleasedElsewhere: NonNullable<TimelockServiceOptions['onReleasedElsewhere']>;
 	/** Locked envelopes the scheduler holds, so a release needs no read (they are immutable until decided). */
 	readonly #pending = new Map<string, StoredEnvelope>();
 	/** Due locks of other hubs' share that this hub stands by for: id → when it first came due here. */
@@ -98,6 +101,7 @@ export class TimelockService {
 		this.#onSettled = options.onSettled ?? (() => {});
 		this.#onReleased = options.onReleased ?? (() => {});
 		this.#onClaimLost = options.onClaimLost ?? (() => {});
+		this.#onReleasedElsewhere = options.onReleasedElsewhere ?? (() => {});
 	}
 
 	/**
@@ -167,8 +171,10 @@ export class TimelockService {
 	}
 
 	/** Another hub settled these (its word, through the adapter): nothing is kept for them here. */
-	settledElsewhere(ids: string[]): void {
+	settledElsewhere(ids: string[], released: ReadonlySet<string> = new Set()): void {
 		for (const id of ids) {
+			const envelope = this.#pending.get(id);
+			if (envelope && released.has(id)) this.#onReleasedElsewhere(envelope);
 			this.#pending.delete(id);
 			this.#standby.delete(id);
 		}
@@ -234,7 +240,10 @@ export class TimelockService {
 			this.#pending.delete(e.id);
 			this.#unsure.delete(e.id);
 		}
-		this.#onSettled(due.map((e) => e.id));
+		this.#onSettled(
+			due.map((e) => e.id),
+			[...outcome.released.map((e) => e.id), ...decided],
+		);
 		this.#removeCopies(due);
 		return retries;
 	}
@@ -301,7 +310,7 @@ export class TimelockService {
 			throw new ProtocolError('NOT_CANCELLABLE', 'This message was already cancelled.');
 		}
 		this.#pending.delete(id);
-		this.#onSettled([id]);
+		this.#onSettled([id], []);
 		this.#removeCopies([envelope]);
 		const event: Cancelled = { id, from: envelope.from, to: envelope.to };
 		return { result: { id, outcome: 'cancelled' }, event, announce: envelope.announce };

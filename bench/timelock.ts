@@ -18,6 +18,7 @@
  *   npx tsx bench/timelock.ts [--scenario both|single|kill] [--messages 10000] [--window 10]
  *                             [--stored 100000] [--pairs 10] [--in-flight 8] [--timeout 600]
  *                             [--mongodb-uri mongodb://…]
+ *                             [--profile DIR]   (each hub that stops normally writes a CPU profile there)
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -52,6 +53,7 @@ interface Options {
 	inFlight: number;
 	timeoutMs: number;
 	mongodbUri: string | undefined;
+	profileDir: string | undefined;
 }
 
 function readOptions(argv: string[]): Options {
@@ -66,6 +68,7 @@ function readOptions(argv: string[]): Options {
 			'in-flight': { type: 'string', default: '8' },
 			timeout: { type: 'string', default: '600' },
 			'mongodb-uri': { type: 'string' },
+			profile: { type: 'string' },
 		},
 		strict: true,
 	});
@@ -84,6 +87,7 @@ function readOptions(argv: string[]): Options {
 		inFlight: integerOption('in-flight', values['in-flight'], 1, 256),
 		timeoutMs: integerOption('timeout', values.timeout, 10, 3600) * 1000,
 		mongodbUri: values['mongodb-uri'],
+		profileDir: values.profile,
 	};
 }
 
@@ -323,7 +327,10 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 	let cluster: BenchCluster | null = null;
 	try {
 		process.stderr.write(`bench (${scenario}): starting the database and ${hubCount} hub(s)…\n`);
-		cluster = await startBenchCluster(`bench-timelock-${scenario}`, options.mongodbUri, hubCount);
+		const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
+		cluster = await startBenchCluster(`bench-timelock-${scenario}`, options.mongodbUri, hubCount, {
+			nodeArgs,
+		});
 		const { store: database, hubs } = cluster;
 		process.stderr.write(`bench (${scenario}): storing ${options.stored} other envelopes first…\n`);
 		const prefillSeconds = await prefill(database, options.stored);

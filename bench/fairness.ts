@@ -61,6 +61,8 @@ function seal(pair: Pair, text: string): Envelope {
 
 /** Long enough for a slow answer to be measured rather than lost; a probe past it counts as failed. */
 const PROBE_TIMEOUT_MS = 30_000;
+/** Probe pairs signed up before the clocks start: the warm-up's, the row before the flood's, and a few for the flood. */
+const PROBE_PAIRS_AHEAD = 6;
 
 interface Probe {
 	send: LatencySummary;
@@ -71,13 +73,18 @@ interface Probe {
 /**
  * The other user at work: every `intervalMs`, one send (timed to its ack) and one sync of the
  * peer from its cursor (timed to its reply); the peer receipts what it receives, like the PWA.
- * Runs `samples` rounds, or while `stopWhen` says not to stop when it is given.
+ * Runs `samples` rounds, or while `stopWhen` says not to stop when it is given. Every `samples`
+ * rounds the probe moves to the next pair of `others`, which has no history yet: on the embedded
+ * engine a sync's cost grows with the user's own history, so without this the rows during and
+ * after a long flood would carry more of it than the row before, and the flood's effect would not
+ * be told apart from it.
  */
-async function probe(other: Pair, options: Options, stopWhen?: () => boolean): Promise<Probe> {
+async function probe(others: Pairs, options: Options, stopWhen?: () => boolean): Promise<Probe> {
 	const sends: number[] = [];
 	const syncs: number[] = [];
 	let failed = 0;
 	let cursor: string | null = null;
+	let other = await others.next();
 	const timed = async <T>(samples: number[], work: () => Promise<T>): Promise<T | null> => {
 		const start = performance.now();
 		try {
@@ -90,6 +97,10 @@ async function probe(other: Pair, options: Options, stopWhen?: () => boolean): P
 		}
 	};
 	for (let i = 0; stopWhen ? !stopWhen() : i < options.samples; i++) {
+		if (i > 0 && i % options.samples === 0) {
+			other = await others.next();
+			cursor = null;
+		}
 		const envelope = seal(other, `probe ${i}`);
 		await timed(sends, () => call(other.senderSocket, EVENTS.send, envelope, PROBE_TIMEOUT_MS));
 		const page: SyncResult | null = await timed(syncs, () =>
@@ -103,6 +114,28 @@ async function probe(other: Pair, options: Options, stopWhen?: () => boolean): P
 		if (options.intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
 	}
 	return { send: summarize(sends), sync: summarize(syncs), failed };
+}
+
+/** Fresh probe pairs: a few signed up ahead, more on demand (between timed calls, never inside one). */
+class Pairs {
+	readonly #ready: Pair[];
+	readonly all: Pair[] = [];
+	#made = 0;
+	constructor(
+		private readonly url: string,
+		private readonly runId: string,
+		ahead: Pair[],
+	) {
+		this.#ready = [...ahead];
+	}
+	async next(): Promise<Pair> {
+		const [pair] = this.#ready.length > 0 ? this.#ready.splice(0, 1) : await this.#signUp();
+		this.all.push(pair);
+		return pair;
+	}
+	#signUp(): Promise<Pair[]> {
+		return makePairs(this.url, 1, `fairp${this.#made++}`, this.runId);
+	}
 }
 
 interface FloodResult {
@@ -156,19 +189,20 @@ async function main(): Promise<void> {
 	});
 	try {
 		const runId = Date.now().toString(36);
-		const [other, flooder] = await makePairs(bench.url, 2, 'fair', runId);
+		const [flooder, ...ahead] = await makePairs(bench.url, PROBE_PAIRS_AHEAD + 1, 'fair', runId);
+		const others = new Pairs(bench.url, runId, ahead);
 		// The flood's recipient is offline: everything it is sent waits on the hub.
 		flooder.recipientSocket.close();
 		const envelopes = Array.from({ length: options.flood }, (_, i) => seal(flooder, `flood ${i}`));
 
-		await probe(other, { ...options, samples: 20 });
-		const before = await probe(other, options);
+		await probe(others, { ...options, samples: 20 });
+		const before = await probe(others, options);
 		let flooding = true;
 		const [during, floodResult] = await Promise.all([
-			probe(other, options, () => !flooding),
+			probe(others, options, () => !flooding),
 			flood(flooder, envelopes, options.window).finally(() => (flooding = false)),
 		]);
-		const after = await probe(other, options);
+		const after = await probe(others, options);
 
 		const row = (label: string, p: Probe) => [
 			label,
@@ -188,6 +222,7 @@ async function main(): Promise<void> {
 					(floodResult.otherRefusals[0] ? ` (first: ${floodResult.otherRefusals[0]})` : '') +
 					'.',
 				`The other user: one send and one sync every ${options.intervalMs} ms; latency in ms; failed: no answer within ${PROBE_TIMEOUT_MS / 1000} s.`,
+				`Each ${options.samples} rounds are a fresh pair of users (${others.all.length} in all), so every row carries the same own history.`,
 				'',
 				table([
 					['other user', 'rounds', 'send p50', 'send p99', 'sync p50', 'sync p99', 'failed'],
@@ -197,7 +232,9 @@ async function main(): Promise<void> {
 				]),
 			].join('\n'),
 		);
-		for (const socket of [other.senderSocket, other.recipientSocket, flooder.senderSocket]) socket.close();
+		for (const pair of others.all)
+			for (const socket of [pair.senderSocket, pair.recipientSocket]) socket.close();
+		flooder.senderSocket.close();
 	} finally {
 		await bench.close();
 	}

@@ -11,7 +11,9 @@
  *   npm run bench -- [--pairs 20] [--messages 100] [--window 4] [--text 200] [--timeout 120]
  *                    [--mongodb-uri mongodb://…]   (default: an embedded database in a temp dir)
  *                    [--profile DIR]               (the hub writes a CPU profile there on exit)
+ *                    [--hub-node-args='--max-semi-space-size=16']  (V8 flags for the hub, after its own)
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Envelope } from '../src/lib/protocol';
 import { ready, sealEnvelope } from '../src/lib/crypto';
@@ -27,6 +29,7 @@ import {
 	type Pair,
 	type HubProcess,
 } from './lib/harness';
+import { HUB_NODE_FLAGS } from '../tests/helpers/hub';
 import { waitForConnect } from '../tests/helpers/users';
 import { runPhase, syncOnConnect, type Lane, type PhaseResult } from './lib/load';
 import { fixed, table } from './lib/stats';
@@ -42,6 +45,7 @@ interface Options {
 	timeoutMs: number;
 	mongodbUri: string | undefined;
 	profileDir: string | undefined;
+	hubNodeArgs: string[];
 }
 
 function readOptions(argv: string[]): Options {
@@ -55,6 +59,7 @@ function readOptions(argv: string[]): Options {
 			timeout: { type: 'string', default: '120' },
 			'mongodb-uri': { type: 'string' },
 			profile: { type: 'string' },
+			'hub-node-args': { type: 'string', default: '' },
 		},
 		strict: true,
 	});
@@ -66,6 +71,7 @@ function readOptions(argv: string[]): Options {
 		timeoutMs: integerOption('timeout', values.timeout, 5, 3600) * 1000,
 		mongodbUri: values['mongodb-uri'],
 		profileDir: values.profile,
+		hubNodeArgs: values['hub-node-args'].split(' ').filter(Boolean),
 	};
 }
 
@@ -106,6 +112,9 @@ function report(options: Options, dbKind: string, envelopeBytes: number, r: Resu
 		`${options.text}-character texts (${envelopeBytes}-byte envelopes as JSON). Database: ${dbKind}.`,
 		'Clients as the PWA: a sync on connect, a receipt per message received. Hub and bare relay each in its own',
 		'process on 127.0.0.1, clients in this one; latency = send → recipient’s message:new.',
+		`Hub's Node flags: ${[...HUB_NODE_FLAGS, ...options.hubNodeArgs].join(' ')}. Load average at the end: ${loadavg()
+			.map((n) => n.toFixed(2))
+			.join(' ')}.`,
 		'',
 		table([
 			['', 'sent', 'delivered', 'lost', 'dup', 'receipt err', 'msgs/s', 'p50 ms', 'p99 ms', 'max ms'],
@@ -139,9 +148,12 @@ async function main(): Promise<number> {
 	overall.unref();
 	try {
 		process.stderr.write('bench: starting the database, the hub and the bare relay…\n');
-		const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
+		const nodeArgs = [
+			...options.hubNodeArgs,
+			...(options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : []),
+		];
 		[bench, bare] = await Promise.all([
-			startBenchHubProcess('bench', options.mongodbUri, { nodeArgs: profile }),
+			startBenchHubProcess('bench', options.mongodbUri, { nodeArgs }),
 			startBareRelayProcess(),
 		]);
 

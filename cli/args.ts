@@ -160,15 +160,41 @@ const ARITY: Record<Command['name'], string[]> = {
 /** Every command, in the order of the help. */
 export const COMMAND_NAMES = Object.keys(ARITY) as Command['name'][];
 
+/**
+ * Session and file ids are base64url, so one in 64 begins with `-` (and one in 4,096 with `--`):
+ * `hourglass sessions revoke -k3…` must take the id it printed, not options. A token with an id's
+ * shape (a dash and five or more base64url characters) that is not shaped like an option (lower-case
+ * words joined by dashes, as all of ours are) is hidden from `parseArgs` behind a placeholder and
+ * put back afterwards; a mistyped option still gets `parseArgs`'s own error.
+ */
+function shieldIds(argv: string[]): { args: string[]; restore: (text: string) => string } {
+	const hidden: string[] = [];
+	const args = argv.map((token, index) => {
+		if (argv.slice(0, index).includes('--')) return token;
+		if (!/^-[A-Za-z0-9_-]{5,}$/.test(token) || /^--?[a-z]+(?:-[a-z]+)*$/.test(token)) return token;
+		hidden.push(token);
+		return `\u0000${hidden.length - 1}`;
+	});
+	const restore = (text: string) => {
+		const found = /^\u0000(\d+)$/.exec(text);
+		return found ? (hidden[Number(found[1])] ?? text) : text;
+	};
+	return { args, restore };
+}
+
 /** Parses the command line (without `node` and the script); pure apart from reading `env`. */
 export function parseCommandLine(argv: string[], env: Record<string, string | undefined> = {}): Invocation {
+	const { args, restore } = shieldIds(argv);
 	let parsed;
 	try {
-		parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+		parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
 	} catch (error) {
 		throw new UsageError((error as Error).message);
 	}
-	const { values, positionals } = parsed;
+	const values = Object.fromEntries(
+		Object.entries(parsed.values).map(([key, value]) => [key, typeof value === 'string' ? restore(value) : value]),
+	) as typeof parsed.values;
+	const positionals = parsed.positionals.map(restore);
 	const server = parseServer(values.server ?? env.HOURGLASS_SERVER ?? DEFAULT_SERVER);
 	const user = values.user === undefined ? null : parseUsername(values.user);
 	if (values.help || positionals.length === 0) return { server, user, command: { name: 'help' } };

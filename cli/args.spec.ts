@@ -225,7 +225,10 @@ describe('parseCommandLine', () => {
 		expect(parse(['sessions', 'revoke', '--others']).command).toEqual({ name: 'sessions', revoke: 'others' });
 		// Ids are base64url: one in 64 begins with a dash, and is still an id, not an option.
 		for (const id of ['-k3Jx9_QzA0', '--Z9a_b3QxW1mN0pL2sT4uV6wX8yZ0aB1cD3eF5gH7', '-abcdE']) {
-			expect(parse(['sessions', 'revoke', id]).command).toEqual({ name: 'sessions', revoke: { idPrefix: id } });
+			expect(parse(['sessions', 'revoke', id]).command).toEqual({
+				name: 'sessions',
+				revoke: { idPrefix: id },
+			});
 		}
 		expect(() => parse(['sessions', 'revoke', 'Ab3_-x9Qz0', '--other'])).toThrow(/Unknown option '--other'/);
 		for (const line of [

@@ -192,7 +192,10 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
 		throw new UsageError((error as Error).message);
 	}
 	const values = Object.fromEntries(
-		Object.entries(parsed.values).map(([key, value]) => [key, typeof value === 'string' ? restore(value) : value]),
+		Object.entries(parsed.values).map(([key, value]) => [
+			key,
+			typeof value === 'string' ? restore(value) : value,
+		]),
 	) as typeof parsed.values;
 	const positionals = parsed.positionals.map(restore);
 	const server = parseServer(values.server ?? env.HOURGLASS_SERVER ?? DEFAULT_SERVER);

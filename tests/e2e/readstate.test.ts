@@ -40,11 +40,16 @@ afterAll(async () => {
 	await hub?.stop();
 });
 
-/** The unread badge of `peer`'s conversation in the list, as a number (0 when there is none). */
+/**
+ * The unread badge of `peer`'s conversation in the list, as a number (0 when there is none), read
+ * in one step: a count and then a `getAttribute` would wait for a badge that went in between (the
+ * read being polled for) past the poll's deadline, and the poll would report the old number.
+ */
 async function unreadOf(person: Person, peer: string): Promise<number> {
-	const badge = person.page.locator(`[data-peer="${peer}"] [data-unread]`);
-	if ((await badge.count()) === 0) return 0;
-	return Number(await badge.getAttribute('data-unread'));
+	const badges = await person.page
+		.locator(`[data-peer="${peer}"] [data-unread]`)
+		.evaluateAll((found) => found.map((badge) => badge.getAttribute('data-unread')));
+	return badges.length === 0 ? 0 : Number(badges[0]);
 }
 
 async function turnReceiptsOn(person: Person): Promise<void> {

@@ -160,6 +160,9 @@ const ARITY: Record<Command['name'], string[]> = {
 /** Every command, in the order of the help. */
 export const COMMAND_NAMES = Object.keys(ARITY) as Command['name'][];
 
+/** No argument can hold a NUL (the system ends each at the first), so none can look like a placeholder. */
+const PLACEHOLDER = '\u0000';
+
 /**
  * Session and file ids are base64url, so one in 64 begins with `-` (and one in 4,096 with `--`):
  * `hourglass sessions revoke -k3…` must take the id it printed, not options. A token with an id's
@@ -173,12 +176,10 @@ function shieldIds(argv: string[]): { args: string[]; restore: (text: string) =>
 		if (argv.slice(0, index).includes('--')) return token;
 		if (!/^-[A-Za-z0-9_-]{5,}$/.test(token) || /^--?[a-z]+(?:-[a-z]+)*$/.test(token)) return token;
 		hidden.push(token);
-		return `\u0000${hidden.length - 1}`;
+		return `${PLACEHOLDER}${hidden.length - 1}`;
 	});
-	const restore = (text: string) => {
-		const found = /^\u0000(\d+)$/.exec(text);
-		return found ? (hidden[Number(found[1])] ?? text) : text;
-	};
+	const restore = (text: string) =>
+		text.startsWith(PLACEHOLDER) ? (hidden[Number(text.slice(PLACEHOLDER.length))] ?? text) : text;
 	return { args, restore };
 }
 

@@ -1,5 +1,14 @@
-import { LIMITS, type ActivityEvent, type DisappearingChoice, type SealedNotice } from '../src/lib/protocol';
-import { decodePublicIdentity, fromB64, ready, safetyNumber } from '../src/lib/crypto';
+import { existsSync, rmSync } from 'node:fs';
+import {
+	LIMITS,
+	ProtocolError,
+	type ActivityEvent,
+	type DisappearingChoice,
+	type ErrorCode,
+	type FileBody,
+	type SealedNotice,
+} from '../src/lib/protocol';
+import { decodePublicIdentity, fileLayout, fromB64, ready, safetyNumber } from '../src/lib/crypto';
 import {
 	ApiError,
 	KeyChangedError,
@@ -15,7 +24,7 @@ import {
 	inTimelineOrder,
 	orderOf,
 	overlapCursor,
-	readFile,
+	downloadFile,
 	readReceiptOf,
 	receiptsSettingOf,
 	sendFile,
@@ -30,7 +39,15 @@ import {
 import QRCode from 'qrcode';
 import { UsageError, parseCode, type Command, type ContactsAction, type SessionTarget } from './args';
 import { CookieJar } from './cookies';
-import { diskSource, formatBytes, formatProgress, safeFileName, saveInto } from './files';
+import {
+	diskSource,
+	formatBytes,
+	formatProgress,
+	keptPathIn,
+	openKept,
+	safeFileName,
+	saveInto,
+} from './files';
 import {
 	SESSION_ID_SHOWN,
 	formatActivity,
@@ -45,7 +62,7 @@ import {
 	formatTimer,
 	safeText,
 } from './format';
-import { t } from './i18n';
+import { hubErrorText, t } from './i18n';
 import { openVault, type Profile, type Vault } from './profile';
 import {
 	LocalSession,
@@ -281,32 +298,155 @@ async function sendFileCommand(
 	}
 }
 
-/** Saves the file a received message carries into `dir`; prints its path, or why it was not saved. */
+/** A received file to save: the message that carried it (its id names a pending download), and who sent it. */
+interface FileToSave {
+	id: string;
+	from: string;
+	file: FileBody;
+}
+
+/**
+ * Saves a received file into `dir`; prints its path, why it was not saved, or that it paused. Its
+ * ciphertext is kept as it comes (`.hourglass-*.kept` in `dir`, named by a pending download in the
+ * vault), so that a download the hub's absence or a kill interrupted resumes from it on the next
+ * `read --save-dir`; a refused file keeps nothing.
+ */
 async function saveFile(
 	session: LocalSession,
 	messenger: Messenger,
-	message: DecodedMessage,
+	{ id, from, file }: FileToSave,
 	dir: string,
 ): Promise<void> {
-	const file = message.file!;
+	const out = (line: string) => session.ctx.out(`  ${line}`);
 	const name = safeFileName(file.name);
 	if (name === null) {
-		session.ctx.out(`  ${t('save.badName', { name: safeText(file.name) })}`);
+		out(t('save.badName', { name: safeText(file.name) }));
 		return;
 	}
+	const layout = fileLayout(file.size, file.chunkSize);
+	const downloads = (session.vault.downloads ??= {});
+	const earlier = downloads[id];
+	// The plaintext an earlier try was writing when it was killed: it is written again, checked.
+	if (earlier) rmSync(earlier.part, { force: true });
+	const keptPath = earlier && existsSync(earlier.kept) ? earlier.kept : keptPathIn(dir);
 	const target = saveInto(dir);
+	const { fileId, key, mime, size, chunkSize, hash } = file;
+	downloads[id] = {
+		fileId,
+		key,
+		name: file.name,
+		mime,
+		size,
+		chunkSize,
+		hash,
+		from,
+		kept: keptPath,
+		part: target.path,
+		at: Date.now(),
+	};
+	// Recorded before the first byte: a process killed mid-way leaves what the next read resumes.
+	session.save();
+	const kept = await openKept(keptPath, layout);
+	const forget = async () => {
+		await kept.remove();
+		delete downloads[id];
+		session.save();
+	};
 	try {
-		await readFile(messenger, message, target.sink, { onProgress: progressLine(session, name) });
+		await downloadFile(messenger.api, file, target.sink, {
+			kept: kept.count > 0 ? kept.chunks() : undefined,
+			onChunk: (n, chunk) => kept.append(n, chunk),
+			onProgress: progressLine(session, name),
+		});
 	} catch (error) {
-		// Refused (altered, truncated, another hash) or not reachable: nothing of it is kept.
 		await target.discard();
-		session.ctx.out(`  ${t('save.failed', { reason: (error as Error).message })}`);
+		if (waitingMayHelp(error)) {
+			// Only the ciphertext stays: its plaintext is written again, checked, on the resume.
+			await kept.close();
+			const percent = Math.floor((kept.bytes / layout.ciphertextBytes) * 100);
+			out(t('save.paused', { name, percent, reason: failureText(error), dir }));
+			return;
+		}
+		// Refused (altered, truncated, another hash), gone from the hub, or not ours: nothing is kept.
+		await forget();
+		out(t('save.failed', { reason: failureText(error) }));
 		return;
 	}
-	session.ctx.out(`  ${t('save.done', { path: await target.keep(name) })}`);
+	const path = await target.keep(name);
+	await forget();
+	out(t('save.done', { path }));
 }
 
-/** Prints what is new (only the conversation with `peer`, when given), saves files to `saveDir`, and marks it read. */
+/** Refusals that the same request may not get later: a download they interrupt pauses. */
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'UNAUTHENTICATED']);
+const NETWORK_ERRORS: ReadonlySet<string> = new Set([
+	'ECONNREFUSED',
+	'ECONNRESET',
+	'ETIMEDOUT',
+	'EPIPE',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'EAI_AGAIN',
+]);
+
+/**
+ * True when the hub was out of reach (after the SDK's own retries) or asked to come back later:
+ * a fetch that failed or broke mid-way (a TypeError, as the SDK counts it), one of TRANSIENT_CODES,
+ * a network error.
+ */
+function waitingMayHelp(error: unknown): boolean {
+	if (error instanceof TypeError) return true;
+	if (error instanceof ApiError || error instanceof ProtocolError) return TRANSIENT_CODES.has(error.code);
+	const code = (error as NodeJS.ErrnoException | null)?.code;
+	return typeof code === 'string' && NETWORK_ERRORS.has(code);
+}
+
+/** Why a download stopped, in words: the hub's refusal as `report` prints it, or the error and its cause. */
+function failureText(error: unknown): string {
+	if (error instanceof ApiError || error instanceof ProtocolError) return hubErrorText(error);
+	if (!(error instanceof Error)) return String(error);
+	return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+}
+
+/**
+ * The downloads an earlier read began and did not finish (those with `peer` only, when given): one
+ * whose message was deleted in this sync (`gone`) is dropped with what it kept; the others resume
+ * into `saveDir`, or without it are counted in a hint. `handled` were saved already in this run.
+ */
+async function resumePending(
+	session: LocalSession,
+	messenger: Messenger,
+	scope: { saveDir: string | null; peer: string | null; gone: Set<string>; handled: Set<string> },
+): Promise<void> {
+	const { saveDir, peer, gone, handled } = scope;
+	const downloads = session.vault.downloads;
+	if (!downloads) return;
+	for (const [id, pending] of Object.entries(downloads)) {
+		if (!gone.has(id)) continue;
+		rmSync(pending.kept, { force: true });
+		rmSync(pending.part, { force: true });
+		delete downloads[id];
+		session.ctx.out(t('save.dropped', { name: pending.name, from: pending.from, id }));
+	}
+	const waiting = Object.entries(downloads).filter(
+		([id, pending]) => !handled.has(id) && (peer === null || pending.from === peer),
+	);
+	if (waiting.length === 0) return;
+	if (saveDir === null) {
+		session.ctx.out(t('read.pausedHint', { count: waiting.length }));
+		return;
+	}
+	for (const [id, { fileId, key, name, mime, size, chunkSize, hash, from }] of waiting) {
+		session.ctx.out(t('save.resuming', { name, from, id }));
+		const file: FileBody = { type: 'file', fileId, key, name, mime, size, chunkSize, hash };
+		await saveFile(session, messenger, { id, from, file }, saveDir);
+	}
+}
+
+/**
+ * Prints what is new (only the conversation with `peer`, when given), saves files to `saveDir`, and
+ * marks it read; then resumes into `saveDir` the downloads an earlier read left paused.
+ */
 async function read(session: LocalSession, peer: string | null, saveDir: string | null): Promise<void> {
 	await session.ensureSignedIn();
 	const messenger = await session.messenger();
@@ -337,6 +477,7 @@ async function read(session: LocalSession, peer: string | null, saveDir: string 
 			...deletions.map((d) => d.id),
 		]);
 		const shown: DecodedMessage[] = [];
+		const saved = new Set<string>();
 		let printed = 0;
 		// As the PWA shows them: each in its place (a lock at its unlock time), our closed locks after.
 		const { timeline, sealed: ownSealed } = inTimelineOrder(fresh, result.serverNow);
@@ -349,8 +490,17 @@ async function read(session: LocalSession, peer: string | null, saveDir: string 
 				session.ctx.out(formatMessage(message));
 				shown.push(message);
 				if (message.file && message.direction === 'in') {
-					if (saveDir) await saveFile(session, messenger, message, saveDir);
-					else session.ctx.out(`  ${t('read.saveHint')}`);
+					if (saveDir) {
+						await saveFile(
+							session,
+							messenger,
+							{ id: message.id, from: message.from, file: message.file },
+							saveDir,
+						);
+						saved.add(message.id);
+					} else {
+						session.ctx.out(`  ${t('read.saveHint')}`);
+					}
 				}
 			} else continue;
 			printed++;
@@ -393,6 +543,8 @@ async function read(session: LocalSession, peer: string | null, saveDir: string 
 			messenger,
 			shown.filter((m) => m.direction === 'in' && (m.text !== null || m.file !== undefined)),
 		);
+		// Last: what is new is printed and marked read before older downloads take their time.
+		await resumePending(session, messenger, { saveDir, peer, gone, handled: saved });
 	} finally {
 		session.save();
 	}

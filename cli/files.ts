@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, linkSync, rmSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { formatBytes } from '../src/lib/client/strings';
+import type { FileLayout } from '../src/lib/crypto';
 import type { FileSink, FileSource, TransferProgress } from '../src/lib/sdk';
 import { t } from './i18n';
 
@@ -57,15 +59,17 @@ export function candidateName(name: string, n: number): string {
 }
 
 /**
- * Writes a download to a hidden temporary file in `dir`; `keep` then gives it a name of its own
- * there (never replacing a file: a hard link fails when the name is taken), `discard` removes it.
+ * Writes a download to a hidden temporary file in `dir` (`path`, absolute); `keep` then gives it a
+ * name of its own there (never replacing a file: a hard link fails when the name is taken),
+ * `discard` removes it.
  */
 export function saveInto(dir: string): {
+	path: string;
 	sink: FileSink;
 	keep(name: string): Promise<string>;
 	discard(): Promise<void>;
 } {
-	const temporary = join(dir, `.hourglass-${randomBytes(6).toString('hex')}.part`);
+	const temporary = resolve(dir, `.hourglass-${randomBytes(6).toString('hex')}.part`);
 	const out = createWriteStream(temporary, { flags: 'wx', mode: 0o600 });
 	const sink: FileSink = {
 		write: (bytes) =>
@@ -78,6 +82,7 @@ export function saveInto(dir: string): {
 		await finished(out);
 	};
 	return {
+		path: temporary,
 		sink,
 		async keep(name) {
 			await close();
@@ -98,6 +103,94 @@ export function saveInto(dir: string): {
 		async discard() {
 			await close().catch(() => undefined);
 			rmSync(temporary, { force: true });
+		},
+	};
+}
+
+/** Where a download into `dir` keeps its ciphertext: a new hidden file, by its absolute path. */
+export function keptPathIn(dir: string): string {
+	return resolve(dir, `.hourglass-${randomBytes(6).toString('hex')}.kept`);
+}
+
+/**
+ * The ciphertext chunks a download kept, in order from the first, in one file: what an interrupted
+ * download resumes from (a decryption state cannot be saved, so they are opened again). Opening it
+ * truncates away a trailing partial chunk (a write cut by a kill); a missing file keeps nothing yet
+ * and is created, owner-only, by the first append.
+ */
+export interface KeptChunks {
+	readonly path: string;
+	/** Whole chunks kept. */
+	readonly count: number;
+	/** Their ciphertext bytes. */
+	readonly bytes: number;
+	/** The chunks kept when it was opened, read one at a time. */
+	chunks(): AsyncGenerator<Uint8Array>;
+	/** Appends chunk `n`, the next one; resolves once it is written. */
+	append(n: number, chunk: Uint8Array): Promise<void>;
+	close(): Promise<void>;
+	/** Closes and deletes the file. */
+	remove(): Promise<void>;
+}
+
+export async function openKept(path: string, layout: FileLayout): Promise<KeptChunks> {
+	let handle: FileHandle | null = null;
+	try {
+		handle = await open(path, 'r+');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+	}
+	let count = 0;
+	let bytes = 0;
+	if (handle) {
+		const { size } = await handle.stat();
+		while (count < layout.chunkCount && bytes + layout.chunkBytes(count) <= size) {
+			bytes += layout.chunkBytes(count);
+			count += 1;
+		}
+		if (size > bytes) await handle.truncate(bytes);
+	}
+	const keptAtOpen = count;
+	const close = async () => {
+		const closing = handle;
+		handle = null;
+		await closing?.close();
+	};
+	return {
+		path,
+		get count() {
+			return count;
+		},
+		get bytes() {
+			return bytes;
+		},
+		async *chunks() {
+			let position = 0;
+			for (let n = 0; n < keptAtOpen; n++) {
+				const chunk = new Uint8Array(layout.chunkBytes(n));
+				for (let filled = 0; filled < chunk.length;) {
+					const { bytesRead } = await handle!.read(chunk, filled, chunk.length - filled, position + filled);
+					if (bytesRead === 0) throw new Error(`openKept: ${path} is shorter than when it was opened`);
+					filled += bytesRead;
+				}
+				position += chunk.length;
+				yield chunk;
+			}
+		},
+		async append(n, chunk) {
+			if (n !== count) throw new Error(`openKept: chunk ${n} appended after ${count} chunks`);
+			handle ??= await open(path, 'wx', 0o600);
+			for (let written = 0; written < chunk.length;) {
+				const result = await handle.write(chunk, written, chunk.length - written, bytes + written);
+				written += result.bytesWritten;
+			}
+			bytes += chunk.length;
+			count += 1;
+		},
+		close,
+		async remove() {
+			await close();
+			rmSync(path, { force: true });
 		},
 	};
 }

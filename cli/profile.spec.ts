@@ -97,6 +97,45 @@ describe('the sealed vault', () => {
 		expect(opened.pins).toEqual(pins);
 	});
 
+	it('keeps a pending download sealed, with its file key, and leaves it out once none is pending', () => {
+		const key = randomBytes(32);
+		const fileKey = toB64(randomBytes(32));
+		const pending = {
+			fileId: 'f'.repeat(22),
+			key: fileKey,
+			name: 'report.pdf',
+			mime: 'application/pdf',
+			size: 8 * 1024 * 1024,
+			chunkSize: 256 * 1024,
+			hash: toB64(randomBytes(32)),
+			from: 'bob',
+			kept: '/home/alice/Downloads/.hourglass-0123456789ab.kept',
+			part: '/home/alice/Downloads/.hourglass-ba9876543210.part',
+			at: 1_700_000_000_000,
+		};
+		const original = { ...vault(), downloads: { 'message-id': pending } };
+		const sealed = sealVault(original, key);
+		expect(JSON.stringify(sealed)).not.toContain(fileKey);
+		expect(openVault(sealed, key).downloads).toEqual({ 'message-id': pending });
+
+		const done = openVault(sealVault({ ...original, downloads: {} }, key), key);
+		expect(done).not.toHaveProperty('downloads');
+		expect(openVault(sealVault(vault(), key), key)).not.toHaveProperty('downloads');
+	});
+
+	it('refuses a pending download without its file key as damaged', () => {
+		const key = randomBytes(32);
+		const { identity, ...rest } = vault();
+		const text = JSON.stringify({
+			v: 1,
+			...rest,
+			identity: serializeIdentity(identity),
+			downloads: { id: { fileId: 'f'.repeat(22), name: 'a.txt', from: 'bob', kept: '/tmp/x', at: 1 } },
+		});
+		const { nonce, ciphertext } = sealWithKey(utf8(text), key);
+		expect(() => openVault({ nonce: toB64(nonce), ciphertext: toB64(ciphertext) }, key)).toThrow(/damaged/);
+	});
+
 	it('refuses another key as a wrong password', () => {
 		const sealed = sealVault(vault(), randomBytes(32));
 		expect(() => openVault(sealed, randomBytes(32))).toThrow(ProfileError);

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { KdfParams, KeyBackup, UserView, b64Bytes } from '../src/lib/protocol';
+import { FileBody, KdfParams, KeyBackup, UserView, b64Bytes } from '../src/lib/protocol';
 import {
 	deserializeIdentity,
 	fromB64,
@@ -55,6 +55,11 @@ export interface Vault {
 	 * the next try resumes them. Sealed like the rest: each holds its file's key.
 	 */
 	uploads?: Record<string, UploadState>;
+	/**
+	 * Downloads `read --save-dir` began and has not finished, by message id, so the next read
+	 * resumes them from the ciphertext they kept. Sealed like the rest: each holds its file's key.
+	 */
+	downloads?: Record<string, PendingDownload>;
 }
 
 const ProfileFile = z.strictObject({
@@ -81,6 +86,20 @@ const VerificationFile = z.strictObject({
 	verifiedAt: z.number(),
 });
 
+/**
+ * What resuming a download takes: the file message's fields that `downloadFile` reads (its key
+ * among them; not the thumbnail), who sent it, where its ciphertext so far is kept, where its
+ * plaintext was being written (what a kill left there is removed by the next try; absolute paths
+ * both), and when it was last tried (ms).
+ */
+const PendingDownloadFile = FileBody.omit({ type: true, thumbnail: true }).extend({
+	from: z.string(),
+	kept: z.string(),
+	part: z.string(),
+	at: z.number(),
+});
+export type PendingDownload = z.infer<typeof PendingDownloadFile>;
+
 const VaultFile = z.strictObject({
 	v: z.literal(1),
 	identity: z.string(),
@@ -106,6 +125,8 @@ const VaultFile = z.strictObject({
 			}),
 		)
 		.optional(),
+	// Absent when no download is pending, and in vaults sealed before downloads resumed.
+	downloads: z.record(z.string(), PendingDownloadFile).optional(),
 });
 
 const CurrentFile = z.record(z.string(), z.string());
@@ -198,6 +219,7 @@ export function sealVault(vault: Vault, localKey: Uint8Array): Profile['vault'] 
 		receipts: vault.receipts,
 		timers: vault.timers,
 		...(vault.uploads && Object.keys(vault.uploads).length > 0 ? { uploads: vault.uploads } : {}),
+		...(vault.downloads && Object.keys(vault.downloads).length > 0 ? { downloads: vault.downloads } : {}),
 	});
 	const { nonce, ciphertext } = sealWithKey(utf8(text), localKey);
 	return { nonce: toB64(nonce), ciphertext: toB64(ciphertext) };
@@ -212,7 +234,7 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 	}
 	const parsed = VaultFile.safeParse(JSON.parse(fromUtf8(plaintext)));
 	if (!parsed.success) throw new ProfileError('damaged', t('profile.damaged'));
-	const { identity, user, cookies, pins, verified, cursor, seen, timers, uploads } = parsed.data;
+	const { identity, user, cookies, pins, verified, cursor, seen, timers, uploads, downloads } = parsed.data;
 	const receipts = parsed.data.receipts ?? { on: false, at: 0 };
 	return {
 		identity: deserializeIdentity(identity),
@@ -225,6 +247,7 @@ export function openVault(sealed: Profile['vault'], localKey: Uint8Array): Vault
 		receipts,
 		timers: timers ?? {},
 		...(uploads ? { uploads } : {}),
+		...(downloads ? { downloads } : {}),
 	};
 }
 

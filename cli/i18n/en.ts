@@ -80,7 +80,8 @@ Commands:
                                           with read receipts on, for the senders); --peer prints only
                                           the conversation with <user> (the rest waits for a later read);
                                           --save-dir saves received files there (decrypted and checked)
-                                          and prints their paths
+                                          and prints their paths; an interrupted save resumes on the
+                                          next read --save-dir (its ciphertext is kept there meanwhile)
   receipts on|off                         read receipts for every device of this account (off by
                                           default; reciprocal: off, you see no one's either)
   delete <message-id> [--everyone]        delete a message on every device of this account; with
@@ -170,6 +171,10 @@ which only the password opens.`,
 	'prompt.repeatNew': 'Repeat the new password: ',
 	'read.deletedBy': '{id} deleted by {from}',
 	'read.none': 'No new messages.',
+	'read.pausedHint': {
+		one: '{count} download is paused: "hourglass read --save-dir <dir>" resumes it',
+		other: '{count} downloads are paused: "hourglass read --save-dir <dir>" resumes them',
+	},
 	'read.saveHint': '(run "hourglass read --save-dir <dir>" to save received files)',
 	'receipt.read': '{peer} read {id}',
 	'receipts.off': 'Read receipts are off for every device of {username}.',
@@ -208,7 +213,10 @@ which only the password opens.`,
 	'safetyCode.version': 'the safety number is a safety code of a version this hourglass does not read',
 	'save.badName': 'not saved: "{name}" is not a plain file name',
 	'save.done': 'saved {path}',
+	'save.dropped': 'dropped the paused download of {name} from {from} ({id}): its message was deleted',
 	'save.failed': 'not saved: {reason}',
+	'save.paused': 'paused {name} at {percent}% ("hourglass read --save-dir {dir}" resumes it): {reason}',
+	'save.resuming': 'resuming {name} from {from} ({id})',
 	'sealed.unlocks': 'unlocks {at} (in {wait})',
 	'send.again': ' (already stored)',
 	'send.locked': 'Locked {id} for {to} until {until}; {told}.',

@@ -86,7 +86,9 @@ Commandes :
                                           appareils (et, avec les accusés de lecture, pour les expéditeurs) ;
                                           --peer n’affiche que la conversation avec <nom> (le reste attend
                                           une lecture suivante) ; --save-dir y enregistre les fichiers reçus
-                                          (déchiffrés et vérifiés) et affiche leurs chemins
+                                          (déchiffrés et vérifiés) et affiche leurs chemins ; un
+                                          enregistrement interrompu reprend au read --save-dir suivant
+                                          (son texte chiffré est gardé là entre-temps)
   receipts on|off                         accusés de lecture pour tous les appareils de ce compte
                                           (désactivés par défaut ; réciproques : sans eux, vous ne voyez
                                           ceux de personne)
@@ -183,6 +185,10 @@ d’historique du compte, que seul le mot de passe ouvre.`,
 	'prompt.repeatNew': 'Répétez le nouveau mot de passe : ',
 	'read.deletedBy': '{id} supprimé par {from}',
 	'read.none': 'Aucun nouveau message.',
+	'read.pausedHint': {
+		one: '{count} téléchargement en pause : « hourglass read --save-dir <dossier> » le reprend',
+		other: '{count} téléchargements en pause : « hourglass read --save-dir <dossier> » les reprend',
+	},
 	'read.saveHint': '(lancez « hourglass read --save-dir <dossier> » pour enregistrer les fichiers reçus)',
 	'receipt.read': '{peer} a lu {id}',
 	'receipts.off': 'Accusés de lecture désactivés pour tous les appareils de {username}.',
@@ -224,7 +230,11 @@ d’historique du compte, que seul le mot de passe ouvre.`,
 	'safetyCode.version': 'le numéro de sécurité est un code d’une version que ce hourglass ne lit pas',
 	'save.badName': 'non enregistré : « {name} » n’est pas un simple nom de fichier',
 	'save.done': 'enregistré {path}',
+	'save.dropped':
+		'téléchargement en pause de {name} (de {from}, {id}) abandonné : son message a été supprimé',
 	'save.failed': 'non enregistré : {reason}',
+	'save.paused': '{name} en pause à {percent} % (« hourglass read --save-dir {dir} » le reprend) : {reason}',
+	'save.resuming': 'reprise de {name} (de {from}, {id})',
 	'sealed.unlocks': 's’ouvre le {at} (dans {wait})',
 	'send.again': ' (déjà stocké)',
 	'send.locked': '{id} scellé pour {to} jusqu’au {until} ; {told}.',

@@ -96,3 +96,87 @@ export async function startFaultyLink(targetUri: string): Promise<FaultyLink> {
 		},
 	};
 }
+
+/**
+ * A TCP hop in front of a hub, for a client that must lose it mid-transfer: the hub's replies go
+ * through at `bytesPerSecond` (each connection), the HTTP/1.1 request lines that pass are recorded,
+ * and `cut()` breaks every connection and refuses new ones until `restore()`.
+ */
+export interface ThrottledProxy {
+	/** The hub's URL with its host and port replaced by this proxy's. */
+	readonly url: string;
+	/** Request lines forwarded to the hub, in order: `GET /api/files/<id>/content?from=3 HTTP/1.1`. */
+	readonly requests: string[];
+	cut(): void;
+	restore(): void;
+	close(): Promise<void>;
+}
+
+/** Longest request line kept while waiting for its end: what is longer is a body, not a request line. */
+const REQUEST_LINE_MAX = 8 * 1024;
+
+export async function startThrottledProxy(
+	targetUrl: string,
+	bytesPerSecond: number,
+): Promise<ThrottledProxy> {
+	const target = new URL(targetUrl);
+	const sockets = new Set<Socket>();
+	const requests: string[] = [];
+	let refusing = false;
+
+	const server: Server = createServer((client) => {
+		if (refusing) {
+			client.resetAndDestroy();
+			return;
+		}
+		const upstream = connect(Number(target.port), target.hostname);
+		sockets.add(client).add(upstream);
+		let line = '';
+		client.on('data', (chunk: Buffer) => {
+			upstream.write(chunk);
+			const lines = (line + chunk.toString('latin1')).split('\r\n');
+			line = lines.pop()!.slice(0, REQUEST_LINE_MAX);
+			for (const l of lines) if (/^[A-Z]+ \S+ HTTP\/1\.[01]$/.test(l)) requests.push(l);
+		});
+		// One chunk at a time, each followed by the pause that its size takes at the rate.
+		upstream.on('data', (chunk: Buffer) => {
+			client.write(chunk);
+			upstream.pause();
+			setTimeout(() => upstream.resume(), (chunk.length / bytesPerSecond) * 1000);
+		});
+		const drop = () => {
+			sockets.delete(client);
+			sockets.delete(upstream);
+			client.destroy();
+			upstream.destroy();
+		};
+		for (const socket of [client, upstream]) socket.on('close', drop).on('error', drop);
+	});
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => resolve());
+	});
+	const address = server.address();
+	const url = new URL(targetUrl);
+	url.host = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+	const breakAll = () => {
+		for (const socket of sockets) socket.destroy();
+		sockets.clear();
+	};
+
+	return {
+		url: url.origin,
+		requests,
+		cut() {
+			refusing = true;
+			breakAll();
+		},
+		restore() {
+			refusing = false;
+		},
+		close() {
+			breakAll();
+			return new Promise((resolve) => server.close(() => resolve()));
+		},
+	};
+}

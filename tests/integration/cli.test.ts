@@ -1,12 +1,14 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, generateSync } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileLayout } from '../../src/lib/crypto';
 import { HubApi } from '../../src/lib/sdk';
 import { openTestDb } from '../helpers/db';
+import { startThrottledProxy, type ThrottledProxy } from '../helpers/faults';
 import { startTestHub } from '../helpers/hub';
 import { fetchFrom } from '../helpers/users';
 
@@ -34,6 +36,9 @@ function newHome(): string {
 	return home;
 }
 
+/** Told each piece of output as it comes, with the process: to act on it while it runs (kill it, cut its link). */
+type OnOutput = (stream: 'stdout' | 'stderr', text: string, child: ChildProcess) => void;
+
 /**
  * Runs a command. With `answer`, stdin is a pipe: once the output so far makes `answer` give a line
  * (what it waits for was printed), that line is typed and stdin closed.
@@ -44,6 +49,7 @@ function run(
 	args: string[],
 	env: Record<string, string> = {},
 	answer?: (stdout: string) => string | null,
+	onOutput?: OnOutput,
 ): Promise<Run> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [...node, ...args], {
@@ -72,12 +78,16 @@ function run(
 		child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
 			stdout += chunk;
 			type();
+			onOutput?.('stdout', chunk, child);
 		});
 		// An answer known before anything is printed (a prompt on stderr) is typed at once; without
 		// `answer`, stdin is empty.
 		if (answer) type();
 		else child.stdin.end();
-		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+		child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+			stderr += chunk;
+			onOutput?.('stderr', chunk, child);
+		});
 		const timer = setTimeout(() => {
 			child.kill('SIGKILL');
 			reject(
@@ -99,7 +109,8 @@ const cli = (
 	args: string[],
 	env?: Record<string, string>,
 	answer?: (stdout: string) => string | null,
-) => run(['--import', 'tsx', join(ROOT, 'cli/main.ts')], home, args, env, answer);
+	onOutput?: OnOutput,
+) => run(['--import', 'tsx', join(ROOT, 'cli/main.ts')], home, args, env, answer, onOutput);
 
 /**
  * Runs `read` until what it printed, all runs together, matches; fails at the deadline.
@@ -811,6 +822,192 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(readFileSync(join(saveDir, 'report.pdf'), 'utf8')).toBe('already here');
 		// No temporary file is left behind.
 		expect(readdirSync(saveDir).sort()).toEqual(['report (1).pdf', 'report.pdf']);
+	});
+
+	describe('a save that was interrupted resumes on the next read --save-dir', () => {
+		// 8 MiB in the default 256 KiB chunks, through a hop that gives 1 MiB/s of the hub's replies.
+		const SIZE = 8 * 1024 * 1024;
+		const layout = fileLayout(SIZE, 256 * 1024);
+		let proxy: ThrottledProxy;
+		let kate: string;
+		let liam: string;
+		let viaProxy: Record<string, string>;
+
+		beforeAll(async () => {
+			proxy = await startThrottledProxy(hub.url, 1024 * 1024);
+			viaProxy = { HOURGLASS_SERVER: proxy.url };
+			[kate, liam] = [newHome(), newHome()];
+			const registered = await Promise.all([
+				cli(kate, ['register', 'kate']),
+				cli(liam, ['register', 'liam'], viaProxy),
+			]);
+			for (const r of registered) expect(r.code, r.stderr).toBe(0);
+			expect((await cli(liam, ['contacts', 'add', 'kate'], viaProxy)).code).toBe(0);
+		});
+
+		afterAll(async () => {
+			await proxy?.close();
+		});
+
+		/** kate sends `name` (random bytes) to liam: its bytes, file id and message id. */
+		async function sendToLiam(name: string, size = SIZE) {
+			const folder = newHome();
+			const bytes = randomBytes(size);
+			writeFileSync(join(folder, name), bytes);
+			const sent = await cli(kate, ['send-file', 'liam', join(folder, name)]);
+			expect(sent.code, sent.stderr).toBe(0);
+			const [, id, fileId] = /^Sent ([0-9a-f-]{36}) to liam: .*, file ([\w-]{22})\)\.$/m.exec(sent.stdout)!;
+			return { bytes, id, fileId };
+		}
+
+		/** The chunks the hub was asked for the file from, one per content request the proxy forwarded. */
+		const fetchedFrom = (fileId: string) =>
+			proxy.requests.flatMap((line) => {
+				const match = new RegExp(`^GET /api/files/${fileId}/content(?:\\?from=(\\d+))? `).exec(line);
+				return match ? [Number(match[1] ?? 0)] : [];
+			});
+
+		/** Whole ciphertext chunks in the first `bytes` of a kept file. */
+		function wholeChunks(bytes: number, chunks = layout): number {
+			let n = 0;
+			for (let at = 0; n < chunks.chunkCount && at + chunks.chunkBytes(n) <= bytes; n++)
+				at += chunks.chunkBytes(n);
+			return n;
+		}
+
+		const hidden = (dir: string, ending: string) =>
+			readdirSync(dir).filter((name) => name.startsWith('.hourglass-') && name.endsWith(ending));
+
+		/** `read --save-dir dir` through the proxy, SIGKILLed once its progress line passed `percent`. */
+		function readKilledAt(dir: string, name: string, percent: number): Promise<Run> {
+			let shown = 0;
+			return cli(liam, ['read', '--save-dir', dir], viaProxy, undefined, (stream, text, child) => {
+				if (stream !== 'stderr') return;
+				for (const match of text.matchAll(new RegExp(`${name}: (\\d+)% `, 'g'))) shown = Number(match[1]);
+				if (shown >= percent && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+			});
+		}
+
+		it('after a SIGKILL: the next read keeps what was kept and asks the hub only for the rest', async () => {
+			const { bytes, id, fileId } = await sendToLiam('big.bin');
+			const dir = newHome();
+			const killed = await readKilledAt(dir, 'big\\.bin', 25);
+			expect(killed.code, killed.stderr).toBeNull();
+			expect(killed.stdout).toContain(` ${id}] kate → liam: [file] big.bin (8.0 MiB`);
+			// No file under its name; the ciphertext kept, and the plaintext the kill left half-written.
+			expect(readdirSync(dir).filter((name) => !name.startsWith('.'))).toEqual([]);
+			const [kept] = hidden(dir, '.kept');
+			expect(hidden(dir, '.kept')).toHaveLength(1);
+			expect(hidden(dir, '.part')).toHaveLength(1);
+			const keptChunks = wholeChunks(statSync(join(dir, kept)).size);
+			expect(keptChunks).toBeGreaterThanOrEqual(layout.chunkCount / 4);
+			expect(keptChunks).toBeLessThan(layout.chunkCount);
+			expect(fetchedFrom(fileId)).toEqual([0]);
+
+			// The kill came before the messages were marked read: the same message again, resumed.
+			const again = await cli(liam, ['read', '--save-dir', dir], viaProxy);
+			expect(again.code, again.stderr).toBe(0);
+			expect(again.stdout).toContain(` ${id}] kate → liam: [file] big.bin`);
+			expect(again.stdout).toContain(`saved ${join(dir, 'big.bin')}`);
+			expect(readFileSync(join(dir, 'big.bin')).equals(bytes)).toBe(true);
+			expect(readdirSync(dir)).toEqual(['big.bin']);
+			expect(fetchedFrom(fileId)).toEqual([0, keptChunks]);
+		});
+
+		it('refuses a kept file altered on disk and removes both files; drops a paused download whose message was deleted', async () => {
+			const size = 2 * 1024 * 1024;
+			const small = fileLayout(size, 256 * 1024);
+			const altered = await sendToLiam('altered.bin', size);
+			const dir = newHome();
+			expect((await readKilledAt(dir, 'altered\\.bin', 25)).code).toBeNull();
+			const [kept] = hidden(dir, '.kept');
+			const keptPath = join(dir, kept);
+			expect(wholeChunks(statSync(keptPath).size, small)).toBeGreaterThanOrEqual(2);
+			const ciphertext = readFileSync(keptPath);
+			ciphertext[small.chunkBytes(0) + 100] ^= 0x01;
+			writeFileSync(keptPath, ciphertext);
+
+			const refused = await cli(liam, ['read', '--save-dir', dir], viaProxy);
+			expect(refused.code, refused.stderr).toBe(0);
+			expect(refused.stdout).toMatch(/^ {2}not saved: /m);
+			expect(refused.stdout).not.toContain('saved /');
+			expect(readdirSync(dir)).toEqual([]);
+			// Refused while opening what was kept, before asking the hub for more.
+			expect(fetchedFrom(altered.fileId)).toEqual([0]);
+			const after = await cli(liam, ['read', '--save-dir', dir], viaProxy);
+			expect(after.stdout).not.toMatch(/resuming|paused/);
+
+			const deleted = await sendToLiam('deleted.bin', size);
+			const other = newHome();
+			expect((await readKilledAt(other, 'deleted\\.bin', 25)).code).toBeNull();
+			expect(hidden(other, '.kept')).toHaveLength(1);
+			expect((await cli(kate, ['delete', deleted.id, '--everyone'])).code).toBe(0);
+			const dropped = await cli(liam, ['read'], viaProxy);
+			expect(dropped.code, dropped.stderr).toBe(0);
+			expect(dropped.stdout).toContain(
+				`dropped the paused download of deleted.bin from kate (${deleted.id}): its message was deleted`,
+			);
+			expect(readdirSync(other)).toEqual([]);
+			expect(fetchedFrom(deleted.fileId)).toEqual([0]);
+		});
+
+		it('after the hub was out of reach past the retries: paused with no plaintext, resumed by a later read', async () => {
+			const { bytes, id, fileId } = await sendToLiam('cut.bin');
+			const dir = newHome();
+			let cut = false;
+			let shown = 0;
+			const paused = await cli(liam, ['read', '--save-dir', dir], viaProxy, undefined, (stream, text) => {
+				if (stream === 'stderr') {
+					for (const match of text.matchAll(/cut\.bin: (\d+)% /g)) shown = Number(match[1]);
+					if (shown >= 25 && !cut) {
+						cut = true;
+						proxy.cut();
+					}
+				} else if (/^ {2}paused cut\.bin/m.test(text)) {
+					// Back for the rest of the read (its receipts); the download gave up already.
+					proxy.restore();
+				}
+			});
+			expect(paused.code, paused.stderr).toBe(0);
+			const line =
+				/^ {2}paused cut\.bin at (\d+)% \("hourglass read --save-dir (.+)" resumes it\): (.+)$/m.exec(
+					paused.stdout,
+				);
+			expect(line, paused.stdout).not.toBeNull();
+			expect(line![2]).toBe(dir);
+			expect(line![3]).toContain('The hub cannot be reached');
+			// Only the ciphertext stays, whole chunks of it: no plaintext, in part or whole.
+			expect(readdirSync(dir)).toEqual(hidden(dir, '.kept'));
+			expect(readdirSync(dir)).toHaveLength(1);
+			const keptBytes = statSync(join(dir, hidden(dir, '.kept')[0])).size;
+			const keptChunks = wholeChunks(keptBytes);
+			expect(keptChunks).toBeGreaterThanOrEqual(layout.chunkCount / 4);
+			expect(keptBytes).toBe(
+				Array.from({ length: keptChunks }, (_, n) => layout.chunkBytes(n)).reduce((a, b) => a + b),
+			);
+			expect(Number(line![1])).toBe(Math.floor((keptBytes / layout.ciphertextBytes) * 100));
+			// The retries while it was cut never reached the hub.
+			expect(fetchedFrom(fileId)).toEqual([0]);
+
+			const hint = await cli(liam, ['read'], viaProxy);
+			expect(hint.stdout).toContain('1 download is paused: "hourglass read --save-dir <dir>" resumes it');
+			expect(hint.stdout).toContain('No new messages.');
+			const otherPeer = await cli(liam, ['read', '--peer', 'alice', '--save-dir', dir], viaProxy);
+			expect(otherPeer.stdout).not.toContain('resuming');
+			expect(readdirSync(dir)).toHaveLength(1);
+
+			const resumed = await cli(liam, ['read', '--save-dir', dir], viaProxy);
+			expect(resumed.code, resumed.stderr).toBe(0);
+			expect(resumed.stdout).toContain(`resuming cut.bin from kate (${id})`);
+			expect(resumed.stdout).toContain(`saved ${join(dir, 'cut.bin')}`);
+			expect(resumed.stdout).not.toContain('kate → liam');
+			expect(readFileSync(join(dir, 'cut.bin')).equals(bytes)).toBe(true);
+			expect(readdirSync(dir)).toEqual(['cut.bin']);
+			expect(fetchedFrom(fileId)).toEqual([0, keptChunks]);
+
+			const done = await cli(liam, ['read', '--save-dir', dir], viaProxy);
+			expect(done.stdout).not.toMatch(/resuming|paused/);
+		});
 	});
 
 	// Last: the sealed file stays sealed for bob, and the other tests count his sealed notices.

@@ -56,6 +56,12 @@ export type { HubContext, HubServices } from './context';
 /** Largest REST body: a registration (keys and the sealed backup) is far below it. */
 const REST_BODY_LIMIT = 32 * 1024;
 const SWEEP_EVERY_MS = 60_000;
+/**
+ * How long a stop lets requests in flight finish before it cuts their connections: a REST call
+ * answers well within it, while a file streamed to a slow device could hold a stop (a deploy) for
+ * hours. The clients pick a cut transfer up again at the next chunk (src/lib/sdk/files.ts).
+ */
+const STOP_DRAIN_MS = 1_000;
 
 /**
  * Fastify's trustProxy for TRUST_PROXY: a hop count becomes "believe the nearest n hops" (Fastify
@@ -329,7 +335,12 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 					services.devices.stop();
 					// Disconnects every socket, closes the engine and the HTTP server; Fastify then finishes its own close.
 					await io.close();
-					await app.close();
+					const drained = setTimeout(() => app.server.closeAllConnections(), STOP_DRAIN_MS);
+					try {
+						await app.close();
+					} finally {
+						clearTimeout(drained);
+					}
 					await services.push.settle();
 					await metricsApp?.close();
 					await cluster?.close();

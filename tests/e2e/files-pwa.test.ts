@@ -638,6 +638,99 @@ describe('files in the PWA', () => {
 		}, 240_000);
 	}
 
+	it('goes on by itself when the hub restarts mid-download, asking only for what it lacked', async () => {
+		const CHUNK = 256 * 1024;
+		const COUNT = 33;
+		const data = randomBytes((COUNT - 1) * CHUNK + 1000);
+		const { fileId } = await carolSends(bob.name, 'restart-dl.bin', data, CHUNK);
+		await openConversation(bob, carol.username);
+		const bubble = bob.page.locator('[data-file]', { hasText: 'restart-dl.bin' });
+		await bubble.waitFor({ timeout: 30_000 });
+		const asked: string[] = [];
+		const onRequest = (request: Request) => {
+			if (request.url().includes(`/api/files/${fileId}/content`)) asked.push(request.url());
+		};
+		bob.page.on('request', onRequest);
+		const lift = await throttle(bob.page, 512 * 1024);
+		let download: Download;
+		try {
+			download = await saveDownload(bob.page, () =>
+				bubble.getByRole('button', { name: 'Download restart-dl.bin' }).click(),
+			);
+			await expect
+				.poll(() => progressValue(bob.page, 'Downloading restart-dl.bin'), { timeout: 60_000 })
+				.toBeGreaterThanOrEqual(8 * CHUNK);
+			// The stop cuts the stream it was sending (server/hub.ts, STOP_DRAIN_MS); the same port answers again.
+			await hub.restart();
+			expect(hub.url).toBe(new URL(bob.page.url()).origin);
+		} finally {
+			await lift();
+		}
+		expect(await download.failure()).toBeNull();
+		expect(sha256(readFileSync(await download.path()))).toBe(sha256(data));
+		await bubble.getByText('Downloaded').waitFor({ timeout: 60_000 });
+		bob.page.off('request', onRequest);
+		// Once from the start, then (after the tries that met no hub) from the first chunk it lacked.
+		expect(asked[0]).toMatch(/\/content$/);
+		const resumedAt = asked.slice(1).map((url) => Number(/\?from=(\d+)$/.exec(url)?.[1]));
+		expect(resumedAt.length).toBeGreaterThanOrEqual(1);
+		expect(resumedAt[0]).toBeGreaterThanOrEqual(8);
+		expect(resumedAt.every((from, i) => from >= (resumedAt[i - 1] ?? 0))).toBe(true);
+		expect(await keptChunks(bob, fileId)).toBe(COUNT);
+	}, 240_000);
+
+	it('waits while the hub is out of reach, then shows the download paused with why; Resume goes on from what it kept', async () => {
+		const CHUNK = 256 * 1024;
+		const COUNT = 33;
+		const data = randomBytes((COUNT - 1) * CHUNK + 1000);
+		const { fileId } = await carolSends(bob.name, 'away-dl.bin', data, CHUNK);
+		await openConversation(bob, carol.username);
+		const bubble = bob.page.locator('[data-file]', { hasText: 'away-dl.bin' });
+		await bubble.waitFor({ timeout: 30_000 });
+		const asked: string[] = [];
+		const onRequest = (request: Request) => {
+			if (request.url().includes(`/api/files/${fileId}/content`)) asked.push(request.url());
+		};
+		bob.page.on('request', onRequest);
+		// From now on no file content reaches the page, as when the hub is down (the rest of the app still works).
+		const pattern = '**/api/files/*/content*';
+		const refuse = (route: Route) => route.abort('connectionrefused');
+		const lift = await throttle(bob.page, 512 * 1024);
+		let first: Download;
+		try {
+			first = await saveDownload(bob.page, () =>
+				bubble.getByRole('button', { name: 'Download away-dl.bin' }).click(),
+			);
+			await expect
+				.poll(() => progressValue(bob.page, 'Downloading away-dl.bin'), { timeout: 60_000 })
+				.toBeGreaterThanOrEqual(8 * CHUNK);
+			await bob.page.route(pattern, refuse);
+			await hub.restart();
+		} finally {
+			await lift();
+		}
+		await bubble.getByText('Waiting for the connection…').waitFor({ timeout: 30_000 });
+		// Past the tries (15.5 s of waiting): paused where it stopped, with the reason.
+		await bubble.getByText(/Paused at \d+%/).waitFor({ timeout: 60_000 });
+		await bubble.getByRole('alert').getByText('The hub could not be reached').waitFor();
+		expect(await first.failure()).not.toBeNull();
+		const kept = await keptChunks(bob, fileId);
+		expect(kept).toBeGreaterThanOrEqual(8);
+		expect(kept).toBeLessThan(COUNT);
+
+		await bob.page.unroute(pattern, refuse);
+		const second = await saveDownload(bob.page, () =>
+			bubble.getByRole('button', { name: 'Resume downloading away-dl.bin' }).click(),
+		);
+		expect(await second.failure()).toBeNull();
+		expect(sha256(readFileSync(await second.path()))).toBe(sha256(data));
+		await bubble.getByText('Downloaded').waitFor({ timeout: 60_000 });
+		expect(await bubble.getByRole('alert').count()).toBe(0);
+		bob.page.off('request', onRequest);
+		// What reached the hub after the outage began from the first chunk not kept.
+		expect(asked.at(-1)).toMatch(new RegExp(`/content\\?from=${kept}$`));
+	}, 240_000);
+
 	it('cancels a download paused by a reload: what it kept is discarded', async () => {
 		const CHUNK = 256 * 1024;
 		const { fileId, messageId } = await carolSends(bob.name, 'dropped.bin', randomBytes(16 * CHUNK), CHUNK);

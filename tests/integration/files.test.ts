@@ -258,6 +258,125 @@ describe('encrypted files', () => {
 		expect(asked[1]).toMatch(/\/content\?from=[1-5]$/);
 	});
 
+	it('stops a hub without waiting for a download a slow device holds open; the download goes on from the next chunk', async () => {
+		// Larger than every buffer on the way (the sockets', the fetch's): the hub is still writing.
+		// On a hub of its own, whose limits let such a file through.
+		const own = await startTestHub({
+			name: 'files_drain',
+			env: { FILE_MAX_BYTES: String(64 * 1024 * 1024) },
+		});
+		const [sender, reader] = await Promise.all([
+			newUser(own.url, uniqueName('sender')),
+			newUser(own.url, uniqueName('reader')),
+		]);
+		try {
+			const big = 256 * 1024;
+			const data = randomBytes(big * 96);
+			const sent = await sendFile(sender.messenger, reader.username, sourceOf(data), { chunkSize: big });
+			const asked: string[] = [];
+			const counting = new HubApi({
+				baseUrl: own.url,
+				fetch: (input, init) => {
+					asked.push(new URL(String(input)).search);
+					const headers = {
+						...(init?.headers as Record<string, string>),
+						cookie: reader.api.cookieHeader() ?? '',
+					};
+					return fetch(input, { ...init, headers });
+				},
+			});
+			// A device that takes the first chunk, then reads nothing more until the hub has restarted.
+			let firstChunk!: () => void;
+			const gotFirst = new Promise<void>((resolve) => (firstChunk = resolve));
+			let restarted!: () => void;
+			const back = new Promise<void>((resolve) => (restarted = resolve));
+			const parts: Buffer[] = [];
+			const waits: number[] = [];
+			const downloading = downloadFile(
+				counting,
+				sent.file,
+				{
+					async write(bytes) {
+						parts.push(Buffer.from(bytes));
+						if (parts.length === 1) {
+							firstChunk();
+							await back;
+						}
+					},
+				},
+				{ onRetry: (waitMs) => waits.push(waitMs) },
+			);
+			await gotFirst;
+			// Without a bound on the drain, this waits for a reader that never reads: the test times out.
+			await own.restart();
+			restarted();
+			await downloading;
+			expect(Buffer.concat(parts).equals(data)).toBe(true);
+			expect(waits.length).toBeGreaterThan(0);
+			expect(asked[0]).toBe('');
+			expect(asked.slice(1).every((search) => /^\?from=([1-9]\d*)$/.test(search))).toBe(true);
+			expect(asked.length).toBeGreaterThanOrEqual(2);
+		} finally {
+			sender.close();
+			reader.close();
+			await own.stop();
+		}
+	});
+
+	it('counts its retries per break: a connection that breaks after every chunk still finishes, one that never answers gives up', async () => {
+		const data = randomBytes(CHUNK * 5);
+		const sent = await sendFile(alice.messenger, bob.username, sourceOf(data), { chunkSize: CHUNK });
+		const chunkBytes = fileLayout(data.length, CHUNK).chunkBytes(0);
+		const asked: string[] = [];
+		// Each answer breaks right after one whole chunk: five breaks for five chunks, one retry allowed.
+		const breaking = new HubApi({
+			baseUrl: hub.url,
+			fetch: async (input, init) => {
+				asked.push(String(input));
+				const headers = {
+					...(init?.headers as Record<string, string>),
+					cookie: bob.api.cookieHeader() ?? '',
+				};
+				const response = await fetch(input, { ...init, headers });
+				if (!response.body) return response;
+				const reader = response.body.getReader();
+				let passed = 0;
+				const broken = new ReadableStream<Uint8Array>({
+					async pull(controller) {
+						const { done, value } = await reader.read();
+						if (done || passed >= chunkBytes) {
+							await reader.cancel();
+							controller.error(new TypeError('terminated'));
+							return;
+						}
+						const take = value.subarray(0, chunkBytes - passed);
+						passed += take.length;
+						controller.enqueue(take);
+					},
+				});
+				return new Response(broken, { status: response.status, headers: response.headers });
+			},
+		});
+		const waits: number[] = [];
+		const sink = memorySink();
+		await downloadFile(breaking, sent.file, sink, { retries: 1, onRetry: (waitMs) => waits.push(waitMs) });
+		expect(sink.bytes().equals(data)).toBe(true);
+		expect(asked.map((url) => new URL(url).search)).toEqual(['', '?from=1', '?from=2', '?from=3', '?from=4']);
+		// The pause starts again from its first length after each chunk that came.
+		expect(waits).toEqual([500, 500, 500, 500]);
+
+		// A hub that never answers: the first wait, then twice as long, then the error.
+		const away = new HubApi({
+			baseUrl: hub.url,
+			fetch: () => Promise.reject(new TypeError('fetch failed')),
+		});
+		const tries: number[] = [];
+		await expect(
+			downloadFile(away, sent.file, memorySink(), { retries: 2, onRetry: (waitMs) => tries.push(waitMs) }),
+		).rejects.toThrow('fetch failed');
+		expect(tries).toEqual([500, 1000]);
+	});
+
 	it('resumes a download from the chunks it kept: only the rest is fetched, and the hash covers it all', async () => {
 		const data = randomBytes(CHUNK * 8 + 123);
 		const sent = await sendFile(alice.messenger, bob.username, sourceOf(data), { chunkSize: CHUNK });

@@ -2,7 +2,7 @@ import { t } from '../i18n';
 import { SvelteMap } from 'svelte/reactivity';
 import { FileIntegrityError, fileLayout } from '../crypto';
 import { FileBody } from '../protocol';
-import { downloadFile, type HubApi } from '../sdk';
+import { ApiError, downloadFile, type HubApi } from '../sdk';
 import { openText, type AccountDb } from './db';
 import { openSaveTarget, type SaveTarget } from './files-save';
 import { isViewableImage } from './files-thumbnail';
@@ -16,14 +16,26 @@ export const OFFLINE_TOTAL_MAX_BYTES = 512 * 1024 * 1024;
 export const PAUSED_KEEP_MS = 7 * 24 * 3600 * 1000;
 /** An image larger than this is not opened in the viewer (it would sit whole in memory): it is saved instead. */
 export const VIEW_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Tries in a row after the connection breaks (waiting 0.5, 1, 2, 4, 8 s: 15.5 s in all) before a
+ * download stops and shows as paused: a hub's restart takes a few seconds, and while the tries last
+ * the save target stays open, so the download goes on by itself. Past them, Resume needs the user's
+ * click (a save picker cannot open without one).
+ */
+export const DOWNLOAD_RETRIES = 5;
 
 export interface DownloadView {
-	/** `paused`: interrupted (a reload, a closed tab) with chunks kept; the next Download resumes it. */
+	/**
+	 * `paused`: interrupted (a reload, a closed tab, the hub out of reach past DOWNLOAD_RETRIES) with
+	 * chunks kept; the next Download resumes it.
+	 */
 	phase: 'downloading' | 'paused' | 'done' | 'failed';
+	/** Downloading, but the connection broke: waiting to try again. */
+	waiting: boolean;
 	/** Ciphertext bytes received (or kept, when paused), of `totalBytes`. */
 	doneBytes: number;
 	totalBytes: number;
-	/** What went wrong, in words, when `phase` is failed. */
+	/** What went wrong, in words, when `phase` is failed (or paused by an error). */
 	error: string | null;
 	/** What it was for: saving to disk, or opening in the viewer. */
 	purpose: 'save' | 'view';
@@ -68,15 +80,13 @@ export class FileDownloads {
 			if (this.#views.has(copy.messageId)) continue;
 			const body = await this.#body(copy.messageId);
 			if (!body) continue;
-			const layout = fileLayout(body.size, body.chunkSize);
-			const kept = Math.min(await this.#keptCount(body.fileId), layout.chunkCount);
-			if (kept === 0) continue;
-			let doneBytes = 0;
-			for (let n = 0; n < kept; n++) doneBytes += layout.chunkBytes(n);
+			const doneBytes = await this.#keptBytes(body);
+			if (doneBytes === 0) continue;
 			this.#views.set(copy.messageId, {
 				phase: 'paused',
+				waiting: false,
 				doneBytes,
-				totalBytes: layout.ciphertextBytes,
+				totalBytes: fileLayout(body.size, body.chunkSize).ciphertextBytes,
 				error: null,
 				purpose: 'save',
 			});
@@ -142,16 +152,21 @@ export class FileDownloads {
 		this.#running.set(id, controller);
 		const view: DownloadView = {
 			phase: 'downloading',
+			waiting: false,
 			doneBytes: 0,
 			totalBytes: body.size,
 			error: null,
 			purpose,
 		};
 		this.#views.set(id, view);
-		const progress = (doneBytes: number, totalBytes: number) =>
-			this.#views.set(id, { ...view, doneBytes, totalBytes });
+		let last = { doneBytes: 0, totalBytes: body.size };
+		const progress = (doneBytes: number, totalBytes: number) => {
+			last = { doneBytes, totalBytes };
+			this.#views.set(id, { ...view, ...last });
+		};
+		const waiting = () => this.#views.set(id, { ...view, ...last, waiting: true });
 		try {
-			await this.#download(id, body, target, controller.signal, progress);
+			await this.#download(id, body, target, controller.signal, progress, waiting);
 			await target.close();
 			this.#views.set(id, { ...view, phase: 'done', doneBytes: body.size, totalBytes: body.size });
 			return true;
@@ -165,7 +180,26 @@ export class FileDownloads {
 				this.#views.delete(id);
 				return false;
 			}
-			this.#views.set(id, failed(purpose, integrity ? refused() : errorText(error, 'file')));
+			const unreachable =
+				error instanceof TypeError || (error instanceof ApiError && error.code === 'UNAVAILABLE');
+			const reason = integrity
+				? refused()
+				: unreachable
+					? t('download.unreachable')
+					: errorText(error, 'file');
+			// A save that stopped part-way with chunks kept waits for Resume, saying why it stopped.
+			const kept = integrity || purpose !== 'save' ? 0 : await this.#keptBytes(body).catch(() => 0);
+			if (kept > 0) {
+				this.#views.set(id, {
+					...view,
+					phase: 'paused',
+					doneBytes: kept,
+					totalBytes: last.totalBytes,
+					error: reason,
+				});
+				return false;
+			}
+			this.#views.set(id, failed(purpose, reason));
 			return false;
 		} finally {
 			this.#running.delete(id);
@@ -182,6 +216,7 @@ export class FileDownloads {
 		target: SaveTarget,
 		signal: AbortSignal,
 		progress: (done: number, total: number) => void,
+		waiting: () => void,
 	): Promise<void> {
 		const copy = await this.#db.fileCopies.get(body.fileId);
 		if (copy) {
@@ -203,6 +238,8 @@ export class FileDownloads {
 			{ write: (bytes) => target.write(bytes) },
 			{
 				signal,
+				retries: DOWNLOAD_RETRIES,
+				onRetry: waiting,
 				kept: this.#kept(body.fileId),
 				onChunk: async (n, chunk) => {
 					if (!keeping) return;
@@ -234,6 +271,15 @@ export class FileDownloads {
 			if (!row) return;
 			yield row.ciphertext;
 		}
+	}
+
+	/** The ciphertext bytes of the chunks kept for `body`'s file (0 when none are). */
+	async #keptBytes(body: FileBody): Promise<number> {
+		const layout = fileLayout(body.size, body.chunkSize);
+		const kept = Math.min(await this.#keptCount(body.fileId), layout.chunkCount);
+		let bytes = 0;
+		for (let n = 0; n < kept; n++) bytes += layout.chunkBytes(n);
+		return bytes;
 	}
 
 	async #keptCount(fileId: string): Promise<number> {
@@ -285,5 +331,5 @@ export class FileDownloads {
 }
 
 function failed(purpose: DownloadView['purpose'], error: string): DownloadView {
-	return { phase: 'failed', doneBytes: 0, totalBytes: 0, error, purpose };
+	return { phase: 'failed', waiting: false, doneBytes: 0, totalBytes: 0, error, purpose };
 }

@@ -150,6 +150,7 @@ export const en = {
 	'devices.unknownNetwork': 'Unknown network',
 	'download.refused':
 		'This file was altered or is incomplete, so it was refused: nothing was saved. Ask the sender to send it again.',
+	'download.unreachable': 'The hub could not be reached. What came is kept: Resume goes on from there.',
 	'engine.blocked': 'You blocked {name}. Unblock them on the Contacts page first.',
 	'engine.offlineSetting': 'Connect to the hub to change this setting.',
 	'engine.offlineStart': 'Connect to the hub to start a new conversation.',

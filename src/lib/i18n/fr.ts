@@ -154,6 +154,8 @@ export const fr: Translation<typeof en> = {
 	'devices.unknownNetwork': 'Réseau inconnu',
 	'download.refused':
 		'Ce fichier a été modifié ou est incomplet, il a donc été refusé : rien n’a été enregistré. Demandez à l’expéditeur de le renvoyer.',
+	'download.unreachable':
+		'Le hub est injoignable. Ce qui est arrivé est gardé : Reprendre continue à partir de là.',
 	'engine.blocked': 'Vous avez bloqué {name}. Débloquez cette personne d’abord dans la page Contacts.',
 	'engine.offlineSetting': 'Connectez-vous au hub pour modifier ce réglage.',
 	'engine.offlineStart': 'Connectez-vous au hub pour commencer une nouvelle conversation.',

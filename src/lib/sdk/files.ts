@@ -155,11 +155,14 @@ export interface DownloadOptions {
 	onProgress?: (progress: TransferProgress) => void;
 	signal?: AbortSignal;
 	/**
-	 * Times a broken connection is picked up again from the next chunk (default 3), waiting 0.5, 1,
-	 * 2 s… between tries, so that a hub briefly away (a restart) may answer again; past them, the caller's
-	 * kept chunks let a later try resume.
+	 * Times in a row a broken connection is picked up again from the next chunk (default 3), waiting
+	 * 0.5, 1, 2 s… between tries, so that a hub briefly away (a restart) may answer again; a chunk
+	 * that arrives starts the count again. Past them the download throws, and the caller's kept
+	 * chunks let a later try resume.
 	 */
 	retries?: number;
+	/** Told when the connection broke and the next try waits `waitMs`; progress resumes after it. */
+	onRetry?: (waitMs: number, error: unknown) => void;
 	/**
 	 * The file's first ciphertext chunks, kept from an earlier attempt (the PWA keeps them in
 	 * IndexedDB across a reload). A decryption state cannot be saved, so they are opened again
@@ -191,7 +194,8 @@ export async function downloadFile(
 	const opener = new FileOpener(fromB64(file.key), { size: file.size, hash: fromB64(file.hash) });
 	let next = 0;
 	let doneBytes = 0;
-	let retries = options.retries ?? 3;
+	const patience = options.retries ?? 3;
+	let retries = patience;
 	let pause = RETRY_FIRST_MS;
 	const report = () => options.onProgress?.({ doneBytes, totalBytes: layout.ciphertextBytes });
 	const open = async (chunk: Uint8Array, fresh: boolean) => {
@@ -203,6 +207,8 @@ export async function downloadFile(
 		await sink.write(plaintext);
 		doneBytes += chunk.length;
 		next += 1;
+		retries = patience;
+		pause = RETRY_FIRST_MS;
 		report();
 	};
 	report();
@@ -228,6 +234,7 @@ export async function downloadFile(
 			const broken =
 				error instanceof TypeError || (error instanceof ApiError && error.code === 'UNAVAILABLE');
 			if (!broken || retries-- <= 0) throw error;
+			options.onRetry?.(pause, error);
 			await delay(pause, signal);
 			pause *= 2;
 		}
@@ -270,7 +277,6 @@ async function* cutChunks(
 			if (done) return;
 			let offset = 0;
 			while (offset < value.length) {
-				if (n >= count) return;
 				const take = Math.min(chunk.length - filled, value.length - offset);
 				chunk.set(value.subarray(offset, offset + take), filled);
 				filled += take;
@@ -278,7 +284,9 @@ async function* cutChunks(
 				if (filled === chunk.length) {
 					yield chunk;
 					n += 1;
-					if (n < count) chunk = new Uint8Array(sizeOf(n));
+					// Done: whatever the stream would still say (an end, or a break) no longer matters.
+					if (n >= count) return;
+					chunk = new Uint8Array(sizeOf(n));
 					filled = 0;
 				}
 			}

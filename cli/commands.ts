@@ -235,16 +235,32 @@ async function send(session: LocalSession, command: Extract<Command, { name: 'se
 	}
 }
 
-/** Reports progress at most once per percent, so a large file does not flood stderr. */
-function progressLine(session: LocalSession, name: string): (progress: TransferProgress) => void {
+/**
+ * Reports progress at most once per percent, so a large file does not flood stderr; `end` closes a
+ * line a failure left open, so that what is printed next starts on a line of its own.
+ */
+function progressLine(
+	session: LocalSession,
+	name: string,
+): ((progress: TransferProgress) => void) & { end(): void } {
 	let shown = -1;
-	return (progress) => {
+	let open: string | null = null;
+	const report = (progress: TransferProgress) => {
 		const percent =
 			progress.totalBytes === 0 ? 100 : Math.floor((progress.doneBytes / progress.totalBytes) * 100);
 		if (percent === shown) return;
 		shown = percent;
-		session.ctx.progress?.(formatProgress(name, progress), progress.doneBytes >= progress.totalBytes);
+		const done = progress.doneBytes >= progress.totalBytes;
+		const line = formatProgress(name, progress);
+		open = done ? null : line;
+		session.ctx.progress?.(line, done);
 	};
+	return Object.assign(report, {
+		end() {
+			if (open !== null) session.ctx.progress?.(open, true);
+			open = null;
+		},
+	});
 }
 
 async function sendFileCommand(
@@ -264,10 +280,11 @@ async function sendFileCommand(
 	const uploads = (session.vault.uploads ??= {});
 	try {
 		await messenger.peerKeys(command.to, { refresh: true });
+		const progress = progressLine(session, source.name);
 		const options = {
 			unlockAt: command.unlockAt,
 			announce: command.announce,
-			onProgress: progressLine(session, source.name),
+			onProgress: progress,
 			onState: (state: NonNullable<typeof uploads>[string]) => {
 				uploads[uploadKey] = state;
 				session.save();
@@ -275,12 +292,16 @@ async function sendFileCommand(
 		};
 		let sent;
 		try {
-			sent = await sendFile(messenger, command.to, source, { ...options, resume: uploads[uploadKey] });
-		} catch (error) {
-			// The upload to resume is gone (swept, or sent already): start again.
-			if (!(error instanceof ApiError && error.code === 'NOT_FOUND' && uploads[uploadKey])) throw error;
-			delete uploads[uploadKey];
-			sent = await sendFile(messenger, command.to, source, options);
+			try {
+				sent = await sendFile(messenger, command.to, source, { ...options, resume: uploads[uploadKey] });
+			} catch (error) {
+				// The upload to resume is gone (swept, or sent already): start again.
+				if (!(error instanceof ApiError && error.code === 'NOT_FOUND' && uploads[uploadKey])) throw error;
+				delete uploads[uploadKey];
+				sent = await sendFile(messenger, command.to, source, options);
+			}
+		} finally {
+			progress.end();
 		}
 		const { envelope, result, file } = sent;
 		delete uploads[uploadKey];
@@ -352,13 +373,15 @@ async function saveFile(
 		delete downloads[id];
 		session.save();
 	};
+	const progress = progressLine(session, name);
 	try {
 		await downloadFile(messenger.api, file, target.sink, {
 			kept: kept.count > 0 ? kept.chunks() : undefined,
 			onChunk: (n, chunk) => kept.append(n, chunk),
-			onProgress: progressLine(session, name),
+			onProgress: progress,
 		});
 	} catch (error) {
+		progress.end();
 		await target.discard();
 		if (waitingMayHelp(error)) {
 			// Only the ciphertext stays: its plaintext is written again, checked, on the resume.

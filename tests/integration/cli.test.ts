@@ -976,6 +976,8 @@ describe('the hourglass CLI against a real hub', () => {
 			expect(line, paused.stdout).not.toBeNull();
 			expect(line![2]).toBe(dir);
 			expect(line![3]).toContain('The hub cannot be reached');
+			// The progress line it stopped on was ended: what comes next starts on a line of its own.
+			expect(paused.stderr).toMatch(/cut\.bin: \d+% \([^)]*\)\n$/);
 			// Only the ciphertext stays, whole chunks of it: no plaintext, in part or whole.
 			expect(readdirSync(dir)).toEqual(hidden(dir, '.kept'));
 			expect(readdirSync(dir)).toHaveLength(1);

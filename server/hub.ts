@@ -175,6 +175,8 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 		if (config.redisUrl) {
 			cluster = await joinCluster(io, config.redisUrl, logger, () => {
 				notify.syncHint(SYNC_HINT_SPREAD_MS);
+				// Declared below; a drop and its end come long after the hub started.
+				timelocks.linkRestored();
 				devices.recheckConnected().catch((error: unknown) => {
 					logger.warn({ err: error }, 'connected sessions could not be re-checked');
 				});

@@ -28,12 +28,16 @@ export interface SocketData {
 export interface InterServerEvents {
 	/** A session ended on one hub: every other hub forgets it and marks it ended, and confirms. */
 	'session:forget': (sessionId: string, reason: SessionEnded['reason'], done: (answer: true) => void) => void;
-	/** A heartbeat, and whether the hub has time-lock releases under way (absent from older hubs). */
-	'hub:alive': (hubId: string, releasing?: boolean) => void;
+	/**
+	 * A heartbeat, whether the hub has time-lock releases under way, and how many `timelock:due`
+	 * notices it has sent (the last two absent from older hubs).
+	 */
+	'hub:alive': (hubId: string, releasing?: boolean, notices?: number) => void;
 	'hub:leaving': (hubId: string) => void;
 	/** A contact relation or push subscriptions changed on one hub: the others drop their cached copy. */
 	'cache:forget': (change: CacheChange, done: (answer: true) => void) => void;
-	'timelock:due': (envelopes: StoredEnvelope[]) => void;
+	/** Locks a hub stored that fall due within the window; the hub and the notice's number (from 1) absent from older hubs. */
+	'timelock:due': (envelopes: StoredEnvelope[], hubId?: string, n?: number) => void;
 	/**
 	 * Ids settled (released, cancelled, removed), the hub that settled them, and which of them it
 	 * released (the last two absent from older hubs).

@@ -98,12 +98,12 @@ export async function startFaultyLink(targetUri: string): Promise<FaultyLink> {
 }
 
 /**
- * A TCP hop in front of a hub, for a client that must lose it mid-transfer: the hub's replies go
+ * A TCP hop in front of a hub (or of Redis), for a client that must lose it mid-transfer: the hub's replies go
  * through at `bytesPerSecond` (each connection), the HTTP/1.1 request lines that pass are recorded,
  * and `cut()` breaks every connection and refuses new ones until `restore()`.
  */
 export interface ThrottledProxy {
-	/** The hub's URL with its host and port replaced by this proxy's. */
+	/** The target's URL (scheme, host and port) with its host and port replaced by this proxy's. */
 	readonly url: string;
 	/** Request lines forwarded to the hub, in order: `GET /api/files/<id>/content?from=3 HTTP/1.1`. */
 	readonly requests: string[];
@@ -165,7 +165,8 @@ export async function startThrottledProxy(
 	};
 
 	return {
-		url: url.origin,
+		// Not `origin`: a redis:// URL has none.
+		url: `${url.protocol}//${url.host}`,
 		requests,
 		cut() {
 			refusing = true;

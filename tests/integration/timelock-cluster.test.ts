@@ -11,6 +11,7 @@ import {
 	type HubProcess,
 	type TestHub,
 } from '../helpers/hub';
+import { startThrottledProxy, type ThrottledProxy } from '../helpers/faults';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { newUser, signInUser, uniqueName, waitForEvent, type TestClient } from '../helpers/users';
 
@@ -21,6 +22,7 @@ const processes: HubProcess[] = [];
 const clients: TestClient[] = [];
 const connections: TestDb[] = [];
 const redises: TestRedis[] = [];
+const proxies: ThrottledProxy[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'hourglass-timelock-cluster-'));
 
 afterAll(async () => {
@@ -28,6 +30,7 @@ afterAll(async () => {
 	for (const conn of connections) await conn.close();
 	for (const hub of hubs) await hub.stop();
 	for (const child of processes) await child.kill('SIGKILL');
+	for (const proxy of proxies) await proxy.close();
 	for (const redis of redises) await redis.stop();
 	rmSync(dataDir, { recursive: true, force: true });
 });
@@ -38,6 +41,7 @@ async function counter(hub: TestHub, name: string): Promise<number> {
 }
 const releasedBy = (hub: TestHub) => counter(hub, 'hourglass_timelock_released_total');
 const claimsLost = (hub: TestHub) => counter(hub, 'hourglass_timelock_claims_lost_total');
+const hubsAlive = (hub: TestHub) => counter(hub, 'hourglass_timelock_hubs_alive');
 /** The finds a hub has sent to the envelopes collection so far. */
 async function envelopeFinds(hub: TestHub): Promise<number> {
 	const metric = await hub.hub.context.metrics.registry
@@ -216,6 +220,66 @@ describe('time-locks across several hubs', () => {
 			`kill: ${COUNT} released once each by the survivors (${byHub.join('/')}); ` +
 				`hub lateness p50 ${lateness[COUNT / 2]} ms, max ${lateness[COUNT - 1]} ms`,
 		);
+	}, 120_000);
+
+	it('a hub whose notices of its locks were lost, and that dies: the others learn of the loss when it is back, and release each lock once, on time', async () => {
+		const redis = await startRedis();
+		redises.push(redis);
+		// The doomed hub reaches Redis through a hop the test can cut; the others directly.
+		const link = await startThrottledProxy(redis.url, 1e9);
+		proxies.push(link);
+		const mongoUri = testDatabaseUri('timelock_unheard');
+		const doomed = await startHubProcess({
+			mongoUri,
+			redisUrl: link.url,
+			env: { STATIC_DIR: join(dataDir, 'no-pwa') },
+		});
+		processes.push(doomed);
+		const survivors = [
+			await startTestHub({ name: 'timelock_unheard', redisUrl: redis.url, mongoUri }),
+			await startTestHub({ name: 'timelock_unheard', redisUrl: redis.url, mongoUri }),
+		];
+		hubs.push(...survivors);
+		const alice = await newUser(doomed.url, uniqueName('alice'));
+		const bobSignup = await newUser(doomed.url, uniqueName('bob'));
+		bobSignup.close();
+		const bob = await signInUser(survivors[0].url, bobSignup.username);
+		const aliceStays = await signInUser(survivors[1].url, alice.username);
+		clients.push(alice, bob, aliceStays);
+		const allThree = async () => (await Promise.all(survivors.map(hubsAlive))).every((n) => n === 3);
+		await expect.poll(allThree, { timeout: 15_000 }).toBe(true);
+
+		// Cut off from Redis, the hub still stores locks (the database is there); its notices of
+		// them go nowhere, and the others count it out.
+		link.cut();
+		await expect
+			.poll(async () => (await Promise.all(survivors.map(hubsAlive))).every((n) => n === 2))
+			.toBe(true);
+		const base = Date.now() + 12_000;
+		const envelopes = await burst(alice, bob.username, base);
+		const ids = new Set(envelopes.map((e) => e.id));
+		const { heard, within } = listen(bob, ids);
+		await sendAll(alice, envelopes);
+		alice.close();
+		// Back: its heartbeat counts notices the others never had, so they read every lock again.
+		link.restore();
+		await expect.poll(allThree, { timeout: 15_000 }).toBe(true);
+		const killAt = base - 1_000;
+		expect(Date.now()).toBeLessThan(killAt);
+		await new Promise((done) => setTimeout(done, killAt - Date.now()));
+		await doomed.kill('SIGKILL');
+
+		await within(base + 30_000 - Date.now());
+		await sentinel(aliceStays, bob);
+		for (const [id, deliveries] of heard) expect(deliveries, id).toHaveLength(1);
+		const settled = await settledCopies(mongoUri, [...ids]);
+		expect(settled).toHaveLength(COUNT);
+		expect(settled.every((d) => d.state === 'released')).toBe(true);
+		const lateness = settled.map((d) => d.releasedAt - d.unlockAt).sort((a, b) => a - b);
+		expect(lateness[0]).toBeGreaterThanOrEqual(0);
+		expect(lateness[COUNT - 1]).toBeLessThan(1_000);
+		const byHub = await Promise.all(survivors.map(releasedBy));
+		expect(byHub.reduce((a, b) => a + b, 0)).toBe(COUNT + 1);
 	}, 120_000);
 
 	it('two hubs that cannot see each other (no Redis) both go for every lock: the unique insert lets one win each', async () => {

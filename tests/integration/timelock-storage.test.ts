@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SealedNotice } from '../../src/lib/protocol';
 import { call } from '../../src/lib/sdk';
 import { DUE_SLOT_MS, dueSlotOf } from '../../server/store/due-slot';
+import { HubPeers } from '../../server/services/timelock/peers';
+import { TimelockService } from '../../server/services/timelock/service';
 import { openTestDb, type TestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, signInUser, uniqueName, waitForEvent, type TestClient, refusal } from '../helpers/users';
@@ -216,5 +218,27 @@ describe('due slots', () => {
 		expect(await store.envelopes.backfillDueSlots()).toBe(0);
 		expect(slot * DUE_SLOT_MS).toBeLessThanOrEqual(unlockAt);
 		expect((slot + 1) * DUE_SLOT_MS).toBeGreaterThan(unlockAt);
+	});
+
+	it('read again on demand the slots read already: a lock no one was told of is found there', async () => {
+		const { store, notify, logger } = hub.hub.context;
+		// A second scheduler's source over the same store, as another hub would run it.
+		const source = new TimelockService({
+			store,
+			notify,
+			logger,
+			now: Date.now,
+			peers: new HubPeers('other', Date.now),
+		});
+		const until = Date.now() + 2 * HOUR;
+		await source.dueBefore(until, 10_000, null);
+		// Stored afterwards, due within what that read covered, and its notice never reaches `source`.
+		const sent = await alice.messenger.send(bob.username, 'unheard of', { unlockAt: Date.now() + HOUR });
+		const id = sent.envelope.id;
+		expect((await source.dueBefore(until, 10_000, null)).map((ref) => ref.id)).not.toContain(id);
+		source.wantSlotsAgain(Date.now() - 10 * 60_000);
+		expect((await source.dueBefore(until, 10_000, null)).map((ref) => ref.id)).toContain(id);
+		// Once: the read after that is back to the slots entering the window.
+		expect((await source.dueBefore(until, 10_000, null)).map((ref) => ref.id)).not.toContain(id);
 	});
 });

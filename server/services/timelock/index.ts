@@ -20,6 +20,14 @@ type HubsTell = Pick<InterServerEvents, 'hub:alive' | 'hub:leaving' | 'timelock:
  * what Redis and the other hubs read in one go.
  */
 const DUE_NOTICE_MAX = 256;
+/**
+ * With other hubs, the due slots from this long ago to the horizon are read again this often,
+ * whatever was heard: the one loss a hub cannot hear of is that of a hub whose Redis link broke,
+ * that stored locks meanwhile (its notices of them lost) and that died before its link came back
+ * to say so. Those wait at most about this long past their unlock time. A slot read costs what
+ * those few slots hold (equalities), not a range over every lock waiting.
+ */
+const REREAD_SLOTS_EVERY_MS = 5 * 60_000;
 
 export interface TimelockDeps {
 	hubId: string;
@@ -54,6 +62,9 @@ export class Timelocks {
 	readonly #scheduler: TimelockScheduler;
 	readonly #cancelled: Counter;
 	#heartbeat: NodeJS.Timeout | null = null;
+	#rereadTimer: NodeJS.Timeout | null = null;
+	/** How many `timelock:due` notices this hub has sent (each numbered), told in every heartbeat. */
+	#noticesSent = 0;
 	#dueToTell: StoredEnvelope[] = [];
 	#dueFlush: NodeJS.Immediate | null = null;
 
@@ -179,12 +190,19 @@ export class Timelocks {
 	async start(): Promise<void> {
 		if (this.#deps.clustered) {
 			const { io } = this.#deps;
-			io.on('hub:alive', (hubId, releasing) => this.#peers.heard(hubId, releasing === true));
+			io.on('hub:alive', (hubId, releasing, notices) => {
+				if (typeof hubId !== 'string') return;
+				const count = typeof notices === 'number' ? notices : undefined;
+				if (this.#peers.heard(hubId, releasing === true, count)) this.#readAll('notices missed', hubId);
+			});
 			io.on('hub:leaving', (hubId) => {
 				this.#peers.left(hubId);
 				this.#watchPeers();
 			});
-			io.on('timelock:due', (envelopes) => {
+			io.on('timelock:due', (envelopes, hubId, n) => {
+				if (typeof hubId === 'string' && typeof n === 'number' && this.#peers.noticed(hubId, n)) {
+					this.#readAll('notices missed', hubId);
+				}
 				for (const envelope of envelopes) {
 					if (envelope?.state !== 'locked' || typeof envelope.unlockAt !== 'number') continue;
 					if (this.#scheduler.notify({ id: envelope.id, unlockAt: envelope.unlockAt })) {
@@ -198,14 +216,21 @@ export class Timelocks {
 				for (const id of valid) this.#scheduler.forget(id);
 				this.#service.settledElsewhere(valid, new Set(Array.isArray(released) ? released : []));
 			});
-			this.#tellPeers('hub:alive', this.#deps.hubId, false);
-			// Each beat also looks for hubs that stopped beating, so their share is read within a beat
-			// of their being counted out (PEER_TIMEOUT_MS), not at the next refill.
+			this.#tellPeers('hub:alive', this.#deps.hubId, false, this.#noticesSent);
+			// Each beat also looks for hubs that stopped beating, so that their share moves within a
+			// beat of their being counted out (PEER_TIMEOUT_MS).
 			this.#heartbeat = setInterval(() => {
-				this.#tellPeers('hub:alive', this.#deps.hubId, this.#scheduler.stats().releasing > 0);
+				const releasing = this.#scheduler.stats().releasing > 0;
+				this.#tellPeers('hub:alive', this.#deps.hubId, releasing, this.#noticesSent);
 				this.#watchPeers();
 			}, HEARTBEAT_EVERY_MS);
 			this.#heartbeat.unref();
+			this.#rereadTimer = setInterval(() => {
+				// Back a little further than the period, so that consecutive reads overlap.
+				this.#service.wantSlotsAgain(this.#deps.now() - 2 * REREAD_SLOTS_EVERY_MS);
+				void this.#scheduler.refill();
+			}, REREAD_SLOTS_EVERY_MS);
+			this.#rereadTimer.unref();
 		}
 		// Locks stored before due slots existed get theirs, so that the slot reads see them (once).
 		const backfilled = await this.#deps.store.envelopes.backfillDueSlots();
@@ -221,6 +246,8 @@ export class Timelocks {
 	async stop(): Promise<void> {
 		if (this.#heartbeat) clearInterval(this.#heartbeat);
 		this.#heartbeat = null;
+		if (this.#rereadTimer) clearInterval(this.#rereadTimer);
+		this.#rereadTimer = null;
 		this.#flushDue();
 		await this.#scheduler.stop();
 		this.#tellPeers('hub:leaving', this.#deps.hubId);
@@ -256,15 +283,36 @@ export class Timelocks {
 		this.#dueFlush = null;
 		const envelopes = this.#dueToTell;
 		this.#dueToTell = [];
-		if (envelopes.length > 0) this.#tellPeers('timelock:due', envelopes);
+		if (envelopes.length === 0) return;
+		// Numbered even when it cannot be sent: the next heartbeat that gets through says it was.
+		this.#noticesSent += 1;
+		this.#tellPeers('timelock:due', envelopes, this.#deps.hubId, this.#noticesSent);
 	}
 
-	/** Another hub went silent or left: read the window again, for its locks this hub was never told of. */
+	/**
+	 * This hub's Redis link is back after a drop: what the other hubs said meanwhile may be lost
+	 * (the adapter's stream keeps only its last entries), so every lock is read again.
+	 */
+	linkRestored(): void {
+		if (this.#deps.clustered) this.#readAll('redis link restored');
+	}
+
+	/** Reads every lock due within the window again (not only the slots entering it), at once. */
+	#readAll(why: string, hubId?: string): void {
+		this.#logger.warn({ why, hub: hubId }, 'reading every time-lock again');
+		this.#service.wantFullRead();
+		void this.#scheduler.refill();
+	}
+
+	/**
+	 * Another hub went silent or left: its share is this hub's and the others' from now on (see
+	 * HubPeers.ownerOf), and its locks due within the window are in memory here already (it told
+	 * of each, and a notice that was lost made this hub read them all when the loss showed: see
+	 * `heard`). No read, then: reading every lock as a burst falls due made releases seconds late.
+	 */
 	#watchPeers(): void {
 		const gone = this.#peers.departed();
 		if (gone.length === 0) return;
 		this.#logger.warn({ hubs: gone }, 'hub gone: taking over its share of the time-locks');
-		this.#service.wantFullRead();
-		void this.#scheduler.refill();
 	}
 }

@@ -79,3 +79,41 @@ describe('HubPeers', () => {
 		expect(a.departed()).toEqual(['b']);
 	});
 });
+
+describe('HubPeers: the lock notices of other hubs', () => {
+	it('says when a heartbeat counts more notices than came, and not on first hearing of a hub', () => {
+		const a = new HubPeers('a', () => 1_000);
+		// First heard of with 7 sent: those came before this hub listened, its first read has them.
+		expect(a.heard('b', false, 7)).toBe(false);
+		expect(a.noticed('b', 8)).toBe(false);
+		expect(a.heard('b', false, 8)).toBe(false);
+		// Notice 9 never came; the next heartbeat says 9 were sent.
+		expect(a.heard('b', true, 9)).toBe(true);
+		// Said once: accounted for from then on.
+		expect(a.heard('b', false, 9)).toBe(false);
+		// A heartbeat from an older hub, without a count, says nothing about notices.
+		expect(a.heard('b')).toBe(false);
+		expect(a.heard('a', false, 100)).toBe(false);
+	});
+
+	it('says when a notice skips numbers; one that comes in order or again does not', () => {
+		const a = new HubPeers('a', () => 1_000);
+		expect(a.noticed('c', 3)).toBe(false);
+		expect(a.noticed('c', 4)).toBe(false);
+		expect(a.noticed('c', 6)).toBe(true);
+		expect(a.noticed('c', 6)).toBe(false);
+		expect(a.noticed('c', 7)).toBe(false);
+		expect(a.heard('c', false, 7)).toBe(false);
+	});
+
+	it('remembers the count of a hub it counted out, so what it sent while cut off shows when it is back', () => {
+		let now = 1_000;
+		const a = new HubPeers('a', () => now);
+		a.heard('b', false, 2);
+		a.departed();
+		now += PEER_TIMEOUT_MS + 1;
+		expect(a.departed()).toEqual(['b']);
+		// b stored locks while its Redis link was down: notices 3 and 4 were lost.
+		expect(a.heard('b', false, 4)).toBe(true);
+	});
+});

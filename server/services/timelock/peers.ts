@@ -29,6 +29,12 @@ export class HubPeers {
 	readonly #releasing = new Set<string>();
 	/** The other hubs alive at the last `departed()` call. */
 	#known = new Set<string>();
+	/**
+	 * Other hubs, by id, with the number of their last lock notice (`timelock:due`) this hub has
+	 * accounted for. Kept when a hub is counted out: one that comes back says how many it sent
+	 * meanwhile, and those are what this hub missed.
+	 */
+	readonly #notices = new Map<string, number>();
 
 	constructor(self: string, now: () => number) {
 		this.#self = self;
@@ -39,12 +45,35 @@ export class HubPeers {
 		return this.#self;
 	}
 
-	/** Another hub said it is alive, and whether it had releases under way. */
-	heard(hubId: string, releasing = false): void {
-		if (hubId === this.#self) return;
+	/**
+	 * Another hub said it is alive, whether it had releases under way and how many lock notices it
+	 * has sent (`notices`, absent from older hubs). True when that is more than this hub received:
+	 * some were lost (a Redis outage on either side, the adapter's stream trimmed past them), and the
+	 * locks they named are known here only by reading every lock again.
+	 */
+	heard(hubId: string, releasing = false, notices?: number): boolean {
+		if (hubId === this.#self) return false;
 		this.#lastSeen.set(hubId, this.#now());
 		if (releasing) this.#releasing.add(hubId);
 		else this.#releasing.delete(hubId);
+		if (typeof notices !== 'number') return false;
+		const received = this.#notices.get(hubId);
+		// Heard of for the first time: what it sent before is in the database, where this hub's
+		// own first read (after it began to listen) found it.
+		this.#notices.set(hubId, Math.max(received ?? notices, notices));
+		return received !== undefined && notices > received;
+	}
+
+	/**
+	 * Another hub's lock notice number `n` arrived. True when notices before it did not (see
+	 * `heard`). Each hub numbers its notices from 1, and the adapter delivers one hub's messages in
+	 * the order it sent them.
+	 */
+	noticed(hubId: string, n: number): boolean {
+		if (hubId === this.#self) return false;
+		const received = this.#notices.get(hubId);
+		this.#notices.set(hubId, Math.max(received ?? n, n));
+		return received !== undefined && n > received + 1;
 	}
 
 	/** Whether `hubId`'s last heartbeat said it had releases under way (it is busy, not stuck on nothing). */

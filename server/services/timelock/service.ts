@@ -89,6 +89,8 @@ export class TimelockService {
 	/** Every lock due by this time is known to the scheduler; null before the first read. */
 	#horizon: number | null = null;
 	#fullReadWanted = false;
+	/** The next slot read starts at this time's slot, slots read already included (see `wantSlotsAgain`). */
+	#slotsAgainFrom: number | null = null;
 	/** When this hub's last release insert for an id failed without saying what it wrote: id → releasedAt tried. */
 	readonly #unsure = new Map<string, number>();
 
@@ -129,20 +131,23 @@ export class TimelockService {
 			const known = last ? (last.unlockAt ?? 0) - 1 : until;
 			this.#horizon = Math.max(before ?? Number.NEGATIVE_INFINITY, known);
 		} else {
+			const again = this.#slotsAgainFrom;
 			// Read already (a slot reaches past the window): nothing to ask the database.
-			if (before !== null && until <= before) return [];
-			const from = dueSlotOf((before ?? until) + 1);
-			const to = dueSlotOf(until);
+			if (again === null && before !== null && until <= before) return [];
+			const from = dueSlotOf(again ?? (before ?? until) + 1);
+			const to = dueSlotOf(Math.max(until, before ?? until));
 			const slots = Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 			// Moved before the read, so that a lock stored while it runs, in one of these slots, is
 			// taken by `notify` (see horizon()) if the read does not see it. Moved back if it fails.
 			this.#horizon = Math.max(before ?? Number.NEGATIVE_INFINITY, (to + 1) * DUE_SLOT_MS - 1);
+			this.#slotsAgainFrom = null;
 			try {
 				envelopes = (await this.#store.envelopes.lockedInSlots(slots)).filter(
-					(e) => (e.unlockAt ?? 0) > (before ?? Number.NEGATIVE_INFINITY),
+					(e) => again !== null || (e.unlockAt ?? 0) > (before ?? Number.NEGATIVE_INFINITY),
 				);
 			} catch (error) {
 				this.#horizon = before;
+				this.#slotsAgainFrom = again;
 				throw error;
 			}
 		}
@@ -160,9 +165,21 @@ export class TimelockService {
 		return this.#horizon ?? Number.NEGATIVE_INFINITY;
 	}
 
-	/** Another hub went away: the next read is a range over every lock, for those it held alone. */
+	/**
+	 * Notices of locks may have been lost (this hub's Redis link dropped, or another hub says it
+	 * sent more than came): the next read is a range over every lock.
+	 */
 	wantFullRead(): void {
 		this.#fullReadWanted = true;
+	}
+
+	/**
+	 * The next read takes again every due slot from `since` to the horizon, by equality: a lock
+	 * stored into a slot already read, whose notice was lost, is found there (overdue ones included,
+	 * back to `since`) at the cost of what those slots hold, not of every lock waiting.
+	 */
+	wantSlotsAgain(since: number): void {
+		this.#slotsAgainFrom = Math.min(this.#slotsAgainFrom ?? since, since);
 	}
 
 	/** Keeps a locked envelope at hand for its release (one the scheduler holds: stored here, or by another hub). */

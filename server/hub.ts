@@ -335,10 +335,11 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 					}
 					services.maintenance.stop();
 					services.devices.stop();
-					// Disconnects every socket, closes the engine and the HTTP server; Fastify then finishes its own close.
-					await io.close();
+					// Disconnects every socket, closes the engine and the HTTP server (which waits for the
+					// requests in flight, up to STOP_DRAIN_MS); Fastify then finishes its own close.
 					const drained = setTimeout(() => app.server.closeAllConnections(), STOP_DRAIN_MS);
 					try {
+						await io.close();
 						await app.close();
 					} finally {
 						clearTimeout(drained);

@@ -484,6 +484,42 @@ describe('encrypted files', () => {
 		expect(await apiRefusal(alice.api.fileChunk(id, 0))).toMatchObject({ code: 'NOT_FOUND' });
 	});
 
+	it('deletes the chunks when the sender deletes the file message for everyone', async () => {
+		const sent = await sendFile(alice.messenger, bob.username, sourceOf(randomBytes(CHUNK * 2)), {
+			chunkSize: CHUNK,
+		});
+		const id = sent.file.fileId;
+		expect(await download(bob, sent.file)).toHaveLength(CHUNK * 2);
+		expect(await chunkCount(id)).toBe(2);
+		await alice.messenger.deleteForEveryone(sent.envelope.id);
+		expect(await chunkCount(id)).toBe(0);
+		expect(await db.collection('files').countDocuments({ _id: id as never })).toBe(0);
+		expect(await apiRefusal(bob.api.fileChunk(id, 0))).toMatchObject({ code: 'NOT_FOUND' });
+		expect(await apiRefusal(alice.api.fileChunk(id, 0))).toMatchObject({ code: 'NOT_FOUND' });
+	});
+
+	it('deletes the chunks of a disappearing file message once its timer ran out after delivery', async () => {
+		const sent = await sendFile(alice.messenger, bob.username, sourceOf(randomBytes(CHUNK * 2)), {
+			chunkSize: CHUNK,
+			expiresAfterMs: 60_000,
+		});
+		const id = sent.file.fileId;
+		// Not delivered yet: no timer runs, the sweep keeps it.
+		await hub.hub.services.maintenance.sweep();
+		expect(await chunkCount(id)).toBe(2);
+		await bob.messenger.receipt([sent.envelope.id]);
+		await hub.hub.services.maintenance.sweep();
+		expect(await chunkCount(id)).toBe(2);
+		// The minute since the first delivery has passed.
+		await db
+			.collection('expiries')
+			.updateOne({ _id: sent.envelope.id as never }, { $set: { at: Date.now() - 1 } });
+		const report = await hub.hub.services.maintenance.sweep();
+		expect(report.filesPurged).toBeGreaterThanOrEqual(1);
+		expect(await chunkCount(id)).toBe(0);
+		expect(await apiRefusal(bob.api.fileChunk(id, 0))).toMatchObject({ code: 'NOT_FOUND' });
+	});
+
 	it('sweeps an upload that no envelope referenced in time, and keeps a recent one', async () => {
 		const old = await uploadFile(alice.api, sourceOf(randomBytes(CHUNK)), { chunkSize: CHUNK });
 		const recent = await uploadFile(alice.api, sourceOf(randomBytes(CHUNK)), { chunkSize: CHUNK });

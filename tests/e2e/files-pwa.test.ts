@@ -640,7 +640,9 @@ describe('files in the PWA', () => {
 
 	it('goes on by itself when the hub restarts mid-download, asking only for what it lacked', async () => {
 		const CHUNK = 256 * 1024;
-		const COUNT = 33;
+		// More than every buffer between the hub and the page holds (the sockets', the browser's), so
+		// that the hub is still sending when it stops.
+		const COUNT = 97;
 		const data = randomBytes((COUNT - 1) * CHUNK + 1000);
 		const { fileId } = await carolSends(bob.name, 'restart-dl.bin', data, CHUNK);
 		await openConversation(bob, carol.username);
@@ -681,7 +683,9 @@ describe('files in the PWA', () => {
 
 	it('waits while the hub is out of reach, then shows the download paused with why; Resume goes on from what it kept', async () => {
 		const CHUNK = 256 * 1024;
-		const COUNT = 33;
+		// More than every buffer between the hub and the page holds (the sockets', the browser's), so
+		// that the hub is still sending when it stops.
+		const COUNT = 97;
 		const data = randomBytes((COUNT - 1) * CHUNK + 1000);
 		const { fileId } = await carolSends(bob.name, 'away-dl.bin', data, CHUNK);
 		await openConversation(bob, carol.username);

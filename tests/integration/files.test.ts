@@ -78,6 +78,45 @@ async function download(client: TestClient, file: FileBody): Promise<Buffer> {
 	return sink.bytes();
 }
 
+/**
+ * `client`'s session through a fetch that notes each URL asked and breaks answer number `i` (from
+ * 1) once `breakAfter(i)` bytes of it came (a TypeError, as a lost connection gives), or never
+ * when that is null.
+ */
+function breakingApi(client: TestClient, breakAfter: (i: number) => number | null) {
+	const asked: string[] = [];
+	const api = new HubApi({
+		baseUrl: hub.url,
+		fetch: async (input, init) => {
+			asked.push(String(input));
+			const headers = {
+				...(init?.headers as Record<string, string>),
+				cookie: client.api.cookieHeader() ?? '',
+			};
+			const response = await fetch(input, { ...init, headers });
+			const limit = breakAfter(asked.length);
+			if (limit === null || !response.body) return response;
+			const reader = response.body.getReader();
+			let passed = 0;
+			const broken = new ReadableStream<Uint8Array>({
+				async pull(controller) {
+					const { done, value } = await reader.read();
+					if (done || passed >= limit) {
+						await reader.cancel();
+						controller.error(new TypeError('terminated'));
+						return;
+					}
+					const take = value.subarray(0, limit - passed);
+					passed += take.length;
+					controller.enqueue(take);
+				},
+			});
+			return new Response(broken, { status: response.status, headers: response.headers });
+		},
+	});
+	return { api, asked };
+}
+
 /** A raw request with `client`'s session (or none), for inputs the SDK would never send. */
 async function raw(
 	client: TestClient | null,
@@ -223,34 +262,7 @@ describe('encrypted files', () => {
 		const data = randomBytes(CHUNK * 6);
 		const sent = await sendFile(alice.messenger, bob.username, sourceOf(data), { chunkSize: CHUNK });
 		// Bob's session, through a fetch whose first download breaks after two and a half chunks.
-		const asked: string[] = [];
-		const flaky = new HubApi({
-			baseUrl: hub.url,
-			fetch: async (input, init) => {
-				asked.push(String(input));
-				const headers = {
-					...(init?.headers as Record<string, string>),
-					cookie: bob.api.cookieHeader() ?? '',
-				};
-				const response = await fetch(input, { ...init, headers });
-				if (asked.length > 1 || !response.body) return response;
-				const reader = response.body.getReader();
-				let passed = 0;
-				const broken = new ReadableStream<Uint8Array>({
-					async pull(controller) {
-						const { done, value } = await reader.read();
-						if (done || passed > CHUNK * 2.5) {
-							await reader.cancel();
-							controller.error(new TypeError('terminated'));
-							return;
-						}
-						passed += value.length;
-						controller.enqueue(value);
-					},
-				});
-				return new Response(broken, { status: response.status, headers: response.headers });
-			},
-		});
+		const { api: flaky, asked } = breakingApi(bob, (i) => (i === 1 ? CHUNK * 2.5 : null));
 		const sink = memorySink();
 		await downloadFile(flaky, sent.file, sink);
 		expect(sink.bytes().equals(data)).toBe(true);
@@ -327,36 +339,8 @@ describe('encrypted files', () => {
 		const data = randomBytes(CHUNK * 5);
 		const sent = await sendFile(alice.messenger, bob.username, sourceOf(data), { chunkSize: CHUNK });
 		const chunkBytes = fileLayout(data.length, CHUNK).chunkBytes(0);
-		const asked: string[] = [];
 		// Each answer breaks right after one whole chunk: five breaks for five chunks, one retry allowed.
-		const breaking = new HubApi({
-			baseUrl: hub.url,
-			fetch: async (input, init) => {
-				asked.push(String(input));
-				const headers = {
-					...(init?.headers as Record<string, string>),
-					cookie: bob.api.cookieHeader() ?? '',
-				};
-				const response = await fetch(input, { ...init, headers });
-				if (!response.body) return response;
-				const reader = response.body.getReader();
-				let passed = 0;
-				const broken = new ReadableStream<Uint8Array>({
-					async pull(controller) {
-						const { done, value } = await reader.read();
-						if (done || passed >= chunkBytes) {
-							await reader.cancel();
-							controller.error(new TypeError('terminated'));
-							return;
-						}
-						const take = value.subarray(0, chunkBytes - passed);
-						passed += take.length;
-						controller.enqueue(take);
-					},
-				});
-				return new Response(broken, { status: response.status, headers: response.headers });
-			},
-		});
+		const { api: breaking, asked } = breakingApi(bob, () => chunkBytes);
 		const waits: number[] = [];
 		const sink = memorySink();
 		await downloadFile(breaking, sent.file, sink, { retries: 1, onRetry: (waitMs) => waits.push(waitMs) });

@@ -113,6 +113,64 @@ async function sentinel(sender: TestClient, recipient: TestClient): Promise<void
 	await waitForEvent(recipient.socket, 'message:new', (e) => e.id === last.envelope.id, 15_000);
 }
 
+/**
+ * A hub in a process of its own (the one a test kills; `doomedRedisUrl` is how it reaches Redis)
+ * and two in this one, over one database; Alice signs up on the doomed hub and also signs in on
+ * the second survivor, Bob is on the first.
+ */
+async function doomedAndSurvivors(name: string, redisUrl: string, doomedRedisUrl = redisUrl) {
+	const mongoUri = testDatabaseUri(name);
+	const doomed = await startHubProcess({
+		mongoUri,
+		redisUrl: doomedRedisUrl,
+		env: { STATIC_DIR: join(dataDir, 'no-pwa') },
+	});
+	processes.push(doomed);
+	const survivors = [
+		await startTestHub({ name, redisUrl, mongoUri }),
+		await startTestHub({ name, redisUrl, mongoUri }),
+	];
+	hubs.push(...survivors);
+	const alice = await newUser(doomed.url, uniqueName('alice'));
+	const bobSignup = await newUser(doomed.url, uniqueName('bob'));
+	bobSignup.close();
+	const bob = await signInUser(survivors[0].url, bobSignup.username);
+	const aliceStays = await signInUser(survivors[1].url, alice.username);
+	clients.push(alice, bob, aliceStays);
+	return { mongoUri, doomed, survivors, alice, bob, aliceStays };
+}
+
+/**
+ * SIGKILLs the doomed hub one second before `base` (the burst's first unlock), then checks that
+ * the survivors released every lock once, none early and none a second late by the deciding
+ * hub's stamp: their release counts and the sorted lateness.
+ */
+async function killBeforeAndCheck(
+	{ mongoUri, doomed, survivors, bob, aliceStays }: Awaited<ReturnType<typeof doomedAndSurvivors>>,
+	base: number,
+	ids: Set<string>,
+	{ heard, within }: ReturnType<typeof listen>,
+): Promise<{ byHub: number[]; lateness: number[] }> {
+	const killAt = base - 1_000;
+	expect(Date.now()).toBeLessThan(killAt);
+	await new Promise((done) => setTimeout(done, killAt - Date.now()));
+	await doomed.kill('SIGKILL');
+
+	await within(base + 30_000 - Date.now());
+	await sentinel(aliceStays, bob);
+	for (const [id, deliveries] of heard) expect(deliveries, id).toHaveLength(1);
+	const settled = await settledCopies(mongoUri, [...ids]);
+	expect(settled).toHaveLength(COUNT);
+	expect(settled.every((d) => d.state === 'released')).toBe(true);
+	// The hub's own stamp: how long after its unlock time the deciding hub released each lock.
+	const lateness = settled.map((d) => d.releasedAt - d.unlockAt).sort((a, b) => a - b);
+	expect(lateness[0]).toBeGreaterThanOrEqual(0);
+	expect(lateness[COUNT - 1]).toBeLessThan(1_000);
+	const byHub = await Promise.all(survivors.map(releasedBy));
+	expect(byHub.reduce((a, b) => a + b, 0)).toBe(COUNT + 1);
+	return { byHub, lateness };
+}
+
 describe('time-locks across several hubs', () => {
 	it(`three hubs with Redis share out ${COUNT} locks due in one second: each released once, live on another hub`, async () => {
 		const redis = await startRedis();
@@ -173,49 +231,16 @@ describe('time-locks across several hubs', () => {
 	it('a hub killed one second before a burst falls due: the other hubs release each lock once, within a second', async () => {
 		const redis = await startRedis();
 		redises.push(redis);
-		const mongoUri = testDatabaseUri('timelock_kill');
-		const doomed = await startHubProcess({
-			mongoUri,
-			redisUrl: redis.url,
-			env: { STATIC_DIR: join(dataDir, 'no-pwa') },
-		});
-		processes.push(doomed);
-		const survivors = [
-			await startTestHub({ name: 'timelock_kill', redisUrl: redis.url, mongoUri }),
-			await startTestHub({ name: 'timelock_kill', redisUrl: redis.url, mongoUri }),
-		];
-		hubs.push(...survivors);
-		const alice = await newUser(doomed.url, uniqueName('alice'));
-		const bobSignup = await newUser(doomed.url, uniqueName('bob'));
-		bobSignup.close();
-		const bob = await signInUser(survivors[0].url, bobSignup.username);
-		const aliceStays = await signInUser(survivors[1].url, alice.username);
-		clients.push(alice, bob, aliceStays);
-
+		const three = await doomedAndSurvivors('timelock_kill', redis.url);
+		const { alice, bob } = three;
 		const base = Date.now() + 8_000;
 		const envelopes = await burst(alice, bob.username, base);
 		const ids = new Set(envelopes.map((e) => e.id));
-		const { heard, within } = listen(bob, ids);
+		const arrivals = listen(bob, ids);
 		// All stored and acknowledged through the hub that is about to die, well before the window.
 		await sendAll(alice, envelopes);
 		alice.close();
-		const killAt = base - 1_000;
-		expect(Date.now()).toBeLessThan(killAt);
-		await new Promise((done) => setTimeout(done, killAt - Date.now()));
-		await doomed.kill('SIGKILL');
-
-		await within(base + 30_000 - Date.now());
-		await sentinel(aliceStays, bob);
-		for (const [id, deliveries] of heard) expect(deliveries, id).toHaveLength(1);
-		const settled = await settledCopies(mongoUri, [...ids]);
-		expect(settled).toHaveLength(COUNT);
-		expect(settled.every((d) => d.state === 'released')).toBe(true);
-		// The hub's own stamp: how long after its unlock time the deciding hub released each lock.
-		const lateness = settled.map((d) => d.releasedAt - d.unlockAt).sort((a, b) => a - b);
-		expect(lateness[0]).toBeGreaterThanOrEqual(0);
-		expect(lateness[COUNT - 1]).toBeLessThan(1_000);
-		const byHub = await Promise.all(survivors.map(releasedBy));
-		expect(byHub.reduce((a, b) => a + b, 0)).toBe(COUNT + 1);
+		const { byHub, lateness } = await killBeforeAndCheck(three, base, ids, arrivals);
 		console.info(
 			`kill: ${COUNT} released once each by the survivors (${byHub.join('/')}); ` +
 				`hub lateness p50 ${lateness[COUNT / 2]} ms, max ${lateness[COUNT - 1]} ms`,
@@ -228,58 +253,25 @@ describe('time-locks across several hubs', () => {
 		// The doomed hub reaches Redis through a hop the test can cut; the others directly.
 		const link = await startThrottledProxy(redis.url, 1e9);
 		proxies.push(link);
-		const mongoUri = testDatabaseUri('timelock_unheard');
-		const doomed = await startHubProcess({
-			mongoUri,
-			redisUrl: link.url,
-			env: { STATIC_DIR: join(dataDir, 'no-pwa') },
-		});
-		processes.push(doomed);
-		const survivors = [
-			await startTestHub({ name: 'timelock_unheard', redisUrl: redis.url, mongoUri }),
-			await startTestHub({ name: 'timelock_unheard', redisUrl: redis.url, mongoUri }),
-		];
-		hubs.push(...survivors);
-		const alice = await newUser(doomed.url, uniqueName('alice'));
-		const bobSignup = await newUser(doomed.url, uniqueName('bob'));
-		bobSignup.close();
-		const bob = await signInUser(survivors[0].url, bobSignup.username);
-		const aliceStays = await signInUser(survivors[1].url, alice.username);
-		clients.push(alice, bob, aliceStays);
-		const allThree = async () => (await Promise.all(survivors.map(hubsAlive))).every((n) => n === 3);
-		await expect.poll(allThree, { timeout: 15_000 }).toBe(true);
+		const three = await doomedAndSurvivors('timelock_unheard', redis.url, link.url);
+		const { alice, bob, survivors } = three;
+		const hubsSeen = async (n: number) => (await Promise.all(survivors.map(hubsAlive))).every((m) => m === n);
+		await expect.poll(() => hubsSeen(3), { timeout: 15_000 }).toBe(true);
 
 		// Cut off from Redis, the hub still stores locks (the database is there); its notices of
 		// them go nowhere, and the others count it out.
 		link.cut();
-		await expect
-			.poll(async () => (await Promise.all(survivors.map(hubsAlive))).every((n) => n === 2))
-			.toBe(true);
+		await expect.poll(() => hubsSeen(2)).toBe(true);
 		const base = Date.now() + 12_000;
 		const envelopes = await burst(alice, bob.username, base);
 		const ids = new Set(envelopes.map((e) => e.id));
-		const { heard, within } = listen(bob, ids);
+		const arrivals = listen(bob, ids);
 		await sendAll(alice, envelopes);
 		alice.close();
 		// Back: its heartbeat counts notices the others never had, so they read every lock again.
 		link.restore();
-		await expect.poll(allThree, { timeout: 15_000 }).toBe(true);
-		const killAt = base - 1_000;
-		expect(Date.now()).toBeLessThan(killAt);
-		await new Promise((done) => setTimeout(done, killAt - Date.now()));
-		await doomed.kill('SIGKILL');
-
-		await within(base + 30_000 - Date.now());
-		await sentinel(aliceStays, bob);
-		for (const [id, deliveries] of heard) expect(deliveries, id).toHaveLength(1);
-		const settled = await settledCopies(mongoUri, [...ids]);
-		expect(settled).toHaveLength(COUNT);
-		expect(settled.every((d) => d.state === 'released')).toBe(true);
-		const lateness = settled.map((d) => d.releasedAt - d.unlockAt).sort((a, b) => a - b);
-		expect(lateness[0]).toBeGreaterThanOrEqual(0);
-		expect(lateness[COUNT - 1]).toBeLessThan(1_000);
-		const byHub = await Promise.all(survivors.map(releasedBy));
-		expect(byHub.reduce((a, b) => a + b, 0)).toBe(COUNT + 1);
+		await expect.poll(() => hubsSeen(3), { timeout: 15_000 }).toBe(true);
+		await killBeforeAndCheck(three, base, ids, arrivals);
 	}, 120_000);
 
 	it('two hubs that cannot see each other (no Redis) both go for every lock: the unique insert lets one win each', async () => {

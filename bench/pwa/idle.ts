@@ -155,7 +155,9 @@ export async function runIdle(
 
 		const probes = [await probe(app), await probe(signInPage)];
 		await Promise.all(probes.map(quiet));
-		process.stderr.write(`pwa bench: both tabs settle for ${SETTLING_MS / 1000} s, then idle for ${idleSeconds} s…\n`);
+		process.stderr.write(
+			`pwa bench: both tabs settle for ${SETTLING_MS / 1000} s, then idle for ${idleSeconds} s…\n`,
+		);
 		const [appTab, signInTab] = await measureIdle(probes, idleSeconds * 1000);
 		const notes = probes[0].pid === probes[1].pid ? ['both tabs share one renderer process'] : [];
 		if (synced === null) notes.push(`the tab had not synced all ${messages} after ${timeoutMs / 1000} s`);

@@ -4,7 +4,7 @@
  * `npm run build` first; starts its own database and hub processes (server/main.ts, as in
  * production) and Debian's Chromium, all on 127.0.0.1.
  *
- *   npm run bench:lighthouse -- [--runs 3] [--baseline DIR] [--mongodb-uri mongodb://…]
+ *   npm run bench:lighthouse -- [--runs 3] [--baseline DIR] [--report-dir DIR] [--mongodb-uri mongodb://…]
  *
  * `build/` is served as in production (STATIC_COMPRESSION on). The baseline is the same build sent
  * uncompressed (STATIC_COMPRESSION=false) or, with `--baseline DIR`, another build sent
@@ -15,8 +15,9 @@
  * few messages first, so it is signed in and unlocked (its cookie, sessionStorage and IndexedDB
  * are kept, as when a person reloads it). The conversation is then measured once more as a reload
  * with the service worker installed and its caches kept: the way an installed app reopens.
+ * `--report-dir` keeps each run's whole Lighthouse report there (JSON, one file per run).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBenchHubProcess } from './lib/harness';
@@ -41,6 +42,7 @@ const MESSAGES = 4;
 interface Options {
 	runs: number;
 	baseline: string | null;
+	reportDir: string | null;
 	mongodbUri: string | undefined;
 }
 
@@ -50,6 +52,7 @@ function readOptions(argv: string[]): Options {
 		options: {
 			runs: { type: 'string', default: '3' },
 			baseline: { type: 'string' },
+			'report-dir': { type: 'string' },
 			'mongodb-uri': { type: 'string' },
 		},
 		strict: true,
@@ -60,7 +63,14 @@ function readOptions(argv: string[]): Options {
 			throw new Error(`no built PWA in ${dir}${dir === BUILD ? ': run npm run build first' : ''}`);
 		}
 	}
-	return { runs: integerOption('runs', values.runs, 1, 20), baseline, mongodbUri: values['mongodb-uri'] };
+	const reportDir = values['report-dir'] ? resolve(values['report-dir']) : null;
+	if (reportDir) mkdirSync(reportDir, { recursive: true });
+	return {
+		runs: integerOption('runs', values.runs, 1, 20),
+		baseline,
+		reportDir,
+		mongodbUri: values['mongodb-uri'],
+	};
 }
 
 interface Variant {
@@ -90,16 +100,20 @@ function medians(runs: LighthouseScores[]): LighthouseScores {
 	};
 }
 
-/** `count` Lighthouse runs of one page, as their medians. */
+/**
+ * `count` Lighthouse runs of one page, as their medians. `run` is given where to write its report
+ * (with `--report-dir`): `<variant>-<page>-<run>.json`.
+ */
 async function repeat(
-	count: number,
+	options: Options,
 	what: string,
-	run: () => Promise<LighthouseScores>,
+	run: (reportPath: string | undefined) => Promise<LighthouseScores>,
 ): Promise<LighthouseScores> {
 	const all: LighthouseScores[] = [];
-	for (let i = 1; i <= count; i++) {
-		process.stderr.write(`lighthouse: ${what}, run ${i}/${count}\n`);
-		all.push(await run());
+	const slug = what.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+	for (let i = 1; i <= options.runs; i++) {
+		process.stderr.write(`lighthouse: ${what}, run ${i}/${options.runs}\n`);
+		all.push(await run(options.reportDir ? join(options.reportDir, `${slug}-${i}.json`) : undefined));
 	}
 	return medians(all);
 }
@@ -113,10 +127,10 @@ async function measure(
 ): Promise<PageFigures> {
 	const hub = await startBenchHubProcess(`lighthouse-${index}`, options.mongodbUri, { env: variant.env });
 	try {
-		const signIn = await repeat(options.runs, `${variant.label}: sign-in page`, async () => {
+		const signIn = await repeat(options, `${variant.label}: sign-in page`, async (reportPath) => {
 			const { page, close } = await chromium.newTab();
 			try {
-				return await lighthouse(`${hub.url}/login`, { page });
+				return await lighthouse(`${hub.url}/login`, { page, reportPath });
 			} finally {
 				await close();
 			}
@@ -135,15 +149,15 @@ async function measure(
 			await messageLog(person).getByText(`Reply ${MESSAGES} from`).waitFor({ timeout: 15_000 });
 			const tab = await chromium.tabOf(person.page);
 			const url = `${hub.url}/chat/${peer.username}`;
-			const conversation = await repeat(options.runs, `${variant.label}: conversation, first load`, () =>
-				lighthouse(url, { page: tab }),
+			const conversation = await repeat(options, `${variant.label}: conversation, first load`, (reportPath) =>
+				lighthouse(url, { page: tab, reportPath }),
 			);
 			// Lighthouse cleared the service worker after each run: install it again, then reload with
 			// what it precached, as an installed app reopens.
 			await person.page.goto(url);
 			await serviceWorkerReady(person);
-			const reload = await repeat(options.runs, `${variant.label}: conversation, reload`, () =>
-				lighthouse(url, { page: tab, keepCaches: true }),
+			const reload = await repeat(options, `${variant.label}: conversation, reload`, (reportPath) =>
+				lighthouse(url, { page: tab, keepCaches: true, reportPath }),
 			);
 			return { signIn, conversation, reload };
 		} finally {

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import lighthouseRun, { type Flags } from 'lighthouse';
 import puppeteer, { type Browser as PuppeteerBrowser, type Page } from 'puppeteer-core';
 import type { Browser, Page as PlaywrightPage } from 'playwright-core';
@@ -28,6 +29,8 @@ export interface LighthouseOptions {
 	 * so every run is a first load.
 	 */
 	keepCaches?: boolean;
+	/** Writes Lighthouse's whole report (JSON) here: the LCP element and its phases, each request. */
+	reportPath?: string;
 }
 
 /**
@@ -35,12 +38,12 @@ export interface LighthouseOptions {
  * a mid-range phone, 4× CPU slowdown, 150 ms RTT, 1.6 Mbit/s down).
  */
 export async function lighthouse(url: string, options: LighthouseOptions = {}): Promise<LighthouseScores> {
-	if (options.page) return run(url, options.page, options.keepCaches ?? false);
+	if (options.page) return run(url, options.page, options);
 	const chromium = await DevToolsChromium.launch();
 	try {
 		const { page, close } = await chromium.newTab();
 		try {
-			return await run(url, page, options.keepCaches ?? false);
+			return await run(url, page, options);
 		} finally {
 			await close();
 		}
@@ -49,16 +52,17 @@ export async function lighthouse(url: string, options: LighthouseOptions = {}): 
 	}
 }
 
-async function run(url: string, page: Page, keepCaches: boolean): Promise<LighthouseScores> {
+async function run(url: string, page: Page, options: LighthouseOptions): Promise<LighthouseScores> {
 	const flags: Flags = {
 		onlyCategories: ['performance'],
-		disableStorageReset: keepCaches,
+		disableStorageReset: options.keepCaches ?? false,
 		logLevel: 'error',
 		output: 'json',
 	};
 	const result = await lighthouseRun(url, flags, undefined, page);
 	if (!result) throw new Error(`lighthouse: no result for ${url}`);
 	const { lhr } = result;
+	if (options.reportPath) await writeFile(options.reportPath, JSON.stringify(lhr, null, 1));
 	if (lhr.runtimeError)
 		throw new Error(`lighthouse: ${lhr.runtimeError.code} for ${url}: ${lhr.runtimeError.message}`);
 	const audit = (id: string) => lhr.audits[id]?.numericValue ?? Number.NaN;

@@ -10,6 +10,12 @@ import type { Manifest, Plugin } from 'vite';
  * Once fetched, the service worker keeps them like any other built file.
  */
 const ONLINE_ONLY = [/^node_modules\/@zxcvbn-ts\//, /^node_modules\/zxing-wasm\//];
+/**
+ * What the page never loads, though its build holds it: libsodium's full build, which the SDK
+ * imports for an in-process Argon2id (the CLI's way). The page always derives in the KDF worker,
+ * whose own bundle (precached) carries that build.
+ */
+const NEVER_IN_PAGE = [/^node_modules\/libsodium-wrappers-sumo\//, /^node_modules\/libsodium-sumo\//];
 
 /** The module the service worker imports for the list (src/service-worker/index.ts). */
 const ONLINE_ONLY_MODULE = 'virtual:hourglass/online-only';
@@ -21,7 +27,10 @@ const CLIENT_MANIFEST = '.svelte-kit/output/client/.vite/manifest.json';
  * The built files (paths as in `$app/manifest`'s `immutable`) that only online-only modules load:
  * those modules' own chunks and the chunks they import that nothing else imports.
  */
-export function onlineOnlyFiles(manifest: Manifest, onlineOnly: RegExp[] = ONLINE_ONLY): string[] {
+export function onlineOnlyFiles(
+	manifest: Manifest,
+	onlineOnly: RegExp[] = [...ONLINE_ONLY, ...NEVER_IN_PAGE],
+): string[] {
 	const isOnlineOnly = (key: string) => onlineOnly.some((pattern) => pattern.test(key));
 	const closure = (roots: string[]) => {
 		const seen = new Set<string>();

@@ -13,6 +13,8 @@ import {
 
 /** Strings found in one library's code only, to tell which libraries a page has loaded. */
 const LIBSODIUM = 'sodium_init';
+/** In libsodium's full build only (Argon2id), which the page leaves to the KDF worker. */
+const ARGON2 = '_crypto_pwhash_argon2id';
 const ZXCVBN = 'zxcvbn';
 const ZOD = 'ZodError';
 
@@ -115,13 +117,13 @@ describe('the first page load', () => {
 		expect(person.errors).toEqual([]);
 	});
 
-	it('precaches what opening and unlocking need offline (libsodium, the kdf worker), not the password checker, the QR decoder nor the compressed copies', async () => {
+	it('precaches what opening and unlocking need offline (libsodium, the kdf worker), not the password checker, the QR decoder, the page-unused full libsodium nor the compressed copies', async () => {
 		const person = await firstVisit();
 		await person.page.goto('/login');
 		await person.page.getByLabel('Username', { exact: true }).waitFor();
 		await serviceWorkerReady(person);
 		const cached = await person.page.evaluate(
-			async ({ libsodium, zxcvbn }) => {
+			async ({ libsodium, zxcvbn, argon2 }) => {
 				const name = (await caches.keys()).find((key) => key.startsWith('hourglass-'));
 				if (!name) throw new Error('no hourglass cache');
 				const cache = await caches.open(name);
@@ -132,17 +134,22 @@ describe('the first page load', () => {
 						path: new URL(request.url).pathname,
 						libsodium: text.includes(libsodium),
 						zxcvbn: text.includes(zxcvbn),
+						argon2: text.includes(argon2),
 					});
 				}
 				return entries;
 			},
-			{ libsodium: LIBSODIUM, zxcvbn: ZXCVBN },
+			{ libsodium: LIBSODIUM, zxcvbn: ZXCVBN, argon2: ARGON2 },
 		);
 		const paths = cached.map((entry) => entry.path);
 		expect(paths).toContain('/index.html');
 		expect(paths.some((path) => path.startsWith('/_app/immutable/workers/kdf.worker'))).toBe(true);
 		expect(cached.some((entry) => entry.libsodium && entry.path.includes('/chunks/'))).toBe(true);
 		expect(cached.filter((entry) => entry.zxcvbn)).toEqual([]);
+		// Argon2id is in the KDF worker's bundle alone: the page's libsodium is the standard build.
+		expect(cached.filter((entry) => entry.argon2).map((entry) => entry.path.split('/')[3])).toEqual([
+			'workers',
+		]);
 		// The QR decoder's WebAssembly (~1 MB) comes on the first scan, not with the install.
 		expect(paths.filter((path) => path.includes('zxing'))).toEqual([]);
 		expect(paths.filter((path) => /\.(br|gz)$/.test(path))).toEqual([]);

@@ -43,7 +43,7 @@ async function track(client: Promise<TestClient>): Promise<TestClient> {
 
 async function authKeyOf(api: HubApi, username: string, password: string): Promise<string> {
 	const pre = await api.prelogin(username);
-	return toB64(deriveKeys(password, fromB64(pre.salt), pre.kdf).authKey);
+	return toB64((await deriveKeys(password, fromB64(pre.salt), pre.kdf)).authKey);
 }
 
 async function withTotp(user: TestClient): Promise<{ secret: string; recoveryCodes: string[] }> {

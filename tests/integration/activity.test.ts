@@ -94,7 +94,7 @@ async function wrongPassword(api: HubApi, username: string): Promise<string> {
 function authKeyOf(api: HubApi, username: string): Promise<string> {
 	return api
 		.prelogin(username)
-		.then((pre) => toB64(deriveKeys(TEST_PASSWORD, fromB64(pre.salt), pre.kdf).authKey));
+		.then(async (pre) => toB64((await deriveKeys(TEST_PASSWORD, fromB64(pre.salt), pre.kdf)).authKey));
 }
 
 describe('the activity log', () => {

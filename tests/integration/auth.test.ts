@@ -54,7 +54,7 @@ describe('registration and login', () => {
 		const api = new HubApi({ baseUrl: hub.url, keepCookies: true });
 		const account = await createAccount(api, name, TEST_PASSWORD);
 		const pre = await api.prelogin(name);
-		const keys = deriveKeys(TEST_PASSWORD, fromB64(pre.salt), pre.kdf);
+		const keys = await deriveKeys(TEST_PASSWORD, fromB64(pre.salt), pre.kdf);
 		const response = await post(ROUTES.login, { username: name, authKey: toB64(keys.authKey) });
 		expect(response.status).toBe(200);
 		const cookie = response.headers.getSetCookie().join('\n');

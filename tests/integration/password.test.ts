@@ -71,9 +71,9 @@ function safety(a: Account, b: Account): string {
 /** A password change body for `account`, built by hand so each field can be broken in turn. */
 async function changeBody(api: HubApi, username: string, current: string) {
 	const pre = await api.prelogin(username);
-	const currentKeys = deriveKeys(current, fromB64(pre.salt), pre.kdf);
+	const currentKeys = await deriveKeys(current, fromB64(pre.salt), pre.kdf);
 	const salt = newSalt();
-	const next = deriveKeys(NEW_PASSWORD, salt, defaultKdf());
+	const next = await deriveKeys(NEW_PASSWORD, salt, defaultKdf());
 	return {
 		currentAuthKey: toB64(currentKeys.authKey),
 		salt: toB64(salt),
@@ -122,10 +122,10 @@ describe('password change', () => {
 		// The backup on the hub opens with the new password only, and carries the same history key.
 		const pre = await laptop.api.prelogin(name);
 		expect(pre.salt).toBe(changed.account.sealed.salt);
-		const keys = deriveKeys(NEW_PASSWORD, fromB64(pre.salt), pre.kdf);
+		const keys = await deriveKeys(NEW_PASSWORD, fromB64(pre.salt), pre.kdf);
 		const opened = openKeyBackup(changed.account.sealed.keyBackup, keys.wrapKey);
 		expect(toB64(opened.historyKey!)).toBe(toB64(laptop.account.localKey));
-		const oldKeys = deriveKeys(TEST_PASSWORD, fromB64(pre.salt), pre.kdf);
+		const oldKeys = await deriveKeys(TEST_PASSWORD, fromB64(pre.salt), pre.kdf);
 		expect(() => openKeyBackup(changed.account.sealed.keyBackup, oldKeys.wrapKey)).toThrow(/openWithKey/);
 	});
 
@@ -149,7 +149,7 @@ describe('password change', () => {
 		const name = uniqueName('legacy');
 		const api = new HubApi({ baseUrl: hub.url, keepCookies: true });
 		const salt = newSalt();
-		const keys = deriveKeys(TEST_PASSWORD, salt, defaultKdf());
+		const keys = await deriveKeys(TEST_PASSWORD, salt, defaultKdf());
 		const identity = generateIdentity();
 		await api.register({
 			username: name,

@@ -44,7 +44,7 @@ describe('what the hub stores', () => {
 		const forbidden: string[] = [password, ...secrets, 'sealed for later'];
 		for (const client of [alice, bob]) {
 			const pre = await client.api.prelogin(client.username);
-			const keys = deriveKeys(password, fromB64(pre.salt), pre.kdf);
+			const keys = await deriveKeys(password, fromB64(pre.salt), pre.kdf);
 			forbidden.push(...forms(keys.authKey), ...forms(keys.wrapKey), ...forms(keys.localKey));
 			forbidden.push(...forms(client.account.identity.signSk), ...forms(client.account.identity.boxSk));
 			// The session cookie's token: only its hash is stored.

@@ -35,7 +35,7 @@ function nextStep(): void {
 function authKeyOf(api: HubApi, username: string): Promise<string> {
 	return api
 		.prelogin(username)
-		.then((pre) => toB64(deriveKeys(TEST_PASSWORD, fromB64(pre.salt), pre.kdf).authKey));
+		.then(async (pre) => toB64((await deriveKeys(TEST_PASSWORD, fromB64(pre.salt), pre.kdf)).authKey));
 }
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number }> {

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 // Argon2id takes tens of MiB and a noticeable fraction of a second: it runs here so the page never freezes.
-import { deriveKeys, ready } from '../crypto';
+import { deriveKeys } from '../crypto';
 import type { KdfParams } from '../protocol';
 
 export interface KdfRequest {
@@ -20,8 +20,7 @@ scope.onmessage = async (event: MessageEvent<KdfRequest>) => {
 	const { id, password, salt, kdf } = event.data;
 	let reply: KdfReply;
 	try {
-		await ready();
-		const keys = deriveKeys(password, salt, kdf);
+		const keys = await deriveKeys(password, salt, kdf);
 		reply = { id, ok: true, ...keys };
 	} catch (error) {
 		reply = { id, ok: false, message: error instanceof Error ? error.message : String(error) };

@@ -11,9 +11,11 @@ import {
 	openKeyBackup,
 	publicIdentity,
 	ready,
+	readyArgon2,
 	safetyNumber,
 	sealEnvelope,
 	signDeletion,
+	sodiumSync,
 	verifyDeletion,
 	sealIdentityBackup,
 	toB64,
@@ -127,28 +129,50 @@ describe('deletion statement', () => {
 describe('key derivation and backup', () => {
 	const salt = new Uint8Array(16).fill(7);
 
-	it('is deterministic and splits into independent keys', () => {
-		const a = deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
-		const b = deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
+	it('is deterministic and splits into independent keys', async () => {
+		const a = await deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
+		const b = await deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
 		expect(toB64(a.authKey)).toBe(toB64(b.authKey));
 		expect(toB64(a.wrapKey)).toBe(toB64(b.wrapKey));
 		expect(toB64(a.authKey)).not.toBe(toB64(a.wrapKey));
-		const other = deriveKeys('correct horse battery stapler', salt, KDF_DEFAULT);
+		const other = await deriveKeys('correct horse battery stapler', salt, KDF_DEFAULT);
 		expect(toB64(other.authKey)).not.toBe(toB64(a.authKey));
 	});
 
-	it('restores the identity from its backup and refuses a wrong key', () => {
-		const keys = deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
+	it('derives the keys every existing account was made with (known answer)', async () => {
+		// Argon2id13 (2 passes, 64 MiB) then crypto_kdf subkeys 1-3 of context "hg-login", computed
+		// with libsodium's full build directly: a change of build or code must not change them.
+		const keys = await deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
+		expect(sodiumSync().to_hex(keys.authKey)).toBe(
+			'282151130e7f02823065fc0e637ec9b1ffc7fa4b8562ab162830b1bb895d20f3',
+		);
+		expect(sodiumSync().to_hex(keys.wrapKey)).toBe(
+			'57522ff0ec24e15e751f5318f287bd99be3998cc12426ea9ecb81c61876a942f',
+		);
+		expect(sodiumSync().to_hex(keys.localKey)).toBe(
+			'951d8e99e97b311f0129de9da28e9f946d24114a4f878fad0f0e3ad67174db93',
+		);
+	});
+
+	it('loads the standard libsodium for everything but Argon2id', async () => {
+		// The page's libsodium has no crypto_pwhash (the standard build, a quarter smaller); the
+		// derivation above loaded the full build apart.
+		expect('crypto_pwhash' in sodiumSync()).toBe(false);
+		expect(typeof (await readyArgon2()).crypto_pwhash).toBe('function');
+	});
+
+	it('restores the identity from its backup and refuses a wrong key', async () => {
+		const keys = await deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
 		const backup = sealIdentityBackup(alice, keys.wrapKey);
 		const restored = openIdentityBackup(backup, keys.wrapKey);
 		expect(toB64(restored.boxSk)).toBe(toB64(alice.boxSk));
 		expect(toB64(restored.signSk)).toBe(toB64(alice.signSk));
-		const wrong = deriveKeys('not the password!', salt, KDF_DEFAULT);
+		const wrong = await deriveKeys('not the password!', salt, KDF_DEFAULT);
 		expect(() => openIdentityBackup(backup, wrong.wrapKey)).toThrow(/openWithKey/);
 	});
 
-	it('carries the history key in the backup, and none in a backup made before', () => {
-		const keys = deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
+	it('carries the history key in the backup, and none in a backup made before', async () => {
+		const keys = await deriveKeys('correct horse battery staple', salt, KDF_DEFAULT);
 		const historyKey = newHistoryKey();
 		const opened = openKeyBackup(sealIdentityBackup(alice, keys.wrapKey, historyKey), keys.wrapKey);
 		expect(toB64(opened.historyKey!)).toBe(toB64(historyKey));

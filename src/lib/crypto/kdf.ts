@@ -1,5 +1,5 @@
 import { KDF_DEFAULT, type KdfParams } from '../protocol';
-import { sodiumSync } from './sodium';
+import { readyArgon2, sodiumSync, type SodiumWithArgon2 } from './sodium';
 
 const SALT_BYTES = 16;
 const AUTH_SUBKEY = 1;
@@ -24,28 +24,27 @@ export function defaultKdf(): KdfParams {
 	return { ...KDF_DEFAULT };
 }
 
-/** Argon2id(password, salt): slow by design; run it in a worker in the browser. */
-export function deriveMaster(password: string, salt: Uint8Array, kdf: KdfParams): Uint8Array {
-	const s = sodiumSync();
+/**
+ * Argon2id(password, salt), split into independent subkeys so that the hub's authKey reveals
+ * nothing of wrapKey or localKey. Slow by design: the browser runs it in a worker. Both steps use
+ * libsodium's full build (Argon2id is only there), so a worker loads one libsodium, not two.
+ */
+export async function deriveKeys(password: string, salt: Uint8Array, kdf: KdfParams): Promise<DerivedKeys> {
+	const s = await readyArgon2();
+	return splitMaster(s, deriveMaster(s, password, salt, kdf));
+}
+
+function deriveMaster(s: SodiumWithArgon2, password: string, salt: Uint8Array, kdf: KdfParams): Uint8Array {
 	if (salt.length !== s.crypto_pwhash_SALTBYTES) {
-		throw new Error(`deriveMaster: salt must be ${s.crypto_pwhash_SALTBYTES} bytes`);
+		throw new Error(`deriveKeys: salt must be ${s.crypto_pwhash_SALTBYTES} bytes`);
 	}
 	return s.crypto_pwhash(32, password, salt, kdf.opslimit, kdf.memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
 }
 
-/** Splits the master key into independent subkeys, so the hub's authKey reveals nothing of wrapKey. */
-export function splitMaster(master: Uint8Array): DerivedKeys {
-	const s = sodiumSync();
-	if (master.length !== s.crypto_kdf_KEYBYTES) {
-		throw new Error('splitMaster: master key must be 32 bytes');
-	}
+function splitMaster(s: SodiumWithArgon2, master: Uint8Array): DerivedKeys {
 	return {
 		authKey: s.crypto_kdf_derive_from_key(32, AUTH_SUBKEY, CONTEXT, master),
 		wrapKey: s.crypto_kdf_derive_from_key(32, WRAP_SUBKEY, CONTEXT, master),
 		localKey: s.crypto_kdf_derive_from_key(32, LOCAL_SUBKEY, CONTEXT, master),
 	};
-}
-
-export function deriveKeys(password: string, salt: Uint8Array, kdf: KdfParams): DerivedKeys {
-	return splitMaster(deriveMaster(password, salt, kdf));
 }

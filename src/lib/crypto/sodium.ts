@@ -1,15 +1,20 @@
-export type Sodium = (typeof import('libsodium-wrappers-sumo'))['default'];
+export type Sodium = (typeof import('libsodium-wrappers'))['default'];
+/** libsodium's full ("sumo") build: the standard one plus Argon2id (`crypto_pwhash`). */
+export type SodiumWithArgon2 = (typeof import('libsodium-wrappers-sumo'))['default'];
 
 let sodium: Sodium | null = null;
 let loading: Promise<Sodium> | null = null;
+let loadingArgon2: Promise<SodiumWithArgon2> | null = null;
 
 /**
- * The only way into libsodium: imports it on the first call and resolves once its WebAssembly is
- * ready. libsodium (sumo, its WebAssembly inlined) is most of the PWA's JavaScript, so it loads
- * when an account is first opened, not with the page that shows the sign-in form.
+ * The way into libsodium: imports it on the first call and resolves once its WebAssembly is
+ * ready. libsodium (its WebAssembly inlined) is the largest part of the PWA's JavaScript, so it
+ * loads when an account is first opened, not with the page that shows the sign-in form; and it is
+ * the standard build, a quarter smaller than the full one, whose only extra used here is Argon2id
+ * (see `readyArgon2`).
  */
 export function ready(): Promise<Sodium> {
-	loading ??= import('libsodium-wrappers-sumo')
+	loading ??= import('libsodium-wrappers')
 		.then(async ({ default: library }) => {
 			await library.ready;
 			sodium = library;
@@ -21,6 +26,23 @@ export function ready(): Promise<Sodium> {
 			throw error;
 		});
 	return loading;
+}
+
+/**
+ * libsodium's full build, for Argon2id alone: where a password's keys are derived (the KDF worker
+ * in the browser, which ends after each derivation; in-process in Node). A page never loads it.
+ */
+export function readyArgon2(): Promise<SodiumWithArgon2> {
+	loadingArgon2 ??= import('libsodium-wrappers-sumo')
+		.then(async ({ default: library }) => {
+			await library.ready;
+			return library;
+		})
+		.catch((error: unknown) => {
+			loadingArgon2 = null;
+			throw error;
+		});
+	return loadingArgon2;
 }
 
 /** libsodium, for code that has already awaited `ready()`; throws otherwise. */

@@ -28,10 +28,7 @@ import type { HubApi } from './http';
 /** Argon2id and the subkey split; the browser passes one that runs in a Web Worker. */
 export type Deriver = (password: string, salt: Uint8Array, kdf: KdfParams) => Promise<DerivedKeys>;
 
-export const deriveInPlace: Deriver = async (password, salt, kdf) => {
-	await ready();
-	return deriveKeys(password, salt, kdf);
-};
+export const deriveInPlace: Deriver = (password, salt, kdf) => deriveKeys(password, salt, kdf);
 
 /** A signed-in account on this device: the identity is open, the local key unlocks local data. */
 export interface Account {

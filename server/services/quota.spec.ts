@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { Envelope } from '../../src/lib/protocol';
+import type { HubConfig } from '../config';
+import type { Store, UsageRepo } from '../store';
+import { QuotaService } from './quota';
+
+const FAIRNESS: HubConfig['fairness'] = {
+	undeliveredPerRecipient: 3,
+	storedBytesPerUser: 1_000,
+	sendsPerSecond: 100,
+	sendBurst: 100,
+	requestEnvelopesMax: 10,
+	requestBytesMax: 10_000,
+};
+
+function service(usage: Pick<UsageRepo, 'undelivered' | 'storedBytes'>) {
+	const store = {
+		usage: { ...usage, storedFor: () => Promise.resolve({ envelopes: 0, bytes: 0 }) },
+		envelopes: { get: () => Promise.resolve(null) },
+	} as unknown as Store;
+	return new QuotaService(store, { fairness: FAIRNESS } as HubConfig, () => 0);
+}
+
+let nextId = 0;
+/** An envelope from alice to bob of `bytes` bytes of ciphertext (base64url, 4 characters per 3 bytes). */
+function envelope(bytes: number): Envelope {
+	return {
+		id: `e${nextId++}`,
+		from: 'alice',
+		to: 'bob',
+		ciphertext: 'A'.repeat((bytes / 3) * 4),
+	} as Envelope;
+}
+
+const stores = () => Promise.resolve(true);
+
+describe('QuotaService', () => {
+	it('gives back the bytes it took when the count for the recipient refuses', async () => {
+		const quota = service({ undelivered: () => Promise.resolve(3), storedBytes: () => Promise.resolve(950) });
+		await expect(quota.charged(envelope(30), stores)).rejects.toMatchObject({ code: 'QUOTA_UNDELIVERED' });
+		// 950 + 30 fit the 1,000 bytes: had the refused send kept its 30, this one (950 + 30 + 30) would not.
+		quota.delivered('bob', [{ from: 'alice' }, { from: 'alice' }, { from: 'alice' }]);
+		await expect(quota.charged(envelope(30), stores)).resolves.toBe(true);
+	});
+
+	it('gives back the place it took for the recipient when the stored bytes refuse', async () => {
+		const quota = service({ undelivered: () => Promise.resolve(2), storedBytes: () => Promise.resolve(990) });
+		await expect(quota.charged(envelope(30), stores)).rejects.toMatchObject({ code: 'QUOTA_STORAGE' });
+		// The refused send's place was given back: 2 wait, so one more fits the 3.
+		await expect(quota.charged(envelope(3), stores)).resolves.toBe(true);
+		await expect(quota.charged(envelope(3), stores)).rejects.toMatchObject({ code: 'QUOTA_UNDELIVERED' });
+	});
+
+	it('fails the send when a read fails, keeping nothing of the other', async () => {
+		let fail = true;
+		const quota = service({
+			undelivered: () => Promise.resolve(2),
+			storedBytes: () => (fail ? Promise.reject(new Error('database gone')) : Promise.resolve(0)),
+		});
+		await expect(quota.charged(envelope(30), stores)).rejects.toThrow('database gone');
+		fail = false;
+		// The failed send's place for bob was given back: one more of the 3 fits, then no more.
+		await expect(quota.charged(envelope(30), stores)).resolves.toBe(true);
+		await expect(quota.charged(envelope(30), stores)).rejects.toMatchObject({ code: 'QUOTA_UNDELIVERED' });
+	});
+});

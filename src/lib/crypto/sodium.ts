@@ -3,47 +3,45 @@ export type Sodium = (typeof import('libsodium-wrappers'))['default'];
 export type SodiumWithArgon2 = (typeof import('libsodium-wrappers-sumo'))['default'];
 
 let sodium: Sodium | null = null;
-let loading: Promise<Sodium> | null = null;
-let loadingArgon2: Promise<SodiumWithArgon2> | null = null;
 
 /**
- * The way into libsodium: imports it on the first call and resolves once its WebAssembly is
- * ready. libsodium (its WebAssembly inlined) is the largest part of the PWA's JavaScript, so it
- * loads when an account is first opened, not with the page that shows the sign-in form; and it is
- * the standard build, a quarter smaller than the full one, whose only extra used here is Argon2id
- * (see `readyArgon2`).
+ * A libsodium build, imported on the first call and resolved once its WebAssembly is ready. A
+ * chunk that failed to arrive (offline, a deploy in between) is asked for again next time.
  */
-export function ready(): Promise<Sodium> {
-	loading ??= import('libsodium-wrappers')
-		.then(async ({ default: library }) => {
-			await library.ready;
-			sodium = library;
-			return library;
-		})
-		.catch((error: unknown) => {
-			// A chunk that failed to arrive (offline, a deploy in between) is asked for again next time.
-			loading = null;
-			throw error;
-		});
-	return loading;
+function loadOnce<T extends { ready: Promise<void> }>(load: () => Promise<{ default: T }>): () => Promise<T> {
+	let loading: Promise<T> | null = null;
+	return () => {
+		loading ??= load()
+			.then(async ({ default: library }) => {
+				await library.ready;
+				return library;
+			})
+			.catch((error: unknown) => {
+				loading = null;
+				throw error;
+			});
+		return loading;
+	};
+}
+
+const loadStandard = loadOnce(() => import('libsodium-wrappers'));
+
+/**
+ * The way into libsodium. libsodium (its WebAssembly inlined) is the largest part of the PWA's
+ * JavaScript, so it loads when an account is first opened, not with the page that shows the
+ * sign-in form; and it is the standard build, a quarter smaller than the full one, whose only
+ * extra used here is Argon2id (see `readyArgon2`).
+ */
+export async function ready(): Promise<Sodium> {
+	sodium = await loadStandard();
+	return sodium;
 }
 
 /**
  * libsodium's full build, for Argon2id alone: where a password's keys are derived (the KDF worker
  * in the browser, which ends after each derivation; in-process in Node). A page never loads it.
  */
-export function readyArgon2(): Promise<SodiumWithArgon2> {
-	loadingArgon2 ??= import('libsodium-wrappers-sumo')
-		.then(async ({ default: library }) => {
-			await library.ready;
-			return library;
-		})
-		.catch((error: unknown) => {
-			loadingArgon2 = null;
-			throw error;
-		});
-	return loadingArgon2;
-}
+export const readyArgon2: () => Promise<SodiumWithArgon2> = loadOnce(() => import('libsodium-wrappers-sumo'));
 
 /** libsodium, for code that has already awaited `ready()`; throws otherwise. */
 export function sodiumSync(): Sodium {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Download, Page, Request, Route } from 'playwright-core';
+import type { Browser, Download, Locator, Page, Request, Route } from 'playwright-core';
 import { toB64 } from '../../src/lib/crypto';
 import { downloadFile, uploadFile, type DecodedMessage } from '../../src/lib/sdk';
 import { startTestHub, type TestHub } from '../helpers/hub';
@@ -638,89 +638,88 @@ describe('files in the PWA', () => {
 		}, 240_000);
 	}
 
-	it('goes on by itself when the hub restarts mid-download, asking only for what it lacked', async () => {
-		const CHUNK = 256 * 1024;
-		// More than every buffer between the hub and the page holds (the sockets', the browser's), so
-		// that the hub is still sending when it stops.
-		const COUNT = 97;
-		const data = randomBytes((COUNT - 1) * CHUNK + 1000);
-		const { fileId } = await carolSends(bob.name, 'restart-dl.bin', data, CHUNK);
+	/** Chunks of the large file below, and how many chunks must be in before its download is cut. */
+	const BIG_CHUNK = 256 * 1024;
+	const BIG_COUNT = 97;
+	const CUT_AFTER_CHUNKS = 8;
+
+	/**
+	 * A file carol sends bob that is larger than every buffer between the hub and the page (the
+	 * sockets', the browser's), so the hub is still sending when it stops; shown in bob's
+	 * conversation, with the content requests his page makes from now on (`asked`).
+	 */
+	async function bigFileForBob(name: string) {
+		const data = randomBytes((BIG_COUNT - 1) * BIG_CHUNK + 1000);
+		const { fileId } = await carolSends(bob.name, name, data, BIG_CHUNK);
 		await openConversation(bob, carol.username);
-		const bubble = bob.page.locator('[data-file]', { hasText: 'restart-dl.bin' });
+		const bubble = bob.page.locator('[data-file]', { hasText: name });
 		await bubble.waitFor({ timeout: 30_000 });
 		const asked: string[] = [];
 		const onRequest = (request: Request) => {
 			if (request.url().includes(`/api/files/${fileId}/content`)) asked.push(request.url());
 		};
 		bob.page.on('request', onRequest);
+		return { data, fileId, bubble, asked, stopRecording: () => bob.page.off('request', onRequest) };
+	}
+
+	/** Starts bob's download of `name` over a slow link and runs `cut` once CUT_AFTER_CHUNKS are in. */
+	async function downloadCutMidway(
+		bubble: Locator,
+		name: string,
+		cut: () => Promise<void>,
+	): Promise<Download> {
 		const lift = await throttle(bob.page, 512 * 1024);
-		let download: Download;
 		try {
-			download = await saveDownload(bob.page, () =>
-				bubble.getByRole('button', { name: 'Download restart-dl.bin' }).click(),
+			const download = await saveDownload(bob.page, () =>
+				bubble.getByRole('button', { name: `Download ${name}` }).click(),
 			);
 			await expect
-				.poll(() => progressValue(bob.page, 'Downloading restart-dl.bin'), { timeout: 60_000 })
-				.toBeGreaterThanOrEqual(8 * CHUNK);
-			// The stop cuts the stream it was sending (server/hub.ts, STOP_DRAIN_MS); the same port answers again.
-			await hub.restart();
-			expect(hub.url).toBe(new URL(bob.page.url()).origin);
+				.poll(() => progressValue(bob.page, `Downloading ${name}`), { timeout: 60_000 })
+				.toBeGreaterThanOrEqual(CUT_AFTER_CHUNKS * BIG_CHUNK);
+			await cut();
+			return download;
 		} finally {
 			await lift();
 		}
+	}
+
+	it('goes on by itself when the hub restarts mid-download, asking only for what it lacked', async () => {
+		const { data, fileId, bubble, asked, stopRecording } = await bigFileForBob('restart-dl.bin');
+		const download = await downloadCutMidway(bubble, 'restart-dl.bin', async () => {
+			// The stop cuts the stream it was sending (server/hub.ts, STOP_DRAIN_MS); the same port answers again.
+			await hub.restart();
+			expect(hub.url).toBe(new URL(bob.page.url()).origin);
+		});
 		expect(await download.failure()).toBeNull();
 		expect(sha256(readFileSync(await download.path()))).toBe(sha256(data));
 		await bubble.getByText('Downloaded').waitFor({ timeout: 60_000 });
-		bob.page.off('request', onRequest);
+		stopRecording();
 		// Once from the start, then (after the tries that met no hub) from the first chunk it lacked.
 		expect(asked[0]).toMatch(/\/content$/);
 		const resumedAt = asked.slice(1).map((url) => Number(/\?from=(\d+)$/.exec(url)?.[1]));
 		expect(resumedAt.length).toBeGreaterThanOrEqual(1);
-		expect(resumedAt[0]).toBeGreaterThanOrEqual(8);
+		expect(resumedAt[0]).toBeGreaterThanOrEqual(CUT_AFTER_CHUNKS);
 		expect(resumedAt.every((from, i) => from >= (resumedAt[i - 1] ?? 0))).toBe(true);
-		expect(await keptChunks(bob, fileId)).toBe(COUNT);
+		expect(await keptChunks(bob, fileId)).toBe(BIG_COUNT);
 	}, 240_000);
 
 	it('waits while the hub is out of reach, then shows the download paused with why; Resume goes on from what it kept', async () => {
-		const CHUNK = 256 * 1024;
-		// More than every buffer between the hub and the page holds (the sockets', the browser's), so
-		// that the hub is still sending when it stops.
-		const COUNT = 97;
-		const data = randomBytes((COUNT - 1) * CHUNK + 1000);
-		const { fileId } = await carolSends(bob.name, 'away-dl.bin', data, CHUNK);
-		await openConversation(bob, carol.username);
-		const bubble = bob.page.locator('[data-file]', { hasText: 'away-dl.bin' });
-		await bubble.waitFor({ timeout: 30_000 });
-		const asked: string[] = [];
-		const onRequest = (request: Request) => {
-			if (request.url().includes(`/api/files/${fileId}/content`)) asked.push(request.url());
-		};
-		bob.page.on('request', onRequest);
-		// From now on no file content reaches the page, as when the hub is down (the rest of the app still works).
+		const { data, fileId, bubble, asked, stopRecording } = await bigFileForBob('away-dl.bin');
+		// From the cut on no file content reaches the page, as when the hub is down (the rest of the app still works).
 		const pattern = '**/api/files/*/content*';
 		const refuse = (route: Route) => route.abort('connectionrefused');
-		const lift = await throttle(bob.page, 512 * 1024);
-		let first: Download;
-		try {
-			first = await saveDownload(bob.page, () =>
-				bubble.getByRole('button', { name: 'Download away-dl.bin' }).click(),
-			);
-			await expect
-				.poll(() => progressValue(bob.page, 'Downloading away-dl.bin'), { timeout: 60_000 })
-				.toBeGreaterThanOrEqual(8 * CHUNK);
+		const first = await downloadCutMidway(bubble, 'away-dl.bin', async () => {
 			await bob.page.route(pattern, refuse);
 			await hub.restart();
-		} finally {
-			await lift();
-		}
+		});
 		await bubble.getByText('Waiting for the connection…').waitFor({ timeout: 30_000 });
 		// Past the tries (15.5 s of waiting): paused where it stopped, with the reason.
 		await bubble.getByText(/Paused at \d+%/).waitFor({ timeout: 60_000 });
 		await bubble.getByRole('alert').getByText('The hub could not be reached').waitFor();
 		expect(await first.failure()).not.toBeNull();
 		const kept = await keptChunks(bob, fileId);
-		expect(kept).toBeGreaterThanOrEqual(8);
-		expect(kept).toBeLessThan(COUNT);
+		expect(kept).toBeGreaterThanOrEqual(CUT_AFTER_CHUNKS);
+		expect(kept).toBeLessThan(BIG_COUNT);
 
 		await bob.page.unroute(pattern, refuse);
 		const second = await saveDownload(bob.page, () =>
@@ -730,7 +729,7 @@ describe('files in the PWA', () => {
 		expect(sha256(readFileSync(await second.path()))).toBe(sha256(data));
 		await bubble.getByText('Downloaded').waitFor({ timeout: 60_000 });
 		expect(await bubble.getByRole('alert').count()).toBe(0);
-		bob.page.off('request', onRequest);
+		stopRecording();
 		// What reached the hub after the outage began from the first chunk not kept.
 		expect(asked.at(-1)).toMatch(new RegExp(`/content\\?from=${kept}$`));
 	}, 240_000);

@@ -138,6 +138,14 @@ async function chunkCount(fileId: string): Promise<number> {
 	return db.collection('file_chunks').countDocuments({ fileId });
 }
 
+/** The file went with its message: no chunk, no record, and neither alice nor bob may read it. */
+async function expectFileGone(fileId: string): Promise<void> {
+	expect(await chunkCount(fileId)).toBe(0);
+	expect(await db.collection('files').countDocuments({ _id: fileId as never })).toBe(0);
+	expect(await apiRefusal(bob.api.fileChunk(fileId, 0))).toMatchObject({ code: 'NOT_FOUND' });
+	expect(await apiRefusal(alice.api.fileChunk(fileId, 0))).toMatchObject({ code: 'NOT_FOUND' });
+}
+
 describe('encrypted files', () => {
 	it('uploads, sends and lets the recipient download the file, its hash checked', async () => {
 		const data = randomBytes(CHUNK * 5 + 123);
@@ -461,11 +469,8 @@ describe('encrypted files', () => {
 
 		const report = await hub.hub.services.maintenance.sweep();
 		expect(report.filesPurged).toBeGreaterThanOrEqual(1);
-		expect(await chunkCount(id)).toBe(0);
+		await expectFileGone(id);
 		expect(await db.collection('file_parts').countDocuments({ fileId: id })).toBe(0);
-		expect(await db.collection('files').countDocuments({ _id: id as never })).toBe(0);
-		expect(await apiRefusal(bob.api.fileChunk(id, 0))).toMatchObject({ code: 'NOT_FOUND' });
-		expect(await apiRefusal(alice.api.fileChunk(id, 0))).toMatchObject({ code: 'NOT_FOUND' });
 	});
 
 	it('deletes the chunks when the sender deletes the file message for everyone', async () => {
@@ -476,10 +481,7 @@ describe('encrypted files', () => {
 		expect(await download(bob, sent.file)).toHaveLength(CHUNK * 2);
 		expect(await chunkCount(id)).toBe(2);
 		await alice.messenger.deleteForEveryone(sent.envelope.id);
-		expect(await chunkCount(id)).toBe(0);
-		expect(await db.collection('files').countDocuments({ _id: id as never })).toBe(0);
-		expect(await apiRefusal(bob.api.fileChunk(id, 0))).toMatchObject({ code: 'NOT_FOUND' });
-		expect(await apiRefusal(alice.api.fileChunk(id, 0))).toMatchObject({ code: 'NOT_FOUND' });
+		await expectFileGone(id);
 	});
 
 	it('deletes the chunks of a disappearing file message once its timer ran out after delivery', async () => {

@@ -95,6 +95,15 @@ async function sendAll(sender: TestClient, envelopes: Envelope[]): Promise<void>
 	}
 }
 
+/** A burst from `sender` to `recipient` due from `base`, stored (each acknowledged as locked) while `recipient` listens. */
+async function storeBurst(sender: TestClient, recipient: TestClient, base: number) {
+	const envelopes = await burst(sender, recipient.username, base);
+	const ids = new Set(envelopes.map((e) => e.id));
+	const arrivals = listen(recipient, ids);
+	await sendAll(sender, envelopes);
+	return { ids, arrivals };
+}
+
 /** The settled copies of `ids` as stored: one each, released, and when the deciding hub stamped it. */
 async function settledCopies(mongoUri: string, ids: string[]) {
 	const conn = await openTestDb(mongoUri);
@@ -190,10 +199,10 @@ describe('time-locks across several hubs', () => {
 		clients.push(alice, bob);
 
 		const base = Date.now() + 6_000;
-		const envelopes = await burst(alice, bob.username, base);
-		const ids = new Set(envelopes.map((e) => e.id));
-		const { heard, within } = listen(bob, ids);
-		await sendAll(alice, envelopes);
+		const {
+			ids,
+			arrivals: { heard, within },
+		} = await storeBurst(alice, bob, base);
 		expect(Date.now()).toBeLessThan(base);
 		expect(heard.size).toBe(0);
 
@@ -234,11 +243,8 @@ describe('time-locks across several hubs', () => {
 		const three = await doomedAndSurvivors('timelock_kill', redis.url);
 		const { alice, bob } = three;
 		const base = Date.now() + 8_000;
-		const envelopes = await burst(alice, bob.username, base);
-		const ids = new Set(envelopes.map((e) => e.id));
-		const arrivals = listen(bob, ids);
 		// All stored and acknowledged through the hub that is about to die, well before the window.
-		await sendAll(alice, envelopes);
+		const { ids, arrivals } = await storeBurst(alice, bob, base);
 		alice.close();
 		const { byHub, lateness } = await killBeforeAndCheck(three, base, ids, arrivals);
 		console.info(
@@ -263,10 +269,7 @@ describe('time-locks across several hubs', () => {
 		link.cut();
 		await expect.poll(() => hubsSeen(2)).toBe(true);
 		const base = Date.now() + 12_000;
-		const envelopes = await burst(alice, bob.username, base);
-		const ids = new Set(envelopes.map((e) => e.id));
-		const arrivals = listen(bob, ids);
-		await sendAll(alice, envelopes);
+		const { ids, arrivals } = await storeBurst(alice, bob, base);
 		alice.close();
 		// Back: its heartbeat counts notices the others never had, so they read every lock again.
 		link.restore();

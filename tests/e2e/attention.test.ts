@@ -72,18 +72,24 @@ describe('attention, in the browser', () => {
 		const { page } = alice;
 		await serviceWorkerReady(alice);
 		await expect.poll(() => page.getByTestId('notification-permission').textContent()).toContain('allowed');
-		await page.getByRole('button', { name: 'Show a test notification' }).click();
+		const button = page.getByRole('button', { name: 'Show a test notification' });
+		await button.click();
+		// Disabled while it waits for showNotification: enabled again means the browser answered.
+		await expect.poll(() => button.isEnabled(), { timeout: 15_000 }).toBe(true);
+		// Shown, or the reason it was not (Settings says it in an alert), so a failure names its cause.
+		const shown = () =>
+			page.evaluate(async () => {
+				const registration = await navigator.serviceWorker.ready;
+				const titles = (await registration.getNotifications()).map((n) => n.title);
+				const alerts = [...document.querySelectorAll('[role="alert"]')].map((a) => a.textContent?.trim());
+				return { titles, alerts };
+			});
 		await expect
-			.poll(
-				() =>
-					page.evaluate(async () => {
-						const registration = await navigator.serviceWorker.ready;
-						return (await registration.getNotifications()).map((n) => n.title);
-					}),
-				{ timeout: 15_000 },
-			)
-			.toContain('Hourglass notifications work on this device');
-		await expect(page.getByRole('alert').count()).resolves.toBe(0);
+			.poll(shown, { timeout: 15_000 })
+			.toEqual({
+				titles: expect.arrayContaining(['Hourglass notifications work on this device']),
+				alerts: [],
+			});
 	});
 
 	it('a push message reaching the service worker shows who wrote, and only that', async () => {

@@ -21,7 +21,7 @@ import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { dropEmbeddedIndexes, indexEmbeddedTables } from '../server/db/embedded-indexes';
 import { startDatabase } from '../server/db/embedded';
-import { openStore, type Store } from '../server/store';
+import { base64urlBytes, openStore, type Store } from '../server/store';
 import { syncKeyOf, type StoredEnvelope } from '../src/lib/protocol';
 import { openTestDb, type TestDb } from '../tests/helpers/db';
 import { fixed, summarize, table } from './lib/stats';
@@ -90,13 +90,16 @@ function envelope(from: string, to: string, at: number, state: StoredEnvelope['s
 }
 
 const someone = () => `user${Math.floor(Math.random() * OTHER_USERS)}`;
+/** A heavy sender: one stored envelope in HEAVY_SHARE is hers, so what she stored grows with the collection. */
+const HEIDI = 'heidi';
+const HEAVY_SHARE = 100;
 
 /** Settled envelopes in batches through the Store's one bulk write (a release: one insertMany). */
 async function fillSettled(store: Store, count: number): Promise<void> {
 	for (let done = 0; done < count; done += FILL_BATCH) {
 		const now = Date.now();
-		const batch = Array.from({ length: Math.min(FILL_BATCH, count - done) }, () =>
-			envelope(someone(), someone(), now, 'live'),
+		const batch = Array.from({ length: Math.min(FILL_BATCH, count - done) }, (_, i) =>
+			envelope((done + i) % HEAVY_SHARE === 0 ? HEIDI : someone(), someone(), now, 'live'),
 		);
 		await store.envelopes.release(batch, now);
 	}
@@ -134,6 +137,23 @@ function hotQueries(store: Store, raw: TestDb, aliceReceived: string[]): Query[]
 		[
 			'live send: insert (locked lookup + insert)',
 			() => store.envelopes.insert(envelope('carol', 'dave', Date.now(), 'live')),
+		],
+		// A sender's first send on a hub reads these (server/services/quota.ts).
+		['quota: undelivered(alice, bob)', () => store.usage.undelivered(ALICE, BOB)],
+		['quota: storedBytes(heidi), summed by the database', () => store.usage.storedBytes(HEIDI)],
+		// The baseline: how the hub added them up before envelopes kept their size.
+		[
+			"quota: heidi's bytes, every ciphertext read (before)",
+			async () => {
+				let bytes = 0;
+				for (const name of ['envelopes', 'locked_envelopes']) {
+					const cursor = raw
+						.collection(name)
+						.find({ from: HEIDI }, { projection: { _id: 0, ciphertext: 1 } });
+					for await (const doc of cursor) bytes += base64urlBytes(String(doc.ciphertext));
+				}
+				return bytes;
+			},
 		],
 		['find {_id: X} on envelopes', () => envelopes.findOne({ _id: pick() as never })],
 		['find {to: X} on envelopes', () => envelopes.find({ to: ALICE }).toArray()],
@@ -220,7 +240,7 @@ async function main() {
 
 		process.stdout.write(
 			`Store bench: FerretDB 1.24 on PostgreSQL, database ${DB_NAME}; alice has 20 received, 20 sent, ` +
-				`5 locked among ${OTHER_USERS} other users; up to ${options.reps} runs per query (fewer past ${QUERY_BUDGET_MS / 1000} s; p99 of few runs is their max).\n`,
+				`5 locked among ${OTHER_USERS} other users, heidi sent 1 in ${HEAVY_SHARE} of the rest; up to ${options.reps} runs per query (fewer past ${QUERY_BUDGET_MS / 1000} s; p99 of few runs is their max).\n`,
 		);
 		const results = new Map<string, (string | number)[][]>(queries.map(([name]) => [name, []]));
 		let stored = 40;

@@ -298,6 +298,9 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			services,
 			context,
 			async start() {
+				await quota.prepare((given) =>
+					logger.info({ given }, 'gave envelopes stored before sizes were kept their size'),
+				);
 				await app.listen({ port: config.port, host: config.host });
 				const { url, port } = listeningUrl(app, config.host, config.tls !== null);
 				allowedOrigin ||= new URL(url).origin;

@@ -13,12 +13,12 @@ const FAIRNESS: HubConfig['fairness'] = {
 	requestBytesMax: 10_000,
 };
 
-function service(usage: Pick<UsageRepo, 'undelivered' | 'storedBytes'>) {
+function service(usage: Pick<UsageRepo, 'undelivered' | 'storedBytes'>, firstReadWaitMs?: number) {
 	const store = {
 		usage: { ...usage, storedFor: () => Promise.resolve({ envelopes: 0, bytes: 0 }) },
 		envelopes: { get: () => Promise.resolve(null) },
 	} as unknown as Store;
-	return new QuotaService(store, { fairness: FAIRNESS } as HubConfig, () => 0);
+	return new QuotaService(store, { fairness: FAIRNESS } as HubConfig, () => 0, firstReadWaitMs);
 }
 
 let nextId = 0;
@@ -62,5 +62,29 @@ describe('QuotaService', () => {
 		// The failed send's place for bob was given back: one more of the 3 fits, then no more.
 		await expect(quota.charged(envelope(30), stores)).resolves.toBe(true);
 		await expect(quota.charged(envelope(30), stores)).rejects.toMatchObject({ code: 'QUOTA_UNDELIVERED' });
+	});
+
+	it('lets a first send through on trust while a slow first reading runs, up to the burst, then counts it in', async () => {
+		let land: (count: number) => void = () => undefined;
+		const reading = new Promise<number>((resolve) => (land = resolve));
+		const quota = service({ undelivered: () => reading, storedBytes: () => Promise.resolve(0) }, 5);
+		// The reading has not landed: three sends (the limit, below the burst) go through without it.
+		for (let i = 0; i < 3; i++) await expect(quota.charged(envelope(3), stores)).resolves.toBe(true);
+		// A fourth would pass what may go on trust: it waits for the reading, which says 2 were there.
+		const fourth = quota.charged(envelope(3), stores);
+		land(2);
+		// 2 read + the 3 let through: refused on the reading, not on trust.
+		await expect(fourth).rejects.toMatchObject({ code: 'QUOTA_UNDELIVERED' });
+	});
+
+	it('waits for a first reading that lands in time, so a refusal at the limit stays exact', async () => {
+		const quota = service(
+			{
+				undelivered: () => new Promise((resolve) => setTimeout(() => resolve(3), 20)),
+				storedBytes: () => Promise.resolve(0),
+			},
+			1_000,
+		);
+		await expect(quota.charged(envelope(3), stores)).rejects.toMatchObject({ code: 'QUOTA_UNDELIVERED' });
 	});
 });

@@ -1,4 +1,4 @@
-import { ProtocolError, type Envelope } from '../../src/lib/protocol';
+import { LIMITS, ProtocolError, type Envelope } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
 import { base64urlBytes, type Store } from '../store';
 
@@ -9,8 +9,9 @@ import { base64urlBytes, type Store } from '../store';
  */
 const UNDELIVERED_REFRESH_MS = 2_000;
 /**
- * The same for stored bytes. Longer: reading them back reads every ciphertext the user sent, and
- * stored bytes only shrink when the retention sweep purges delivered envelopes, days later.
+ * The same for stored bytes. Longer: reading them adds up every envelope the user sent (in the
+ * database, but on the embedded engine it decodes each one), and stored bytes only shrink when the
+ * retention sweep purges delivered envelopes, days later.
  */
 const BYTES_REFRESH_MS = 60_000;
 /**
@@ -18,14 +19,39 @@ const BYTES_REFRESH_MS = 60_000;
  * undelivered count: a decline through another hub empties it, and a refusal re-reads it first.
  */
 const REQUEST_REFRESH_MS = 2_000;
+/** The setting that says envelope sizes were backfilled (its value: when). */
+const SIZES_SETTING = 'envelope-sizes-backfilled';
 /** Counts and buckets kept per hub; past it the least recently used are forgotten (and read again if needed). */
 const ENTRIES_MAX = 100_000;
+/**
+ * How long a send waits for the first reading of a count this hub has never read before it is let
+ * through on trust (within `provisionalMax`). A reading takes milliseconds on a healthy database;
+ * after a failover or a deploy every sender's first send on a hub reads at once, and on the
+ * embedded engine those readings took 1.5-5.5 s each (docs/OPERATIONS.md, Fairness): holding every
+ * first send that long stalls the whole relay. A second is well above a healthy reading.
+ */
+export const FIRST_READ_WAIT_MS = 1_000;
 
 interface Count {
+	/** The count; before its first reading lands, what was let through on trust meanwhile. */
 	value: number;
+	/** When it was last read; 0 while it never was. */
 	readAt: number;
 	/** Set while the count is read from the store: callers wait for it rather than read twice. */
 	reading: Promise<void> | null;
+}
+
+interface CountsOptions {
+	read: (key: string) => Promise<number>;
+	refreshMs: number;
+	/**
+	 * What may be let through on trust while a count's first reading is slower than `firstReadWaitMs`
+	 * (0: always wait). The reading then adds it: a user already at a limit gets at most this much
+	 * more, once per hub that newly sees them.
+	 */
+	provisionalMax: number;
+	firstReadWaitMs: number;
+	now: () => number;
 }
 
 /**
@@ -36,11 +62,7 @@ interface Count {
 class Counts {
 	#counts = new Map<string, Count>();
 
-	constructor(
-		private readonly read: (key: string) => Promise<number>,
-		private readonly refreshMs: number,
-		private readonly now: () => number,
-	) {}
+	constructor(private readonly options: CountsOptions) {}
 
 	/** Adds `amount` to `key`'s count when the result stays within `limit`; false (nothing added) when not. */
 	async reserve(key: string, amount: number, limit: number): Promise<boolean> {
@@ -49,19 +71,48 @@ class Counts {
 			// Most recently used last, so eviction drops the idle ones.
 			this.#counts.delete(key);
 			this.#counts.set(key, count);
-			if (count.reading) await count.reading;
 		} else {
 			count = { value: 0, readAt: 0, reading: null };
 			this.#counts.set(key, count);
 			this.#evict();
-			await this.#refresh(key, count);
+			void this.#refresh(key, count).catch(() => undefined); // its callers below see the failure
 		}
-		if (count.value + amount > limit && this.now() - count.readAt > this.refreshMs) {
+		// Kept: a reading that fails also ends, and its failure is this send's.
+		const reading = count.reading;
+		if (reading && count.readAt === 0 && !(await this.#landsWithin(reading))) {
+			// Never read, and slow to be: on trust, within provisionalMax; past it, wait like the rest.
+			if (count.value + amount <= Math.min(limit, this.options.provisionalMax)) {
+				count.value += amount;
+				return true;
+			}
+		}
+		if (reading) await reading;
+		if (count.value + amount > limit && this.options.now() - count.readAt > this.options.refreshMs) {
 			await this.#refresh(key, count);
 		}
 		if (count.value + amount > limit) return false;
 		count.value += amount;
 		return true;
+	}
+
+	/** True when `reading` ends (either way) within firstReadWaitMs. */
+	async #landsWithin(reading: Promise<void>): Promise<boolean> {
+		if (this.options.provisionalMax === 0) return true;
+		let timer: NodeJS.Timeout | undefined;
+		const late = new Promise<false>((resolve) => {
+			timer = setTimeout(() => resolve(false), this.options.firstReadWaitMs);
+		});
+		try {
+			return await Promise.race([
+				reading.then(
+					() => true,
+					() => true,
+				),
+				late,
+			]);
+		} finally {
+			clearTimeout(timer);
+		}
 	}
 
 	/** Follows a change this hub made (a reservation given back, a receipt); unknown keys are read when needed. */
@@ -74,8 +125,11 @@ class Counts {
 		if (!count.reading) {
 			count.reading = (async () => {
 				try {
-					count.value = await this.read(key);
-					count.readAt = this.now();
+					const read = await this.options.read(key);
+					// A first reading adds what was let through on trust while it ran (it may hold some of
+					// them already: the count errs high, and is read again before it refuses).
+					count.value = count.readAt === 0 ? read + Math.max(0, count.value) : read;
+					count.readAt = this.options.now();
 				} catch (error) {
 					// Never read: forget it, so the next send tries again.
 					if (count.readAt === 0) this.#counts.delete(key);
@@ -119,26 +173,40 @@ export class QuotaService {
 		private readonly store: Store,
 		private readonly config: HubConfig,
 		private readonly now: () => number,
+		firstReadWaitMs = FIRST_READ_WAIT_MS,
 	) {
-		this.#undelivered = new Counts(
-			(key) => {
-				const [from, to] = JSON.parse(key) as [string, string];
-				return store.usage.undelivered(from, to);
-			},
+		const { sendBurst } = config.fairness;
+		const pairOf = (key: string) => JSON.parse(key) as [from: string, to: string];
+		const counts = (read: CountsOptions['read'], refreshMs: number, provisionalMax: number) =>
+			new Counts({ read, refreshMs, provisionalMax, firstReadWaitMs, now });
+		// On trust while a first reading is slow: what one burst of sends could store anyway.
+		this.#undelivered = counts(
+			(key) => store.usage.undelivered(...pairOf(key)),
 			UNDELIVERED_REFRESH_MS,
-			now,
+			sendBurst,
 		);
-		this.#bytes = new Counts((from) => store.usage.storedBytes(from), BYTES_REFRESH_MS, now);
-		const storedFor = async (key: string) => {
-			const [from, to] = JSON.parse(key) as [string, string];
-			return store.usage.storedFor(from, to);
-		};
-		this.#requestEnvelopes = new Counts(
-			async (key) => (await storedFor(key)).envelopes,
-			REQUEST_REFRESH_MS,
-			now,
+		this.#bytes = counts(
+			(from) => store.usage.storedBytes(from),
+			BYTES_REFRESH_MS,
+			sendBurst * LIMITS.ciphertextMaxBytes,
 		);
-		this.#requestBytes = new Counts(async (key) => (await storedFor(key)).bytes, REQUEST_REFRESH_MS, now);
+		// A message request's caps are a few envelopes, read from as few: always waited for.
+		const storedFor = (key: string) => store.usage.storedFor(...pairOf(key));
+		this.#requestEnvelopes = counts(async (key) => (await storedFor(key)).envelopes, REQUEST_REFRESH_MS, 0);
+		this.#requestBytes = counts(async (key) => (await storedFor(key)).bytes, REQUEST_REFRESH_MS, 0);
+	}
+
+	/**
+	 * Before the first start on a database stored without envelope sizes: gives every envelope its
+	 * `size`, once (a setting records it), so that stored bytes add up in the database. Envelopes
+	 * that a hub of an older version stores while an upgrade rolls out get none and count 0 bytes:
+	 * an overshoot bounded by what one deploy's window of sends could store.
+	 */
+	async prepare(log: (given: number) => void): Promise<void> {
+		if ((await this.store.settings.get(SIZES_SETTING)) !== null) return;
+		const given = await this.store.envelopes.backfillSizes();
+		await this.store.settings.set(SIZES_SETTING, String(this.now()));
+		if (given > 0) log(given);
 	}
 
 	/**

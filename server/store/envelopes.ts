@@ -11,6 +11,7 @@ import {
 import { type mongo } from 'mongoose';
 import { BatchWriter, insertUnordered, type Drainable } from './batch-writer';
 import { type EnvelopeDoc, type Models } from './models';
+import { base64urlBytes } from './usage';
 
 export interface EnvelopePage {
 	envelopes: StoredEnvelope[];
@@ -69,6 +70,8 @@ export interface EnvelopesRepo {
 	lockedInSlots(slots: number[]): Promise<StoredEnvelope[]>;
 	/** Gives the locked copies stored before due slots existed their slot. Returns how many it changed. */
 	backfillDueSlots(): Promise<number>;
+	/** Gives envelopes stored before sizes were kept their `size`; how many it gave one. */
+	backfillSizes(): Promise<number>;
 	/**
 	 * The release decision for each envelope: one unordered insert of the released copies (visible at
 	 * `releasedAt` in the sync order) into the settled collection. An id already settled there was
@@ -116,6 +119,8 @@ const DELIVERABLE: EnvelopeState[] = ['live', 'released'];
  * `_id` lookup 14 ms, ten side by side 90 ms, `{to, _id: {$in}}` 150-235 ms whatever the count.
  */
 const ID_LOOKUPS_MAX = 16;
+/** Updates sent together by `backfillSizes`: one command per this many envelopes. */
+const BACKFILL_BATCH = 500;
 
 export function envelopesRepo(models: Models, writers: Drainable[] = []): EnvelopesRepo {
 	const { envelopes, locked } = models;
@@ -251,6 +256,29 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 			if (writes.length > 0) await lockedCollection.bulkWrite(writes, { ordered: false });
 			return writes.length;
 		},
+		async backfillSizes() {
+			let given = 0;
+			for (const collection of [settled, lockedCollection]) {
+				// One pass (a cursor), not pages: the embedded engine would scan the whole collection for each.
+				const cursor = collection.find(
+					{ size: { $exists: false } },
+					{ projection: { _id: 1, ciphertext: 1 } },
+				);
+				let writes: mongo.AnyBulkWriteOperation<EnvelopeDoc>[] = [];
+				const flush = async () => {
+					if (writes.length > 0) await collection.bulkWrite(writes, { ordered: false });
+					given += writes.length;
+					writes = [];
+				};
+				for await (const d of cursor) {
+					const size = base64urlBytes(d.ciphertext ?? '');
+					writes.push({ updateOne: { filter: { _id: d._id }, update: { $set: { size } } } });
+					if (writes.length >= BACKFILL_BATCH) await flush();
+				}
+				await flush();
+			}
+			return given;
+		},
 		async lockedDueBy(until, limit, after) {
 			const range = after
 				? {
@@ -302,6 +330,7 @@ export function envelopesRepo(models: Models, writers: Drainable[] = []): Envelo
 						state: 'deleted',
 						nonce: '',
 						ciphertext: '',
+						size: 0,
 						syncAt: at,
 						deletedAt: at,
 						deleteSignature: signature,
@@ -393,6 +422,7 @@ function toDoc(e: StoredEnvelope): EnvelopeDoc {
 		expiresAfterMs: e.expiresAfterMs ?? null,
 		nonce: e.nonce,
 		ciphertext: e.ciphertext,
+		size: base64urlBytes(e.ciphertext),
 		...(e.fileId === undefined ? {} : { fileId: e.fileId }),
 		signature: e.signature,
 		state: e.state,

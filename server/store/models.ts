@@ -70,6 +70,12 @@ export interface EnvelopeDoc {
 	/** Emptied when the sender deletes it for everyone. */
 	nonce: string;
 	ciphertext: string;
+	/**
+	 * Bytes of ciphertext (decoded), which the quota sums in the database instead of reading every
+	 * ciphertext back (server/store/usage.ts); 0 for a tombstone. Absent on documents stored before
+	 * it until `backfillSizes` gives them one.
+	 */
+	size?: number;
 	/** The file the envelope carries, when it carries one (absent otherwise). */
 	fileId?: string;
 	signature: string;
@@ -272,6 +278,7 @@ const envelopeFields = {
 	// Not required: a tombstone keeps neither (written through the driver, which skips validation anyway).
 	nonce: { type: String },
 	ciphertext: { type: String },
+	size: { type: Number },
 	fileId: { type: String },
 	signature: { type: String, required: true },
 	state: { type: String, required: true, enum: ['live', 'locked', 'released', 'cancelled', 'deleted'] },

@@ -6,6 +6,10 @@ export interface SettingsRepo {
 	 * start together, the first insert wins and every hub reads the same value.
 	 */
 	getOrCreate(id: string, create: () => string): Promise<string>;
+	/** The stored value, or null. */
+	get(id: string): Promise<string | null>;
+	/** Stores `value` under `id`, replacing any. */
+	set(id: string, value: string): Promise<void>;
 }
 
 export function settingsRepo(models: Models): SettingsRepo {
@@ -23,6 +27,12 @@ export function settingsRepo(models: Models): SettingsRepo {
 			const winner = await models.settings.findById(id).lean<SettingDoc>();
 			if (!winner) throw new Error(`settings: ${id} vanished after a duplicate insert`);
 			return winner.value;
+		},
+		async get(id) {
+			return (await models.settings.findById(id).lean<SettingDoc>())?.value ?? null;
+		},
+		async set(id, value) {
+			await models.settings.updateOne({ _id: id }, { $set: { value } }, { upsert: true });
 		},
 	};
 }

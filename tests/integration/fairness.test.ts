@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolError, type Envelope } from '../../src/lib/protocol';
 import { base64urlBytes } from '../../server/store';
+import { openTestDb } from '../helpers/db';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, signInUser, uniqueName, type TestClient, refusal } from '../helpers/users';
 
@@ -32,6 +33,8 @@ describe('quotas on what a user leaves stored', () => {
 	let dave: TestClient;
 	const acknowledged: string[] = [];
 	let firstEnvelope: Envelope;
+	let erinName = '';
+	let erinClient: TestClient;
 
 	beforeAll(async () => {
 		hub = await startTestHub({
@@ -92,6 +95,25 @@ describe('quotas on what a user leaves stored', () => {
 		await alice.messenger.receipt([first.result.id]);
 		expect(await refusal(erin.messenger.send(dave.username, LONG_TEXT))).toBe('QUOTA_STORAGE');
 		await dave.messenger.send(erin.username, LONG_TEXT);
+		erinName = erin.username;
+		erinClient = erin;
+	});
+
+	it('counts the bytes of envelopes stored before sizes were kept, once it has given them theirs', async () => {
+		// A database from before sizes: no envelope has one, and no hub has backfilled them.
+		const db = await openTestDb(hub.mongoUri);
+		try {
+			const unset = await db.collection('envelopes').updateMany({ from: erinName }, { $unset: { size: '' } });
+			expect(unset.modifiedCount).toBeGreaterThanOrEqual(3);
+			await db.collection('settings').deleteOne({ _id: 'envelope-sizes-backfilled' as never });
+		} finally {
+			await db.close();
+		}
+		await hub.restart();
+		await erinClient.reconnect(hub.url);
+		// Summed without sizes, erin's stored bytes would read 0 and this would fit.
+		expect(await refusal(erinClient.messenger.send(dave.username, LONG_TEXT))).toBe('QUOTA_STORAGE');
+		await erinClient.messenger.send(dave.username, 'short still fits');
 	});
 });
 

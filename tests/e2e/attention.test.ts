@@ -84,12 +84,10 @@ describe('attention, in the browser', () => {
 				const alerts = [...document.querySelectorAll('[role="alert"]')].map((a) => a.textContent?.trim());
 				return { titles, alerts };
 			});
-		await expect
-			.poll(shown, { timeout: 15_000 })
-			.toEqual({
-				titles: expect.arrayContaining(['Hourglass notifications work on this device']),
-				alerts: [],
-			});
+		await expect.poll(shown, { timeout: 15_000 }).toEqual({
+			titles: expect.arrayContaining(['Hourglass notifications work on this device']),
+			alerts: [],
+		});
 	});
 
 	it('a push message reaching the service worker shows who wrote, and only that', async () => {

@@ -32,7 +32,8 @@ function benchEnv(dataDir: string): Record<string, string> {
 		SEND_BURST: '1000000',
 		QUOTA_UNDELIVERED_PER_RECIPIENT: '100000000',
 		QUOTA_STORED_BYTES_PER_USER: String(2 ** 50),
-		// Bench users write to strangers: the message-request caps are lifted too.
+		// Some benches' users write to strangers (a pair of makePairs are contacts): the
+		// message-request caps are lifted too.
 		REQUEST_ENVELOPES_MAX: '100000000',
 		REQUEST_BYTES_MAX: String(2 ** 50),
 		METRICS_TOKEN: BENCH_METRICS_TOKEN,
@@ -190,8 +191,8 @@ export interface Pair {
 }
 
 /**
- * Two accounts per pair (`<prefix>s<i>-<runId>` and `<prefix>r<i>-<runId>`), each with a signed-in
- * socket that synced on connect, as the PWA does: senders on `url`, recipients on `recipientUrls`
+ * Two accounts per pair (`<prefix>s<i>-<runId>` and `<prefix>r<i>-<runId>`), each other's contacts,
+ * each with a signed-in socket that synced on connect, as the PWA does: senders on `url`, recipients on `recipientUrls`
  * in turn (`url` when none are given).
  */
 export async function makePairs(
@@ -207,13 +208,19 @@ export async function makePairs(
 		const cookie = api.cookieHeader();
 		const socket = await waitForConnect(connectHub(socketUrl, { cookie }));
 		await syncOnConnect(socket);
-		return { account, socket, cookie };
+		return { account, socket, cookie, api };
 	};
 	const pairs: Pair[] = [];
 	for (let i = 0; i < count; i++) {
 		const [s, r] = await Promise.all([
 			signUp(`${prefix}s${i}-${runId}`, url),
 			signUp(`${prefix}r${i}-${runId}`, recipientUrls[i % recipientUrls.length]),
+		]);
+		// People who write to each other are each other's contacts (a first message is a request
+		// until the recipient accepts it): the sends take the contacts' path, as in a conversation.
+		await Promise.all([
+			s.api.setContact(r.account.username, 'accepted'),
+			r.api.setContact(s.account.username, 'accepted'),
 		]);
 		pairs.push({
 			sender: s.account,

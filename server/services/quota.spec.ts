@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Envelope } from '../../src/lib/protocol';
 import type { HubConfig } from '../config';
 import type { Store, UsageRepo } from '../store';
@@ -86,5 +86,24 @@ describe('QuotaService', () => {
 			1_000,
 		);
 		await expect(quota.charged(envelope(3), stores)).rejects.toMatchObject({ code: 'QUOTA_UNDELIVERED' });
+	});
+
+	it('waits once per send for both slow first readings, and later sends not at all', async () => {
+		vi.useFakeTimers();
+		try {
+			const never = () => new Promise<number>(() => undefined);
+			const quota = service({ undelivered: never, storedBytes: never }, 1_000);
+			let settled = false;
+			const first = quota.charged(envelope(3), stores).finally(() => (settled = true));
+			await vi.advanceTimersByTimeAsync(999);
+			expect(settled).toBe(false);
+			// One second for both readings together, not one each.
+			await vi.advanceTimersByTimeAsync(1);
+			await expect(first).resolves.toBe(true);
+			// The counts are known to be slow: no timer to wait for (with fake timers, a wait would hang).
+			await expect(quota.charged(envelope(3), stores)).resolves.toBe(true);
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 });

@@ -19,6 +19,15 @@ const BYTES_REFRESH_MS = 60_000;
  * undelivered count: a decline through another hub empties it, and a refusal re-reads it first.
  */
 const REQUEST_REFRESH_MS = 2_000;
+/**
+ * Readings of counts run at once, at most, on one hub; the rest queue. A reading grows with what
+ * the user stored, and after a failover every sender's first send asks for one. One reading takes
+ * up to four connections (the pair's four counts) of the store's pool (STORE_POOL_SIZE, 10): left
+ * unbounded, the readings of every new sender at once could take them all from the sends' own
+ * queries. Sends go on meanwhile on trust (FIRST_READ_WAIT_MS), and a healthy reading takes
+ * milliseconds.
+ */
+const READINGS_AT_ONCE = 1;
 /** The setting that says envelope sizes were backfilled (its value: when). */
 const SIZES_SETTING = 'envelope-sizes-backfilled';
 /** Counts and buckets kept per hub; past it the least recently used are forgotten (and read again if needed). */
@@ -39,19 +48,43 @@ interface Count {
 	readAt: number;
 	/** Set while the count is read from the store: callers wait for it rather than read twice. */
 	reading: Promise<void> | null;
+	/** Its first reading outlasted a send's patience: later sends go on trust without waiting. */
+	late: boolean;
 }
 
 interface CountsOptions {
 	read: (key: string) => Promise<number>;
 	refreshMs: number;
 	/**
-	 * What may be let through on trust while a count's first reading is slower than `firstReadWaitMs`
-	 * (0: always wait). The reading then adds it: a user already at a limit gets at most this much
-	 * more, once per hub that newly sees them.
+	 * What may be let through on trust while a count's first reading is slower than a send's
+	 * patience (0: always wait). The reading then adds it: a user already at a limit gets at most
+	 * this much more, once per hub that newly sees them.
 	 */
 	provisionalMax: number;
-	firstReadWaitMs: number;
 	now: () => number;
+}
+
+/**
+ * How long one send waits for first readings (FIRST_READ_WAIT_MS in all, from the first it waits
+ * for: the readings a send needs wait side by side, not one after the other).
+ */
+export class Patience {
+	#timer: NodeJS.Timeout | undefined;
+	#over: Promise<void> | undefined;
+
+	constructor(private readonly ms: number) {}
+
+	/** Resolves when the send has waited long enough. */
+	over(): Promise<void> {
+		this.#over ??= new Promise((resolve) => {
+			this.#timer = setTimeout(resolve, this.ms);
+		});
+		return this.#over;
+	}
+
+	end(): void {
+		clearTimeout(this.#timer);
+	}
 }
 
 /**
@@ -64,24 +97,27 @@ class Counts {
 
 	constructor(private readonly options: CountsOptions) {}
 
-	/** Adds `amount` to `key`'s count when the result stays within `limit`; false (nothing added) when not. */
-	async reserve(key: string, amount: number, limit: number): Promise<boolean> {
-		let count = this.#counts.get(key);
-		if (count) {
-			// Most recently used last, so eviction drops the idle ones.
-			this.#counts.delete(key);
-			this.#counts.set(key, count);
-		} else {
-			count = { value: 0, readAt: 0, reading: null };
-			this.#counts.set(key, count);
-			this.#evict();
-			void this.#refresh(key, count).catch(() => undefined); // its callers below see the failure
-		}
+	/** Starts `key`'s first reading if it has none, without waiting for it. */
+	warm(key: string): void {
+		this.#entry(key);
+	}
+
+	/**
+	 * Adds `amount` to `key`'s count when the result stays within `limit`; false (nothing added)
+	 * when not. A first reading slower than `patience` lets it through on trust (CountsOptions).
+	 */
+	async reserve(key: string, amount: number, limit: number, patience: Patience): Promise<boolean> {
+		const count = this.#entry(key);
 		// Kept: a reading that fails also ends, and its failure is this send's.
 		const reading = count.reading;
-		if (reading && count.readAt === 0 && !(await this.#landsWithin(reading))) {
+		if (reading && count.readAt === 0 && this.options.provisionalMax > 0) {
+			if (!count.late) count.late = !(await this.#landsBefore(reading, patience));
 			// Never read, and slow to be: on trust, within provisionalMax; past it, wait like the rest.
-			if (count.value + amount <= Math.min(limit, this.options.provisionalMax)) {
+			if (
+				count.late &&
+				count.readAt === 0 &&
+				count.value + amount <= Math.min(limit, this.options.provisionalMax)
+			) {
 				count.value += amount;
 				return true;
 			}
@@ -95,24 +131,28 @@ class Counts {
 		return true;
 	}
 
-	/** True when `reading` ends (either way) within firstReadWaitMs. */
-	async #landsWithin(reading: Promise<void>): Promise<boolean> {
-		if (this.options.provisionalMax === 0) return true;
-		let timer: NodeJS.Timeout | undefined;
-		const late = new Promise<false>((resolve) => {
-			timer = setTimeout(() => resolve(false), this.options.firstReadWaitMs);
-		});
-		try {
-			return await Promise.race([
-				reading.then(
-					() => true,
-					() => true,
-				),
-				late,
-			]);
-		} finally {
-			clearTimeout(timer);
+	/** `key`'s count, most recently used last (eviction drops the idle ones); a new one starts its reading. */
+	#entry(key: string): Count {
+		let count = this.#counts.get(key);
+		if (count) {
+			this.#counts.delete(key);
+			this.#counts.set(key, count);
+			return count;
 		}
+		count = { value: 0, readAt: 0, reading: null, late: false };
+		this.#counts.set(key, count);
+		this.#evict();
+		void this.#refresh(key, count).catch(() => undefined); // the senders waiting on it see the failure
+		return count;
+	}
+
+	/** True when `reading` ends (either way) before the send's patience runs out. */
+	async #landsBefore(reading: Promise<void>, patience: Patience): Promise<boolean> {
+		const landed = reading.then(
+			() => true,
+			() => true,
+		);
+		return Promise.race([landed, patience.over().then(() => false)]);
 	}
 
 	/** Follows a change this hub made (a reservation given back, a receipt); unknown keys are read when needed. */
@@ -150,6 +190,29 @@ class Counts {
 	}
 }
 
+/** Runs at most `size` of the tasks given to it at once, in the order given. */
+class Slots {
+	#free: number;
+	#waiting: (() => void)[] = [];
+
+	constructor(size: number) {
+		this.#free = size;
+	}
+
+	async run<T>(task: () => Promise<T>): Promise<T> {
+		if (this.#free > 0) this.#free -= 1;
+		else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+		try {
+			return await task();
+		} finally {
+			// Handed straight to the next in line, or freed.
+			const next = this.#waiting.shift();
+			if (next) next();
+			else this.#free += 1;
+		}
+	}
+}
+
 interface Bucket {
 	tokens: number;
 	at: number;
@@ -173,12 +236,18 @@ export class QuotaService {
 		private readonly store: Store,
 		private readonly config: HubConfig,
 		private readonly now: () => number,
-		firstReadWaitMs = FIRST_READ_WAIT_MS,
+		private readonly firstReadWaitMs = FIRST_READ_WAIT_MS,
 	) {
 		const { sendBurst } = config.fairness;
 		const pairOf = (key: string) => JSON.parse(key) as [from: string, to: string];
+		const slots = new Slots(READINGS_AT_ONCE);
 		const counts = (read: CountsOptions['read'], refreshMs: number, provisionalMax: number) =>
-			new Counts({ read, refreshMs, provisionalMax, firstReadWaitMs, now });
+			new Counts({
+				read: (key) => slots.run(() => read(key)),
+				refreshMs,
+				provisionalMax,
+				now,
+			});
 		// On trust while a first reading is slow: what one burst of sends could store anyway.
 		this.#undelivered = counts(
 			(key) => store.usage.undelivered(...pairOf(key)),
@@ -248,13 +317,19 @@ export class QuotaService {
 		const pair = JSON.stringify([envelope.from, envelope.to]);
 		const bytes = base64urlBytes(envelope.ciphertext);
 		const request = options.request ?? false;
-		let refusal = await this.#reserve(pair, envelope, bytes);
-		if (!refusal && request) {
-			refusal = await this.#reserveRequest(pair, envelope, bytes);
-			if (refusal) {
-				this.#undelivered.add(pair, -1);
-				this.#bytes.add(envelope.from, -bytes);
+		const patience = new Patience(this.firstReadWaitMs);
+		let refusal: ProtocolError | null;
+		try {
+			refusal = await this.#reserve(pair, envelope, bytes, patience);
+			if (!refusal && request) {
+				refusal = await this.#reserveRequest(pair, envelope, bytes, patience);
+				if (refusal) {
+					this.#undelivered.add(pair, -1);
+					this.#bytes.add(envelope.from, -bytes);
+				}
 			}
+		} finally {
+			patience.end();
 		}
 		if (refusal) {
 			if (await this.#stored(envelope.id)) return false;
@@ -280,7 +355,12 @@ export class QuotaService {
 	 * A message request (the recipient has no relation with the sender) stays small: what the sender
 	 * already left stored for them plus this envelope must fit the request caps (LIMITS' by default).
 	 */
-	async #reserveRequest(pair: string, envelope: Envelope, bytes: number): Promise<ProtocolError | null> {
+	async #reserveRequest(
+		pair: string,
+		envelope: Envelope,
+		bytes: number,
+		patience: Patience,
+	): Promise<ProtocolError | null> {
 		const { requestEnvelopesMax, requestBytesMax } = this.config.fairness;
 		// Made only when refused: an error's stack costs more than the rest of a send's accounting.
 		const refusal = () =>
@@ -289,10 +369,10 @@ export class QuotaService {
 				`${envelope.to} has not accepted your message request yet: until they do, at most ` +
 					`${requestEnvelopesMax} messages (${Math.floor(requestBytesMax / 1024)} KiB) from you wait for them.`,
 			);
-		if (!(await this.#requestEnvelopes.reserve(pair, 1, requestEnvelopesMax))) return refusal();
+		if (!(await this.#requestEnvelopes.reserve(pair, 1, requestEnvelopesMax, patience))) return refusal();
 		let room: boolean;
 		try {
-			room = await this.#requestBytes.reserve(pair, bytes, requestBytesMax);
+			room = await this.#requestBytes.reserve(pair, bytes, requestBytesMax, patience);
 		} catch (error) {
 			this.#requestEnvelopes.add(pair, -1);
 			throw error;
@@ -309,7 +389,14 @@ export class QuotaService {
 	 */
 	async chargedFile(owner: string, bytes: number, create: () => Promise<void>): Promise<void> {
 		const { storedBytesPerUser } = this.config.fairness;
-		if (!(await this.#bytes.reserve(owner, bytes, storedBytesPerUser))) {
+		const patience = new Patience(this.firstReadWaitMs);
+		let room: boolean;
+		try {
+			room = await this.#bytes.reserve(owner, bytes, storedBytesPerUser, patience);
+		} finally {
+			patience.end();
+		}
+		if (!room) {
 			throw new ProtocolError(
 				'QUOTA_STORAGE',
 				`This file does not fit in the ${storedBytesPerUser} bytes this hub keeps per user.`,
@@ -329,9 +416,16 @@ export class QuotaService {
 	}
 
 	/** Counts the envelope against both quotas, or says which one it would exceed (and counts nothing). */
-	async #reserve(pair: string, envelope: Envelope, bytes: number): Promise<ProtocolError | null> {
+	async #reserve(
+		pair: string,
+		envelope: Envelope,
+		bytes: number,
+		patience: Patience,
+	): Promise<ProtocolError | null> {
 		const { undeliveredPerRecipient, storedBytesPerUser } = this.config.fairness;
-		if (!(await this.#undelivered.reserve(pair, 1, undeliveredPerRecipient))) {
+		// Both readings under way before either is waited for.
+		this.#bytes.warm(envelope.from);
+		if (!(await this.#undelivered.reserve(pair, 1, undeliveredPerRecipient, patience))) {
 			return new ProtocolError(
 				'QUOTA_UNDELIVERED',
 				`${undeliveredPerRecipient} of your messages already wait for ${envelope.to}; send more once they receive them.`,
@@ -339,7 +433,7 @@ export class QuotaService {
 		}
 		let room: boolean;
 		try {
-			room = await this.#bytes.reserve(envelope.from, bytes, storedBytesPerUser);
+			room = await this.#bytes.reserve(envelope.from, bytes, storedBytesPerUser, patience);
 		} catch (error) {
 			this.#undelivered.add(pair, -1);
 			throw error;

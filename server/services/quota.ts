@@ -68,7 +68,7 @@ interface CountsOptions {
  * How long one send waits for first readings (FIRST_READ_WAIT_MS in all, from the first it waits
  * for: the readings a send needs wait side by side, not one after the other).
  */
-export class Patience {
+class Patience {
 	#timer: NodeJS.Timeout | undefined;
 	#over: Promise<void> | undefined;
 

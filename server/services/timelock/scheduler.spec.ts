@@ -439,6 +439,38 @@ describe('TimelockScheduler', () => {
 		await h.scheduler.stop();
 	});
 
+	it('drops a retry for an envelope forgotten while its batch ran (settled elsewhere meanwhile)', async () => {
+		const calls: string[][] = [];
+		const gate = deferred();
+		const h = harness({
+			async release(ids) {
+				calls.push(ids);
+				// The first batch stands by for 'x' (another hub's share) while it writes 'y'.
+				if (calls.length > 1) return undefined;
+				await gate.promise;
+				return [{ id: 'x', at: T0 + 1_500 }];
+			},
+		});
+		h.store('x', T0 + 1_000);
+		h.store('y', T0 + 1_000);
+		await h.scheduler.start();
+		await h.clock.advanceTo(T0 + 1_000);
+		expect(h.scheduler.stats().releasing).toBe(2);
+		// The owner's word that it released 'x' arrives while the batch is still writing 'y'.
+		h.scheduler.forget('x');
+		gate.resolve();
+		await h.clock.advanceTo(T0 + 5_000);
+		expect(calls).toEqual([['x', 'y']]);
+		expect(h.scheduler.stats()).toMatchObject({ waiting: 0, releasing: 0 });
+
+		// Forgotten in one batch only: the same id, stored again later, is released as usual.
+		h.store('x', T0 + 6_000);
+		h.scheduler.notify({ id: 'x', unlockAt: T0 + 6_000 });
+		await h.clock.advanceTo(T0 + 6_000);
+		expect(calls).toEqual([['x', 'y'], ['x']]);
+		await h.scheduler.stop();
+	});
+
 	it('stops: no timer left, nothing fires, and it waits for the release under way', async () => {
 		const h = harness();
 		h.store('under-way', T0 + 1_000);

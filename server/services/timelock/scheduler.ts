@@ -110,6 +110,13 @@ export class TimelockScheduler {
 	/** id -> due time of every live heap entry; an id absent from it is a forgotten heap entry. */
 	readonly #waiting = new Map<string, number>();
 	readonly #releasing = new Set<string>();
+	/**
+	 * Ids forgotten while a batch held them: a retry that batch hands back for one is dropped. (A
+	 * hub standing by for another's release gets it back as a retry; when the owner's "settled"
+	 * came during the batch, the retry had kept it here, and the hub later took it over with a read
+	 * of what was long released.)
+	 */
+	readonly #forgottenWhileReleasing = new Set<string>();
 	readonly #batches = new Set<Promise<void>>();
 	#activeBatches = 0;
 
@@ -160,6 +167,7 @@ export class TimelockScheduler {
 		this.#cancelTimer = null;
 		this.#heap.clear();
 		this.#waiting.clear();
+		this.#forgottenWhileReleasing.clear();
 		await Promise.allSettled([...this.#batches, this.#refill ?? Promise.resolve()]);
 	}
 
@@ -182,6 +190,7 @@ export class TimelockScheduler {
 	/** The envelope was cancelled (or released elsewhere): do not fire it. A release under way is not stopped. */
 	forget(id: string): void {
 		this.#waiting.delete(id);
+		if (this.#releasing.has(id)) this.#forgottenWhileReleasing.add(id);
 	}
 
 	stats(): SchedulerStats {
@@ -320,7 +329,12 @@ export class TimelockScheduler {
 			this.#batches.delete(batch);
 			this.#activeBatches -= 1;
 			for (const id of ids) this.#releasing.delete(id);
-			if (this.#running) for (const retry of retries) this.#add(retry.id, retry.at);
+			if (this.#running) {
+				for (const retry of retries) {
+					if (!this.#forgottenWhileReleasing.has(retry.id)) this.#add(retry.id, retry.at);
+				}
+			}
+			for (const id of ids) this.#forgottenWhileReleasing.delete(id);
 			this.#pump();
 			this.#arm();
 		});

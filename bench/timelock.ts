@@ -30,6 +30,8 @@ import { call, connectHub, type HubSocket } from '../src/lib/sdk';
 import {
 	commandsPerMessage,
 	databaseCommands,
+	streamLagBetween,
+	streamLagBuckets,
 	makePairs,
 	startBenchCluster,
 	type BenchCluster,
@@ -319,6 +321,10 @@ interface ScenarioResult {
 	releaseCommands: string;
 	/** The same per time-locked send, while they were stored (one hub only). */
 	storeCommands: string | null;
+	/** Database commands per live message on the same hubs, receipts included. */
+	liveCommands: string;
+	/** How far behind the Redis stream the surviving hubs read: window, live phase (several hubs only). */
+	streamLag: { window: string; live: string } | null;
 }
 
 async function runScenario(scenario: Scenario, options: Options, runId: string): Promise<ScenarioResult> {
@@ -357,15 +363,21 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 			}
 			return total;
 		};
+		const lagOf = () => streamLagBuckets(survivors.map((hub) => hub.url));
+		const clustered = survivors.length > 1;
 		const commandsBefore = await commandsOf();
 		let commandsStored = commandsBefore;
+		let lagAtWindow = new Map<number, number>();
 		const locked = await runTimelockPhase(database, pairs, options, async (opensAt) => {
 			commandsStored = await commandsOf();
+			if (clustered) lagAtWindow = await lagOf();
 			await killFirst(opensAt);
 		});
+		const commandsReleased = await commandsOf();
+		const lagReleased = clustered ? await lagOf() : new Map<number, number>();
 		const releaseCommands = commandsPerMessage(
 			commandsStored,
-			await commandsOf(),
+			commandsReleased,
 			Math.max(1, locked.delivered),
 		);
 		const storeCommands =
@@ -390,6 +402,17 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 			envelopes: liveEnvelopes[i],
 		}));
 		const live = await runPhase('live', lanes, options.inFlight, options.timeoutMs, { receipts: true });
+		const liveCommands = commandsPerMessage(
+			commandsReleased,
+			await commandsOf(),
+			Math.max(1, live.delivered),
+		);
+		const streamLag = clustered
+			? {
+					window: streamLagBetween(lagAtWindow, lagReleased),
+					live: streamLagBetween(lagReleased, await lagOf()),
+				}
+			: null;
 		return {
 			scenario,
 			dbKind: cluster.dbKind,
@@ -399,6 +422,8 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 			live,
 			releaseCommands,
 			storeCommands,
+			liveCommands,
+			streamLag,
 		};
 	} finally {
 		for (const socket of sockets) socket.disconnect();
@@ -452,6 +477,15 @@ function report(options: Options, result: ScenarioResult): string {
 		'time-locked: releasedAt is stamped as a release batch starts, before its insert; arrival includes the insert.',
 		`time-locked: database commands per release, ${result.scenario === 'kill' ? 'surviving hubs' : 'the hub'}, from the window's opening (receipts included): ${result.releaseCommands}`,
 	];
+	lines.push(
+		`live: database commands per message, the same hubs (receipts included): ${result.liveCommands}`,
+	);
+	if (result.streamLag) {
+		lines.push(
+			`Redis stream lag (Redis's time of a push → the hub reading it), surviving hubs: ` +
+				`from the window's opening: ${result.streamLag.window}; live phase: ${result.streamLag.live}`,
+		);
+	}
 	if (result.storeCommands)
 		lines.push(`time-locked: database commands per locked send while storing: ${result.storeCommands}`);
 	if (locked.receiptFailures + live.receiptFailures > 0) {

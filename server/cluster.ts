@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
+import type { Histogram } from 'prom-client';
 import { createClient } from 'redis';
 import type { HubServer } from './socket/types';
 
@@ -21,6 +22,19 @@ export interface ClusterLink {
 export type RedisClient = ReturnType<typeof createClient>;
 
 /**
+ * Entries the adapter reads off the stream in one round trip (its default is 100). Every push to a
+ * room, from every hub, is an entry that every hub reads, one read at a time: with the default, a
+ * burst of time-lock releases through two hubs (about 2,600 entries a second) left a hub reading
+ * up to 0.9 s behind; see docs/OPERATIONS.md, "Several hubs".
+ */
+const STREAM_READ_COUNT = 1_000;
+
+/** The part of the adapter that hands each entry read off the stream on, with the entry's id. */
+interface StreamReader {
+	onRawMessage?: (message: unknown, offset: string) => unknown;
+}
+
+/**
  * Connects the Socket.IO Redis Streams adapter (see docs/OPERATIONS.md, "Several hubs", for why
  * streams rather than pub/sub) and calls `onRestored` each time every Redis client it uses is
  * ready again after one of them dropped: pushes made meanwhile may be lost, so devices should sync.
@@ -34,6 +48,7 @@ export async function joinCluster(
 	io: HubServer,
 	url: string,
 	logger: Logger,
+	streamLag: Histogram,
 	onRestored: () => void,
 ): Promise<ClusterLink> {
 	const log = logger.child({ component: 'cluster' });
@@ -88,7 +103,9 @@ export async function joinCluster(
 		})) as RedisClient['publish'];
 
 	await publisher.connect();
-	io.adapter(createAdapter(publisher));
+	io.adapter(createAdapter(publisher, { readCount: STREAM_READ_COUNT }));
+	if (!timeStreamReads(io.of('/').adapter as StreamReader, streamLag))
+		log.warn('the Redis adapter no longer says which stream entry it reads: stream lag is not measured');
 
 	let closed: Promise<void> | null = null;
 	return {
@@ -103,4 +120,21 @@ export async function joinCluster(
 			return closed;
 		},
 	};
+}
+
+/**
+ * Observes, for each entry the adapter reads off the stream, how long ago Redis added it: a
+ * stream entry's id starts with Redis's time in milliseconds. A hub that reads far behind delivers
+ * pushes late, and one that falls further behind than the stream keeps (the adapter's `maxLen`,
+ * 10,000 entries) misses some. False if the adapter has no such hook (a version that changed it).
+ */
+function timeStreamReads(adapter: StreamReader, lag: Histogram): boolean {
+	const { onRawMessage } = adapter;
+	if (typeof onRawMessage !== 'function') return false;
+	adapter.onRawMessage = (message, offset) => {
+		const addedAt = Number.parseInt(offset, 10);
+		if (Number.isFinite(addedAt)) lag.observe(Math.max(0, Date.now() - addedAt) / 1000);
+		return onRawMessage.call(adapter, message, offset);
+	};
+	return true;
 }

@@ -173,7 +173,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			activity,
 		);
 		if (config.redisUrl) {
-			cluster = await joinCluster(io, config.redisUrl, logger, () => {
+			cluster = await joinCluster(io, config.redisUrl, logger, metrics.clusterStreamLag, () => {
 				notify.syncHint(SYNC_HINT_SPREAD_MS);
 				// Declared below; a drop and its end come long after the hub started.
 				timelocks.linkRestored();

@@ -6,6 +6,8 @@ export interface HubMetrics {
 	ackLatency: Histogram<'event' | 'outcome'>;
 	/** Requests refused by sign-in throttling, by the limit that refused them (server/services/throttle). */
 	signInThrottled: Counter<'limit'>;
+	/** How far behind the cluster's Redis stream this hub reads (server/cluster.ts). */
+	clusterStreamLag: Histogram;
 	/** Reads the number of sockets connected to this hub at scrape time. */
 	setSocketCounter(count: () => number): void;
 }
@@ -61,11 +63,18 @@ export function createMetrics(
 		labelNames: ['limit'] as const,
 		registers: [registry],
 	});
+	const clusterStreamLag = new Histogram({
+		name: 'hourglass_cluster_stream_lag_seconds',
+		help: "For each push from any hub read off the Redis stream: the time since Redis added it (hosts' clocks).",
+		buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+		registers: [registry],
+	});
 	return {
 		registry,
 		messagesStored,
 		ackLatency,
 		signInThrottled,
+		clusterStreamLag,
 		setSocketCounter(count) {
 			countSockets = count;
 		},

@@ -9,6 +9,7 @@ import { startServerProcess, type HubProcess } from '../../tests/helpers/hub';
 import { startRedis } from '../../tests/helpers/redis';
 import { waitForConnect } from '../../tests/helpers/users';
 import { syncOnConnect } from './load';
+import { fixed } from './stats';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD = 'bench password, not secret';
@@ -45,18 +46,56 @@ const BENCH_METRICS_TOKEN = 'bench-operator-metrics-token';
 
 /** The database commands a bench hub has sent so far, by `command collection` (its /metrics). */
 export async function databaseCommands(hubUrl: string): Promise<Map<string, number>> {
-	const response = await fetch(`${hubUrl}/metrics`, {
-		headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
-	});
-	if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
 	const counts = new Map<string, number>();
-	for (const line of (await response.text()).split('\n')) {
+	for (const line of await metricLines(hubUrl)) {
 		const match = /^hourglass_database_commands_total\{command="([^"]*)",collection="([^"]*)"\} (\d+)/.exec(
 			line,
 		);
 		if (match) counts.set(`${match[1]} ${match[2]}`.trim(), Number(match[3]));
 	}
 	return counts;
+}
+
+async function metricLines(hubUrl: string): Promise<string[]> {
+	const response = await fetch(`${hubUrl}/metrics`, {
+		headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+	});
+	if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+	return (await response.text()).split('\n');
+}
+
+/**
+ * A hub's `hourglass_cluster_stream_lag_seconds` buckets (upper bound in seconds → reads at or
+ * under it, cumulative), added up over `hubUrls`.
+ */
+export async function streamLagBuckets(hubUrls: string[]): Promise<Map<number, number>> {
+	const buckets = new Map<number, number>();
+	for (const url of hubUrls) {
+		for (const line of await metricLines(url)) {
+			const match = /^hourglass_cluster_stream_lag_seconds_bucket\{le="([^"]+)"\} (\d+)/.exec(line);
+			if (!match) continue;
+			const le = match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]);
+			buckets.set(le, (buckets.get(le) ?? 0) + Number(match[2]));
+		}
+	}
+	return buckets;
+}
+
+/**
+ * How far behind the Redis stream the hubs read between two readings of their buckets: how many
+ * entries, and the bucket bound under which half and 99% of them were read.
+ */
+export function streamLagBetween(before: Map<number, number>, after: Map<number, number>): string {
+	const bounds = [...after.keys()].sort((a, b) => a - b);
+	const counts = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+	const total = counts[counts.length - 1] ?? 0;
+	if (total === 0) return 'no entries read';
+	const under = (share: number) => {
+		const i = counts.findIndex((n) => n >= share * total);
+		const le = bounds[i];
+		return Number.isFinite(le) ? `≤ ${fixed(le * 1000)} ms` : `> ${fixed((bounds[i - 1] ?? 0) * 1000)} ms`;
+	};
+	return `${total} entries read, 50% ${under(0.5)}, 99% ${under(0.99)}`;
 }
 
 /** What each message cost in database commands between two readings, most frequent first. */

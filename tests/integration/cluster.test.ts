@@ -3,6 +3,7 @@ import { ProtocolError, type StoredEnvelope } from '../../src/lib/protocol';
 import { Receiver, call, connectHub, type DecodedMessage } from '../../src/lib/sdk';
 import { startFaultyLink, type FaultyLink } from '../helpers/faults';
 import {
+	fetchMetrics,
 	startHubProcess,
 	startTestHub,
 	testDatabaseUri,
@@ -112,6 +113,10 @@ describe('two hubs over one database and Redis', () => {
 		const status = waitForEvent(alice.socket, 'message:status', (s) => s.id === sent.envelope.id);
 		await bob.messenger.receipt([sent.envelope.id]);
 		expect((await status).status).toBe('delivered');
+
+		// Bob's hub read that push off the Redis stream, and timed how far behind it read.
+		const reads = /^hourglass_cluster_stream_lag_seconds_count (\d+)$/m.exec(await fetchMetrics(hubB));
+		expect(Number(reads?.[1])).toBeGreaterThan(0);
 	});
 
 	it('record receipts on a hub that did not store the envelopes: only those addressed to the caller', async () => {

@@ -35,7 +35,7 @@ import {
 } from '../src/lib/sdk';
 import { waitForConnect } from '../tests/helpers/users';
 import { startBenchHubProcess } from './lib/harness';
-import { integerOption } from './lib/options';
+import { integerOption, nodeArgsOption } from './lib/options';
 import { fixed, table } from './lib/stats';
 
 const MiB = 1024 * 1024;
@@ -74,7 +74,7 @@ function readOptions(argv: string[]): Options {
 		chunkKiB: integerOption('chunk', values.chunk, 1, 1024),
 		concurrency: integerOption('concurrency', values.concurrency, 1, 64),
 		plainConcurrencies: integerList('plain-concurrency', values['plain-concurrency'], 1, 64),
-		hubNodeArgs: values['hub-node-args'].split(' ').filter(Boolean),
+		hubNodeArgs: nodeArgsOption(values['hub-node-args']),
 		mongodbUri: values['mongodb-uri'],
 	};
 }

@@ -33,7 +33,7 @@ import { HUB_NODE_FLAGS } from '../tests/helpers/hub';
 import { waitForConnect } from '../tests/helpers/users';
 import { runPhase, syncOnConnect, type Lane, type PhaseResult } from './lib/load';
 import { fixed, table } from './lib/stats';
-import { integerOption } from './lib/options';
+import { integerOption, nodeArgsOption } from './lib/options';
 
 const WARMUP_PER_LANE = 3;
 
@@ -71,7 +71,7 @@ function readOptions(argv: string[]): Options {
 		timeoutMs: integerOption('timeout', values.timeout, 5, 3600) * 1000,
 		mongodbUri: values['mongodb-uri'],
 		profileDir: values.profile,
-		hubNodeArgs: values['hub-node-args'].split(' ').filter(Boolean),
+		hubNodeArgs: nodeArgsOption(values['hub-node-args']),
 	};
 }
 

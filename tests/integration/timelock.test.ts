@@ -105,7 +105,8 @@ async function expectNoTraceForRecipient(id: string, options: { announced: boole
 describe('a short time-lock', () => {
 	for (const announced of [false, true]) {
 		it(`${announced ? 'announced' : 'not announced'}: nothing reaches the recipient early, then it arrives live on every device within a second`, async () => {
-			const unlockAt = Date.now() + 2_500;
+			// Long enough for every "not yet" check below to run before it, on a loaded CI machine too.
+			const unlockAt = Date.now() + 4_000;
 			const onBob = waitForEvent(bob.socket, 'message:new', (e) => e.unlockAt === unlockAt, 10_000);
 			const onPhone = waitForEvent(bobPhone.socket, 'message:new', (e) => e.unlockAt === unlockAt, 10_000);
 			const onLaptop = waitForEvent(

@@ -91,6 +91,8 @@ export class TimelockService {
 	#fullReadWanted = false;
 	/** The next slot read starts at this time's slot, slots read already included (see `wantSlotsAgain`). */
 	#slotsAgainFrom: number | null = null;
+	#releasesRunning = 0;
+	readonly #onReleasesIdle: (() => void)[] = [];
 	/** When this hub's last release insert for an id failed without saying what it wrote: id → releasedAt tried. */
 	readonly #unsure = new Map<string, number>();
 
@@ -207,13 +209,23 @@ export class TimelockService {
 	 * devices of both parties. Hands back those not due yet by this hub's clock.
 	 */
 	async release(ids: string[]): Promise<Retry[]> {
+		this.#releasesRunning += 1;
 		try {
 			return await this.#release(ids);
 		} catch (error) {
 			// Read them afresh next time: some may have been decided elsewhere meanwhile.
 			for (const id of ids) this.#pending.delete(id);
 			throw error;
+		} finally {
+			this.#releasesRunning -= 1;
+			if (this.#releasesRunning === 0) for (const wake of this.#onReleasesIdle.splice(0)) wake();
 		}
+	}
+
+	/** Resolves once no release is under way: removals give the database to the releases first. */
+	#releasesIdle(): Promise<void> {
+		if (this.#releasesRunning === 0) return Promise.resolve();
+		return new Promise((resolve) => this.#onReleasesIdle.push(resolve));
 	}
 
 	async #release(ids: string[]): Promise<Retry[]> {
@@ -339,8 +351,11 @@ export class TimelockService {
 	}
 
 	/**
-	 * Queues the removal of decided envelopes' locked copies, done one delete at a time beside the
-	 * releases rather than inside them, so that the next batch does not wait for it. A failure is
+	 * Queues the removal of decided envelopes' locked copies, done one delete at a time outside the
+	 * releases, so that the next batch does not wait for it, and each delete only when no release
+	 * insert is running: in a burst on the embedded engine the deletes (a statement per copy) had
+	 * taken the database from the inserts (arrival p99 684 → 339 ms after a hub was killed, see
+	 * docs/OPERATIONS.md). While a backlog drains they wait until it is done. A failure is
 	 * only logged: a copy left behind (here, or by a crash) is found again by a refill, refused as
 	 * decided by the release attempt, and queued then; until it is removed, the settled copy counts.
 	 */
@@ -351,6 +366,7 @@ export class TimelockService {
 
 	async #drainRemovals(): Promise<void> {
 		while (this.#toRemove.size > 0) {
+			await this.#releasesIdle();
 			const slice = [...this.#toRemove].slice(0, REMOVE_SLICE);
 			try {
 				await this.#store.envelopes.removeLocked(slice);

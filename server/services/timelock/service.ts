@@ -110,9 +110,9 @@ export class TimelockService {
 
 	/**
 	 * The scheduler's source: locked envelopes due by `until` (after `after`), kept at hand for
-	 * their release. The first read, a read after another hub went away, and the pages of a read
-	 * cut short are ranges over every lock (what fell due while no hub ran, or was left by the hub
-	 * that went, included). Every other read takes only the due slots from the horizon onward
+	 * their release. The first read, a read after notices of locks may have been lost (wantFullRead),
+	 * and the pages of a read cut short are ranges over every lock (what fell due while no hub ran,
+	 * or what this hub was never told of, included). Every other read takes only the due slots from the horizon onward
 	 * (server/store/due-slot.ts): its cost is what falls due next, not every lock
 	 * waiting. It may hand back locks due after `until` (the rest of the last slot): held early.
 	 */

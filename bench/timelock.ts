@@ -30,10 +30,10 @@ import { call, connectHub, type HubSocket } from '../src/lib/sdk';
 import {
 	commandsPerMessage,
 	databaseCommands,
-	streamLagBetween,
-	streamLagBuckets,
 	makePairs,
 	startBenchCluster,
+	streamLagBetween,
+	streamLagBuckets,
 	type BenchCluster,
 	type Pair,
 } from './lib/harness';
@@ -476,10 +476,8 @@ function report(options: Options, result: ScenarioResult): string {
 			`(goals: p99 lateness < 100 ms, ratio ≥ 0.5, nothing lost, duplicated or early)`,
 		'time-locked: releasedAt is stamped as a release batch starts, before its insert; arrival includes the insert.',
 		`time-locked: database commands per release, ${result.scenario === 'kill' ? 'surviving hubs' : 'the hub'}, from the window's opening (receipts included): ${result.releaseCommands}`,
-	];
-	lines.push(
 		`live: database commands per message, the same hubs (receipts included): ${result.liveCommands}`,
-	);
+	];
 	if (result.streamLag) {
 		lines.push(
 			`Redis stream lag (Redis's time of a push → the hub reading it), surviving hubs: ` +

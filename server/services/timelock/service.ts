@@ -91,6 +91,7 @@ export class TimelockService {
 	#fullReadWanted = false;
 	/** The next slot read starts at this time's slot, slots read already included (see `wantSlotsAgain`). */
 	#slotsAgainFrom: number | null = null;
+	/** Release calls under way, and the removals waiting for them to end (see #removeCopies). */
 	#releasesRunning = 0;
 	readonly #onReleasesIdle: (() => void)[] = [];
 	/** When this hub's last release insert for an id failed without saying what it wrote: id → releasedAt tried. */
@@ -110,11 +111,12 @@ export class TimelockService {
 
 	/**
 	 * The scheduler's source: locked envelopes due by `until` (after `after`), kept at hand for
-	 * their release. The first read, a read after notices of locks may have been lost (wantFullRead),
-	 * and the pages of a read cut short are ranges over every lock (what fell due while no hub ran,
-	 * or what this hub was never told of, included). Every other read takes only the due slots from the horizon onward
-	 * (server/store/due-slot.ts): its cost is what falls due next, not every lock
-	 * waiting. It may hand back locks due after `until` (the rest of the last slot): held early.
+	 * their release. The first read, a read after notices of locks may have been lost
+	 * (wantFullRead), and the pages of a read cut short are ranges over every lock (what fell due
+	 * while no hub ran, or what this hub was never told of, included). Every other read takes only
+	 * the due slots from the horizon onward (server/store/due-slot.ts): its cost is what falls due
+	 * next, not every lock waiting. It may hand back locks due after `until` (the rest of the last
+	 * slot): held early.
 	 */
 	async dueBefore(until: number, limit: number, after: LockedRef | null): Promise<LockedRef[]> {
 		const full = after !== null || this.#horizon === null || this.#fullReadWanted;

@@ -31,6 +31,8 @@ COPY package.json package-lock.json .npmrc ./
 # --omit=dev leaves out the `node` dev dependency: the image's own Node 24 runs everything.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/build ./build
+# The CLI bundle (scripts/build-cli.ts): `node bin/hourglass.js` starts without compiling TypeScript.
+COPY --from=build /app/dist ./dist
 COPY --from=ferretdb /out/ferretdb ./.tools/ferretdb
 COPY server ./server
 COPY src/lib ./src/lib

@@ -1,9 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	copyFileSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	readdirSync,
+	rmSync,
+	statSync,
+	symlinkSync,
+	utimesSync,
+	writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, generateSync } from 'otplib';
+import { buildCli } from '../../scripts/build-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileLayout } from '../../src/lib/crypto';
 import { HubApi } from '../../src/lib/sdk';
@@ -13,8 +25,9 @@ import { startTestHub } from '../helpers/hub';
 import { fetchFrom } from '../helpers/users';
 
 /**
- * The CLI as a user runs it: each command a separate process (through tsx, as `npm run cli`
- * does), each user with their own HOURGLASS_HOME, against a real hub and database.
+ * The CLI as a user runs it: each command a separate process of the `hourglass` command
+ * (bin/hourglass.js, on the bundle built here from the sources as they are), each user with their
+ * own HOURGLASS_HOME, against a real hub and database.
  */
 
 const ROOT = process.cwd();
@@ -110,7 +123,7 @@ const cli = (
 	env?: Record<string, string>,
 	answer?: (stdout: string) => string | null,
 	onOutput?: OnOutput,
-) => run(['--import', 'tsx', join(ROOT, 'cli/main.ts')], home, args, env, answer, onOutput);
+) => run([join(ROOT, 'bin/hourglass.js')], home, args, env, answer, onOutput);
 
 /**
  * Runs `read` until what it printed, all runs together, matches; fails at the deadline.
@@ -140,7 +153,7 @@ describe('the hourglass CLI against a real hub', () => {
 	let bob: string;
 
 	beforeAll(async () => {
-		hub = await startTestHub({ name: 'cli' });
+		[hub] = await Promise.all([startTestHub({ name: 'cli' }), buildCli()]);
 		alice = newHome();
 		bob = newHome();
 	});
@@ -1044,9 +1057,26 @@ describe('the hourglass CLI against a real hub', () => {
 		expect(missing.stderr).toMatch(/send-file: cannot read/);
 	});
 
-	it('runs as the bin entry', async () => {
-		const help = await run([join(ROOT, 'bin/hourglass.js')], newHome(), ['help']);
-		expect(help.code).toBe(0);
-		expect(help.stdout).toContain('Usage: hourglass');
+	it('runs its bundle while no file it was built from changed since, and the sources through tsx otherwise', async () => {
+		// A checkout of its own: the real bin, a bundle and a source that each say which one ran.
+		const root = newHome();
+		const source = join(root, 'cli/main.ts');
+		mkdirSync(join(root, 'bin'));
+		mkdirSync(join(root, 'cli'));
+		mkdirSync(join(root, 'dist/cli'), { recursive: true });
+		copyFileSync(join(ROOT, 'bin/hourglass.js'), join(root, 'bin/hourglass.js'));
+		symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+		writeFileSync(source, "const from: string = 'sources';\nprocess.stdout.write(`${from}\\n`);\n");
+		const past = new Date(Date.now() - 60_000);
+		utimesSync(source, past, past);
+		writeFileSync(join(root, 'dist/cli/hourglass.mjs'), "process.stdout.write('bundle\\n');\n");
+		writeFileSync(join(root, 'dist/cli/inputs.json'), JSON.stringify(['cli/main.ts']));
+		const bin = [join(root, 'bin/hourglass.js')];
+
+		expect(await run(bin, root, [])).toMatchObject({ code: 0, stdout: 'bundle\n' });
+		utimesSync(source, new Date(), new Date());
+		expect(await run(bin, root, [])).toMatchObject({ code: 0, stdout: 'sources\n' });
+		rmSync(join(root, 'dist'), { recursive: true });
+		expect(await run(bin, root, [])).toMatchObject({ code: 0, stdout: 'sources\n' });
 	});
 });

@@ -3,6 +3,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import { createClient } from 'redis';
+import type { StreamPosition } from './services/timelock/peers';
 import type { HubServer } from './socket/types';
 
 /**
@@ -15,6 +16,12 @@ export const SYNC_HINT_SPREAD_MS = 2_000;
 export interface ClusterLink {
 	/** A client for commands of the hub's own (sign-in throttling); it fails fast while Redis is away. */
 	commands: RedisClient;
+	/**
+	 * Redis's time of the stream entry this hub read last (the one being handled, during an
+	 * event's handlers) and this hub's time when it read it; null before the first, or when the
+	 * adapter does not say (see `timeStreamReads`).
+	 */
+	position(): StreamPosition | null;
 	/** Closes the Redis clients without waiting on a Redis that is away. Safe to call twice. */
 	close(): Promise<void>;
 }
@@ -104,12 +111,20 @@ export async function joinCluster(
 
 	await publisher.connect();
 	io.adapter(createAdapter(publisher, { readCount: STREAM_READ_COUNT }));
-	if (!timeStreamReads(io.of('/').adapter as StreamReader, streamLag))
-		log.warn('the Redis adapter no longer says which stream entry it reads: stream lag is not measured');
+	let position: StreamPosition | null = null;
+	const reading = timeStreamReads(io.of('/').adapter as StreamReader, (read) => {
+		position = read;
+		streamLag.observe(Math.max(0, read.readAt - read.entryAt) / 1000);
+	});
+	if (!reading)
+		log.warn(
+			'the Redis adapter no longer says which stream entry it reads: stream lag is not measured, hubs are judged silent by this hub’s clock',
+		);
 
 	let closed: Promise<void> | null = null;
 	return {
 		commands: publisher,
+		position: () => position,
 		close() {
 			closed ??= (async () => {
 				closing = true;
@@ -123,17 +138,18 @@ export async function joinCluster(
 }
 
 /**
- * Observes, for each entry the adapter reads off the stream, how long ago Redis added it: a
- * stream entry's id starts with Redis's time in milliseconds. A hub that reads far behind delivers
- * pushes late, and one that falls further behind than the stream keeps (the adapter's `maxLen`,
- * 10,000 entries) misses some. False if the adapter has no such hook (a version that changed it).
+ * Tells `read`, before the adapter handles each entry it reads off the stream (this hub's own
+ * included), when Redis added it (a stream entry's id starts with Redis's time in milliseconds)
+ * and when it is read. A hub that reads far behind delivers pushes late, and one that falls further
+ * behind than the stream keeps (the adapter's `maxLen`, 10,000 entries) misses some. False if the
+ * adapter has no such hook (a version that changed it).
  */
-function timeStreamReads(adapter: StreamReader, lag: Histogram): boolean {
+function timeStreamReads(adapter: StreamReader, read: (position: StreamPosition) => void): boolean {
 	const { onRawMessage } = adapter;
 	if (typeof onRawMessage !== 'function') return false;
 	adapter.onRawMessage = (message, offset) => {
-		const addedAt = Number.parseInt(offset, 10);
-		if (Number.isFinite(addedAt)) lag.observe(Math.max(0, Date.now() - addedAt) / 1000);
+		const entryAt = Number.parseInt(offset, 10);
+		if (Number.isFinite(entryAt)) read({ entryAt, readAt: Date.now() });
 		return onRawMessage.call(adapter, message, offset);
 	};
 	return true;

@@ -230,6 +230,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			notify,
 			io,
 			clustered: cluster !== null,
+			streamPosition: cluster?.position,
 			now,
 			logger,
 			metrics,

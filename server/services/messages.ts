@@ -174,6 +174,18 @@ export class MessageService {
 		}
 	}
 
+	/**
+	 * Envelopes handed to a device on this hub, whichever hub stored them (a push that came through
+	 * the adapter, a sync page): remembered, so that the receipt the device sends for each needs no
+	 * read. With several hubs, most receipts reach a hub that did not store the envelope. Only
+	 * deliverable ones: a locked envelope takes no receipt.
+	 */
+	handedOver(envelopes: readonly StoredEnvelope[]): void {
+		for (const envelope of envelopes) {
+			if (envelope.state === 'live' || envelope.state === 'released') this.recent.remember(envelope);
+		}
+	}
+
 	/** One page of what `username` missed since `after`: never a locked envelope addressed to them. */
 	async sync(username: string, request: SyncRequest): Promise<SyncResult> {
 		const limit = Math.min(request.limit ?? SYNC_DEFAULT_LIMIT, LIMITS.syncPageMax);
@@ -182,6 +194,7 @@ export class MessageService {
 			this.store.envelopes.sealedFor(username, LIMITS.syncPageMax),
 			this.store.receipts.forSender(username, syncKeyTime(request.after), SYNC_RECEIPTS_MAX),
 		]);
+		this.handedOver(page.envelopes);
 		// The page's last place in the order, an envelope's or a tombstone's.
 		const last = [...page.envelopes, ...page.deleted].reduce<string | null>(
 			(max, e) => (max === null || e.syncKey > max ? e.syncKey : max),

@@ -1,4 +1,4 @@
-import { EVENTS } from '../../src/lib/protocol';
+import { EVENTS, type StoredEnvelope } from '../../src/lib/protocol';
 import type { HubContext } from '../context';
 import type { BindDeps } from './handler';
 import { bindEvent } from './handler';
@@ -30,4 +30,9 @@ export function bindMessageEvents(ctx: HubContext, deps: BindDeps, socket: HubSo
 	});
 
 	bindEvent(deps, socket, EVENTS.timeSync, () => Promise.resolve({ serverNow: ctx.now() }));
+
+	// Pushes reach this socket from whichever hub stored the envelope (through the adapter).
+	socket.onAnyOutgoing((event: string, envelope: StoredEnvelope) => {
+		if (event === EVENTS.messageNew) messages.handedOver([envelope]);
+	});
 }

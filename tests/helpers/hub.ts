@@ -69,6 +69,17 @@ export async function fetchMetrics(hub: { url: string }): Promise<string> {
 	return response.text();
 }
 
+/** The finds a hub in this process has sent to the envelopes collection so far. */
+export async function envelopeFinds(hub: TestHub): Promise<number> {
+	const metric = await hub.hub.context.metrics.registry
+		.getSingleMetric('hourglass_database_commands_total')
+		?.get();
+	const value = metric?.values.find(
+		(v) => v.labels.command === 'find' && v.labels.collection === 'envelopes',
+	);
+	return value?.value ?? 0;
+}
+
 export function testDatabaseUri(name: string): string {
 	const safe = name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 30);
 	return `${inject('mongoBaseUri')}/it_${safe}_${Date.now().toString(36)}`;

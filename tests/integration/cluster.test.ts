@@ -3,6 +3,7 @@ import { ProtocolError, type StoredEnvelope } from '../../src/lib/protocol';
 import { Receiver, call, connectHub, type DecodedMessage } from '../../src/lib/sdk';
 import { startFaultyLink, type FaultyLink } from '../helpers/faults';
 import {
+	envelopeFinds,
 	fetchMetrics,
 	startHubProcess,
 	startTestHub,
@@ -119,25 +120,61 @@ describe('two hubs over one database and Redis', () => {
 		expect(Number(reads?.[1])).toBeGreaterThan(0);
 	});
 
-	it('record receipts on a hub that did not store the envelopes: only those addressed to the caller', async () => {
+	it('record receipts on a hub that neither stored nor handed over the envelopes: only those addressed to the caller', async () => {
 		const alice = await newUser(hubA.url, uniqueName('alice'));
-		const bob = await newUser(hubB.url, uniqueName('bob'));
+		const bob = await newUser(hubA.url, uniqueName('bob'));
 		const carol = await newUser(hubA.url, uniqueName('carol'));
 		clients.push(alice, bob, carol);
 		// A few ids and many take different reads (by id, by recipient): both are checked.
 		const sent: string[] = [];
 		for (let i = 0; i < 20; i++) sent.push((await alice.messenger.send(bob.username, `m${i}`)).envelope.id);
 		const notBobs = (await alice.messenger.send(carol.username, 'for carol')).envelope.id;
+		// A device of bob's on hub B that got none of them, neither pushed nor synced.
+		const bobOnB = await signInUser(hubB.url, bob.username);
+		clients.push(bobOnB);
 		const statuses: string[] = [];
 		alice.socket.on('message:status', (s) => statuses.push(s.id));
 		const last = waitForEvent(alice.socket, 'message:status', (s) => s.id === sent[19]);
-		expect(await call(bob.socket, 'message:received', { ids: [sent[0], sent[1], notBobs] })).toEqual({
+		const findsBefore = await envelopeFinds(hubB);
+		expect(await call(bobOnB.socket, 'message:received', { ids: [sent[0], sent[1], notBobs] })).toEqual({
 			count: 2,
 		});
-		expect(await call(bob.socket, 'message:received', { ids: [...sent, notBobs] })).toEqual({ count: 20 });
+		expect(await call(bobOnB.socket, 'message:received', { ids: [...sent, notBobs] })).toEqual({ count: 20 });
 		await last;
 		expect(new Set(statuses)).toEqual(new Set(sent));
-		expect(await call(bob.socket, 'message:received', { ids: [notBobs] })).toEqual({ count: 0 });
+		expect(await call(bobOnB.socket, 'message:received', { ids: [notBobs] })).toEqual({ count: 0 });
+		expect(await envelopeFinds(hubB)).toBeGreaterThan(findsBefore);
+	});
+
+	it('record receipts with no read for what the other hub stored and this one handed over, pushed or synced', async () => {
+		const alice = await newUser(hubA.url, uniqueName('alice'));
+		const bob = await newUser(hubB.url, uniqueName('bob'));
+		clients.push(alice, bob);
+		// The first message makes them contacts; what follows is the steady state of a conversation.
+		const first = waitForEvent(bob.socket, 'message:new', (e) => e.from === alice.username);
+		await alice.messenger.send(bob.username, 'first');
+		await call(bob.socket, 'message:received', { ids: [(await first).id] });
+
+		const findsBefore = await envelopeFinds(hubB);
+		for (let i = 0; i < 5; i++) {
+			const arrived = waitForEvent(bob.socket, 'message:new', (e) => e.from === alice.username);
+			const sent = await alice.messenger.send(bob.username, `pushed ${i}`);
+			expect((await arrived).id).toBe(sent.envelope.id);
+			const status = waitForEvent(alice.socket, 'message:status', (s) => s.id === sent.envelope.id);
+			expect(await call(bob.socket, 'message:received', { ids: [sent.envelope.id] })).toEqual({ count: 1 });
+			expect((await status).status).toBe('delivered');
+		}
+		expect(await envelopeFinds(hubB)).toBe(findsBefore);
+
+		// Another device of bob's on hub B, which takes them from a sync page.
+		const laptop = await signInUser(hubB.url, bob.username);
+		clients.push(laptop);
+		const page = await call(laptop.socket, 'sync:pull', { after: null });
+		const ids = page.envelopes.filter((e) => e.to === bob.username).map((e) => e.id);
+		expect(ids).toHaveLength(6);
+		const findsAfterSync = await envelopeFinds(hubB);
+		expect(await call(laptop.socket, 'message:received', { ids })).toEqual({ count: 6 });
+		expect(await envelopeFinds(hubB)).toBe(findsAfterSync);
 	});
 
 	it('apply a block made on one hub to the next send through the other, though that hub had read the relation', async () => {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Envelope, StoredEnvelope } from '../../src/lib/protocol';
 import { type TestDb, openTestDb } from '../helpers/db';
 import {
+	envelopeFinds,
 	startHubProcess,
 	startTestHub,
 	testDatabaseUri,
@@ -42,16 +43,6 @@ async function counter(hub: TestHub, name: string): Promise<number> {
 const releasedBy = (hub: TestHub) => counter(hub, 'hourglass_timelock_released_total');
 const claimsLost = (hub: TestHub) => counter(hub, 'hourglass_timelock_claims_lost_total');
 const hubsAlive = (hub: TestHub) => counter(hub, 'hourglass_timelock_hubs_alive');
-/** The finds a hub has sent to the envelopes collection so far. */
-async function envelopeFinds(hub: TestHub): Promise<number> {
-	const metric = await hub.hub.context.metrics.registry
-		.getSingleMetric('hourglass_database_commands_total')
-		?.get();
-	const value = metric?.values.find(
-		(v) => v.labels.command === 'find' && v.labels.collection === 'envelopes',
-	);
-	return value?.value ?? 0;
-}
 
 /** Every message:new for `ids` on `socket`, by id; resolves `all` once each has come at least once. */
 function listen(client: TestClient, ids: Set<string>) {

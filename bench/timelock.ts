@@ -30,6 +30,7 @@ import { call, connectHub, type HubSocket } from '../src/lib/sdk';
 import {
 	commandsPerMessage,
 	databaseCommands,
+	metricValue,
 	makePairs,
 	startBenchCluster,
 	streamLagBetween,
@@ -325,6 +326,12 @@ interface ScenarioResult {
 	liveCommands: string;
 	/** How far behind the Redis stream the surviving hubs read: window, live phase (several hubs only). */
 	streamLag: { window: string; live: string } | null;
+	/**
+	 * Per surviving hub (several hubs only): how many times it logged "hub gone" (once, for the
+	 * killed hub, is right; more means it counted a live hub out), and its releases lost to
+	 * another hub's claim (work done twice).
+	 */
+	peers: { countedOut: number; claimsLost: number }[] | null;
 }
 
 async function runScenario(scenario: Scenario, options: Options, runId: string): Promise<ScenarioResult> {
@@ -413,6 +420,14 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 					live: streamLagBetween(lagReleased, await lagOf()),
 				}
 			: null;
+		const peers = clustered
+			? await Promise.all(
+					survivors.map(async (hub) => ({
+						countedOut: hub.output().match(/"msg":"hub gone/g)?.length ?? 0,
+						claimsLost: await metricValue(hub.url, 'hourglass_timelock_claims_lost_total'),
+					})),
+				)
+			: null;
 		return {
 			scenario,
 			dbKind: cluster.dbKind,
@@ -424,6 +439,7 @@ async function runScenario(scenario: Scenario, options: Options, runId: string):
 			storeCommands,
 			liveCommands,
 			streamLag,
+			peers,
 		};
 	} finally {
 		for (const socket of sockets) socket.disconnect();
@@ -483,6 +499,10 @@ function report(options: Options, result: ScenarioResult): string {
 			`Redis stream lag (Redis's time of a push → the hub reading it), surviving hubs: ` +
 				`from the window's opening: ${result.streamLag.window}; live phase: ${result.streamLag.live}`,
 		);
+	}
+	if (result.peers) {
+		const each = result.peers.map((p) => `${p.countedOut} "hub gone", ${p.claimsLost} claims lost`);
+		lines.push(`surviving hubs (each should count the killed hub out once): ${each.join('; ')}`);
 	}
 	if (result.storeCommands)
 		lines.push(`time-locked: database commands per locked send while storing: ${result.storeCommands}`);

@@ -56,6 +56,12 @@ export async function databaseCommands(hubUrl: string): Promise<Map<string, numb
 	return counts;
 }
 
+/** The value of an unlabelled counter or gauge on a bench hub's /metrics, 0 when it has none. */
+export async function metricValue(hubUrl: string, name: string): Promise<number> {
+	const line = (await metricLines(hubUrl)).find((l) => l.startsWith(`${name} `));
+	return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
 async function metricLines(hubUrl: string): Promise<string[]> {
 	const response = await fetch(`${hubUrl}/metrics`, {
 		headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },

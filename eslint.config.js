@@ -10,7 +10,18 @@ const databaseDrivers = ['mongoose', 'mongodb'].map((name) => ({
 }));
 
 export default ts.config(
-	{ ignores: ['build/', 'build-probe/', 'dist/', '.svelte-kit/', 'node_modules/', '.data/', '.tools/', 'static/'] },
+	{
+		ignores: [
+			'build/',
+			'build-probe/',
+			'dist/',
+			'.svelte-kit/',
+			'node_modules/',
+			'.data/',
+			'.tools/',
+			'static/',
+		],
+	},
 	js.configs.recommended,
 	...ts.configs.recommended,
 	...svelte.configs.recommended,

@@ -140,6 +140,7 @@ const Env = z
 			.string()
 			.regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
 			.optional(),
+		REDIS_STREAM_MAX_LEN: positiveInt(10_000_000).default(10_000),
 		RETENTION_DAYS: positiveInt(3650).default(7),
 		ACTIVITY_DAYS: positiveInt(3650).default(90),
 		DB_POOL_SIZE: positiveInt(1000).default(10),
@@ -237,6 +238,8 @@ export interface HubConfig {
 	/** File paths of the certificate and key; HTTPS when set. */
 	tls: { cert: string; key: string } | null;
 	redisUrl: string | null;
+	/** About how many entries the Redis stream between hubs keeps (the adapter trims it to this). */
+	redisStreamMaxLen: number;
 	retentionDays: number;
 	/** A user's activity log keeps each event this many days. */
 	activityDays: number;
@@ -356,6 +359,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		sessionDays: e.SESSION_DAYS,
 		tls: e.TLS_CERT && e.TLS_KEY ? { cert: e.TLS_CERT, key: e.TLS_KEY } : null,
 		redisUrl: e.REDIS_URL ?? null,
+		redisStreamMaxLen: e.REDIS_STREAM_MAX_LEN,
 		retentionDays: e.RETENTION_DAYS,
 		activityDays: e.ACTIVITY_DAYS,
 		dbPoolSize: e.DB_POOL_SIZE,

@@ -173,13 +173,19 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			activity,
 		);
 		if (config.redisUrl) {
-			cluster = await joinCluster(io, config.redisUrl, logger, metrics.clusterStreamLag, () => {
-				notify.syncHint(SYNC_HINT_SPREAD_MS);
-				// Declared below; a drop and its end come long after the hub started.
-				timelocks.linkRestored();
-				devices.recheckConnected().catch((error: unknown) => {
-					logger.warn({ err: error }, 'connected sessions could not be re-checked');
-				});
+			cluster = await joinCluster(io, {
+				url: config.redisUrl,
+				streamMaxLen: config.redisStreamMaxLen,
+				logger,
+				metrics: { streamLag: metrics.clusterStreamLag, streamTrimmed: metrics.clusterStreamTrimmed },
+				onMaybeMissed: () => {
+					notify.syncHint(SYNC_HINT_SPREAD_MS);
+					// Declared below; a drop and its end, or a trim, come long after the hub started.
+					timelocks.othersMaybeMissed();
+					devices.recheckConnected().catch((error: unknown) => {
+						logger.warn({ err: error }, 'connected sessions could not be re-checked');
+					});
+				},
 			});
 		}
 		await twoFactor.init();

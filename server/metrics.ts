@@ -8,6 +8,8 @@ export interface HubMetrics {
 	signInThrottled: Counter<'limit'>;
 	/** How far behind the cluster's Redis stream this hub reads (server/cluster.ts). */
 	clusterStreamLag: Histogram;
+	/** Times this hub found entries it had not read trimmed off the Redis stream (server/cluster.ts). */
+	clusterStreamTrimmed: Counter;
 	/** Reads the number of sockets connected to this hub at scrape time. */
 	setSocketCounter(count: () => number): void;
 }
@@ -69,12 +71,18 @@ export function createMetrics(
 		buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 		registers: [registry],
 	});
+	const clusterStreamTrimmed = new Counter({
+		name: 'hourglass_cluster_stream_trimmed_total',
+		help: 'Times entries this hub had not read yet were trimmed off the Redis stream (its devices are asked to sync).',
+		registers: [registry],
+	});
 	return {
 		registry,
 		messagesStored,
 		ackLatency,
 		signInThrottled,
 		clusterStreamLag,
+		clusterStreamTrimmed,
 		setSocketCounter(count) {
 			countSockets = count;
 		},

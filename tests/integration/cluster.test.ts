@@ -353,6 +353,58 @@ describe('three hubs: nothing lost live', () => {
 		expect(unhandled).toEqual([]);
 	});
 
+	it('ask a hub’s devices to sync when the stream was trimmed past what that hub had read', async () => {
+		// Hubs whose stream keeps about 100 entries: a hub stopped for a moment falls that far behind.
+		const short = { REDIS_STREAM_MAX_LEN: '100' };
+		const hubD = await startTestHub({ name: 'cluster', redisUrl: redis.url, mongoUri, env: short });
+		const hubC = await startHubProcess({ mongoUri, redisUrl: redis.url, env: short });
+		processes.push(hubC);
+		try {
+			const alice = await newUser(hubD.url, uniqueName('alice'));
+			const bob = await newUser(hubD.url, uniqueName('bob'));
+			const carol = await newUser(hubC.url, uniqueName('carol'));
+			clients.push(alice, bob, carol);
+			const into = collector(30_000);
+			const receiver = new Receiver(carol.messenger, { onMessages: (m) => into.onMessages(m) });
+			receivers.push(receiver);
+			receiver.start();
+			await receiver.sync();
+			const first = await alice.messenger.send(carol.username, 'before');
+			await into.all([first.envelope.id]);
+			const pushed: string[] = [];
+			carol.socket.on('message:new', (e) => pushed.push(e.id));
+			const hinted = waitForEvent(carol.socket, 'sync:hint', () => true, 20_000);
+			/** Sends `count` messages from alice to bob, each a push and so an entry on the stream. */
+			const filler = async (count: number) => {
+				for (let i = 0; i < count; i += 50) {
+					await Promise.all(
+						Array.from({ length: 50 }, (_, j) => alice.messenger.send(bob.username, `filler ${i + j}`)),
+					);
+				}
+			};
+
+			// Hub C stands still while hub D writes several hundred entries: the one for carol among them.
+			process.kill(hubC.pid, 'SIGSTOP');
+			let missed: string;
+			try {
+				await filler(100);
+				missed = (await alice.messenger.send(carol.username, 'while her hub was behind')).envelope.id;
+				await filler(400);
+			} finally {
+				process.kill(hubC.pid, 'SIGCONT');
+			}
+
+			await hinted;
+			await into.all([missed]);
+			// Its push was trimmed off unread: carol got the message from the sync the hint asked for.
+			expect(pushed).not.toContain(missed);
+			expect(hubC.output()).toMatch(/the stream was trimmed past what this hub had read/);
+			expect(hubC.exit()).toBeNull();
+		} finally {
+			await hubD.stop();
+		}
+	});
+
 	it('retry a reconnect sync that timed out, and deliver what it missed', async () => {
 		const alice = await newUser(hubB.url, uniqueName('alice'));
 		const bob = await newUser(hubA.url, uniqueName('bob'));

@@ -292,11 +292,11 @@ export class Timelocks {
 	}
 
 	/**
-	 * This hub's Redis link is back after a drop: what the other hubs said meanwhile may be lost
-	 * (the adapter's stream keeps only its last entries), so every lock is read again.
+	 * What the other hubs said may not all have reached this one: its Redis link is back after a
+	 * drop, or entries it had not read were trimmed off the adapter's stream. Every lock is read again.
 	 */
-	linkRestored(): void {
-		if (this.#deps.clustered) this.#readAll('redis link restored');
+	othersMaybeMissed(): void {
+		if (this.#deps.clustered) this.#readAll('redis link restored, or stream trimmed past this hub');
 	}
 
 	/** Reads every lock due within the window again (not only the slots entering it), at once. */

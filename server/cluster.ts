@@ -3,7 +3,6 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
 import { createClient } from 'redis';
-import type { StreamPosition } from './services/timelock/peers';
 import type { HubServer } from './socket/types';
 
 /**
@@ -16,12 +15,6 @@ export const SYNC_HINT_SPREAD_MS = 2_000;
 export interface ClusterLink {
 	/** A client for commands of the hub's own (sign-in throttling); it fails fast while Redis is away. */
 	commands: RedisClient;
-	/**
-	 * Redis's time of the stream entry this hub read last (the one being handled, during an
-	 * event's handlers) and this hub's time when it read it; null before the first, or when the
-	 * adapter does not say (see `timeStreamReads`).
-	 */
-	position(): StreamPosition | null;
 	/** Closes the Redis clients without waiting on a Redis that is away. Safe to call twice. */
 	close(): Promise<void>;
 }
@@ -38,9 +31,9 @@ const STREAM_READ_COUNT = 1_000;
 /** The adapter's stream (its default name), named here because the trim check reads its state. */
 const STREAM_NAME = 'socket.io';
 /**
- * How often a hub asks Redis whether the entry it read last was trimmed off the stream (`XINFO
- * STREAM`, one small command): the stream keeps about `streamMaxLen` entries, so the hub is that
- * far behind, and entries after it are trimmed too, or soon will be, unread (their pushes lost).
+ * How often a hub asks Redis whether the entry it read last was trimmed off the stream (one
+ * `XRANGE` of at most one entry): the stream keeps about `streamMaxLen` entries, so the hub is
+ * that far behind, and entries after it are trimmed too, or soon will be, unread (pushes lost).
  */
 const TRIM_CHECK_EVERY_MS = 1_000;
 /** While a hub stays behind, it asks its devices to sync at most this often. */
@@ -136,17 +129,15 @@ export async function joinCluster(io: HubServer, options: ClusterOptions): Promi
 			readCount: STREAM_READ_COUNT,
 		}),
 	);
-	let position: StreamPosition | null = null;
 	/** The id of the entry read last. */
 	let lastRead: string | null = null;
-	const reading = timeStreamReads(io.of('/').adapter as StreamReader, (read, offset) => {
-		position = read;
+	const reading = timeStreamReads(io.of('/').adapter as StreamReader, (offset, addedAt) => {
 		lastRead = offset;
-		metrics.streamLag.observe(Math.max(0, read.readAt - read.entryAt) / 1000);
+		metrics.streamLag.observe(Math.max(0, Date.now() - addedAt) / 1000);
 	});
 	if (!reading)
 		log.warn(
-			'the Redis adapter no longer says which stream entry it reads: stream lag is not measured, hubs are judged silent by this hub’s clock',
+			'the Redis adapter no longer says which stream entry it reads: stream lag is not measured, a trimmed stream is not noticed',
 		);
 
 	let hintedAt = Number.NEGATIVE_INFINITY;
@@ -154,15 +145,13 @@ export async function joinCluster(io: HubServer, options: ClusterOptions): Promi
 		if (lastRead === null || !publisher.isReady) return;
 		const readUpTo = lastRead;
 		try {
-			const first = firstEntryId(await publisher.sendCommand(['XINFO', 'STREAM', STREAM_NAME]));
-			if (first === null || compareEntryIds(readUpTo, first) >= 0) return;
+			// The oldest entry kept, if it is not newer than the one read last.
+			const kept = await publisher.sendCommand(['XRANGE', STREAM_NAME, '-', readUpTo, 'COUNT', '1']);
+			if (!Array.isArray(kept) || kept.length > 0) return;
 			if (Date.now() - hintedAt < TRIM_HINT_EVERY_MS) return;
 			hintedAt = Date.now();
 			metrics.streamTrimmed.inc();
-			log.warn(
-				{ readUpTo, firstKept: first },
-				'the stream was trimmed past what this hub had read: devices are asked to sync',
-			);
+			log.warn({ readUpTo }, 'the stream was trimmed past what this hub had read: devices are asked to sync');
 			onMaybeMissed();
 		} catch (error) {
 			log.debug({ err: error }, 'the stream trim check failed');
@@ -174,7 +163,6 @@ export async function joinCluster(io: HubServer, options: ClusterOptions): Promi
 	let closed: Promise<void> | null = null;
 	return {
 		commands: publisher,
-		position: () => position,
 		close() {
 			closed ??= (async () => {
 				closing = true;
@@ -190,47 +178,18 @@ export async function joinCluster(io: HubServer, options: ClusterOptions): Promi
 
 /**
  * Tells `read`, before the adapter handles each entry it reads off the stream (this hub's own
- * included), when Redis added it (a stream entry's id starts with Redis's time in milliseconds)
- * and when it is read. A hub that reads far behind delivers pushes late, and one that falls further
- * behind than the stream keeps (the adapter's `maxLen`, 10,000 entries) misses some. False if the
+ * included), its id and when Redis added it (an entry's id starts with Redis's time in
+ * milliseconds). A hub that reads far behind delivers pushes late, and one that falls further
+ * behind than the stream keeps (REDIS_STREAM_MAX_LEN) misses some (see joinCluster). False if the
  * adapter has no such hook (a version that changed it).
  */
-function timeStreamReads(
-	adapter: StreamReader,
-	read: (position: StreamPosition, offset: string) => void,
-): boolean {
+function timeStreamReads(adapter: StreamReader, read: (offset: string, addedAt: number) => void): boolean {
 	const { onRawMessage } = adapter;
 	if (typeof onRawMessage !== 'function') return false;
 	adapter.onRawMessage = (message, offset) => {
-		const entryAt = Number.parseInt(offset, 10);
-		if (Number.isFinite(entryAt)) read({ entryAt, readAt: Date.now() }, offset);
+		const addedAt = Number.parseInt(offset, 10);
+		if (Number.isFinite(addedAt)) read(offset, addedAt);
 		return onRawMessage.call(adapter, message, offset);
 	};
 	return true;
-}
-
-/**
- * The id of the oldest entry the stream still holds, from an `XINFO STREAM` reply (its
- * `first-entry`: `[id, fields]`), or null when the stream is empty. (Redis 7.0's
- * `max-deleted-entry-id` would say more, but it does not move when XADD trims.)
- */
-export function firstEntryId(reply: unknown): string | null {
-	const field = (name: string): unknown => {
-		if (reply instanceof Map) return reply.get(name);
-		if (!Array.isArray(reply)) return undefined;
-		const at = reply.findIndex((item, i) => i % 2 === 0 && String(item) === name);
-		return at >= 0 ? reply[at + 1] : undefined;
-	};
-	const first = field('first-entry');
-	const id = Array.isArray(first) ? String(first[0]) : '';
-	return /^\d+-\d+$/.test(id) ? id : null;
-}
-
-/** Orders two stream entry ids (`<ms>-<seq>`). */
-export function compareEntryIds(a: string, b: string): number {
-	const [aMs, aSeq] = a.split('-').map(BigInt);
-	const [bMs, bSeq] = b.split('-').map(BigInt);
-	if (aMs !== bMs) return aMs < bMs ? -1 : 1;
-	if (aSeq !== bSeq) return (aSeq ?? 0n) < (bSeq ?? 0n) ? -1 : 1;
-	return 0;
 }

@@ -236,7 +236,6 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 			notify,
 			io,
 			clustered: cluster !== null,
-			streamPosition: cluster?.position,
 			now,
 			logger,
 			metrics,

@@ -6,7 +6,7 @@ import type { HubServer, InterServerEvents } from '../../socket/types';
 import type { RecentEnvelopes } from '../recent-envelopes';
 import type { Store } from '../../store';
 import type { Notifier } from '../notify';
-import { HEARTBEAT_EVERY_MS, HubPeers, type StreamPosition } from './peers';
+import { HEARTBEAT_EVERY_MS, HubPeers } from './peers';
 import { TimelockScheduler } from './scheduler';
 import { TimelockService } from './service';
 
@@ -36,8 +36,6 @@ export interface TimelockDeps {
 	io: HubServer;
 	/** True when other hubs share this one's adapter (Redis): they are told what this one schedules and settles. */
 	clustered: boolean;
-	/** Where this hub reads the adapter's stream (ClusterLink.position), to judge silent hubs by it. */
-	streamPosition?: () => StreamPosition | null;
 	now: () => number;
 	logger: Logger;
 	metrics: HubMetrics;
@@ -73,7 +71,7 @@ export class Timelocks {
 	constructor(deps: TimelockDeps) {
 		this.#deps = deps;
 		this.#logger = deps.logger.child({ component: 'timelock' });
-		const peers = (this.#peers = new HubPeers(deps.hubId, deps.now, deps.streamPosition));
+		const peers = (this.#peers = new HubPeers(deps.hubId, deps.now));
 		const registers = [deps.metrics.registry];
 		const released = new Counter({
 			name: 'hourglass_timelock_released_total',

@@ -8,18 +8,6 @@ export const HEARTBEAT_EVERY_MS = 200;
  * short enough that a hub killed a second before a burst is already counted out when it falls due.
  */
 export const PEER_TIMEOUT_MS = 750;
-/**
- * While this hub has read something off the adapter's stream within this long, a hub is judged
- * silent by the stream's time rather than this hub's (see `alive`). Twice the timeout: a Redis
- * that is away, or a hub whose loop stood still that long, falls back to this hub's clock.
- */
-export const READER_STALLED_MS = 2 * PEER_TIMEOUT_MS;
-
-/** Where this hub's reading of the adapter's stream is: Redis's time of the entry read last, and this hub's when it read it. */
-export interface StreamPosition {
-	entryAt: number;
-	readAt: number;
-}
 
 /**
  * Which hub releases which locked envelope. Every hub knows every lock due within its window, so
@@ -33,12 +21,8 @@ export interface StreamPosition {
 export class HubPeers {
 	readonly #self: string;
 	readonly #now: () => number;
-	/**
-	 * Other hubs, by id, with when each was last heard from: this hub's time, and Redis's time of
-	 * the stream entry that said it (null without a stream position).
-	 */
-	readonly #lastSeen = new Map<string, { at: number; entryAt: number | null }>();
-	readonly #position: () => StreamPosition | null;
+	/** Other hubs, by id, with when each was last heard from. */
+	readonly #lastSeen = new Map<string, number>();
 	/** Other hubs, by id, with when each last said it settled time-locks. */
 	readonly #lastProgress = new Map<string, number>();
 	/** Other hubs whose last heartbeat said they had releases under way. */
@@ -52,11 +36,9 @@ export class HubPeers {
 	 */
 	readonly #notices = new Map<string, number>();
 
-	/** `position` tells where this hub reads the adapter's stream, while `heard` and the others are called for an entry. */
-	constructor(self: string, now: () => number, position: () => StreamPosition | null = () => null) {
+	constructor(self: string, now: () => number) {
 		this.#self = self;
 		this.#now = now;
-		this.#position = position;
 	}
 
 	get self(): string {
@@ -71,7 +53,7 @@ export class HubPeers {
 	 */
 	heard(hubId: string, releasing = false, notices?: number): boolean {
 		if (hubId === this.#self) return false;
-		this.#lastSeen.set(hubId, { at: this.#now(), entryAt: this.#position()?.entryAt ?? null });
+		this.#lastSeen.set(hubId, this.#now());
 		if (releasing) this.#releasing.add(hubId);
 		else this.#releasing.delete(hubId);
 		if (typeof notices !== 'number') return false;
@@ -129,24 +111,12 @@ export class HubPeers {
 		return gone;
 	}
 
-	/**
-	 * The hubs taken as alive, this one included: each heard from within PEER_TIMEOUT_MS. A hub
-	 * that reads the stream behind (a burst of pushes from every hub, a busy machine) has the
-	 * others' later heartbeats still unread; by its own clock they would seem silent, and it would
-	 * take their share and release it twice with them. So while it is reading, a hub is silent only
-	 * once entries written PEER_TIMEOUT_MS after its last heartbeat have been read here (this hub's
-	 * own heartbeats are such entries, every HEARTBEAT_EVERY_MS).
-	 */
+	/** The hubs taken as alive, this one included. */
 	alive(): string[] {
-		const now = this.#now();
-		const since = now - PEER_TIMEOUT_MS;
-		const position = this.#position();
-		const readUpTo = position && now - position.readAt < READER_STALLED_MS ? position.entryAt : null;
+		const since = this.#now() - PEER_TIMEOUT_MS;
 		const hubs = [this.#self];
-		for (const [hubId, seen] of this.#lastSeen) {
-			const unreadYet =
-				readUpTo !== null && seen.entryAt !== null && readUpTo - seen.entryAt < PEER_TIMEOUT_MS;
-			if (seen.at >= since || unreadYet) hubs.push(hubId);
+		for (const [hubId, at] of this.#lastSeen) {
+			if (at >= since) hubs.push(hubId);
 			else this.#lastSeen.delete(hubId);
 		}
 		return hubs;

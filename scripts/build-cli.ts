@@ -9,8 +9,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI_BUNDLE = join(ROOT, 'dist/cli/hourglass.mjs');
-export const CLI_INPUTS = join(ROOT, 'dist/cli/inputs.json');
+const CLI_BUNDLE = join(ROOT, 'dist/cli/hourglass.mjs');
+const CLI_INPUTS = join(ROOT, 'dist/cli/inputs.json');
 
 export async function buildCli(): Promise<void> {
 	mkdirSync(dirname(CLI_BUNDLE), { recursive: true });

@@ -145,7 +145,8 @@ export async function joinCluster(io: HubServer, options: ClusterOptions): Promi
 		if (lastRead === null || !publisher.isReady) return;
 		const readUpTo = lastRead;
 		try {
-			// The oldest entry kept, if it is not newer than the one read last.
+			// The oldest entry kept, if it is not newer than the one read last. (A Redis that came back
+			// empty answers none too, until this hub reads its first new entry: one more hint, harmless.)
 			const kept = await publisher.sendCommand(['XRANGE', STREAM_NAME, '-', readUpTo, 'COUNT', '1']);
 			if (!Array.isArray(kept) || kept.length > 0) return;
 			if (Date.now() - hintedAt < TRIM_HINT_EVERY_MS) return;

@@ -25,6 +25,7 @@ import {
 	orderOf,
 	overlapCursor,
 	downloadFile,
+	PAUSED_KEEP_MS,
 	readReceiptOf,
 	receiptsSettingOf,
 	sendFile,
@@ -47,6 +48,7 @@ import {
 	openKept,
 	safeFileName,
 	saveInto,
+	staleDownloads,
 } from './files';
 import {
 	SESSION_ID_SHOWN,
@@ -444,12 +446,18 @@ async function resumePending(
 	const { saveDir, peer, gone, handled } = scope;
 	const downloads = session.vault.downloads;
 	if (!downloads) return;
+	const stale = new Set(staleDownloads(downloads, Date.now()));
 	for (const [id, pending] of Object.entries(downloads)) {
-		if (!gone.has(id)) continue;
+		if (!gone.has(id) && !stale.has(id)) continue;
 		rmSync(pending.kept, { force: true });
 		rmSync(pending.part, { force: true });
 		delete downloads[id];
-		session.ctx.out(t('save.dropped', { name: pending.name, from: pending.from, id }));
+		const words = { name: pending.name, from: pending.from, id };
+		session.ctx.out(
+			gone.has(id)
+				? t('save.dropped', words)
+				: t('save.expired', { ...words, days: PAUSED_KEEP_MS / 86_400_000 }),
+		);
 	}
 	const waiting = Object.entries(downloads).filter(
 		([id, pending]) => !handled.has(id) && (peer === null || pending.from === peer),

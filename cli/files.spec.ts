@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileLayout } from '../src/lib/crypto';
-import { candidateName, formatBytes, keptPathIn, openKept, safeFileName } from './files';
+import { PAUSED_KEEP_MS } from '../src/lib/sdk';
+import { candidateName, formatBytes, keptPathIn, openKept, safeFileName, staleDownloads } from './files';
 
 describe('saving received files', () => {
 	it('takes plain names only', () => {
@@ -145,5 +146,19 @@ describe('the kept ciphertext of a download', () => {
 		await kept.append(0, chunk(0));
 		await kept.remove();
 		expect(() => statSync(path)).toThrow(/ENOENT/);
+	});
+});
+
+describe('paused downloads', () => {
+	it('are dropped once PAUSED_KEEP_MS passed without a try, as the PWA drops its own', () => {
+		const now = 1_800_000_000_000;
+		const downloads = {
+			recent: { at: now - 60_000 },
+			edge: { at: now - PAUSED_KEEP_MS },
+			old: { at: now - PAUSED_KEEP_MS - 1 },
+		};
+		expect(staleDownloads(downloads, now)).toEqual(['old']);
+		expect(staleDownloads({}, now)).toEqual([]);
+		expect(PAUSED_KEEP_MS).toBe(7 * 86_400_000);
 	});
 });

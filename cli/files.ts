@@ -5,7 +5,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { formatBytes } from '../src/lib/client/strings';
 import type { FileLayout } from '../src/lib/crypto';
-import type { FileSink, FileSource, TransferProgress } from '../src/lib/sdk';
+import { PAUSED_KEEP_MS, type FileSink, type FileSource, type TransferProgress } from '../src/lib/sdk';
 import { t } from './i18n';
 
 export { formatBytes };
@@ -196,6 +196,16 @@ export async function openKept(path: string, layout: FileLayout): Promise<KeptCh
 }
 
 /** The progress line: `name: 42% (1.2 MiB of 3.0 MiB)`. */
+/**
+ * The ids of pending downloads not tried for PAUSED_KEEP_MS (each try stamps `at`): what they
+ * kept is dropped, as the PWA drops its own; the hub has likely purged the file by then anyway.
+ */
+export function staleDownloads(downloads: Record<string, { at: number }>, now: number): string[] {
+	return Object.entries(downloads)
+		.filter(([, pending]) => now - pending.at > PAUSED_KEEP_MS)
+		.map(([id]) => id);
+}
+
 export function formatProgress(name: string, progress: TransferProgress): string {
 	const percent =
 		progress.totalBytes === 0 ? 100 : Math.floor((progress.doneBytes / progress.totalBytes) * 100);

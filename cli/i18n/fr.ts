@@ -232,6 +232,8 @@ d’historique du compte, que seul le mot de passe ouvre.`,
 	'save.done': 'enregistré {path}',
 	'save.dropped':
 		'téléchargement en pause de {name} (de {from}, {id}) abandonné : son message a été supprimé',
+	'save.expired':
+		'téléchargement en pause de {name} (de {from}, {id}) abandonné : pas repris depuis {days} jours',
 	'save.failed': 'non enregistré : {reason}',
 	'save.paused': '{name} en pause à {percent} % (« hourglass read --save-dir {dir} » le reprend) : {reason}',
 	'save.resuming': 'reprise de {name} (de {from}, {id})',

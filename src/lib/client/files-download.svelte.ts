@@ -2,7 +2,7 @@ import { t } from '../i18n';
 import { SvelteMap } from 'svelte/reactivity';
 import { FileIntegrityError, fileLayout } from '../crypto';
 import { FileBody } from '../protocol';
-import { ApiError, downloadFile, type HubApi } from '../sdk';
+import { ApiError, PAUSED_KEEP_MS, downloadFile, type HubApi } from '../sdk';
 import { openText, type AccountDb } from './db';
 import { openSaveTarget, type SaveTarget } from './files-save';
 import { isViewableImage } from './files-thumbnail';
@@ -12,8 +12,6 @@ import { errorText } from './strings';
 export const OFFLINE_FILE_MAX_BYTES = 64 * 1024 * 1024;
 /** ...and all of them together up to this, the oldest opened going first. */
 export const OFFLINE_TOTAL_MAX_BYTES = 512 * 1024 * 1024;
-/** What an interrupted download kept, to resume it, is forgotten after this long untouched. */
-export const PAUSED_KEEP_MS = 7 * 24 * 3600 * 1000;
 /** An image larger than this is not opened in the viewer (it would sit whole in memory): it is saved instead. */
 export const VIEW_MAX_BYTES = 64 * 1024 * 1024;
 /**

@@ -14,6 +14,12 @@ import { ApiError } from './errors';
 import type { HubApi } from './http';
 import type { DecodedMessage, Messenger, SendOptions } from './messenger';
 
+/**
+ * What an interrupted download kept, to resume it, is forgotten after this long without a try:
+ * the PWA's and the CLI's rule alike (the hub's own retention is 7 days after delivery by default).
+ */
+export const PAUSED_KEEP_MS = 7 * 24 * 3600 * 1000;
+
 /** The bytes of a file to send: its size, and a way to read it from the start (again, to resume). */
 export interface FileSource {
 	size: number;

@@ -342,7 +342,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 					} catch (error) {
 						logger.error({ err: error }, 'time-lock scheduler stop failed');
 					}
-					services.maintenance.stop();
+					const swept = services.maintenance.stop();
 					services.devices.stop();
 					// Disconnects every socket, closes the engine and the HTTP server (which waits for the
 					// requests in flight, up to STOP_DRAIN_MS); Fastify then finishes its own close.
@@ -356,6 +356,7 @@ export async function createHub(options: CreateHubOptions): Promise<Hub> {
 					await services.push.settle();
 					await metricsApp?.close();
 					await cluster?.close();
+					await swept;
 					await store.close();
 				})();
 				return stopping;

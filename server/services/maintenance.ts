@@ -27,6 +27,7 @@ export interface SweepReport {
 export class MaintenanceService {
 	#timer: NodeJS.Timeout | null = null;
 	#running: Promise<SweepReport> | null = null;
+	#stopping = false;
 
 	constructor(
 		private readonly store: Store,
@@ -40,16 +41,25 @@ export class MaintenanceService {
 	) {}
 
 	start(everyMs: number): void {
-		this.stop();
+		if (this.#timer) clearInterval(this.#timer);
+		this.#stopping = false;
 		this.#timer = setInterval(() => {
 			this.sweep().catch((error: unknown) => this.logger.warn({ err: error }, 'maintenance sweep failed'));
 		}, everyMs);
 		this.#timer.unref();
 	}
 
-	stop(): void {
+	/**
+	 * Stops the timer and lets a sweep in flight end at its next batch, so the hub does not close the
+	 * store under it (which failed the sweep with a closed connection on every shutdown of a busy hub).
+	 * What it leaves undone, the next sweep of any hub does: every step is idempotent.
+	 */
+	async stop(): Promise<void> {
 		if (this.#timer) clearInterval(this.#timer);
 		this.#timer = null;
+		this.#stopping = true;
+		// A failure of the sweep itself is reported by whoever started it.
+		await this.#running?.catch(() => undefined);
 	}
 
 	/** One sweep; a call while one runs waits for that one instead of starting another. */
@@ -70,7 +80,7 @@ export class MaintenanceService {
 			await this.auth.ended(ids, 'expired');
 			for (const id of ids) this.notify.endSession(id, 'expired');
 			sessionsEnded += ids.length;
-			if (ids.length < BATCH) break;
+			if (ids.length < BATCH || this.#stopping) break;
 		}
 		const cutoff = now - this.config.retentionDays * 86_400_000;
 		let envelopesPurged = 0;
@@ -83,16 +93,18 @@ export class MaintenanceService {
 			await this.store.envelopes.deleteMany(ids);
 			await this.store.receipts.deleteMany(ids);
 			envelopesPurged += ids.length;
-			if (ids.length < BATCH) break;
+			if (ids.length < BATCH || this.#stopping) break;
 		}
 		for (;;) {
+			if (this.#stopping) break;
 			const ids = await this.store.envelopes.cancelledBefore(cutoff, BATCH);
 			filesPurged += await this.store.files.deleteFilesOf(ids);
 			await this.store.envelopes.deleteMany(ids);
 			envelopesPurged += ids.length;
-			if (ids.length < BATCH) break;
+			if (ids.length < BATCH || this.#stopping) break;
 		}
 		for (;;) {
+			if (this.#stopping) break;
 			// Disappearing messages whose timer ran out since their first delivery.
 			const due = await this.store.expiries.due(now, BATCH);
 			const ids = due.map((e) => e.id);
@@ -102,11 +114,11 @@ export class MaintenanceService {
 			await this.store.receipts.deleteMany(ids);
 			await this.store.expiries.deleteMany(ids);
 			envelopesPurged += ids.length;
-			if (ids.length < BATCH) break;
+			if (ids.length < BATCH || this.#stopping) break;
 		}
-		filesPurged += await this.files.sweepAbandoned(BATCH);
-		const throttleExpired = await this.store.throttle.sweep(now);
-		const activityExpired = await this.activity.prune();
+		if (!this.#stopping) filesPurged += await this.files.sweepAbandoned(BATCH);
+		const throttleExpired = this.#stopping ? 0 : await this.store.throttle.sweep(now);
+		const activityExpired = this.#stopping ? 0 : await this.activity.prune();
 		if (sessionsEnded + envelopesPurged + activityExpired + filesPurged > 0) {
 			this.logger.info({ sessionsEnded, envelopesPurged, activityExpired, filesPurged }, 'maintenance sweep');
 		}

@@ -78,3 +78,46 @@ describe('the maintenance sweep', () => {
 		expect((await bob.api.session()).user.username).toBe(bob.username);
 	});
 });
+
+describe('stopping a hub during a sweep', () => {
+	it('lets the sweep finish its batch before the store closes, and the next sweep does the rest', async () => {
+		const stopping = await startTestHub({ name: 'maintenance_stop', env: { RETENTION_DAYS: '7' } });
+		const stoppingDb = await openTestDb(stopping.mongoUri);
+		try {
+			const count = 5_000;
+			const at = Date.now() - 8 * DAY;
+			await stoppingDb
+				.collection('receipts')
+				.insertMany(
+					Array.from({ length: count }, (_, i) => ({ _id: `old-${i}` as never, from: 'a', to: 'b', at })),
+				);
+
+			let settled = false;
+			const sweep = stopping.hub.services.maintenance.sweep().finally(() => {
+				settled = true;
+			});
+			await stopping.stop();
+			// Before the fix the store closed under the sweep, which failed with a closed connection.
+			expect(settled).toBe(true);
+			const report = await sweep;
+			const left = await stoppingDb.collection('receipts').countDocuments({});
+			// Every batch it took was done whole.
+			expect(report.envelopesPurged + left).toBe(count);
+
+			const again = await startTestHub({
+				name: 'maintenance_stop',
+				mongoUri: stopping.mongoUri,
+				env: { RETENTION_DAYS: '7' },
+			});
+			try {
+				expect((await again.hub.services.maintenance.sweep()).envelopesPurged).toBe(left);
+				expect(await stoppingDb.collection('receipts').countDocuments({})).toBe(0);
+			} finally {
+				await again.stop();
+			}
+		} finally {
+			await stoppingDb.close();
+			await stopping.stop();
+		}
+	});
+});

@@ -72,56 +72,61 @@ export class MaintenanceService {
 
 	async #sweep(): Promise<SweepReport> {
 		const now = this.now();
-		let sessionsEnded = 0;
-		for (;;) {
+		const sessionsEnded = await this.#inBatches(async () => {
 			const ids = await this.store.sessions.expired(now, BATCH);
 			await this.store.sessions.deleteMany(ids);
 			// Forgotten by every hub's session cache before their sockets are told.
 			await this.auth.ended(ids, 'expired');
 			for (const id of ids) this.notify.endSession(id, 'expired');
-			sessionsEnded += ids.length;
-			if (ids.length < BATCH || this.#stopping) break;
-		}
+			return ids.length;
+		});
 		const cutoff = now - this.config.retentionDays * 86_400_000;
-		let envelopesPurged = 0;
 		let filesPurged = 0;
-		for (;;) {
-			const receipts = await this.store.receipts.olderThan(cutoff, BATCH);
-			const ids = receipts.map((r) => r.id);
+		let envelopesPurged = await this.#inBatches(async () => {
+			const ids = (await this.store.receipts.olderThan(cutoff, BATCH)).map((r) => r.id);
 			// Files, then envelopes, then receipts: a crash in between leaves a receipt that the next sweep retries.
 			filesPurged += await this.store.files.deleteFilesOf(ids);
 			await this.store.envelopes.deleteMany(ids);
 			await this.store.receipts.deleteMany(ids);
-			envelopesPurged += ids.length;
-			if (ids.length < BATCH || this.#stopping) break;
-		}
-		for (;;) {
-			if (this.#stopping) break;
+			return ids.length;
+		});
+		envelopesPurged += await this.#inBatches(async () => {
 			const ids = await this.store.envelopes.cancelledBefore(cutoff, BATCH);
 			filesPurged += await this.store.files.deleteFilesOf(ids);
 			await this.store.envelopes.deleteMany(ids);
-			envelopesPurged += ids.length;
-			if (ids.length < BATCH || this.#stopping) break;
-		}
-		for (;;) {
-			if (this.#stopping) break;
-			// Disappearing messages whose timer ran out since their first delivery.
-			const due = await this.store.expiries.due(now, BATCH);
-			const ids = due.map((e) => e.id);
+			return ids.length;
+		});
+		// Disappearing messages whose timer ran out since their first delivery.
+		envelopesPurged += await this.#inBatches(async () => {
+			const ids = (await this.store.expiries.due(now, BATCH)).map((e) => e.id);
 			// Files and envelope first: a crash in between leaves the expiry, which the next sweep retries.
 			filesPurged += await this.store.files.deleteFilesOf(ids);
 			await this.store.envelopes.deleteMany(ids);
 			await this.store.receipts.deleteMany(ids);
 			await this.store.expiries.deleteMany(ids);
-			envelopesPurged += ids.length;
-			if (ids.length < BATCH || this.#stopping) break;
-		}
-		if (!this.#stopping) filesPurged += await this.files.sweepAbandoned(BATCH);
-		const throttleExpired = this.#stopping ? 0 : await this.store.throttle.sweep(now);
-		const activityExpired = this.#stopping ? 0 : await this.activity.prune();
+			return ids.length;
+		});
+		filesPurged += await this.#unlessStopping(() => this.files.sweepAbandoned(BATCH));
+		const throttleExpired = await this.#unlessStopping(() => this.store.throttle.sweep(now));
+		const activityExpired = await this.#unlessStopping(() => this.activity.prune());
 		if (sessionsEnded + envelopesPurged + activityExpired + filesPurged > 0) {
 			this.logger.info({ sessionsEnded, envelopesPurged, activityExpired, filesPurged }, 'maintenance sweep');
 		}
 		return { sessionsEnded, envelopesPurged, throttleExpired, activityExpired, filesPurged };
+	}
+
+	/** Runs one batch after another until a batch comes back short or the hub stops; the total handled. */
+	async #inBatches(batch: () => Promise<number>): Promise<number> {
+		let total = 0;
+		while (!this.#stopping) {
+			const handled = await batch();
+			total += handled;
+			if (handled < BATCH) break;
+		}
+		return total;
+	}
+
+	#unlessStopping(step: () => Promise<number>): Promise<number> {
+		return this.#stopping ? Promise.resolve(0) : step();
 	}
 }

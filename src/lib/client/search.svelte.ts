@@ -1,9 +1,13 @@
 import type { Transaction, UpdatingHookContext } from 'dexie';
 import { openText, type AccountDb, type MessageRow } from './db';
+import { Background } from './background';
 import { MessageIndex, excerpt, highlight, type IndexHit, type TextPiece } from './search-index';
 
-/** Rows read and indexed per step of the build; the UI gets the main thread between steps. */
-const BUILD_CHUNK = 1_000;
+/**
+ * Rows the build reads at a time: reading them (IndexedDB hands them over on the page's thread)
+ * takes a few milliseconds, so a read fits in one of the build's steps.
+ */
+const BUILD_CHUNK = 200;
 /** Hits a search shows at most (the best ones). */
 const RESULT_LIMIT = 100;
 /** Characters of a message shown around its first match. */
@@ -31,8 +35,9 @@ export interface SearchAnswer {
 /**
  * Full-text search of this account's local history, in this tab only: the hub never sees a query.
  *
- * The index lives in memory and is rebuilt at each unlock from the sealed rows (in chunks, after
- * the app is up), never written anywhere: persisted, it would be plaintext-derived terms at rest.
+ * The index lives in memory and is rebuilt at each unlock from the sealed rows (in short steps
+ * while the page is not in use, see `background.ts`), never written anywhere: persisted, it
+ * would be plaintext-derived terms at rest.
  * Dexie's hooks on the messages table keep it current from then on, after each transaction
  * commits: a new or changed text is (re)indexed, and a message deleted, disappeared or forgotten
  * leaves the index with its row. A hit's text is opened from its row when shown.
@@ -50,10 +55,13 @@ export class MessageSearch {
 	#last = $state.raw<SearchAnswer | null>(null);
 	#unhook: (() => void) | null = null;
 	#query = $state('');
+	/** The build runs in its steps: when the person has not used the page for a moment, a few milliseconds at a time. */
+	readonly #background: Background;
 
-	constructor(db: AccountDb, localKey: Uint8Array) {
+	constructor(db: AccountDb, localKey: Uint8Array, background = new Background()) {
 		this.#db = db;
 		this.#localKey = localKey;
+		this.#background = background;
 		this.#hook();
 	}
 
@@ -80,20 +88,28 @@ export class MessageSearch {
 		return this.#last;
 	}
 
-	/** Builds the index from the stored history, a chunk at a time. */
+	/**
+	 * Builds the index from the stored history in the background's steps, so that opening,
+	 * reading and writing are never kept waiting by it (opening a row's text is most of its cost).
+	 */
 	async start(): Promise<void> {
 		let after: string | null = null;
 		while (!this.#stopped) {
+			let budget = await this.#background.step();
 			const collection =
 				after === null ? this.#db.messages.orderBy(':id') : this.#db.messages.where(':id').above(after);
 			const rows: MessageRow[] = await collection.limit(BUILD_CHUNK).toArray();
 			if (rows.length === 0) break;
 			for (const row of rows) {
+				if (!budget()) {
+					this.#indexed = this.#index.size;
+					budget = await this.#background.step();
+				}
+				if (this.#stopped) break;
 				if (!this.#touched?.has(row.id)) this.#put(row);
 			}
 			after = rows[rows.length - 1].id;
 			this.#indexed = this.#index.size;
-			await nextTask();
 		}
 		this.#touched = null;
 		this.#indexed = this.#index.size;
@@ -102,6 +118,7 @@ export class MessageSearch {
 
 	stop(): void {
 		this.#stopped = true;
+		this.#background.dispose();
 		this.#unhook?.();
 		this.#unhook = null;
 		this.#index.clear();
@@ -198,9 +215,4 @@ function textOf(row: MessageRow, localKey: Uint8Array): string | null {
 	} catch {
 		return null;
 	}
-}
-
-/** Lets the browser paint and handle input before the next step. */
-function nextTask(): Promise<void> {
-	return new Promise((resolve) => setTimeout(resolve, 0));
 }

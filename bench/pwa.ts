@@ -46,7 +46,7 @@ interface Options {
 	stored: number[];
 	idleSeconds: number;
 	idleMessages: number;
-	/** How far ahead the idle tab's time-locks unlock (under 60: their countdowns show seconds). */
+	/** How far ahead the idle tab's time-locks unlock (under 2: their countdowns show seconds). */
 	idleLockMinutes: number;
 	timeoutMs: number;
 	mongodbUri: string | undefined;

@@ -1,7 +1,7 @@
 /**
  * Section 4 of bench/pwa.ts: a signed-in tab left idle on an open conversation of ~200 messages,
  * a few of them announced time-locks `--idle-lock-minutes` ahead (a day by default: their countdowns
- * tick once a minute; under an hour they show seconds and tick every second). Measured over two
+ * tick once a minute; in their last two minutes they show seconds and tick every second). Measured over two
  * windows: the first minute after the tab settled (V8's memory reducer collects the garbage of the
  * sign-in, sync and open then: a few major GCs, once), and the idle window that follows, which the
  * goal is about. In each: the page's main-thread task and script time (CDP Performance.getMetrics
@@ -114,8 +114,8 @@ async function measureIdle(probes: Probe[], idleMs: number): Promise<IdleTab[]> 
 }
 
 /**
- * `lockAheadMinutes`: how far ahead the time-locks unlock. A countdown more than an hour from its
- * end shows minutes and ticks once a minute; in its last hour it shows seconds and ticks every second.
+ * `lockAheadMinutes`: how far ahead the time-locks unlock. A countdown shows minutes and ticks once
+ * a minute until its last two minutes; then it shows seconds and ticks every second.
  */
 export async function runIdle(
 	env: PwaEnv,

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { StoredEnvelope } from '../../src/lib/protocol';
+import { call } from '../../src/lib/sdk';
 import { WINDOW_MAX } from '../../src/lib/client/timeline';
 import { startTestHub, type TestHub } from '../helpers/hub';
 import { newUser, uniqueName as sdkName, type TestClient } from '../helpers/users';
@@ -170,19 +171,33 @@ describe('the PWA keeps up', () => {
 		// Nothing on screen counts down, so nothing read the ticking clock since the page opened.
 		expect(afterReply['clock:second'] ?? 0).toBe(0);
 
-		// A sealed time-lock shows a countdown: the clock ticks, and still no other row renders again.
-		const unlockAt = Date.now() + 3_600_000;
-		const { envelope } = await sender.messenger.send(reader.name, 'Later.', { unlockAt, announce: true });
-		await messageLog(reader).locator(`li[data-id="${envelope.id}"][data-status="sealed"]`).waitFor();
-		const ticks = afterReply['clock:second'] ?? 0;
-		await page.waitForFunction(
-			(from) => (globalThis.__hourglassProbe?.['clock:second'] ?? 0) >= from + 3,
-			ticks,
-		);
+		// A time-lock an hour away shows minutes: its countdown reads the minute clock, the second one stays still.
+		const later = await sender.messenger.send(reader.name, 'Later.', {
+			unlockAt: Date.now() + 3_600_000,
+			announce: true,
+		});
+		const laterRow = messageLog(reader).locator(`li[data-id="${later.envelope.id}"][data-status="sealed"]`);
+		await laterRow.waitFor();
+		expect((await laterRow.locator('time.countdown').textContent())?.trim()).toMatch(/^(1 h 00|59) min$/);
+		await page.waitForTimeout(2_500);
+		expect((await probeCounts(page))['clock:second'] ?? 0).toBe(0);
+
+		// One in its last two minutes shows seconds: the clock ticks, and still no other row renders again.
+		const soon = await sender.messenger.send(reader.name, 'Soon.', {
+			unlockAt: Date.now() + 100_000,
+			announce: true,
+		});
+		const soonRow = messageLog(reader).locator(`li[data-id="${soon.envelope.id}"][data-status="sealed"]`);
+		await soonRow.waitFor();
+		expect((await soonRow.locator('time.countdown').textContent())?.trim()).toMatch(/^01:\d\d$/);
+		await page.waitForFunction(() => (globalThis.__hourglassProbe?.['clock:second'] ?? 0) >= 3);
 		const afterTicks = await probeCounts(page);
 		const tickDiff = probeDiff(afterReply, afterTicks);
 		delete tickDiff['clock:second'];
-		expect(tickDiff).toEqual({ [`row:${envelope.id}`]: 1 });
+		expect(tickDiff).toEqual({ [`row:${later.envelope.id}`]: 1, [`row:${soon.envelope.id}`]: 1 });
+		// Taken back, so that it does not open during the tests that follow.
+		await call(sender.socket, 'timelock:cancel', { id: soon.envelope.id });
+		await soonRow.waitFor({ state: 'detached' });
 	});
 
 	it('keeps every message typed while the one before is still being sent, in order', async () => {

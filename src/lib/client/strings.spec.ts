@@ -15,12 +15,16 @@ import {
 } from './strings';
 
 describe('formatCoarseCountdown', () => {
-	it('shows hours and minutes left, rounded up to the minute; from a day on, days and whole hours', () => {
+	it('shows minutes, then hours and minutes left, rounded up to the minute; from a day on, days and whole hours', () => {
 		expect(formatCoarseCountdown(3_660_001)).toBe('1 h 02 min');
 		expect(formatCoarseCountdown(2 * 86_400_000 + 3 * 3_600_000)).toBe('2 d 3 h');
 		expect(formatCoarseCountdown(86_400_000 - 1)).toBe('1 d 0 h');
 		expect(formatCoarseCountdown(86_400_000 - 60_001)).toBe('23 h 59 min');
-		expect(formatCoarseCountdown(0)).toBe('0 h 00 min');
+		expect(formatCoarseCountdown(3_600_000)).toBe('1 h 00 min');
+		expect(formatCoarseCountdown(3_600_000 - 1)).toBe('1 h 00 min');
+		expect(formatCoarseCountdown(3_600_000 - 60_000)).toBe('59 min');
+		expect(formatCoarseCountdown(42 * 60_000 - 30_000)).toBe('42 min');
+		expect(formatCoarseCountdown(0)).toBe('0 min');
 	});
 });
 

@@ -136,12 +136,13 @@ export function formatCountdown(ms: number): string {
 	return days > 0 ? t('countdown.days', { days, clock }) : clock;
 }
 
-/** Time left to the minute, as "2 d 3 h" or "1 h 05 min": for a countdown that ticks once a minute. */
+/** Time left to the minute, as "2 d 3 h", "1 h 05 min" or "42 min": for a countdown that ticks once a minute. */
 export function formatCoarseCountdown(ms: number): string {
 	const minutes = Math.max(0, Math.ceil(ms / 60_000));
 	const days = Math.floor(minutes / 1440);
 	const hours = Math.floor((minutes % 1440) / 60);
 	if (days > 0) return t('countdown.daysHours', { days, hours });
+	if (hours === 0) return t('countdown.minutes', { minutes });
 	return t('countdown.hoursMinutes', { hours, minutes: String(minutes % 60).padStart(2, '0') });
 }
 

@@ -98,6 +98,7 @@ export const en = {
 	'countdown.days': '{days} d {clock}',
 	'countdown.daysHours': '{days} d {hours} h',
 	'countdown.hoursMinutes': '{hours} h {minutes} min',
+	'countdown.minutes': '{minutes} min',
 	'countdown.left': '{time} left',
 	'countdown.unlocking': 'unlocking…',
 	'counter.left': { one: '{left} character left', other: '{left} characters left' },

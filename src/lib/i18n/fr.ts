@@ -101,6 +101,7 @@ export const fr: Translation<typeof en> = {
 	'countdown.days': '{days} j {clock}',
 	'countdown.daysHours': '{days} j {hours} h',
 	'countdown.hoursMinutes': '{hours} h {minutes} min',
+	'countdown.minutes': '{minutes} min',
 	'countdown.left': 'encore {time}',
 	'countdown.unlocking': 'ouverture…',
 	'counter.left': { one: '{left} caractère restant', other: '{left} caractères restants' },

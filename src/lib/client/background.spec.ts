@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Background, type BackgroundClock } from './background';
 
 /** A clock that moves only when told: `sleep` and `idle` wait for `advance`. */
@@ -103,5 +103,31 @@ describe('Background', () => {
 		void background.step().then(() => (ran = true));
 		await clock.advance(1);
 		expect(ran).toBe(true);
+	});
+
+	describe('with the browser clock', () => {
+		afterEach(() => {
+			vi.useRealTimers();
+			vi.unstubAllGlobals();
+		});
+
+		async function ranWithTimersStopped(visibilityState: string): Promise<boolean> {
+			vi.stubGlobal('document', { visibilityState });
+			vi.useFakeTimers({ toFake: ['setTimeout'] });
+			const background = new Background({ target: new EventTarget() });
+			let ran = false;
+			void background.step().then(() => (ran = true));
+			await new Promise<void>((resolve) => setImmediate(resolve));
+			await flush();
+			return ran;
+		}
+
+		it('waits for a timer or an idle moment in a visible page', async () => {
+			expect(await ranWithTimersStopped('visible')).toBe(false);
+		});
+
+		it('needs no timer in a hidden page, whose timers the browser throttles', async () => {
+			expect(await ranWithTimersStopped('hidden')).toBe(true);
+		});
 	});
 });

@@ -40,6 +40,17 @@ const browserClock: BackgroundClock = {
 	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 	idle: () =>
 		new Promise((resolve) => {
+			// A hidden page has nobody to keep waiting, and its timers and idle callbacks are
+			// throttled (to one a minute after five minutes hidden): a message event is not.
+			if (typeof document !== 'undefined' && document.visibilityState === 'hidden') {
+				const channel = new MessageChannel();
+				channel.port1.onmessage = () => {
+					channel.port1.close();
+					resolve();
+				};
+				channel.port2.postMessage(null);
+				return;
+			}
 			// Safari has no requestIdleCallback: a timer lets the browser paint and handle input first.
 			if (typeof requestIdleCallback === 'function')
 				requestIdleCallback(() => resolve(), { timeout: IDLE_TIMEOUT_MS });

@@ -17,6 +17,8 @@ const LIBSODIUM = 'sodium_init';
 const ARGON2 = '_crypto_pwhash_argon2id';
 const ZXCVBN = 'zxcvbn';
 const ZOD = 'ZodError';
+/** A class of the conversation view's message rows, in that route's code only. */
+const CONVERSATION_VIEW = 'sealed-bubble';
 
 let hub: TestHub;
 let browser: Browser;
@@ -97,6 +99,23 @@ describe('the first page load', () => {
 		await page.getByLabel('Password', { exact: true }).pressSequentially('a');
 		await checker;
 		await page.getByText(/Very weak|Weak/).waitFor();
+	});
+
+	it('loads the conversation view once the signed-in app is idle, before any conversation is opened', async () => {
+		const person = await firstVisit();
+		const { page } = person;
+		await page.goto('/');
+		const before = recordScripts(page);
+		await page.getByLabel('Username', { exact: true }).waitFor();
+		expect(loaded(await before.received(), CONVERSATION_VIEW)).toBe(false);
+
+		const conversationView = scriptWith(page, CONVERSATION_VIEW);
+		await register(person);
+		const response = await conversationView;
+		expect(new URL(response.url()).pathname).toMatch(/^\/_app\/immutable\/nodes\//);
+		// Loaded ahead: the app is still on the conversation list.
+		expect(new URL(page.url()).pathname).toBe('/chat');
+		expect(person.errors).toEqual([]);
 	});
 
 	it('signs up and opens the app under the strict CSP without a single violation: zod never probes eval', async () => {

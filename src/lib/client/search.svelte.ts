@@ -96,6 +96,7 @@ export class MessageSearch {
 		let after: string | null = null;
 		while (!this.#stopped) {
 			let budget = await this.#background.step();
+			if (this.#stopped) break;
 			const collection =
 				after === null ? this.#db.messages.orderBy(':id') : this.#db.messages.where(':id').above(after);
 			const rows: MessageRow[] = await collection.limit(BUILD_CHUNK).toArray();

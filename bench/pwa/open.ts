@@ -5,7 +5,9 @@
  * PWA does), growing through the sizes asked for. Measured at each size: clicking the conversation in
  * the list → the latest 50 shown (cold after a reload, then warm), a page load of /chat/<peer>
  * → the same, and a Dexie read of the latest 50 as the app writes it; baseline: a raw IndexedDB
- * cursor over the `[peer+order]` index, newest first, 50 rows.
+ * cursor over the `[peer+order]` index, newest first, 50 rows. Then the tab's memory (renderer
+ * private footprint, JS heap after a GC) before any search, the first search (Ctrl+K, one word:
+ * first results, all indexed), and the memory once the search index is built.
  */
 import { v7 as uuidv7 } from 'uuid';
 import { accountDbName, sealText, type ConversationRow, type MessageRow } from '../../src/lib/client/db';
@@ -13,7 +15,7 @@ import { HubApi, signIn } from '../../src/lib/sdk';
 import { PASSWORD, register } from '../../tests/e2e/support';
 import { newUser, uniqueName } from '../../tests/helpers/users';
 import { fixed, table } from '../lib/stats';
-import { median, ms, newPerson, pageErrors, type PwaEnv, type Row } from './common';
+import { mb, median, ms, newPerson, pageErrors, type PwaEnv, type Row } from './common';
 import {
 	dexieLatest,
 	epochNow,
@@ -26,6 +28,7 @@ import {
 	type ShownSpec,
 } from './page';
 import type { Page } from 'playwright-core';
+import { memoryOf, rendererOf } from './proc';
 
 const LATEST = 50;
 const OPEN_GOAL_MS = 50;
@@ -34,6 +37,9 @@ const READ_RUNS = 5;
 const WARM_OPENS = 4;
 const PAGE_LOADS = 3;
 const SEED_BATCH = 5_000;
+const MEMORY_GOAL_BYTES = 100 * 2 ** 20;
+/** A word in every seeded text: the first search finds the best 100 at once, then all are indexed. */
+const SEARCH_WORD = 'quick';
 /** Seeded messages are this far apart, newest a minute ago. */
 const STEP_MS = 30_000;
 
@@ -46,6 +52,49 @@ export interface OpenAtSize {
 	pageLoadMs: number | null;
 	/** The newest message's text was on screen (the seeded rows open with the account's key). */
 	readable: boolean;
+	/** Renderer private memory and JS heap (after a GC) with the conversation open, before any search. */
+	before: TabMemory;
+	/** The first search after the reload: until its first results, and until everything was indexed. */
+	firstResultsMs: number | null;
+	indexedMs: number | null;
+	/** The same once the search index is built. */
+	searched: TabMemory | null;
+}
+
+interface TabMemory {
+	private: number;
+	heap: number;
+}
+
+async function tabMemory(page: Page, pid: number): Promise<TabMemory> {
+	const cdp = await page.context().newCDPSession(page);
+	try {
+		await cdp.send('HeapProfiler.collectGarbage');
+		const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+		return { private: memoryOf(pid).private, heap: usedSize };
+	} finally {
+		await cdp.detach();
+	}
+}
+
+/** Opens the search with Ctrl+K and types a word: ms until the first results, and until all is indexed. */
+async function firstSearch(
+	page: Page,
+	timeoutMs: number,
+): Promise<{ first: number | null; all: number | null }> {
+	const start = epochNow();
+	await page.keyboard.press('Control+K');
+	await page.getByLabel('Words to find').fill(SEARCH_WORD);
+	const summary = page.locator('p.summary');
+	let first: number | null = null;
+	while (epochNow() - start < timeoutMs) {
+		const text = ((await summary.textContent()) ?? '').trim();
+		const answered = text !== '' && !text.startsWith('Indexing');
+		if (answered && first === null) first = epochNow() - start;
+		if (answered && !text.includes('still indexing')) return { first, all: epochNow() - start };
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+	return { first, all: null };
 }
 
 export interface OpenResult {
@@ -153,7 +202,16 @@ async function measureSize(
 	} catch {
 		// A client whose database Dexie cannot open by its stored schema: the other figures stand.
 	}
+
+	const pid = await rendererOf(page);
+	const before = await tabMemory(page, pid);
+	const search = await firstSearch(page, timeoutMs);
+	const searched = search.all === null ? null : await tabMemory(page, pid);
 	return {
+		before,
+		firstResultsMs: search.first,
+		indexedMs: search.all,
+		searched,
 		stored,
 		rawMs: median(raw),
 		dexieMs,
@@ -233,6 +291,29 @@ export function openRows(r: OpenResult): Row[] {
 				baseline: raw,
 				goal: `≤ ${DEXIE_GOAL_RATIO}× raw`,
 				met: s.dexieMs !== null && s.dexieMs <= DEXIE_GOAL_RATIO * s.rawMs,
+			},
+		);
+		rows.push(
+			{
+				figure: `${s.stored}: tab memory, no search yet (private / JS heap)`,
+				measured: `${mb(s.before.private)} / ${mb(s.before.heap)}`,
+				baseline: '',
+				goal: `≤ ${mb(MEMORY_GOAL_BYTES)}`,
+				met: s.before.private <= MEMORY_GOAL_BYTES,
+			},
+			{
+				figure: `${s.stored}: first search → first results / all indexed`,
+				measured: `${ms(s.firstResultsMs, r.timeoutMs)} / ${ms(s.indexedMs, r.timeoutMs)}`,
+				baseline: '',
+				goal: '',
+				met: null,
+			},
+			{
+				figure: `${s.stored}: tab memory once searched (private / JS heap)`,
+				measured: s.searched ? `${mb(s.searched.private)} / ${mb(s.searched.heap)}` : '–',
+				baseline: '',
+				goal: '',
+				met: null,
 			},
 		);
 		if (!s.readable) {

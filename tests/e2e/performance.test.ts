@@ -221,7 +221,7 @@ describe('the PWA keeps up', () => {
 		}
 	});
 
-	it('syncs a first visit of 3,000 messages and opens the conversation at the latest one', async () => {
+	it('syncs a first visit of 3,000 messages, opens the conversation at the latest one, and builds no search index until asked', async () => {
 		const newcomer = await newUser(hub.url, sdkName('newcomer'), PASSWORD);
 		newcomer.close();
 		const ids = await sendMany(sender, newcomer.username, 3_000, 'history', 16);
@@ -265,6 +265,15 @@ describe('the PWA keeps up', () => {
 			await page.getByRole('button', { name: 'Latest messages' }).click();
 			await latest.waitFor();
 			await expect.poll(() => inView(page, ids.at(-1) ?? '')).toBe(true);
+
+			// Nobody searched yet: no index was built for these 3,000 messages. The first search builds it.
+			expect((await probeCounts(page))['search:build'] ?? 0).toBe(0);
+			await page.keyboard.press('Control+K');
+			await page.getByLabel('Words to find').fill('history 1234');
+			const hits = page.getByRole('main').locator('li[data-id]');
+			await expect.poll(() => hits.count(), { timeout: 30_000 }).toBe(1);
+			expect(await hits.textContent()).toContain('history 1234');
+			expect((await probeCounts(page))['search:build']).toBe(1);
 			expect(person.errors).toEqual([]);
 		} finally {
 			await person.context.close();

@@ -20,6 +20,10 @@ class FakeClock implements BackgroundClock {
 		return this.sleep(1);
 	}
 
+	yield(): Promise<void> {
+		return this.sleep(0);
+	}
+
 	/** Moves the clock on by `ms`, a millisecond at a time, running what falls due. */
 	async advance(ms: number): Promise<void> {
 		for (let i = 0; i < ms; i++) {
@@ -80,6 +84,25 @@ describe('Background', () => {
 		await clock.advance(1);
 		expect(ran).toBe(false);
 		await clock.advance(105);
+		expect(ran).toBe(true);
+	});
+
+	it('does not wait for quiet while someone waits for the work (urgent)', async () => {
+		const { clock, target, background } = setUp(100);
+		background.urgent = true;
+		target.dispatchEvent(new Event('keydown'));
+		let ran = false;
+		void background.step().then(() => (ran = true));
+		await clock.advance(1);
+		expect(ran).toBe(true);
+		// Back to waiting for quiet once nobody waits.
+		background.urgent = false;
+		target.dispatchEvent(new Event('keydown'));
+		ran = false;
+		void background.step().then(() => (ran = true));
+		await clock.advance(50);
+		expect(ran).toBe(false);
+		await clock.advance(60);
 		expect(ran).toBe(true);
 	});
 

@@ -22,6 +22,8 @@ export interface BackgroundClock {
 	sleep(ms: number): Promise<void>;
 	/** Resolves at the browser's next idle moment (or after `IDLE_TIMEOUT_MS`). */
 	idle(): Promise<void>;
+	/** Resolves in a task of its own, after what the browser has queued (input, a frame). */
+	yield(): Promise<void>;
 }
 
 export interface BackgroundOptions {
@@ -35,27 +37,33 @@ export interface BackgroundOptions {
 /** A step's budget: true while it may go on. */
 export type StepBudget = () => boolean;
 
+/** A task of its own: a message event, which neither nesting nor a hidden page throttles (timers are). */
+function nextTask(): Promise<void> {
+	return new Promise((resolve) => {
+		const channel = new MessageChannel();
+		channel.port1.onmessage = () => {
+			channel.port1.close();
+			resolve();
+		};
+		channel.port2.postMessage(null);
+	});
+}
+
 const browserClock: BackgroundClock = {
 	now: () => performance.now(),
 	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-	idle: () =>
-		new Promise((resolve) => {
-			// A hidden page has nobody to keep waiting, and its timers and idle callbacks are
-			// throttled (to one a minute after five minutes hidden): a message event is not.
-			if (typeof document !== 'undefined' && document.visibilityState === 'hidden') {
-				const channel = new MessageChannel();
-				channel.port1.onmessage = () => {
-					channel.port1.close();
-					resolve();
-				};
-				channel.port2.postMessage(null);
-				return;
-			}
+	idle: () => {
+		// A hidden page has nobody to keep waiting, and its timers and idle callbacks are
+		// throttled (to one a minute after five minutes hidden).
+		if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return nextTask();
+		return new Promise((resolve) => {
 			// Safari has no requestIdleCallback: a timer lets the browser paint and handle input first.
 			if (typeof requestIdleCallback === 'function')
 				requestIdleCallback(() => resolve(), { timeout: IDLE_TIMEOUT_MS });
 			else setTimeout(resolve, 0);
-		}),
+		});
+	},
+	yield: nextTask,
 };
 
 export class Background {
@@ -64,6 +72,11 @@ export class Background {
 	readonly #quietMs: number;
 	readonly #stepMs: number;
 	#lastInput = Number.NEGATIVE_INFINITY;
+	/**
+	 * Someone is waiting for this work (a search page is open): its steps do not wait for quiet or
+	 * for idle moments, only for what the browser queued (input and frames go first).
+	 */
+	urgent = false;
 	readonly #onInput = () => {
 		this.#lastInput = this.#clock.now();
 	};
@@ -79,20 +92,21 @@ export class Background {
 	}
 
 	/**
-	 * Resolves when the next step may run: `quietMs` after the last input, at an idle moment. The
-	 * budget it gives is spent `stepMs` after that moment.
+	 * Resolves when the next step may run: `quietMs` after the last input, at an idle moment (when
+	 * `urgent`, in the next task). The budget it gives is spent `stepMs` after that moment.
 	 */
 	async step(): Promise<StepBudget> {
 		for (;;) {
 			const quietFor = this.#clock.now() - this.#lastInput;
-			if (quietFor < this.#quietMs) {
+			if (!this.urgent && quietFor < this.#quietMs) {
 				await this.#clock.sleep(this.#quietMs - quietFor);
 				continue;
 			}
-			await this.#clock.idle();
+			if (this.urgent) await this.#clock.yield();
+			else await this.#clock.idle();
 			const start = this.#clock.now();
 			// An input while waiting for the idle moment starts the quiet time again.
-			if (start - this.#lastInput < this.#quietMs) continue;
+			if (!this.urgent && start - this.#lastInput < this.#quietMs) continue;
 			return () => this.#clock.now() - start < this.#stepMs;
 		}
 	}

@@ -75,7 +75,7 @@ export class ChatEngine {
 	/** Files being sent, and downloads with their offline copies. */
 	readonly uploads: FileUploads;
 	readonly downloads: FileDownloads;
-	/** Local full-text search; its index follows every write to the messages from the start. */
+	/** Local full-text search; its index is built when the person first searches, then follows every write. */
 	readonly search: MessageSearch;
 	/** Conversations with contacts (and with oneself): the chat list. */
 	#chats = $derived.by(() =>
@@ -211,10 +211,6 @@ export class ChatEngine {
 		this.verified.start();
 		// What disappeared while the app was closed goes before anything is shown.
 		await this.expiry.run();
-		// In the background: the app is usable while the index is built.
-		void this.search
-			.start()
-			.catch((error: unknown) => console.error('hourglass: search index failed', error));
 		const socket = this.connection.socket;
 		socket.on('message:new', (envelope) => this.#onLive(envelope));
 		socket.on('message:status', (status) => void this.#serial(() => this.#onStatus(status)));

@@ -1,6 +1,7 @@
 import type { Transaction, UpdatingHookContext } from 'dexie';
 import { openText, type AccountDb, type MessageRow } from './db';
 import { Background } from './background';
+import { probe } from './probe';
 import { MessageIndex, excerpt, highlight, type IndexHit, type TextPiece } from './search-index';
 
 /**
@@ -8,6 +9,8 @@ import { MessageIndex, excerpt, highlight, type IndexHit, type TextPiece } from 
  * takes a few milliseconds, so a read fits in one of the build's steps.
  */
 const BUILD_CHUNK = 200;
+/** While the build runs, how often a search page is told to search again (it finds more each time). */
+const PROGRESS_EVERY_MS = 2_000;
 /** Hits a search shows at most (the best ones). */
 const RESULT_LIMIT = 100;
 /** Characters of a message shown around its first match. */
@@ -35,10 +38,13 @@ export interface SearchAnswer {
 /**
  * Full-text search of this account's local history, in this tab only: the hub never sees a query.
  *
- * The index lives in memory and is rebuilt at each unlock from the sealed rows (in short steps
- * while the page is not in use, see `background.ts`), never written anywhere: persisted, it
- * would be plaintext-derived terms at rest.
- * Dexie's hooks on the messages table keep it current from then on, after each transaction
+ * The index lives in memory, built from the sealed rows once per unlock when the person first
+ * shows they want to search (the search field focused, the search page opened), never before:
+ * a tab that never searches holds no plaintext-derived terms and pays no build (at 100,000
+ * messages, seconds of CPU and tens of megabytes). It is built in short steps (`background.ts`):
+ * at every idle moment while the search page is open, otherwise only while nobody uses the page.
+ * It is never written anywhere: persisted, it would be plaintext-derived terms at rest.
+ * Dexie's hooks on the messages table keep it current from the build's start, after each transaction
  * commits: a new or changed text is (re)indexed, and a message deleted, disappeared or forgotten
  * leaves the index with its row. A hit's text is opened from its row when shown.
  */
@@ -49,7 +55,13 @@ export class MessageSearch {
 	/** Ids written since the build started: the hooks have their latest state, the build skips them. */
 	#touched: Set<string> | null = new Set(); // eslint-disable-line svelte/prefer-svelte-reactivity -- bookkeeping, never read by a template
 	#ready = $state(false);
+	#started = false;
+	/** Views open that wait for results (search pages). */
+	#waiting = 0;
 	#indexed = $state(0);
+	/** Moves on every PROGRESS_EVERY_MS of the build, and once more when it ends. */
+	#progress = $state(0);
+	#progressAt = 0;
 	#stopped = false;
 	/** The last search, kept for coming back to the page; in memory only (never in the URL or history). */
 	#last = $state.raw<SearchAnswer | null>(null);
@@ -62,12 +74,47 @@ export class MessageSearch {
 		this.#db = db;
 		this.#localKey = localKey;
 		this.#background = background;
+	}
+
+	/** True once the build has started (the person showed they want to search in this unlock). */
+	get started(): boolean {
+		return this.#started;
+	}
+
+	/** Starts the build, if it has not started: the person may search soon (the search field has focus). */
+	want(): void {
+		if (this.#started || this.#stopped) return;
+		this.#started = true;
+		probe('search:build');
 		this.#hook();
+		void this.#build().catch((error: unknown) => console.error('hourglass: search index failed', error));
+	}
+
+	/**
+	 * A view that shows results is open: the build starts if it has not, and takes every idle
+	 * moment until the returned function is called (the view closed).
+	 */
+	wait(): () => void {
+		this.#waiting++;
+		this.#background.urgent = true;
+		this.want();
+		let done = false;
+		return () => {
+			if (done) return;
+			done = true;
+			this.#waiting--;
+			this.#background.urgent = this.#waiting > 0;
+		};
 	}
 
 	/** The whole history is indexed (searches before that find what is indexed so far). */
 	get ready(): boolean {
 		return this.#ready;
+	}
+
+	/** Changes while the build runs (every few seconds) and when it ends: a search to run again. */
+	get progress(): number {
+		return this.#progress;
 	}
 
 	/** Messages indexed so far. */
@@ -92,8 +139,9 @@ export class MessageSearch {
 	 * Builds the index from the stored history in the background's steps, so that opening,
 	 * reading and writing are never kept waiting by it (opening a row's text is most of its cost).
 	 */
-	async start(): Promise<void> {
+	async #build(): Promise<void> {
 		let after: string | null = null;
+		this.#progressAt = performance.now();
 		while (!this.#stopped) {
 			let budget = await this.#background.step();
 			if (this.#stopped) break;
@@ -111,10 +159,15 @@ export class MessageSearch {
 			}
 			after = rows[rows.length - 1].id;
 			this.#indexed = this.#index.size;
+			if (performance.now() - this.#progressAt >= PROGRESS_EVERY_MS) {
+				this.#progressAt = performance.now();
+				this.#progress++;
+			}
 		}
 		this.#touched = null;
 		this.#indexed = this.#index.size;
 		this.#ready = !this.#stopped;
+		this.#progress++;
 	}
 
 	stop(): void {
@@ -129,6 +182,7 @@ export class MessageSearch {
 
 	/** The best matches of `query`, grouped by conversation (the best group first), their text opened. */
 	async find(query: string): Promise<SearchAnswer> {
+		this.want();
 		const hits = this.#index.search(query, RESULT_LIMIT);
 		const rows = await this.#db.messages.bulkGet(hits.map((h) => h.id));
 		const groups = new Map<string, SearchGroup>(); // eslint-disable-line svelte/prefer-svelte-reactivity -- local to this answer

@@ -42,7 +42,7 @@ export interface SearchAnswer {
  * shows they want to search (the search field focused, the search page opened), never before:
  * a tab that never searches holds no plaintext-derived terms and pays no build (at 100,000
  * messages, seconds of CPU and tens of megabytes). It is built in short steps (`background.ts`):
- * at every idle moment while the search page is open, otherwise only while nobody uses the page.
+ * one every task while the search page is open, otherwise only while nobody uses the page.
  * It is never written anywhere: persisted, it would be plaintext-derived terms at rest.
  * Dexie's hooks on the messages table keep it current from the build's start, after each transaction
  * commits: a new or changed text is (re)indexed, and a message deleted, disappeared or forgotten
@@ -76,11 +76,6 @@ export class MessageSearch {
 		this.#background = background;
 	}
 
-	/** True once the build has started (the person showed they want to search in this unlock). */
-	get started(): boolean {
-		return this.#started;
-	}
-
 	/** Starts the build, if it has not started: the person may search soon (the search field has focus). */
 	want(): void {
 		if (this.#started || this.#stopped) return;
@@ -91,8 +86,8 @@ export class MessageSearch {
 	}
 
 	/**
-	 * A view that shows results is open: the build starts if it has not, and takes every idle
-	 * moment until the returned function is called (the view closed).
+	 * A view that shows results is open: the build starts if it has not, and takes a step every
+	 * task until the returned function is called (the view closed).
 	 */
 	wait(): () => void {
 		this.#waiting++;
